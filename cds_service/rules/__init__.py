@@ -1,0 +1,1 @@
+"""Clinical rules: pure functions ``(history, knowledge, now) -> findings``."""
