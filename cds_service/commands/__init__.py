@@ -1,0 +1,1 @@
+"""Sub-commands of `jdm-cds`; each module has ``register(subparsers)``."""
