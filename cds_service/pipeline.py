@@ -39,5 +39,8 @@ def evaluate(
     public_base_url: str,
     gather_notes: Sequence[str] = (),
 ) -> Evaluation:
-    """Turn the patient's raw FHIR resources (any order, any mix of types) into cards."""
+    """Turn the patient's raw FHIR JSON into cards.
+
+    `resources` holds single resources and searchset Bundles, in any order, as received.
+    """
     return Evaluation(cards=[], gather_notes=tuple(gather_notes))
