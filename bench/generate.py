@@ -1,0 +1,569 @@
+"""Synthetic JDM patient records of a chosen size, for the benchmark and load tests.
+
+A record is a list of FHIR R4 resources (plain JSON) for one child with juvenile
+dermatomyositis: the seed case (diagnosis about five months before ``now``, IV methylprednisolone
+pulses, a tapering prednisolone course, weekly subcutaneous methotrexate, persistent weakness and
+new dysphagia) on top of years of routine care: lab panels, vitals, growth, clinic strength
+scores, orders and administrations of unrelated drugs, old conditions, immunizations. About a
+third of the resources are "noise" a JDM service does not use (heart rate, sodium, paracetamol...),
+as in a real chart.
+
+Every date is relative to ``now``, so a record generated today is "recent". The same
+(size, now, seed) always gives the same record. Every resource is valid FHIR R4B.
+
+Output forms:
+- :func:`hook_request`: a CDS Hooks ``patient-view`` request with FULL prefetch (every key the
+  service's discovery document asks for, each a searchset Bundle);
+- :func:`transaction_bundle`: a transaction Bundle (PUT by id) to load a FHIR server.
+
+Command line::
+
+    python bench/generate.py --out build/bench --sizes 50,300,3000,10000 \
+        [--now 2026-01-01T09:00:00+00:00]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+SIZES: tuple[int, ...] = (50, 300, 3000, 10000)
+
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
+CVX = "http://hl7.org/fhir/sid/cvx"
+UCUM = "http://unitsofmeasure.org"
+OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+COND_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+COND_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+# CMAS / MMT-8 have no LOINC code: the project's local code system (see cards/valuesets)
+LOCAL_SCORES = "https://jdm-cds.example.org/fhir/CodeSystem/myositis-scores"
+
+ROUTE_IV = (SNOMED, "47625008", "Intravenous route")
+ROUTE_SC = (SNOMED, "34206005", "Subcutaneous route")
+ROUTE_ORAL = (SNOMED, "26643006", "Oral route")
+
+# (concept, LOINC, display, UCUM unit, normal low, normal high, value when JDM is active)
+LAB_PANEL: tuple[tuple[str, str, str, str, float, float, float], ...] = (
+    ("ck", "2157-6", "Creatine kinase", "U/L", 40, 200, 2400),
+    ("aldolase", "1761-6", "Aldolase", "U/L", 1, 7.5, 14),
+    ("ldh", "2532-0", "Lactate dehydrogenase", "U/L", 120, 300, 620),
+    ("ast", "1920-8", "Aspartate aminotransferase", "U/L", 10, 40, 110),
+    ("alt", "1742-6", "Alanine aminotransferase", "U/L", 8, 35, 70),
+    ("esr", "4537-7", "Erythrocyte sedimentation rate", "mm/h", 2, 15, 38),
+    ("crp", "1988-5", "C reactive protein", "mg/L", 0.2, 5, 12),
+    ("hemoglobin", "718-7", "Hemoglobin", "g/dL", 11.5, 14.5, 11.2),
+    ("platelets", "777-3", "Platelets", "10*9/L", 180, 400, 430),
+    ("creatinine", "2160-0", "Creatinine", "umol/L", 25, 55, 30),
+)
+# lab and vital codes a JDM service has no use for (a real chart is mostly these)
+NOISE_LABS: tuple[tuple[str, str, str, float, float], ...] = (
+    ("2951-2", "Sodium", "mmol/L", 135, 145),
+    ("2823-3", "Potassium", "mmol/L", 3.5, 5.0),
+    ("2345-7", "Glucose", "mg/dL", 70, 110),
+    ("6690-2", "Leukocytes", "10*9/L", 4.5, 11),
+)
+NOISE_VITALS: tuple[tuple[str, str, str, float, float], ...] = (
+    ("8867-4", "Heart rate", "/min", 70, 110),
+    ("9279-1", "Respiratory rate", "/min", 16, 24),
+    ("8310-5", "Body temperature", "Cel", 36.4, 37.3),
+    ("59408-5", "Oxygen saturation by pulse oximetry", "%", 96, 100),
+)
+NOISE_MEDS: tuple[tuple[str, str, str], ...] = (
+    ("161", "acetaminophen", "oral"),
+    ("7646", "omeprazole", "oral"),
+    ("5640", "ibuprofen", "oral"),
+)
+
+
+def _coding(code: tuple[str, str, str]) -> dict[str, str]:
+    system, value, display = code
+    return {"system": system, "code": value, "display": display}
+
+
+class Record:
+    """Builds one patient's resources with stable ids and dates relative to `now`."""
+
+    def __init__(self, patient_id: str, now: datetime, seed: int) -> None:
+        self.patient_id = patient_id
+        self.now = now
+        self.rng = random.Random(seed)
+        self.resources: list[dict[str, Any]] = []
+        self._counter = 0
+        self.birth = (now - timedelta(days=int(9.4 * 365.25))).date()
+
+    # --- helpers ------------------------------------------------------------------------------
+    def _id(self, prefix: str) -> str:
+        self._counter += 1
+        return f"{prefix}-{self.patient_id}-{self._counter}"
+
+    def _subject(self) -> dict[str, str]:
+        return {"reference": f"Patient/{self.patient_id}"}
+
+    def _when(self, days_ago: float, hour: int = 9) -> str:
+        moment = self.now - timedelta(days=days_ago)
+        moment = moment.replace(hour=hour, minute=self.rng.randrange(0, 60), second=0)
+        return moment.isoformat(timespec="seconds")
+
+    def add(self, resource: dict[str, Any]) -> dict[str, Any]:
+        self.resources.append(resource)
+        return resource
+
+    def age_years(self, days_ago: float) -> float:
+        moment = (self.now - timedelta(days=days_ago)).date()
+        return (moment - self.birth).days / 365.25
+
+    # --- resources ----------------------------------------------------------------------------
+    def patient(self) -> None:
+        self.add(
+            {
+                "resourceType": "Patient",
+                "id": self.patient_id,
+                "name": [{"family": "Synthetic", "given": ["Bench"]}],
+                "gender": "female",
+                "birthDate": self.birth.isoformat(),
+            }
+        )
+
+    def condition(
+        self,
+        codings: Sequence[tuple[str, str, str]],
+        days_ago: float,
+        *,
+        active: bool = True,
+    ) -> None:
+        status = "active" if active else "resolved"
+        resource: dict[str, Any] = {
+            "resourceType": "Condition",
+            "id": self._id("cond"),
+            "clinicalStatus": {"coding": [{"system": COND_CLINICAL, "code": status}]},
+            "verificationStatus": {"coding": [{"system": COND_VERIFICATION, "code": "confirmed"}]},
+            "code": {
+                "coding": [{"system": s, "code": c, "display": d} for s, c, d in codings],
+                "text": codings[0][2],
+            },
+            "subject": self._subject(),
+            "onsetDateTime": self._when(days_ago),
+            "recordedDate": self._when(days_ago),
+        }
+        if not active:
+            resource["abatementDateTime"] = self._when(max(days_ago - 10, 0))
+        self.add(resource)
+
+    def quantity_obs(
+        self,
+        system: str,
+        code: str,
+        display: str,
+        value: float,
+        unit: str,
+        days_ago: float,
+        category: str = "laboratory",
+    ) -> None:
+        self.add(
+            {
+                "resourceType": "Observation",
+                "id": self._id("obs"),
+                "status": "final",
+                "category": [{"coding": [{"system": OBS_CATEGORY, "code": category}]}],
+                "code": {"coding": [{"system": system, "code": code, "display": display}]},
+                "subject": self._subject(),
+                "effectiveDateTime": self._when(days_ago),
+                "valueQuantity": {
+                    "value": round(value, 1),
+                    "unit": unit,
+                    "system": UCUM,
+                    "code": unit,
+                },
+            }
+        )
+
+    def medication_request(
+        self,
+        rx: tuple[str, str],
+        days_ago: float,
+        dose_text: str,
+        dose: tuple[float, str],
+        route: tuple[str, str, str],
+        *,
+        status: str = "active",
+        frequency: tuple[int, float, str] = (1, 1, "d"),
+        end_days_ago: float | None = None,
+    ) -> str:
+        rx_code, rx_display = rx
+        timing: dict[str, Any] = {
+            "frequency": frequency[0],
+            "period": frequency[1],
+            "periodUnit": frequency[2],
+            "boundsPeriod": {"start": self._when(days_ago)},
+        }
+        if end_days_ago is not None:
+            timing["boundsPeriod"]["end"] = self._when(end_days_ago)
+        request_id = self._id("medrx")
+        self.add(
+            {
+                "resourceType": "MedicationRequest",
+                "id": request_id,
+                "status": status,
+                "intent": "order",
+                "medicationCodeableConcept": {
+                    "coding": [{"system": RXNORM, "code": rx_code, "display": rx_display}],
+                    "text": rx_display,
+                },
+                "subject": self._subject(),
+                "authoredOn": self._when(days_ago),
+                "dosageInstruction": [
+                    {
+                        "text": dose_text,
+                        "timing": {"repeat": timing},
+                        "route": {"coding": [_coding(route)]},
+                        "doseAndRate": [
+                            {
+                                "doseQuantity": {
+                                    "value": dose[0],
+                                    "unit": dose[1],
+                                    "system": UCUM,
+                                    "code": dose[1],
+                                }
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
+        return request_id
+
+    def administration(
+        self,
+        rx: tuple[str, str],
+        days_ago: float,
+        dose: tuple[float, str],
+        route: tuple[str, str, str],
+        request_id: str | None = None,
+    ) -> None:
+        resource: dict[str, Any] = {
+            "resourceType": "MedicationAdministration",
+            "id": self._id("medadmin"),
+            "status": "completed",
+            "medicationCodeableConcept": {
+                "coding": [{"system": RXNORM, "code": rx[0], "display": rx[1]}],
+                "text": rx[1],
+            },
+            "subject": self._subject(),
+            "effectiveDateTime": self._when(days_ago, hour=10),
+            "dosage": {
+                "route": {"coding": [_coding(route)]},
+                "dose": {"value": dose[0], "unit": dose[1], "system": UCUM, "code": dose[1]},
+            },
+        }
+        if request_id is not None:
+            resource["request"] = {"reference": f"MedicationRequest/{request_id}"}
+        self.add(resource)
+
+    def procedure(self, code: str, display: str, days_ago: float) -> None:
+        self.add(
+            {
+                "resourceType": "Procedure",
+                "id": self._id("proc"),
+                "status": "completed",
+                "code": {"coding": [{"system": SNOMED, "code": code, "display": display}]},
+                "subject": self._subject(),
+                "performedDateTime": self._when(days_ago),
+            }
+        )
+
+    def immunization(self, cvx: str, display: str, days_ago: float) -> None:
+        self.add(
+            {
+                "resourceType": "Immunization",
+                "id": self._id("imm"),
+                "status": "completed",
+                "vaccineCode": {"coding": [{"system": CVX, "code": cvx, "display": display}]},
+                "patient": self._subject(),
+                "occurrenceDateTime": self._when(days_ago),
+            }
+        )
+
+    def allergy(self) -> None:
+        self.add(
+            {
+                "resourceType": "AllergyIntolerance",
+                "id": self._id("allergy"),
+                "clinicalStatus": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+                            "code": "active",
+                        }
+                    ]
+                },
+                "code": {"coding": [{"system": RXNORM, "code": "7980", "display": "penicillin G"}]},
+                "patient": self._subject(),
+                "criticality": "low",
+            }
+        )
+
+
+# --- the clinical story -----------------------------------------------------------------------
+
+DIAGNOSIS_DAYS_AGO = 150
+
+
+def weight_kg(age_years: float) -> float:
+    """A plausible girl's weight for age (rough, smooth; not a growth reference)."""
+    if age_years < 1:
+        return 3.4 + 6.6 * age_years
+    return 10.0 + 2.4 * (age_years - 1)
+
+
+def height_cm(age_years: float) -> float:
+    if age_years < 1:
+        return 50 + 25 * age_years
+    return 75 + 6.2 * (age_years - 1)
+
+
+def seed_case(record: Record) -> None:
+    """The seed case: first-line therapy given, weakness persists, new dysphagia; no IVIG yet."""
+    record.patient()
+    record.condition(
+        [(ICD10, "M33.02", "Juvenile dermatomyositis with myopathy")], DIAGNOSIS_DAYS_AGO
+    )
+    record.condition([(SNOMED, "249939004", "Proximal muscle weakness")], DIAGNOSIS_DAYS_AGO)
+    record.condition([(SNOMED, "40739000", "Dysphagia"), (ICD10, "R13.12", "Dysphagia")], 20)
+    record.condition([(ICD10, "J06.9", "Acute upper respiratory infection")], 700, active=False)
+    record.condition([(ICD10, "L30.9", "Dermatitis, unspecified")], 1500, active=False)
+    record.allergy()
+    record.immunization("03", "MMR", 365 * 8)
+    record.immunization("20", "DTaP", 365 * 5)
+    record.procedure("29303009", "Electrocardiographic procedure", DIAGNOSIS_DAYS_AGO - 5)
+    kg = weight_kg(record.age_years(DIAGNOSIS_DAYS_AGO))
+    mp = ("6902", "methylprednisolone")
+    mp_dose = (round(min(30 * kg, 1000)), "mg")
+    order = record.medication_request(
+        mp, DIAGNOSIS_DAYS_AGO, "30 mg/kg IV daily x3", mp_dose, ROUTE_IV, status="completed",
+        end_days_ago=DIAGNOSIS_DAYS_AGO - 3,
+    )  # fmt: skip
+    for day in range(3):
+        record.administration(mp, DIAGNOSIS_DAYS_AGO - day, mp_dose, ROUTE_IV, order)
+    pred = ("8638", "prednisolone")
+    taper = [(DIAGNOSIS_DAYS_AGO - 3, 2.0), (DIAGNOSIS_DAYS_AGO - 33, 1.5), (60, 1.0), (25, 0.7)]
+    for index, (start, mg_per_kg) in enumerate(taper):
+        last = index == len(taper) - 1
+        end = None if last else taper[index + 1][0]
+        daily_mg = round(min(mg_per_kg * kg, 60))
+        record.medication_request(
+            pred, start, f"{daily_mg} mg orally once daily", (daily_mg, "mg"), ROUTE_ORAL,
+            status="active" if last else "completed", end_days_ago=end,
+        )  # fmt: skip
+    mtx = ("6851", "methotrexate")
+    mtx_order = record.medication_request(
+        mtx, 30, "15 mg/m2 subcutaneously once weekly", (12.5, "mg"), ROUTE_SC,
+        frequency=(1, 1, "wk"),
+    )  # fmt: skip
+    for week in range(4):
+        record.administration(mtx, 30 - 7 * week, (12.5, "mg"), ROUTE_SC, mtx_order)
+    record.medication_request(
+        ("4511", "folic acid"), 30, "1 mg orally once daily", (1, "mg"), ROUTE_ORAL
+    )
+    scores = (("cmas", "CMAS", 30.0), ("mmt8", "MMT-8", 58.0))
+    for concept, display, value in scores:
+        record.quantity_obs(LOCAL_SCORES, concept, display, value, "{score}", 7, "exam")
+    record.quantity_obs(LOINC, "29463-7", "Body weight", weight_kg(record.age_years(7)), "kg", 7,
+                        "vital-signs")  # fmt: skip
+    record.quantity_obs(LOINC, "8302-2", "Body height", height_cm(record.age_years(7)), "cm", 7,
+                        "vital-signs")  # fmt: skip
+
+
+def routine_visit(record: Record, days_ago: float) -> Iterator[None]:
+    """One visit's resources, yielded one at a time so the caller can stop at an exact size."""
+    rng = record.rng
+    active = days_ago <= DIAGNOSIS_DAYS_AGO
+    age = record.age_years(days_ago)
+    record.quantity_obs(LOINC, "29463-7", "Body weight", weight_kg(age) * rng.uniform(0.97, 1.03),
+                        "kg", days_ago, "vital-signs")  # fmt: skip
+    yield
+    for code, display, unit, low, high in NOISE_VITALS:
+        record.quantity_obs(LOINC, code, display, rng.uniform(low, high), unit, days_ago,
+                            "vital-signs")  # fmt: skip
+        yield
+    if rng.random() < 0.3:
+        record.quantity_obs(LOINC, "8302-2", "Body height", height_cm(age), "cm", days_ago,
+                            "vital-signs")  # fmt: skip
+        yield
+    for _concept, code, display, unit, low, high, active_value in LAB_PANEL:
+        value = active_value * rng.uniform(0.8, 1.2) if active else rng.uniform(low, high)
+        record.quantity_obs(LOINC, code, display, value, unit, days_ago)
+        yield
+    for code, display, unit, low, high in NOISE_LABS:
+        record.quantity_obs(LOINC, code, display, rng.uniform(low, high), unit, days_ago)
+        yield
+    if active:
+        record.quantity_obs(LOCAL_SCORES, "cmas", "CMAS", rng.uniform(25, 36), "{score}",
+                            days_ago, "exam")  # fmt: skip
+        yield
+    if rng.random() < 0.25:
+        rx_code, rx_name, _route = rng.choice(NOISE_MEDS)
+        order = record.medication_request(
+            (rx_code, rx_name), days_ago, "as needed", (250, "mg"), ROUTE_ORAL,
+            status="completed", end_days_ago=max(days_ago - 5, 0),
+        )  # fmt: skip
+        yield
+        record.administration((rx_code, rx_name), days_ago, (250, "mg"), ROUTE_ORAL, order)
+        yield
+
+
+def generate_record(
+    size: int, now: datetime, *, patient_id: str = "bench", seed: int = 7
+) -> list[dict[str, Any]]:
+    """Exactly `size` resources (at least the seed case's ~40) for one patient."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    record = Record(patient_id, now, seed)
+    seed_case(record)
+    # visits spread back from now; a bigger chart is a longer and denser history
+    span_days = min(max(size * 0.9, 120.0), record.age_years(0) * 365.25 - 30)
+    visit_resources = 20  # a routine visit yields about 20 resources
+    visits = max(1, (size - len(record.resources)) // visit_resources + 1)
+    step = span_days / visits
+    days_ago = 3.0
+    while len(record.resources) < size:
+        for _ in routine_visit(record, days_ago):
+            if len(record.resources) >= size:
+                break
+        days_ago += step
+    return record.resources[:size]
+
+
+# --- output forms -------------------------------------------------------------------------------
+
+DEFAULT_PREFETCH: Mapping[str, str] = {
+    "patient": "Patient/{{context.patientId}}",
+    "conditions": "Condition?patient={{context.patientId}}",
+    "medicationRequests": "MedicationRequest?patient={{context.patientId}}",
+    "medicationAdministrations": "MedicationAdministration?patient={{context.patientId}}",
+    "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
+    "observations": "Observation?patient={{context.patientId}}",
+    "procedures": "Procedure?patient={{context.patientId}}",
+    "immunizations": "Immunization?patient={{context.patientId}}",
+    "allergies": "AllergyIntolerance?patient={{context.patientId}}",
+}
+
+
+def _template_type(template: str) -> str:
+    match = re.match(r"([A-Z][A-Za-z]+)[/?]", template)
+    if match is None:
+        raise ValueError(f"cannot tell the resource type of prefetch template {template!r}")
+    return match.group(1)
+
+
+def _stable_uuid(resource: Mapping[str, Any]) -> uuid.UUID:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"{resource['resourceType']}/{resource['id']}")
+
+
+def searchset(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(resources),
+        "entry": [
+            {
+                "fullUrl": f"urn:uuid:{_stable_uuid(r)}",
+                "resource": r,
+                "search": {"mode": "match"},
+            }
+            for r in resources
+        ],
+    }
+
+
+def full_prefetch(
+    resources: Sequence[Mapping[str, Any]], templates: Mapping[str, str] = DEFAULT_PREFETCH
+) -> dict[str, Any]:
+    """Each template key filled with every resource of its type (a searchset; Patient as is).
+
+    Filters by code in the templates are deliberately NOT applied: the benchmark sends the whole
+    chart, as a client that ignores search parameters would, so the service's own filter is timed.
+    """
+    prefetch: dict[str, Any] = {}
+    for key, template in templates.items():
+        resource_type = _template_type(template)
+        matching = [r for r in resources if r["resourceType"] == resource_type]
+        if template.startswith(f"{resource_type}/"):
+            prefetch[key] = matching[0] if matching else None
+        else:
+            prefetch[key] = searchset(matching)
+    return prefetch
+
+
+def hook_request(
+    resources: Sequence[Mapping[str, Any]],
+    patient_id: str,
+    *,
+    templates: Mapping[str, str] = DEFAULT_PREFETCH,
+    fhir_server: str | None = None,
+    with_prefetch: bool = True,
+) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "hook": "patient-view",
+        "hookInstance": str(uuid.uuid4()),
+        "context": {"userId": "Practitioner/bench-user", "patientId": patient_id},
+    }
+    if fhir_server is not None:
+        request["fhirServer"] = fhir_server
+    if with_prefetch:
+        request["prefetch"] = full_prefetch(resources, templates)
+    return request
+
+
+def transaction_bundle(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "resource": r,
+                "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"},
+            }
+            for r in resources
+        ],
+    }
+
+
+def _parse_now(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise SystemExit("--now needs an offset, e.g. 2026-01-01T09:00:00+00:00")
+    return parsed
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="folder for the files")
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    parser.add_argument("--now", help="ISO date-time with offset (default: now, UTC)")
+    args = parser.parse_args(argv)
+    now = _parse_now(args.now)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for size in (int(s) for s in args.sizes.split(",")):
+        patient_id = f"bench-{size}"
+        resources = generate_record(size, now, patient_id=patient_id)
+        request = hook_request(resources, patient_id)
+        (args.out / f"{size}.request.json").write_text(json.dumps(request))
+        (args.out / f"{size}.bundle.json").write_text(json.dumps(transaction_bundle(resources)))
+        print(f"{size}: {len(resources)} resources -> {args.out}/{size}.{{request,bundle}}.json")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
