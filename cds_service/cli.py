@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 COMMAND_MODULES: tuple[str, ...] = (
     # "serve", "history", "evaluate", "check-knowledge", "demo" ... added by their modules
+    "demo",
+    "demo_token",
 )
 
 
