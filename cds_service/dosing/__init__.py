@@ -1,0 +1,29 @@
+"""Dosing: the policy from ``cards/dosing.json`` and pure Decimal arithmetic for IVIG and rituximab.
+
+Nothing here reads the clock or the network; the only I/O is :func:`load_dosing_policy`.
+"""
+
+from cds_service.dosing.ivig import IvigDose, ivig_course_dose
+from cds_service.dosing.policy import DosingPolicy, SourcedValue, load_dosing_policy
+from cds_service.dosing.rituximab import RituximabDose, mosteller_bsa_m2, rituximab_dose
+from cds_service.dosing.weight import (
+    WeightAssessment,
+    WeightStatus,
+    select_dosing_weight,
+    select_height,
+)
+
+__all__ = [
+    "DosingPolicy",
+    "IvigDose",
+    "RituximabDose",
+    "SourcedValue",
+    "WeightAssessment",
+    "WeightStatus",
+    "ivig_course_dose",
+    "load_dosing_policy",
+    "mosteller_bsa_m2",
+    "rituximab_dose",
+    "select_dosing_weight",
+    "select_height",
+]

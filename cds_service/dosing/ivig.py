@@ -1,0 +1,207 @@
+"""IVIG per course: 2 g/kg up to the cap, split over 2 or 5 days; volume and rates (10 % product).
+
+Every intermediate figure is kept exact on :class:`IvigDose`; figures are rounded once, when shown
+(:meth:`IvigDose.evidence`, :meth:`IvigDose.arithmetic_lines`), by the policy's stated rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from cds_service.dosing.figures import plain
+from cds_service.dosing.policy import DosingPolicy
+from cds_service.dosing.vials import VialRounding, round_to_vials
+from cds_service.history.model import Measurement
+
+MINUTES_PER_HOUR = Decimal(60)
+
+
+@dataclass(frozen=True)
+class ObesityAdjustment:
+    """BMI-for-age at or above the threshold: the dose-determining weight (DDW)."""
+
+    bmi_centile: Decimal
+    bmi_p50_kg_m2: Decimal  # BMI at the IBW centile (50th) for age and sex
+    height: Measurement
+    ibw_kg: Decimal  # exact
+    ddw_kg: Decimal  # exact
+
+
+@dataclass(frozen=True)
+class IvigDose:
+    """One IVIG course, exact figures; ``policy`` supplies the rounding rule for display."""
+
+    weight: Measurement
+    dosing_weight_basis: str  # "actual" | "ddw"
+    dosing_weight_kg: Decimal
+    obesity: ObesityAdjustment | None
+    g_per_kg: Decimal
+    uncapped_total_g: Decimal
+    cap_g: Decimal
+    capped: bool
+    course_total_g: Decimal
+    days: int
+    five_day_split: bool  # True when days is the at-risk split
+    per_day_g: Decimal
+    five_day_per_day_g: Decimal
+    volume_ml: Decimal
+    start_rate_ml_per_kg_min: Decimal
+    start_rate_minutes: int
+    max_rate_ml_per_kg_min: Decimal
+    slow_rate: bool  # the at-risk maximum rate applies
+    vial_rounding: VialRounding | None
+    policy: DosingPolicy
+
+    # --- rounded figures (the only place rounding happens) ---
+    def _g(self, value: Decimal) -> Decimal:
+        return self.policy.rounding.round(value, self.policy.rounding.grams)
+
+    @property
+    def course_total_g_rounded(self) -> Decimal:
+        return self._g(self.course_total_g)
+
+    @property
+    def per_day_g_rounded(self) -> Decimal:
+        return self._g(self.per_day_g)
+
+    @property
+    def volume_ml_rounded(self) -> Decimal:
+        return self.policy.rounding.round(self.volume_ml, self.policy.rounding.millilitres)
+
+    @property
+    def ddw_kg_rounded(self) -> Decimal | None:
+        if self.obesity is None:
+            return None
+        return self.policy.rounding.round(self.obesity.ddw_kg, self.policy.rounding.kilograms)
+
+    def ml_per_hour(self, rate_ml_per_kg_min: Decimal) -> Decimal:
+        exact = rate_ml_per_kg_min * self.dosing_weight_kg * MINUTES_PER_HOUR
+        return self.policy.rounding.round(exact, self.policy.rounding.ml_per_hour)
+
+    def evidence(self) -> dict[str, Any]:
+        """The dose object of CARD-CONTRACT.md (numbers as Decimal strings)."""
+        dose: dict[str, Any] = {
+            "agent": "ivig",
+            "weightKg": plain(self.weight.value),
+            "weightObservation": self.weight.source.reference,
+            "weightDate": self.weight.at.isoformat(),
+            "dosingWeightBasis": self.dosing_weight_basis,
+            "gPerKg": plain(self.g_per_kg),
+            "uncappedTotalG": plain(self._g(self.uncapped_total_g)),
+            "capG": plain(self.cap_g),
+            "capped": self.capped,
+            "courseTotalG": plain(self.course_total_g_rounded),
+            "days": self.days,
+            "perDayG": plain(self.per_day_g_rounded),
+            "fiveDayPerDayG": plain(self._g(self.five_day_per_day_g)),
+            "volumeMl": plain(self.volume_ml_rounded),
+            "startRateMlPerKgMin": plain(self.start_rate_ml_per_kg_min),
+            "maxRateMlPerKgMin": plain(self.max_rate_ml_per_kg_min),
+        }
+        if self.ddw_kg_rounded is not None:
+            dose["ddwKg"] = plain(self.ddw_kg_rounded)
+        if self.vial_rounding is not None:
+            dose["roundedPerDayG"] = plain(self.vial_rounding.rounded_g)
+        return dose
+
+    def arithmetic_lines(self) -> list[str]:
+        """The dose arithmetic, one human-readable line per step, for the card's detail."""
+        from cds_service.dosing.ivig_text import ivig_arithmetic_lines
+
+        return ivig_arithmetic_lines(self)
+
+
+def ivig_course_dose(
+    weight: Measurement,
+    policy: DosingPolicy,
+    *,
+    risk_5_day: bool,
+    risk_slow_rate: bool,
+    height: Measurement | None = None,
+    bmi_centile: Decimal | None = None,
+    bmi_p50_kg_m2: Decimal | None = None,
+) -> IvigDose:
+    """The IVIG course for a usable weight (see :func:`select_dosing_weight`).
+
+    ``risk_5_day``: a renal, thrombosis or fluid-load risk -> the 5-day split.
+    ``risk_slow_rate``: a renal or thrombotic risk -> the lower maximum rate.
+    ``height``, ``bmi_centile`` and ``bmi_p50_kg_m2`` (BMI at the 50th centile for age and sex,
+    from :mod:`cds_service.dosing.growth`) enable the obesity adjustment; without them the actual
+    weight is used and no DDW is shown.
+    """
+    ivig = policy.ivig
+    if weight.value <= 0:
+        raise ValueError("weight must be positive")
+    obesity = _obesity_adjustment(weight, policy, height, bmi_centile, bmi_p50_kg_m2)
+    use_ddw = obesity is not None and policy.obesity.dose_weight == "ddw"
+    dosing_weight_kg = obesity.ddw_kg if obesity is not None and use_ddw else weight.value
+    g_per_kg = ivig.g_per_kg_per_course.value
+    uncapped = g_per_kg * dosing_weight_kg
+    cap = ivig.cap_g_per_course.value
+    total = min(uncapped, cap)
+    days = ivig.risk_days.as_int if risk_5_day else ivig.default_days.as_int
+    per_day = total / days
+    vials = ivig.vial_rounding
+    return IvigDose(
+        weight=weight,
+        dosing_weight_basis="ddw" if use_ddw else "actual",
+        dosing_weight_kg=dosing_weight_kg,
+        obesity=obesity,
+        g_per_kg=g_per_kg,
+        uncapped_total_g=uncapped,
+        cap_g=cap,
+        capped=uncapped > cap,
+        course_total_g=total,
+        days=days,
+        five_day_split=risk_5_day,
+        per_day_g=per_day,
+        five_day_per_day_g=total / ivig.risk_days.value,
+        volume_ml=total / ivig.product.concentration_g_per_ml.value,
+        start_rate_ml_per_kg_min=ivig.start_rate_ml_per_kg_min.value,
+        start_rate_minutes=ivig.start_rate_minutes.as_int,
+        max_rate_ml_per_kg_min=(
+            ivig.max_rate_at_risk_ml_per_kg_min.value
+            if risk_slow_rate
+            else ivig.max_rate_ml_per_kg_min.value
+        ),
+        slow_rate=risk_slow_rate,
+        vial_rounding=(
+            round_to_vials(
+                per_day,
+                vials.vial_sizes_g,
+                vials.max_deviation_fraction.value,
+                tie_break=vials.tie_break,
+            )
+            if vials.enabled
+            else None
+        ),
+        policy=policy,
+    )
+
+
+def _obesity_adjustment(
+    weight: Measurement,
+    policy: DosingPolicy,
+    height: Measurement | None,
+    bmi_centile: Decimal | None,
+    bmi_p50_kg_m2: Decimal | None,
+) -> ObesityAdjustment | None:
+    if height is None or bmi_centile is None or bmi_p50_kg_m2 is None:
+        return None
+    if bmi_centile < policy.obesity.bmi_centile_threshold.value or height.value <= 0:
+        return None
+    height_m = height.value / 100
+    ibw_kg = bmi_p50_kg_m2 * height_m * height_m
+    if ibw_kg >= weight.value:
+        return None  # the formula only ever reduces an excess over IBW
+    excess_fraction = policy.obesity.ddw_excess_fraction.value
+    ddw_kg = ibw_kg + excess_fraction * (weight.value - ibw_kg)
+    return ObesityAdjustment(
+        bmi_centile=bmi_centile,
+        bmi_p50_kg_m2=bmi_p50_kg_m2,
+        height=height,
+        ibw_kg=ibw_kg,
+        ddw_kg=ddw_kg,
+    )

@@ -1,0 +1,131 @@
+"""The IVIG dose arithmetic in words, one line per step, so a pharmacist can check it quickly."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from cds_service.dosing.figures import percent, plain
+
+if TYPE_CHECKING:
+    from cds_service.dosing.ivig import IvigDose
+
+
+def ivig_arithmetic_lines(dose: IvigDose) -> list[str]:
+    lines = [_weight_line(dose)]
+    lines.extend(_obesity_lines(dose))
+    lines.append(_total_line(dose))
+    lines.extend(_split_lines(dose))
+    lines.append(_volume_line(dose))
+    lines.append(_rate_line(dose))
+    lines.extend(_vial_lines(dose))
+    lines.append(f"Rounding: {dose.policy.rounding.rule}")
+    return lines
+
+
+def _g(dose: IvigDose, value: Decimal) -> str:
+    return plain(dose.policy.rounding.round(value, dose.policy.rounding.grams))
+
+
+def _kg(dose: IvigDose, value: Decimal) -> str:
+    return plain(dose.policy.rounding.round(value, dose.policy.rounding.kilograms))
+
+
+def _weight_line(dose: IvigDose) -> str:
+    weight = dose.weight
+    return (
+        f"Weight: {plain(weight.value)} kg ({weight.source.reference}, measured "
+        f"{weight.at.date().isoformat()}); dose calculated on the "
+        + ("actual weight." if dose.dosing_weight_basis == "actual" else "dose-determining weight.")
+    )
+
+
+def _obesity_lines(dose: IvigDose) -> list[str]:
+    obesity = dose.obesity
+    if obesity is None:
+        return []
+    height_m = plain(obesity.height.value / 100)
+    threshold = plain(dose.policy.obesity.bmi_centile_threshold.value)
+    ibw = _kg(dose, obesity.ibw_kg)
+    lines = [
+        f"BMI-for-age centile {plain(obesity.bmi_centile)} (at or above the {threshold}th): "
+        f"IBW = {plain(obesity.bmi_p50_kg_m2)} kg/m² (BMI 50th centile) × ({height_m} m)² "
+        f"= {ibw} kg; DDW = {ibw} + {plain(dose.policy.obesity.ddw_excess_fraction.value)} × "
+        f"({plain(dose.weight.value)} − {ibw}) = {_kg(dose, obesity.ddw_kg)} kg."
+    ]
+    g_per_kg = dose.g_per_kg
+    cap = dose.cap_g
+    if dose.dosing_weight_basis == "actual":
+        other = min(g_per_kg * obesity.ddw_kg, cap)
+        lines.append(
+            f"Alternative used by many centres: {plain(g_per_kg)} g/kg × "
+            f"{_kg(dose, obesity.ddw_kg)} kg DDW = {_g(dose, other)} g per course."
+        )
+    else:
+        other = min(g_per_kg * dose.weight.value, cap)
+        lines.append(
+            f"On the actual weight the course would be {_g(dose, other)} g "
+            f"({plain(g_per_kg)} g/kg × {plain(dose.weight.value)} kg, cap {plain(cap)} g)."
+        )
+    return lines
+
+
+def _total_line(dose: IvigDose) -> str:
+    product = (
+        f"{plain(dose.g_per_kg)} g/kg × {_kg(dose, dose.dosing_weight_kg)} kg = "
+        f"{_g(dose, dose.uncapped_total_g)} g"
+    )
+    if dose.capped:
+        return f"{product} → capped at {plain(dose.cap_g)} g per course."
+    return f"{product} per course (cap {plain(dose.cap_g)} g not reached)."
+
+
+def _split_lines(dose: IvigDose) -> list[str]:
+    total = _g(dose, dose.course_total_g)
+    main = f"{total} g ÷ {dose.days} days = {_g(dose, dose.per_day_g)} g/day"
+    if dose.five_day_split:
+        return [main + " (5-day split because of a renal, thrombosis or fluid-load risk)."]
+    return [
+        main + ".",
+        f"5-day alternative: {total} g ÷ 5 days = {_g(dose, dose.five_day_per_day_g)} g/day.",
+    ]
+
+
+def _volume_line(dose: IvigDose) -> str:
+    concentration = dose.policy.ivig.product.concentration_g_per_ml.value
+    ml = plain(dose.volume_ml_rounded)
+    per_day_ml = plain(
+        dose.policy.rounding.round(dose.volume_ml / dose.days, dose.policy.rounding.millilitres)
+    )
+    return (
+        f"Volume of {dose.policy.ivig.product.name}: {_g(dose, dose.course_total_g)} g ÷ "
+        f"{plain(concentration)} g/mL = {ml} mL per course ({per_day_ml} mL/day)."
+    )
+
+
+def _rate_line(dose: IvigDose) -> str:
+    kg = _kg(dose, dose.dosing_weight_kg)
+    start = dose.start_rate_ml_per_kg_min
+    maximum = dose.max_rate_ml_per_kg_min
+    reason = " (renal or thrombotic risk)" if dose.slow_rate else ""
+    return (
+        f"Rate: start {plain(start)} mL/kg/min × {kg} kg = {plain(dose.ml_per_hour(start))} mL/h "
+        f"for {dose.start_rate_minutes} min, then increase to at most {plain(maximum)} mL/kg/min"
+        f"{reason} = {plain(dose.ml_per_hour(maximum))} mL/h. "
+        f"{dose.policy.ivig.product.label_note}"
+    )
+
+
+def _vial_lines(dose: IvigDose) -> list[str]:
+    vials = dose.vial_rounding
+    if vials is None:
+        return []
+    sizes = "/".join(plain(size) for size in vials.vial_sizes_g)
+    direction = "above" if vials.deviation_fraction > 0 else "below"
+    if vials.deviation_fraction == 0:
+        return [f"Vials ({sizes} g): {plain(vials.rounded_g)} g/day is an exact vial combination."]
+    return [
+        f"Rounded to vials ({sizes} g): {plain(vials.rounded_g)} g/day, "
+        f"{percent(abs(vials.deviation_fraction))} % {direction} the exact "
+        f"{_g(dose, vials.exact_g)} g/day (limit {percent(vials.max_deviation_fraction)} %)."
+    ]
