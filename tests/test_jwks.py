@@ -1,0 +1,155 @@
+"""Trusted issuers and their keys: the issuers file, pinned JWKS files, JWKS URLs over HTTP."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from jwt_helpers import ec_key, jwks_document, jwks_server, rsa_key, write_issuers_file
+
+from cds_service import jwks
+from cds_service.jwks import JwksCache, KeyUnavailable, TrustConfigError, load_trusted_issuers
+
+SANDBOX_FILE = Path(jwks.__file__).parent / "trust" / "cds-hooks-sandbox.json"
+
+
+class FakeMonotonic:
+    """A hand-moved monotonic clock (time, not the network, is what this replaces)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_shipped_sandbox_entry_pins_its_es384_key_and_names_its_jwks_url() -> None:
+    issuers = load_trusted_issuers(SANDBOX_FILE)
+    sandbox = issuers["https://sandbox.cds-hooks.org"]
+    assert sandbox.jwks_url == "https://sandbox.cds-hooks.org/.well-known/jwks.json"
+    assert sandbox.pinned_keys is not None
+    (kid,) = sandbox.pinned_keys
+    key = jwks.public_key_for(sandbox.pinned_keys[kid], "ES384")
+    assert key.curve.name == "secp384r1"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "not valid JSON"),
+        ("[]", "must hold a JSON object"),
+        ('{"https://a.example": {}}', "give jwks_url or jwks_file"),
+        ('{"https://a.example": {"jwks_url": "ftp://a.example/k"}}', "absolute https://"),
+        ('{"https://a.example": {"jwks_url": "http://a.example/k"}}', "http only on loopback"),
+        ('{"https://a.example": {"jwks_file": "missing.json"}}', "cannot read JWKS file"),
+        ('{"https://a.example": {"jwks_url": "https://a.example/k", "x": 1}}', "entry must be"),
+    ],
+)
+def test_bad_issuers_files_are_refused_with_a_reason(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "issuers.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(TrustConfigError, match=message):
+        load_trusted_issuers(path)
+
+
+def test_jwks_file_is_relative_to_the_issuers_file(tmp_path: Path) -> None:
+    key = ec_key("pinned")
+    (tmp_path / "ehr.jwks.json").write_text(json.dumps(jwks_document(key)), encoding="utf-8")
+    path = write_issuers_file(tmp_path, {"https://ehr.example": {"jwks_file": "ehr.jwks.json"}})
+    trusted = load_trusted_issuers(path)["https://ehr.example"]
+    cache = JwksCache(timeout_s=1, cache_s=60)
+    assert cache.key(trusted, "pinned")["kid"] == "pinned"
+    with pytest.raises(KeyUnavailable, match="kid is not in"):
+        cache.key(trusted, "other")
+
+
+def _url_issuer(tmp_path: Path, url: str) -> jwks.TrustedIssuer:
+    path = write_issuers_file(tmp_path, {"https://ehr.example": {"jwks_url": url}})
+    return load_trusted_issuers(path)["https://ehr.example"]
+
+
+def test_jwks_url_is_fetched_once_and_cached(tmp_path: Path) -> None:
+    key = ec_key()
+    clock = FakeMonotonic()
+    with jwks_server(jwks_document(key)) as server:
+        trusted = _url_issuer(tmp_path, server.url)
+        cache = JwksCache(timeout_s=2, cache_s=300, monotonic=clock)
+        for _ in range(5):
+            assert cache.key(trusted, key.kid)["kid"] == key.kid
+        assert len(server.hits) == 1
+        clock.now += 301  # past the cache lifetime: fetched again
+        cache.key(trusted, key.kid)
+        assert len(server.hits) == 2
+
+
+def test_unknown_kid_refetches_at_most_every_30_seconds(tmp_path: Path) -> None:
+    old_key, new_key = ec_key("old"), rsa_key("rotated-in")
+    clock = FakeMonotonic()
+    with jwks_server(jwks_document(old_key)) as server:
+        trusted = _url_issuer(tmp_path, server.url)
+        cache = JwksCache(timeout_s=2, cache_s=300, monotonic=clock)
+        cache.key(trusted, "old")
+        server.document = jwks_document(old_key, new_key)  # the issuer rotates keys
+        for _ in range(3):
+            with pytest.raises(KeyUnavailable):
+                cache.key(trusted, "rotated-in")  # made-up kids cannot force fetches
+        assert len(server.hits) == 1
+        clock.now += 31
+        assert cache.key(trusted, "rotated-in")["kty"] == "RSA"
+        assert len(server.hits) == 2
+
+
+def test_jwks_redirect_is_not_followed(tmp_path: Path) -> None:
+    key = ec_key()
+    with jwks_server(jwks_document(key)) as target, jwks_server({"keys": []}) as server:
+        server.redirect_to = target.url
+        cache = JwksCache(timeout_s=2, cache_s=300)
+        with pytest.raises(KeyUnavailable, match="HTTP 302"):
+            cache.key(_url_issuer(tmp_path, server.url), key.kid)
+        assert target.hits == []
+
+
+def test_oversized_or_non_json_jwks_is_refused(tmp_path: Path) -> None:
+    with jwks_server({"keys": []}) as server:
+        trusted = _url_issuer(tmp_path, server.url)
+        server.body_override = b"[" + b" " * (jwks.MAX_JWKS_BYTES + 10) + b"]"
+        with pytest.raises(KeyUnavailable, match="too large"):
+            JwksCache(timeout_s=2, cache_s=300).key(trusted, "k")
+        server.body_override = b"<html>login</html>"
+        with pytest.raises(KeyUnavailable, match="not JSON"):
+            JwksCache(timeout_s=2, cache_s=300).key(trusted, "k")
+
+
+def test_jwks_url_on_a_closed_port_fails_fast(tmp_path: Path) -> None:
+    with jwks_server({"keys": []}) as server:
+        closed_url = server.url
+    with pytest.raises(KeyUnavailable, match="could not be fetched"):
+        JwksCache(timeout_s=2, cache_s=300).key(_url_issuer(tmp_path, closed_url), "k")
+
+
+@pytest.mark.parametrize(
+    ("jwk_change", "algorithm", "message"),
+    [
+        ({"use": "enc"}, "ES384", "not a signing key"),
+        ({"alg": "ES256"}, "ES384", "another algorithm"),
+        ({"alg": "RS384"}, "RS384", "does not fit"),  # an EC key labelled for RSA
+    ],
+)
+def test_keys_meant_for_something_else_are_refused(
+    jwk_change: dict[str, str], algorithm: str, message: str
+) -> None:
+    jwk = ec_key().public_jwk() | jwk_change
+    with pytest.raises(KeyUnavailable, match=message):
+        jwks.public_key_for(jwk, algorithm)
+
+
+def test_a_published_private_key_is_not_a_trust_anchor() -> None:
+    key = ec_key()
+    private_jwk = json.loads(
+        jwks.PyJWK.from_dict(key.public_jwk()).Algorithm.to_jwk(key.private_key)
+    )
+    with pytest.raises(KeyUnavailable, match="not a public key"):
+        jwks.public_key_for(private_jwk | {"kid": key.kid}, "ES384")
