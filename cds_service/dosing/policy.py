@@ -22,6 +22,8 @@ from cds_service.dosing.policy_checks import check_policy_meaning
 from cds_service.knowledge import KnowledgeError
 
 SCHEMA_RELATIVE_PATH = Path("schemas") / "dosing.schema.json"
+SOURCES_FILE = "sources.json"
+DESIGN_DEFAULT = "design default"  # the source key of a number no publication gives
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ class OtherAgentDose:
 class DosingPolicy:
     version: str
     status: str
-    sources: Mapping[str, str]  # source key -> citation
+    sources: Mapping[str, str]  # citation key -> label (cards/sources.json + design default)
     rounding: Rounding
     weight: WeightPolicy
     ivig: IvigPolicy
@@ -155,15 +157,33 @@ class DosingPolicy:
     other_agents: tuple[OtherAgentDose, ...]
 
 
-def load_dosing_policy(path: Path, schema_path: Path | None = None) -> DosingPolicy:
-    """Read, validate and build the policy; ``schema_path`` defaults to ``<cards>/schemas/``."""
+def load_dosing_policy(
+    path: Path, *, schema_path: Path | None = None, sources_path: Path | None = None
+) -> DosingPolicy:
+    """Read, validate and build the policy.
+
+    ``schema_path`` defaults to ``schemas/dosing.schema.json`` and ``sources_path`` (the citation
+    keys every number must cite) to ``sources.json``, both beside ``path``.
+    """
     raw = _read_json(path)
     schema = _read_json(schema_path or path.parent / SCHEMA_RELATIVE_PATH)
     _validate_shape(raw, schema, path)
-    builder = _Builder(raw, path)
+    sources = _source_labels(sources_path or path.parent / SOURCES_FILE)
+    builder = _Builder(raw, path, sources)
     policy = builder.build()
     check_policy_meaning(policy, path)
     return policy
+
+
+def _source_labels(path: Path) -> Mapping[str, str]:
+    """Citation key -> label from cards/sources.json, plus the design-default key."""
+    raw = _read_json(path)
+    entries = raw.get("sources") if isinstance(raw, dict) else None
+    if not isinstance(entries, dict):
+        raise KnowledgeError(f"{path}: field sources: missing or not an object")
+    labels = {key: str(entry.get("label", key)) for key, entry in entries.items()}
+    labels[DESIGN_DEFAULT] = "No published number: this service's default, stated as such"
+    return MappingProxyType(labels)
 
 
 def _read_json(path: Path) -> Any:
@@ -193,9 +213,10 @@ def _field_name(parts: Sequence[Any]) -> str:
 class _Builder:
     """Turns the schema-valid JSON into dataclasses; names fields as dotted paths."""
 
-    def __init__(self, raw: Mapping[str, Any], path: Path) -> None:
+    def __init__(self, raw: Mapping[str, Any], path: Path, sources: Mapping[str, str]) -> None:
         self.raw = raw
         self.path = path
+        self.sources = sources
 
     def sourced(self, section: str, key: str) -> SourcedValue:
         node = self.raw[section][key] if "." not in section else self._nested(section)[key]
@@ -218,7 +239,7 @@ class _Builder:
         return DosingPolicy(
             version=raw["version"],
             status=raw["status"],
-            sources=MappingProxyType(dict(raw["sources"])),
+            sources=self.sources,
             rounding=self._rounding(),
             weight=WeightPolicy(
                 *(

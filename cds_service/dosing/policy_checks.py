@@ -20,7 +20,7 @@ def check_policy_meaning(policy: Any, path: Path) -> None:
             if key not in policy.sources:
                 raise KnowledgeError(
                     f"{path}: field {value.name}.sources: unknown source key {key!r} "
-                    "(add it to the top-level 'sources')"
+                    "(add it to sources.json)"
                 )
         if value.value <= 0:
             raise KnowledgeError(f"{path}: field {value.name}.value: must be greater than 0")
