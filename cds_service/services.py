@@ -1,0 +1,103 @@
+"""The service registry: discovery and routing both read it, so a new service is one entry.
+
+A service's prefetch templates ask for everything its rules need, filtered by code where FHIR
+search allows (Observations), with large pages (``_count``). The Observation code list is built at
+startup from the value sets, never typed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from cds_service.errors import UnknownServiceError
+
+PATIENT_KEY = "patient"
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    id: str
+    hook: str
+    title: str
+    description: str
+    # prefetch key -> FHIR relative URL template with {{...}} tokens
+    prefetch: Mapping[str, str] = field(default_factory=dict)
+    usage_requirements: str = ""
+
+    def discovery_entry(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "hook": self.hook,
+            "title": self.title,
+            "description": self.description,
+            "id": self.id,
+            "prefetch": dict(self.prefetch),
+        }
+        if self.usage_requirements:
+            entry["usageRequirements"] = self.usage_requirements
+        return entry
+
+
+@dataclass(frozen=True)
+class ServiceRegistry:
+    services: tuple[ServiceDefinition, ...]
+
+    def get(self, service_id: str) -> ServiceDefinition:
+        for service in self.services:
+            if service.id == service_id:
+                return service
+        raise UnknownServiceError(f"no CDS service with id {service_id!r}; see GET /cds-services")
+
+    def discovery(self) -> dict[str, Any]:
+        return {"services": [service.discovery_entry() for service in self.services]}
+
+    def __iter__(self) -> Iterator[ServiceDefinition]:
+        return iter(self.services)
+
+
+def jdm_ivig_prefetch(observation_codes: Sequence[str], page_size: int) -> dict[str, str]:
+    """Prefetch templates of the jdm-ivig service.
+
+    ``observation_codes`` are "system|code" tokens (from ``Terminology.search_codes``); without
+    any, Observations are asked for unfiltered (and the rules still check every code).
+
+    >>> jdm_ivig_prefetch(["http://loinc.org|29463-7"], 200)["observations"]
+    'Observation?patient={{context.patientId}}&code=http://loinc.org|29463-7&_count=200'
+    """
+    patient = "patient={{context.patientId}}"
+    count = f"_count={page_size}"
+    code_filter = f"&code={','.join(observation_codes)}" if observation_codes else ""
+    return {
+        PATIENT_KEY: "Patient/{{context.patientId}}",
+        "conditions": f"Condition?{patient}&{count}",
+        "medicationRequests": (
+            f"MedicationRequest?{patient}&_include=MedicationRequest:medication&{count}"
+        ),
+        "medicationAdministrations": (
+            f"MedicationAdministration?{patient}"
+            f"&_include=MedicationAdministration:medication&{count}"
+        ),
+        "medicationStatements": (
+            f"MedicationStatement?{patient}&_include=MedicationStatement:medication&{count}"
+        ),
+        "observations": f"Observation?{patient}{code_filter}&{count}",
+        "procedures": f"Procedure?{patient}&{count}",
+        "immunizations": f"Immunization?{patient}&{count}",
+        "allergies": f"AllergyIntolerance?{patient}&{count}",
+    }
+
+
+def build_registry(observation_codes: Sequence[str], page_size: int) -> ServiceRegistry:
+    jdm_ivig = ServiceDefinition(
+        id="jdm-ivig",
+        hook="patient-view",
+        title="Juvenile dermatomyositis: IVIG and monitoring",
+        description=(
+            "For a child with juvenile dermatomyositis: where treatment stands, whether IVIG is "
+            "indicated (with a weight-based dose and safety checks), and which monitoring is due."
+        ),
+        prefetch=MappingProxyType(jdm_ivig_prefetch(observation_codes, page_size)),
+    )
+    return ServiceRegistry(services=(jdm_ivig,))

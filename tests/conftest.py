@@ -1,0 +1,63 @@
+"""Shared fixtures: a fresh app per test (frozen, non-UTC clock), its client, a real FHIR server.
+
+- ``make_app(**settings)``: a new app on a temp SQLite store, clock frozen at :data:`FROZEN_NOW`
+  (Pacific/Auckland, so UTC-vs-local date bugs show). ``app`` / ``client``: the default one.
+- ``fhir_server`` (session): sekmet-fhir on a free port with a temp data dir; ``.base_url``,
+  ``.load(transaction_bundle)``, ``.search_all(relative_url)``; stopped at the end.
+- ``assert_valid(response, "HookResponse")``: the body validates against the OpenAPI schemas
+  (also importable: ``from schema_check import assert_valid``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from fhir_server import SekmetServer
+from flask import Flask
+from flask.testing import FlaskClient
+from schema_check import assert_valid as _assert_valid
+
+from cds_service import create_app
+
+FROZEN_NOW = datetime(2026, 3, 10, 9, 30, tzinfo=ZoneInfo("Pacific/Auckland"))
+
+
+def frozen_clock() -> datetime:
+    return FROZEN_NOW
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Callable[..., Flask]:
+    """Factory: ``make_app(fhir_page_size=10, clock=...)`` -> a new app (same temp store)."""
+
+    def build(clock: Callable[[], datetime] | None = None, **settings: Any) -> Flask:
+        settings.setdefault("database_url", f"sqlite:///{tmp_path / 'store' / 'jdm-cds.sqlite3'}")
+        return create_app(settings, clock=clock or frozen_clock)
+
+    return build
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def fhir_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SekmetServer]:
+    with SekmetServer.start(tmp_path_factory.mktemp("sekmet")) as server:
+        yield server
+
+
+@pytest.fixture
+def assert_valid() -> Callable[[Any, str], Any]:
+    return _assert_valid
