@@ -1,0 +1,169 @@
+"""Observation -> :class:`Measurement` (canonical units) and :class:`CodedResult` (ABO group).
+
+Only final, amended, corrected and preliminary results count (preliminary ones are flagged by
+their status); registered, cancelled and unknown ones are skipped. A value that cannot be used
+becomes a data-quality note saying why: no value, a unit with no exact conversion, a score out of
+its range, no effective time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from types import MappingProxyType
+
+from cds_service.fhir_parse import ParsedResource
+from cds_service.history.dates import clock_zone, to_datetime
+from cds_service.history.model import (
+    CANONICAL_UNITS,
+    CodedResult,
+    DataQualityNote,
+    Measurement,
+    SourceRef,
+)
+from cds_service.history.units import convert
+
+COUNTING_STATUSES = frozenset({"final", "amended", "corrected", "preliminary"})
+SCORE_RANGES: Mapping[str, tuple[Decimal, Decimal]] = MappingProxyType(
+    {"cmas": (Decimal(0), Decimal(52)), "mmt8": (Decimal(0), Decimal(80))}
+)
+_ABO = re.compile(r"^(?:blood\s+)?(?:group\s+|type\s+)?(ab|a|b|o)(?![a-z])", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ObservationFacts:
+    measurements: Mapping[str, tuple[Measurement, ...]]
+    coded_results: tuple[CodedResult, ...]
+    notes: tuple[DataQualityNote, ...]
+
+
+def map_observations(observations: tuple[ParsedResource, ...], now: datetime) -> ObservationFacts:
+    zone = clock_zone(now)
+    series: dict[str, list[Measurement]] = {}
+    coded: list[CodedResult] = []
+    notes: list[DataQualityNote] = []
+    for parsed in observations:
+        observation = parsed.model
+        if observation.status not in COUNTING_STATUSES:
+            continue
+        at = _effective(observation, zone)
+        for concept in sorted(parsed.concepts):
+            if at is None:
+                notes.append(_note(parsed, "no effective time", "other", concept))
+            elif concept == "blood-group":
+                result = _blood_group(parsed, at)
+                if result is None:
+                    notes.append(_note(parsed, "blood group not readable", "no-value", concept))
+                else:
+                    coded.append(result)
+            else:
+                value = _measurement(parsed, concept, at, notes)
+                if value is not None:
+                    series.setdefault(concept, []).append(value)
+    ordered = {
+        concept: tuple(sorted(values, key=lambda m: (m.at, m.source)))
+        for concept, values in sorted(series.items())
+    }
+    return ObservationFacts(
+        measurements=MappingProxyType(ordered),
+        coded_results=tuple(sorted(coded, key=lambda c: (c.at, c.source))),
+        notes=tuple(notes),
+    )
+
+
+def _effective(observation: object, zone: tzinfo) -> datetime | None:
+    for candidate in (
+        getattr(observation, "effectiveDateTime", None),
+        getattr(observation, "effectiveInstant", None),
+        getattr(getattr(observation, "effectivePeriod", None), "start", None),
+    ):
+        at = to_datetime(candidate, zone)
+        if at is not None:
+            return at
+    return None
+
+
+def _measurement(
+    parsed: ParsedResource, concept: str, at: datetime, notes: list[DataQualityNote]
+) -> Measurement | None:
+    observation = parsed.model
+    quantity = observation.valueQuantity
+    if quantity is not None and quantity.value is not None:
+        raw_value, unit_code, unit_text = Decimal(quantity.value), quantity.code, quantity.unit
+        if quantity.code is not None and quantity.system not in (None, "http://unitsofmeasure.org"):
+            unit_code = None  # a non-UCUM code says nothing UCUM can convert; use the text
+    elif observation.valueInteger is not None:
+        raw_value, unit_code, unit_text = Decimal(observation.valueInteger), None, None
+    else:
+        notes.append(_note(parsed, "no numeric value", "no-value", concept))
+        return None
+    value = convert(concept, raw_value, unit_code, unit_text)
+    recorded_unit = unit_code or unit_text or ""
+    if value is None:
+        reason = f"unit '{recorded_unit}' cannot be converted to {CANONICAL_UNITS[concept]}"
+        notes.append(_note(parsed, reason, "unit", concept))
+        return None
+    if value < 0 or not _in_score_range(concept, value):
+        notes.append(_note(parsed, f"value {value} is out of range", "other", concept))
+        return None
+    low, high = _reference_range(observation, concept)
+    return Measurement(
+        concept=concept,
+        value=value,
+        unit=CANONICAL_UNITS[concept],
+        at=at,
+        status=str(observation.status),
+        reference_low=low,
+        reference_high=high,
+        original=f"{raw_value} {recorded_unit}".strip(),
+        source=SourceRef("Observation", parsed.resource_id or ""),
+    )
+
+
+def _in_score_range(concept: str, value: Decimal) -> bool:
+    bounds = SCORE_RANGES.get(concept)
+    return bounds is None or bounds[0] <= value <= bounds[1]
+
+
+def _reference_range(observation: object, concept: str) -> tuple[Decimal | None, Decimal | None]:
+    ranges = getattr(observation, "referenceRange", None) or []
+    if not ranges:
+        return None, None
+    bounds = []
+    for quantity in (ranges[0].low, ranges[0].high):
+        if quantity is None or quantity.value is None:
+            bounds.append(None)
+            continue
+        code = quantity.code if quantity.system in (None, "http://unitsofmeasure.org") else None
+        bounds.append(convert(concept, Decimal(quantity.value), code, quantity.unit))
+    return bounds[0], bounds[1]
+
+
+def _blood_group(parsed: ParsedResource, at: datetime) -> CodedResult | None:
+    observation = parsed.model
+    texts: list[str] = []
+    if observation.valueString:
+        texts.append(observation.valueString)
+    concept_value = observation.valueCodeableConcept
+    if concept_value is not None:
+        texts.extend(c.display for c in concept_value.coding or [] if c.display)
+        if concept_value.text:
+            texts.append(concept_value.text)
+    for text in texts:
+        match = _ABO.match(text.strip())
+        if match:
+            return CodedResult(
+                concept="blood-group",
+                value=match.group(1).upper(),
+                display=text,
+                at=at,
+                source=SourceRef("Observation", parsed.resource_id or ""),
+            )
+    return None
+
+
+def _note(parsed: ParsedResource, reason: str, category: str, concept: str) -> DataQualityNote:
+    return DataQualityNote("Observation", parsed.resource_id, reason, category, concept)
