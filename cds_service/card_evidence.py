@@ -1,0 +1,70 @@
+"""The machine-readable evidence on every card: ``card.extension["org.jdm-cds.evidence"]``.
+
+Shape (CARD-CONTRACT.md): topic, ruleId, resources (sorted, unique), facts, thresholds, dose
+(cards that state one), safetyChecks (``ivig-start`` only), matchedByName (omitted when empty).
+Numbers are JSON strings of Decimals; nothing is ever ``null``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cds_service.history.model import MatchKind, TherapyHistory
+from cds_service.rules.findings import Fact, Finding, ThresholdUse
+
+EVIDENCE_KEY = "org.jdm-cds.evidence"
+
+
+def evidence(finding: Finding, history: TherapyHistory) -> dict[str, Any]:
+    resources = list(finding.all_resources())
+    body: dict[str, Any] = {
+        "topic": finding.topic,
+        "ruleId": finding.rule_id,
+        "resources": resources,
+        "facts": [_fact(fact) for fact in finding.facts],
+        "thresholds": [_threshold(used) for used in _unique(finding.thresholds)],
+    }
+    if finding.dose_evidence is not None:
+        body["dose"] = dict(finding.dose_evidence)
+    if finding.topic == "ivig-start":
+        body["safetyChecks"] = [
+            {"code": check.code, "effect": str(check.effect)} for check in finding.safety_checks
+        ]
+    by_name = sorted(set(resources) & _name_matched(history))
+    if by_name:
+        body["matchedByName"] = by_name
+    return body
+
+
+def _fact(fact: Fact) -> dict[str, str]:
+    item = {"name": fact.name, "value": fact.value}
+    if fact.unit:
+        item["unit"] = fact.unit
+    if fact.at is not None:
+        item["at"] = fact.at.isoformat()
+    if fact.source is not None:
+        item["source"] = fact.source.reference
+    return item
+
+
+def _threshold(used: ThresholdUse) -> dict[str, str]:
+    return {
+        "name": used.name,
+        "value": format(used.value, "f"),
+        "unit": used.unit,
+        "comparison": used.comparison,
+        "sourceKey": used.source_key,
+    }
+
+
+def _unique(thresholds: tuple[ThresholdUse, ...]) -> list[ThresholdUse]:
+    seen: dict[str, ThresholdUse] = {}
+    for used in thresholds:
+        seen.setdefault(used.name, used)
+    return list(seen.values())
+
+
+def _name_matched(history: TherapyHistory) -> set[str]:
+    refs = {d.source.reference for d in history.dose_events if d.matched_by is MatchKind.NAME}
+    refs |= {p.source.reference for p in history.problems if p.matched_by is MatchKind.NAME}
+    return refs

@@ -1,0 +1,87 @@
+"""IVIG safety (safety.md): run every check; warnings become ``ivig-safety-*`` findings.
+
+Checks run when IVIG is due (``ivig-start`` fires) or the patient is on IVIG (an infusion within
+the recency window): that is when a product, rate or split can still be changed. Hard stops and
+notes change the ``ivig-start`` card instead of getting cards of their own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from cds_service.history.model import TherapyHistory
+from cds_service.knowledge import Knowledge
+from cds_service.rules import refractory
+from cds_service.rules.findings import Effect, Finding, Indicator, SafetyCheckResult
+from cds_service.rules.safety_checks import CHECKS
+from cds_service.rules.timeutil import day
+
+RULE_ID = "safety"
+
+WARNING_TOPICS: dict[str, str] = {
+    "iga-deficiency": "ivig-safety-iga-deficiency",
+    "renal": "ivig-safety-renal",
+    "thrombosis": "ivig-safety-thrombosis",
+    "cardiac-fluid": "ivig-safety-cardiac-fluid",
+}
+TEXT_KEYS: dict[str, str] = {
+    "iga-deficiency": "iga_finding",
+    "renal": "renal_finding",
+    "thrombosis": "thrombosis_finding",
+    "cardiac-fluid": "cardiac_finding",
+}
+FIVE_DAY_RISKS = frozenset({"renal", "renal-severe", "thrombosis", "cardiac-fluid"})
+SLOW_RATE_RISKS = frozenset({"renal", "renal-severe", "thrombosis"})
+
+
+def run_checks(
+    history: TherapyHistory, knowledge: Knowledge, now: datetime
+) -> tuple[SafetyCheckResult, ...]:
+    """Every check that fired, hard stops first, then warnings, then notes."""
+    fired = [result for check in CHECKS if (result := check(history, knowledge, now)) is not None]
+    rank = {Effect.HARD_STOP: 0, Effect.WARNING: 1, Effect.NOTE: 2}
+    return tuple(sorted(fired, key=lambda r: rank[r.effect]))
+
+
+def ivig_in_play(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> bool:
+    """IVIG is due now or being given: the moment the checks can change what is done."""
+    disease = refractory.assess(history, knowledge, now)
+    status = refractory.ivig_status(history, knowledge, now, disease.active)
+    starting = disease.escalate and not status.recent and not status.failing
+    return starting or status.recent
+
+
+def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
+    if not ivig_in_play(history, knowledge, now):
+        return ()
+    findings = []
+    for result in run_checks(history, knowledge, now):
+        topic = WARNING_TOPICS.get(result.code)
+        if result.effect is not Effect.WARNING or topic is None:
+            continue
+        texts = {TEXT_KEYS[result.code]: result.detail, "fluid_volume": _fluid(history, knowledge)}
+        findings.append(
+            Finding(
+                topic=topic,
+                indicator=Indicator.WARNING,
+                rule_id=RULE_ID,
+                resources=result.resources,
+                facts=result.facts,
+                thresholds=result.thresholds,
+                safety_checks=(result,),
+                texts=texts,
+            )
+        )
+    return tuple(findings)
+
+
+def _fluid(history: TherapyHistory, knowledge: Knowledge) -> str:
+    """The course volume for the latest weight (display only; the dose card has the exact one)."""
+    weight = history.latest_weight
+    if weight is None:
+        return ""
+    ivig = knowledge.dosing.ivig
+    ml_per_kg = ivig.g_per_kg_per_course.value / ivig.product.concentration_g_per_ml.value
+    volume = (ml_per_kg * weight.value).quantize(Decimal("1"))
+    return f" (about {volume} mL for {weight.value} kg on {day(weight.at)})"
