@@ -16,6 +16,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     # "serve", "history", "evaluate", "check-knowledge", "demo" ... added by their modules
     "demo",
     "demo_token",
+    "serve",
+    "settings",
 )
 
 
