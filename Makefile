@@ -1,0 +1,62 @@
+# jdm-cds: the two commands are `make run` and `make test` (see README.md).
+# Works on a fresh machine with python3 (3.11+) only: everything else is installed here.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FHIR_VENV := .fhir-venv
+SEKMET_VERSION := 0.1.1
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format typecheck pytest install install-test fhir-server clean
+
+# --- environments ------------------------------------------------------------
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# The test FHIR server lives in its own venv: its dependencies must not leak into the app's.
+$(FHIR_VENV)/bin/sekmet:
+	$(PYTHON) -m venv $(FHIR_VENV)
+	$(FHIR_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(FHIR_VENV)/bin/python -m pip install --quiet 'sekmet-fhir==$(SEKMET_VERSION)'
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+fhir-server: $(FHIR_VENV)/bin/sekmet
+
+# --- the two commands ----------------------------------------------------------
+
+# Local service on http://127.0.0.1:8080 (the CDS_* defaults: loopback, auth off, SQLite in var/).
+run: install
+	@echo "jdm-cds: starting gunicorn; discovery at http://127.0.0.1:8080/cds-services"
+	$(BIN)/gunicorn -c cds_service/gunicorn_conf.py
+
+test: install-test fhir-server lint typecheck pytest
+
+# --- pieces of `make test` -----------------------------------------------------
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test
+	$(BIN)/ruff format .
+
+typecheck: install-test
+	$(BIN)/mypy
+
+pytest: install-test fhir-server
+	JDM_CDS_SEKMET=$(CURDIR)/$(FHIR_VENV)/bin/sekmet $(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) $(FHIR_VENV) build .pytest_cache .ruff_cache .mypy_cache *.egg-info

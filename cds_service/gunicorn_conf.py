@@ -1,0 +1,57 @@
+"""gunicorn configuration: ``gunicorn -c cds_service/gunicorn_conf.py`` (``make run``, ``serve``).
+
+Bind address, workers and threads come from the same ``CDS_*`` settings as the app. The app is
+loaded once in the master (``preload_app``), so an invalid knowledge base or setting stops the
+server at startup with its message instead of crash-looping workers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from typing import Any
+
+from cds_service.config import Settings
+
+_settings = Settings.from_env(os.environ)
+
+MAX_DEFAULT_WORKERS = 5
+
+
+def _bind_address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def default_workers(cores: int) -> int:
+    """2 x cores + 1, at most 5: the service waits on FHIR I/O, threads do the rest."""
+    return min(2 * cores + 1, MAX_DEFAULT_WORKERS)
+
+
+wsgi_app = "cds_service.wsgi:app"
+bind = [_bind_address(_settings.host, _settings.port)]
+workers = _settings.workers or default_workers(multiprocessing.cpu_count())
+threads = _settings.threads
+worker_class = "gthread"
+preload_app = True
+# a hook call is bounded by request_deadline_s; give it room, then recycle a stuck worker
+timeout = max(30, int(_settings.request_deadline_s * 3))
+graceful_timeout = 20
+keepalive = 5
+# gunicorn's access log prints raw paths and query strings; the app writes its own PHI-free line
+accesslog = None
+loglevel = _settings.log_level.lower()
+
+
+def when_ready(server: Any) -> None:
+    base = _settings.public_base_url.rstrip("/")
+    sys.stdout.write(f"jdm-cds is up. Discovery: {base}/cds-services\n")
+    sys.stdout.flush()
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    # Database connections opened in the master must not be shared with forked workers.
+    from cds_service import state
+    from cds_service.wsgi import app
+
+    state(app).store.engine.dispose(close=False)
