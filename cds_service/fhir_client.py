@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from cds_service import metrics
 from cds_service.config import Settings
 from cds_service.errors import FhirServerNotAllowedError
 
@@ -145,6 +146,7 @@ class FhirClient:
         finally:
             elapsed_ms = (time.monotonic() - started) * 1000
             self.calls.append(FhirCall(resource_type, status, round(elapsed_ms, 1)))
+            metrics.record_fhir_call(resource_type, status, elapsed_ms / 1000)
         return _as_fhir_json(body, resource_type)
 
     def _headers(self) -> Mapping[str, str]:

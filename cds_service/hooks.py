@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from cds_service import state
+from cds_service import metrics, state
 from cds_service.errors import (
     BodyTooLargeError,
     MalformedJsonError,
@@ -75,6 +75,7 @@ def call_service(service_id: str) -> Response:
     validate(body, "HookRequest")
 
     gathered = gather(body, service, app_state.settings)
+    metrics.record_prefetch(service.id, gathered.sources)
     context = body["context"]
     evaluation = evaluate(
         gathered.resources,
@@ -89,6 +90,7 @@ def call_service(service_id: str) -> Response:
         gather_notes=tuple(gathered.notes),
     )
     _record_issued(evaluation.cards, service.id)
+    metrics.record_cards(service.id, evaluation.cards)
     return jsonify({"cards": evaluation.cards})
 
 
