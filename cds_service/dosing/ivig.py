@@ -136,7 +136,10 @@ def ivig_course_dose(
         raise ValueError("weight must be positive")
     obesity = _obesity_adjustment(weight, policy, height, bmi_centile, bmi_p50_kg_m2)
     use_ddw = obesity is not None and policy.obesity.dose_weight == "ddw"
-    dosing_weight_kg = obesity.ddw_kg if obesity is not None and use_ddw else weight.value
+    dosing_weight_kg = weight.value
+    if obesity is not None and use_ddw:
+        # the DDW is reported to 0.1 kg and dosed as reported, so the arithmetic can be repeated
+        dosing_weight_kg = policy.rounding.round(obesity.ddw_kg, policy.rounding.kilograms)
     g_per_kg = ivig.g_per_kg_per_course.value
     uncapped = g_per_kg * dosing_weight_kg
     cap = ivig.cap_g_per_course.value

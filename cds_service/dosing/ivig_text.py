@@ -72,7 +72,7 @@ def _obesity_lines(dose: IvigDose) -> list[str]:
 
 def _total_line(dose: IvigDose) -> str:
     product = (
-        f"{plain(dose.g_per_kg)} g/kg × {_kg(dose, dose.dosing_weight_kg)} kg = "
+        f"{plain(dose.g_per_kg)} g/kg × {plain(dose.dosing_weight_kg)} kg = "
         f"{_g(dose, dose.uncapped_total_g)} g"
     )
     if dose.capped:
@@ -83,8 +83,16 @@ def _total_line(dose: IvigDose) -> str:
 def _split_lines(dose: IvigDose) -> list[str]:
     total = _g(dose, dose.course_total_g)
     main = f"{total} g ÷ {dose.days} days = {_g(dose, dose.per_day_g)} g/day"
+    given = dose.per_day_g_rounded * dose.days
+    difference = given - dose.course_total_g_rounded
+    if difference:
+        main += (
+            f" ({dose.days} × {plain(dose.per_day_g_rounded)} g = {plain(given)} g, "
+            f"{plain(abs(difference))} g {'above' if difference > 0 else 'below'} the course "
+            "total because of rounding)"
+        )
     if dose.five_day_split:
-        return [main + " (5-day split because of a renal, thrombosis or fluid-load risk)."]
+        return [main + "; 5-day split because of a renal, thrombosis or fluid-load risk."]
     return [
         main + ".",
         f"5-day alternative: {total} g ÷ 5 days = {_g(dose, dose.five_day_per_day_g)} g/day.",
@@ -104,7 +112,7 @@ def _volume_line(dose: IvigDose) -> str:
 
 
 def _rate_line(dose: IvigDose) -> str:
-    kg = _kg(dose, dose.dosing_weight_kg)
+    kg = plain(dose.dosing_weight_kg)
     start = dose.start_rate_ml_per_kg_min
     maximum = dose.max_rate_ml_per_kg_min
     reason = " (renal or thrombotic risk)" if dose.slow_rate else ""

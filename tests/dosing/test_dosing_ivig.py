@@ -60,6 +60,10 @@ def test_renal_risk_gives_5_day_split_and_slow_rate(dosing_policy: DosingPolicy)
     assert Decimal(evidence["perDayG"]) == Decimal("10.4")
     assert Decimal(evidence["maxRateMlPerKgMin"]) == Decimal("0.03")
     assert any("5-day split because" in line for line in dose.arithmetic_lines())
+    assert (
+        "52 g ÷ 5 days = 10.4 g/day; 5-day split because of a renal, thrombosis or fluid-load risk."
+        in dose.arithmetic_lines()
+    )
 
 
 def test_fractional_weight_rounds_grams_half_up_once(dosing_policy: DosingPolicy) -> None:
