@@ -16,6 +16,7 @@ preflight ``OPTIONS`` is exempt, discovery per ``auth_on_discovery``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from cds_service.jwks import public_key_for as _public_key_for
 
 ALLOWED_ALGORITHMS = ("ES384", "RS384")
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti")
-MAX_JTI_LENGTH = 255
+MAX_JTI_LENGTH = 1024
 MAX_TOKEN_CHARS = 16_384
 DISCOVERY_PATH = "/cds-services"
 REALM = "jdm-cds"
@@ -103,7 +104,7 @@ class TokenVerifier:
         if not isinstance(jti, str) or not jti or len(jti) > MAX_JTI_LENGTH:
             raise AuthFailure("jti claim must be a non-empty string")
         # only a correctly signed, current token reaches the shared replay table
-        if not self._replay_cache.remember_jti(jti, expires_at, now):
+        if not self._replay_cache.remember_jti(replay_key(trusted.issuer, jti), expires_at, now):
             raise AuthFailure("jti already used: token replayed")
         tenant = claims.get("tenant")
         return VerifiedClient(
@@ -168,6 +169,12 @@ class TokenVerifier:
             raise AuthFailure("token not valid yet (nbf)")
         # the jti is remembered until the token could no longer be accepted at all
         return datetime.fromtimestamp(expires + self._skew_s, tz=UTC)
+
+
+def replay_key(issuer: str, jti: str) -> str:
+    """The replay-table key: per issuer (one issuer cannot use up another's jti values),
+    fixed length whatever the jti's length."""
+    return hashlib.sha256(f"{issuer}\n{jti}".encode()).hexdigest()
 
 
 def _bearer_token(authorization: str | None) -> str:
