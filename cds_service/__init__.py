@@ -71,16 +71,20 @@ def create_app(
         clock=clock or utc_now,
     )
 
+    from cds_service import metrics
     from cds_service.audit import install_audit
     from cds_service.auth import install_auth
     from cds_service.errors import register_error_handlers
     from cds_service.hooks import blueprint, install_cors
+    from cds_service.order_sets import order_sets_blueprint
 
     register_error_handlers(app)
     install_cors(app)
     install_audit(app)
     install_auth(app, settings, store, clock or utc_now)
+    metrics.init_app(app)
     app.register_blueprint(blueprint)
+    app.register_blueprint(order_sets_blueprint)  # GET /order-sets[/<id>], linked from cards
     return app
 
 
