@@ -1,0 +1,193 @@
+"""Write the clinical acceptance scenarios: per scenario a folder with
+
+* ``request.json``  — a CDS Hooks ``patient-view`` call of ``jdm-ivig`` with a full prefetch
+  (searchset Bundles keyed like the service's prefetch templates), as an EHR sends it;
+* ``bundle.json``   — the same resources as a transaction Bundle (PUT by id), for loading into a
+  FHIR server and exercising the fetch path (malformed resources, which a server would reject,
+  are left out and listed in expected.json's ``prefetchOnly``);
+* ``expected.json`` — the cards the clinical docs call for, written by hand in ``specs_*.py``.
+
+Usage: ``python fhir_fixtures/scenarios/build_scenarios.py`` (rewrites every folder; a folder of a
+scenario that no longer exists is removed). ``--check`` exits 1 when the files on disk differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import specs_core  # noqa: E402
+import specs_later  # noqa: E402
+import specs_safety  # noqa: E402
+from charts import Chart  # noqa: E402
+from fhir_builders import NOW  # noqa: E402
+from scenario import Scenario  # noqa: E402
+
+SERVICE_ID = "jdm-ivig"
+PRACTITIONER = "Practitioner/prac-rheum-1"
+# prefetch key of each FHIR resource type (cds_service/services.py jdm_ivig_prefetch)
+PREFETCH_KEYS = {
+    "Patient": "patient",
+    "Condition": "conditions",
+    "MedicationRequest": "medicationRequests",
+    "MedicationAdministration": "medicationAdministrations",
+    "MedicationStatement": "medicationStatements",
+    "Observation": "observations",
+    "Procedure": "procedures",
+    "Immunization": "immunizations",
+    "AllergyIntolerance": "allergies",
+}
+CARD_KEYS_WITH_LOCAL_IDS = ("evidence", "evidenceAbsent")
+
+
+def all_scenarios() -> list[Scenario]:
+    scenarios = [*specs_core.SCENARIOS, *specs_safety.SCENARIOS, *specs_later.SCENARIOS]
+    names = [s.name for s in scenarios]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise SystemExit(f"duplicate scenario names: {sorted(duplicates)}")
+    return scenarios
+
+
+def searchset(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(resources),
+        "entry": [
+            {
+                "fullUrl": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, r['resourceType'] + r['id'])}",
+                "resource": r,
+                "search": {"mode": "match"},
+            }
+            for r in resources
+        ],
+    }
+
+
+def hook_request(chart: Chart) -> dict[str, Any]:
+    """The patient-view request. The chart's own Patient goes under `patient`; every other
+    resource (another patient's too: EHR filters are not to be trusted) under its type's key."""
+    prefetch: dict[str, Any] = {}
+    patient = next(r for r in chart.resources if r.get("id") == chart.pid)
+    prefetch["patient"] = patient
+    for resource_type, key in PREFETCH_KEYS.items():
+        if key == "patient":
+            continue
+        prefetch[key] = searchset(
+            [r for r in chart.resources if r["resourceType"] == resource_type]
+        )
+    return {
+        "hook": "patient-view",
+        "hookInstance": str(uuid.uuid5(uuid.NAMESPACE_URL, f"jdm-cds/scenario/{chart.scenario}")),
+        "context": {"userId": PRACTITIONER, "patientId": chart.pid},
+        "prefetch": prefetch,
+    }
+
+
+def transaction(chart: Chart) -> dict[str, Any]:
+    skip = {chart.id(name) for name in chart.prefetch_only}
+    entries = []
+    for resource in chart.resources:
+        if resource["id"] in skip:
+            continue
+        entries.append(
+            {
+                "fullUrl": f"{resource['resourceType']}/{resource['id']}",
+                "resource": resource,
+                "request": {"method": "PUT", "url": f"{resource['resourceType']}/{resource['id']}"},
+            }
+        )
+    # Patients first so references resolve on servers that check them
+    entries.sort(key=lambda e: e["resource"]["resourceType"] != "Patient")
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+def _resolve(chart: Chart, local: str) -> str:
+    for resource in chart.resources:
+        if resource.get("id") == chart.id(local):
+            return f"{resource['resourceType']}/{resource['id']}"
+    raise KeyError(f"{chart.scenario}: expected.json names {local!r}, which the chart lacks")
+
+
+def _resolve_value(chart: Chart, key: str, value: Any) -> Any:
+    if key in CARD_KEYS_WITH_LOCAL_IDS:
+        return sorted(_resolve(chart, v) for v in value)
+    if key == "evidenceAnyOf":
+        return [sorted(_resolve(chart, v) for v in group) for group in value]
+    if key == "dose" and "weightObservation" in value:
+        return value | {"weightObservation": _resolve(chart, value["weightObservation"])}
+    return value
+
+
+def expected(scenario: Scenario, chart: Chart) -> dict[str, Any]:
+    cards = [{k: _resolve_value(chart, k, v) for k, v in card.items()} for card in scenario.cards]
+    result: dict[str, Any] = {
+        "scenario": scenario.name,
+        "proves": scenario.proves,
+        "patientId": chart.pid,
+        "now": NOW.isoformat(),
+        "topics": sorted(card["topic"] for card in scenario.cards),
+        "optionalTopics": list(scenario.optional_topics),
+        "cards": cards,
+        "forbiddenResources": sorted(_resolve(chart, name) for name in scenario.forbidden),
+        "prefetchOnly": sorted(_resolve(chart, name) for name in chart.prefetch_only),
+    }
+    if scenario.threshold is not None:
+        result["threshold"] = vars(scenario.threshold)
+    return result
+
+
+def render(scenario: Scenario) -> dict[str, str]:
+    chart = Chart(scenario.name)
+    scenario.build(chart)
+    files = {
+        "request.json": hook_request(chart),
+        "bundle.json": transaction(chart),
+        "expected.json": expected(scenario, chart),
+    }
+    return {
+        name: json.dumps(body, indent=1, ensure_ascii=False) + "\n" for name, body in files.items()
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail when files on disk differ")
+    args = parser.parse_args(argv)
+    scenarios = all_scenarios()
+    stale = []
+    for scenario in scenarios:
+        folder = HERE / scenario.name
+        for name, text in render(scenario).items():
+            path = folder / name
+            if args.check:
+                if not path.exists() or path.read_text() != text:
+                    stale.append(str(path.relative_to(HERE)))
+                continue
+            folder.mkdir(exist_ok=True)
+            path.write_text(text)
+    known = {s.name for s in scenarios}
+    for folder in HERE.iterdir():
+        if folder.is_dir() and (folder / "expected.json").exists() and folder.name not in known:
+            if args.check:
+                stale.append(f"{folder.name}/ (no such scenario)")
+            else:
+                shutil.rmtree(folder)
+    if stale:
+        print("out of date:", *stale, sep="\n  ")  # noqa: T201
+        return 1
+    print(f"{len(scenarios)} scenarios {'checked' if args.check else 'written'}")  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

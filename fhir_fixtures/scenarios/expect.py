@@ -1,0 +1,134 @@
+"""Expected cards, written by hand from the clinical docs (never from the service's output).
+
+A card expectation is a dict; every key is optional except topic and indicator:
+
+* ``dose``: figures of the evidence's dose object (CARD-CONTRACT.md), numbers as strings and
+  compared numerically; a figure may be ``{"value": "780", "tolerance": "1"}`` or
+  ``{"min": "35", "max": "45"}`` where the docs' own worked examples round differently.
+* ``doseAbsent``: the card must carry no dose object (no usable weight, dosing.md).
+* ``medicationRequest``: ``{"perDayG": "26", "days": 2}`` — the draft IVIG order; ``"absent"`` when
+  there must be none (no usable weight or a hard stop, safety.md).
+* ``serviceRequests``: each item a code (matched in any coding) or ``{"anyCode": [...],
+  "text": "swallow"}`` that some suggested ServiceRequest must match.
+* ``serviceRequestsAbsent``: codes no suggested ServiceRequest may carry.
+* ``safetyChecks``: ``{"present": [[code, effect], ...], "absent": [code, ...]}``.
+* ``evidence``: local resource names that must be in ``resources``; ``evidenceAnyOf``: groups of
+  which at least one must be; ids listed in a scenario's ``forbidden`` may appear on no card.
+* ``links``: order-set ids the card must link to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Card = dict[str, Any]
+
+# dosing.md worked example: 26 kg -> 2 x 26 = 52 g per course, 26 g/day x 2 days, 520 mL of 10 %;
+# 0.4 g/kg/day over 5 days = 10.4 g/day; rates 0.01 then at most 0.04 mL/kg/min.
+DOSE_26_KG: dict[str, Any] = {
+    "agent": "ivig",
+    "weightKg": "26",
+    "dosingWeightBasis": "actual",
+    "gPerKg": "2",
+    "uncappedTotalG": "52",
+    "capG": "70",
+    "capped": False,
+    "courseTotalG": "52",
+    "days": 2,
+    "perDayG": "26",
+    "fiveDayPerDayG": "10.4",
+    "volumeMl": "520",
+    "startRateMlPerKgMin": "0.01",
+    "maxRateMlPerKgMin": "0.04",
+}
+# renal or thrombotic risk: 5-day split and at most 0.03 mL/kg/min (dosing.md, safety.md)
+DOSE_26_KG_SLOW_5_DAY = DOSE_26_KG | {"days": 5, "perDayG": "10.4", "maxRateMlPerKgMin": "0.03"}
+# fluid-load risk (cardiac-fluid): 5-day split; the rate limit of 0.03 is for renal/thrombotic risk
+DOSE_26_KG_5_DAY = DOSE_26_KG | {"days": 5, "perDayG": "10.4"}
+# 40 kg -> 80 g -> capped at 70 g (dosing.md); 35 g/day x 2; 14 g/day x 5; 700 mL of 10 %
+DOSE_40_KG = DOSE_26_KG | {
+    "weightKg": "40",
+    "uncappedTotalG": "80",
+    "capped": True,
+    "courseTotalG": "70",
+    "perDayG": "35",
+    "fiveDayPerDayG": "14",
+    "volumeMl": "700",
+}
+# 35 kg -> exactly 70 g: the cap is reached, not exceeded (`capped` is not asserted: see README)
+DOSE_35_KG = {k: v for k, v in DOSE_40_KG.items() if k != "capped"} | {
+    "weightKg": "35",
+    "uncappedTotalG": "70",
+}
+
+VACCINE_DEFERRAL = ["vaccine-deferral", "note"]
+HARD_STOP_CHECKS = ["anaphylaxis-to-ig", "renal-severe"]
+IGA_SERUM = "2458-8"
+CK = "2157-6"
+VFSS = {"anyCode": ["86395-1", "24682-7"], "text": "swallow"}
+
+
+def ivig_start(
+    indicator: str = "warning",
+    *,
+    dose: dict[str, Any] | None = DOSE_26_KG,
+    weight: str | None = "w-now",
+    checks: list[list[str]] | None = None,
+    absent_checks: list[str] | None = None,
+    evidence: list[str] | None = None,
+    evidence_any_of: list[list[str]] | None = None,
+    hard_stop: bool = False,
+    extra_orders: list[Any] | None = None,
+) -> Card:
+    """The ivig-start card. With a usable weight and no hard stop: dose + draft MedicationRequest.
+
+    ``dose=None``: no usable weight, so no dose object and no draft IVIG order (dosing.md).
+    """
+    card: Card = {"topic": "ivig-start", "indicator": indicator, "links": ["ivig-baseline"]}
+    present = [VACCINE_DEFERRAL, *(checks or [])]
+    card["safetyChecks"] = {"present": present, "absent": absent_checks or []}
+    card["serviceRequests"] = [CK, *(extra_orders or [])]
+    card["evidence"] = list(evidence or [])
+    if evidence_any_of:
+        card["evidenceAnyOf"] = evidence_any_of
+    if dose is None:
+        card["doseAbsent"] = True
+        card["medicationRequest"] = "absent"
+        return card
+    card["dose"] = dose | ({"weightObservation": weight} if weight else {})
+    if weight:
+        card["evidence"].append(weight)
+    if hard_stop:
+        card["medicationRequest"] = "absent"
+    else:
+        card["medicationRequest"] = {"perDayG": dose["perDayG"], "days": dose["days"]}
+    return card
+
+
+def card(topic: str, indicator: str, **extra: Any) -> Card:
+    return {"topic": topic, "indicator": indicator, **extra}
+
+
+def dysphagia(evidence: str = "dys", *, suggest_vfss: bool = True) -> Card:
+    result = card("dysphagia-aspiration", "critical", evidence=[evidence])
+    if suggest_vfss:
+        result["serviceRequests"] = [VFSS]
+    else:
+        result["serviceRequestsAbsent"] = ["86395-1", "24682-7"]
+    return result
+
+
+def first_line_window(**extra: Any) -> Card:
+    return card(
+        "first-line-window",
+        "info",
+        evidenceAnyOf=[["mtx-1", "mtx-order"]],
+        **extra,
+    )
+
+
+def weight_needed(*evidence: str) -> Card:
+    return card("weight-needed", "warning", evidence=list(evidence))
+
+
+MTX_EVIDENCE = [["mtx-1", "mtx-order"]]

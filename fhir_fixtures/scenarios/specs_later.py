@@ -1,0 +1,319 @@
+"""Scenarios: IVIG recency, monitoring due, escalation after IVIG, extramuscular screen, steroid
+taper, data quality and obesity (decision-model.md §3-5, dosing.md)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import expect as x
+from charts import Chart, inactive, refractory
+from scenario import Scenario, Threshold, steps
+
+
+def _courses(*last_days_ago: int, grams_per_day: float = 26) -> object:
+    """IVIG courses of 2 daily infusions, each ending `last_days_ago` days ago."""
+
+    def step(c: Chart) -> None:
+        for n, days_ago in enumerate(last_days_ago, start=1):
+            c.ivig_course(f"ivig-{n}", last_days_ago=days_ago, grams_per_day=grams_per_day)
+
+    return step
+
+
+def _body(kg: float, cm: float, birth: date) -> object:
+    def step(c: Chart) -> None:
+        c.get("pat")["birthDate"] = birth.isoformat()
+        c.get("w-now")["valueQuantity"]["value"] = kg
+        c.get("height")["valueQuantity"]["value"] = cm
+        c.get("height")["effectiveDateTime"] = c.get("w-now")["effectiveDateTime"]
+
+    return step
+
+
+def _on_ivig(*last_days_ago: int, labs_days_ago: float = 7, kg: float = 26) -> object:
+    """Long-standing refractory disease (MTX 40 weeks) with IVIG courses ending at the given ages."""
+
+    def step(c: Chart) -> None:
+        refractory(c, mtx_days=280, labs_days_ago=labs_days_ago)
+        _courses(*last_days_ago, grams_per_day=min(kg, 35))(c)  # 1 g/kg/day, 70 g cap
+
+    return step
+
+
+def _pred(*steps_: tuple[int, float]) -> object:
+    def step(c: Chart) -> None:
+        c.drop_type("MedicationRequest", "pred-")
+        c.prednisolone(list(steps_))
+
+    return step
+
+
+def _unit_weight(local: str, value: float, unit: str, days_ago: float) -> object:
+    return lambda c: c.weight(local, value, days_ago=days_ago, unit=unit)
+
+
+def _screens_only(*kinds: str, days_ago: float = 33) -> object:
+    def step(c: Chart) -> None:
+        c.drop("ecg", "echo", "pft")
+        if kinds:
+            c.screens(days_ago=days_ago, kinds=kinds)
+
+    return step
+
+
+MONITORING = x.card("ivig-monitoring-due", "info", evidenceAnyOf=[["ivig-1-d1", "ivig-1-d2"]])
+# rituximab 750 mg/m2 (max 1 g) x 2, 7 days apart (dosing.md). dosing.md's own examples round BSA
+# differently (130 cm/30 kg -> 1.04 m2 -> 780 mg; 165 cm/60 kg -> 1244 mg), hence the tolerances.
+RITUXIMAB_30_KG = {
+    "agent": "rituximab",
+    "heightCm": "130",
+    "weightKg": "30",
+    "mgPerM2": "750",
+    "capMg": "1000",
+    "capped": False,
+    "infusions": 2,
+    "intervalDays": 7,
+    "bsaM2": {"value": "1.04", "tolerance": "0.01"},
+    "perInfusionMg": {"value": "780", "tolerance": "1"},
+}
+RITUXIMAB_60_KG = RITUXIMAB_30_KG | {
+    "heightCm": "165",
+    "weightKg": "60",
+    "capped": True,
+    "perInfusionMg": "1000",
+    "bsaM2": {"value": "1.66", "tolerance": "0.01"},
+    "uncappedMg": {"value": "1244", "tolerance": "1.5"},
+}
+
+
+def _escalate(dose: dict[str, object]) -> dict[str, object]:
+    return x.card(
+        "escalate-after-ivig",
+        "warning",
+        dose=dose,
+        evidence=["w-now", "height"],
+        evidenceAnyOf=[["ivig-1-d1", "ivig-1-d2"]],
+    )
+
+
+SCENARIOS = [
+    # --- IVIG recency (ivig-start) and monitoring -------------------------------------------
+    Scenario(
+        "boundary-ivig-start-ivig-8-weeks-ago",
+        "Last IVIG infusion exactly 8 weeks (56 days) ago: 'had IVIG in the last 8 weeks' -> no "
+        "ivig-start; the course is also in the monitoring window and labs are 5 weeks old -> "
+        "monitoring due.",
+        _on_ivig(56, labs_days_ago=35),
+        [MONITORING],
+        threshold=Threshold(
+            "IVIG recency",
+            "8 weeks",
+            "within 8 weeks (the boundary day counts)",
+            "decision-model.md §3/§6: never ivig-start with IVIG in the last 8 weeks.",
+        ),
+    ),
+    Scenario(
+        "boundary-ivig-start-ivig-57-days-ago",
+        "Last IVIG infusion 57 days ago, one course, still weak: ivig-start again (warning).",
+        _on_ivig(57),
+        [x.ivig_start()],
+        threshold=Threshold(
+            "IVIG recency", "8 weeks", "outside 8 weeks (57 > 56 days)", "decision-model.md §3."
+        ),
+    ),
+    Scenario(
+        "out-ivig-start-ivig-3-weeks-ago",
+        "A course 3 weeks ago with labs and CMAS last week: no ivig-start, nothing due -> no cards.",
+        _on_ivig(20),
+        [],
+    ),
+    Scenario(
+        "in-ivig-monitoring-due",
+        "A course 3 weeks ago and no CK/ESR/CRP or CMAS for 5 weeks: monitoring due (info).",
+        _on_ivig(20, labs_days_ago=35),
+        [MONITORING],
+    ),
+    Scenario(
+        "out-ivig-monitoring-due",
+        "A course 3 weeks ago, CK/ESR/CRP and CMAS 1 week ago: nothing due.",
+        _on_ivig(20, labs_days_ago=7),
+        [],
+    ),
+    Scenario(
+        "boundary-ivig-monitoring-due-labs-4-weeks",
+        "Labs and CMAS exactly 4 weeks (28 days) ago count as 'in the last 4 weeks': not due.",
+        _on_ivig(20, labs_days_ago=28),
+        [],
+        threshold=Threshold(
+            "monitoring window",
+            "4 weeks",
+            "done within 4 weeks: no card",
+            "decision-model.md §4: 'no CK, ESR or CRP and no CMAS/MMT-8 in the last 4 weeks'.",
+        ),
+    ),
+    # --- escalate-after-ivig ------------------------------------------------------------------
+    Scenario(
+        "in-escalate-after-ivig",
+        "4 monthly IVIG courses, 30 kg / 130 cm, still weak: escalate-after-ivig with rituximab "
+        "750 mg/m2 -> BSA 1.04 m2 -> 780 mg x 2, 7 days apart; no ivig-start.",
+        steps(_on_ivig(100, 72, 44, 16, kg=30), _body(30, 130, date(2016, 11, 20))),
+        [_escalate(RITUXIMAB_30_KG)],
+    ),
+    Scenario(
+        "in-escalate-after-ivig-rituximab-capped",
+        "3 courses, 60 kg / 165 cm (15 y): rituximab 1244 mg -> capped at 1000 mg per infusion.",
+        steps(_on_ivig(72, 44, 16, kg=60), _body(60, 165, date(2010, 9, 1))),
+        [_escalate(RITUXIMAB_60_KG)],
+    ),
+    Scenario(
+        "out-escalate-after-ivig-responding",
+        "3 courses and the disease is inactive (weakness resolved, CMAS 50): no cards.",
+        steps(lambda c: inactive(c, mtx_days=280), _courses(72, 44, 16)),
+        [],
+    ),
+    Scenario(
+        "boundary-escalate-after-ivig-3-courses",
+        "Exactly 3 courses, 30 kg / 130 cm, still weak: escalate-after-ivig fires.",
+        steps(_on_ivig(72, 44, 16, kg=30), _body(30, 130, date(2016, 11, 20))),
+        [_escalate(RITUXIMAB_30_KG)],
+        threshold=Threshold(
+            "IVIG courses", "3", "fires (>= 3)", "decision-model.md §4: '>= 3 IVIG courses'."
+        ),
+    ),
+    Scenario(
+        "boundary-escalate-after-ivig-2-courses",
+        "2 courses, still weak, last 16 days ago, labs recent: too early to call IVIG failing; no cards.",
+        _on_ivig(44, 16),
+        [],
+        threshold=Threshold("IVIG courses", "3", "does not fire (2 < 3)", "decision-model.md §4."),
+    ),
+    # --- extramuscular-screen -------------------------------------------------------------
+    Scenario(
+        "in-extramuscular-screen",
+        "No ECG, echocardiogram or PFT ever (6 weeks of MTX): screen card suggesting all three.",
+        steps(lambda c: refractory(c, mtx_days=42), _screens_only()),
+        [
+            x.first_line_window(),
+            x.card(
+                "extramuscular-screen", "info", serviceRequests=["29303009", "40701008", "23426006"]
+            ),
+        ],
+    ),
+    Scenario(
+        "in-extramuscular-screen-pft-missing",
+        "ECG and echo last month but no PFT: the card suggests only the PFT.",
+        steps(lambda c: refractory(c, mtx_days=42), _screens_only("ecg", "echo")),
+        [
+            x.first_line_window(),
+            x.card(
+                "extramuscular-screen",
+                "info",
+                serviceRequests=["23426006"],
+                serviceRequestsAbsent=["29303009", "40701008"],
+            ),
+        ],
+    ),
+    Scenario(
+        "out-extramuscular-screen",
+        "ECG, echo and PFT 33 days ago: no screen card.",
+        lambda c: refractory(c, mtx_days=42),
+        [x.first_line_window()],
+    ),
+    Scenario(
+        "boundary-extramuscular-screen-12-months",
+        "ECG, echo and PFT exactly 12 months (365 days) ago: within 12 months, no card.",
+        steps(
+            lambda c: refractory(c, mtx_days=42), _screens_only("ecg", "echo", "pft", days_ago=365)
+        ),
+        [x.first_line_window()],
+        threshold=Threshold(
+            "screen recency",
+            "12 months",
+            "done within 12 months (boundary counts)",
+            "decision-model.md §5: 'no ECG, echocardiogram or PFT in the last 12 months'.",
+        ),
+    ),
+    # --- steroid-taper ----------------------------------------------------------------------
+    Scenario(
+        "in-steroid-taper",
+        "Prednisolone 52 mg cut to 20 mg (38 %) at 5.5 weeks while still weak: premature taper.",
+        steps(lambda c: refractory(c, mtx_days=42), _pred((49, 52), (10, 20))),
+        [x.first_line_window(), x.card("steroid-taper", "warning", evidence=["pred-2"])],
+    ),
+    Scenario(
+        "out-steroid-taper-inactive-disease",
+        "The same fast taper in a child whose disease is inactive: no card (needs active disease).",
+        steps(lambda c: inactive(c, mtx_days=42), _pred((49, 52), (10, 20))),
+        [],
+    ),
+    Scenario(
+        "boundary-steroid-taper-half-dose",
+        "52 mg -> 26 mg at 5.5 weeks: exactly 50 % (not under) and exactly half (not more): no card.",
+        steps(lambda c: refractory(c, mtx_days=42), _pred((49, 52), (10, 26))),
+        [x.first_line_window()],
+        threshold=Threshold(
+            "taper reference",
+            "50 % of start before 2 months; > half within 4 weeks",
+            "does not fire",
+            "decision-model.md §5: 'under 50 %' and 'more than half'.",
+        ),
+    ),
+    # --- data-quality ---------------------------------------------------------------------
+    Scenario(
+        "in-data-quality-unconvertible-weight",
+        "A weight from yesterday in stones cannot be converted: data-quality card naming it; the "
+        "dose uses the newest valid weight (26 kg, 5 days ago).",
+        steps(refractory, _unit_weight("w-stone", 4.1, "[stone_av]", 1)),
+        [x.ivig_start(dose=x.DOSE_26_KG), x.card("data-quality", "info", evidence=["w-stone"])],
+        forbidden=(),
+    ),
+    Scenario(
+        "out-data-quality-old-unconvertible-weight",
+        "A weight in stones from 200 days ago could change nothing: no data-quality card.",
+        steps(refractory, _unit_weight("w-stone", 3.5, "[stone_av]", 200)),
+        [x.ivig_start(dose=x.DOSE_26_KG)],
+    ),
+    Scenario(
+        "boundary-data-quality-weight-in-pounds",
+        "The only weight is 50 [lb_av] (= 22.6796185 kg): convertible, used, no data-quality card; "
+        "45.36 g per course.",
+        steps(refractory, lambda c: c.drop("w-now"), _unit_weight("w-now", 50, "[lb_av]", 5)),
+        [
+            x.ivig_start(
+                dose=x.DOSE_26_KG
+                | {
+                    "weightKg": {"value": "22.6796185", "tolerance": "0.01"},
+                    "uncappedTotalG": {"value": "45.359237", "tolerance": "0.05"},
+                    "courseTotalG": {"value": "45.359237", "tolerance": "0.05"},
+                    "perDayG": {"value": "22.6796185", "tolerance": "0.05"},
+                    "fiveDayPerDayG": {"value": "9.0718474", "tolerance": "0.05"},
+                    "volumeMl": {"value": "453.59237", "tolerance": "1"},
+                }
+            )
+        ],
+        threshold=Threshold(
+            "convertible weight units",
+            "kg, g, [lb_av]",
+            "converted, no note",
+            "dosing.md: 'in a convertible unit (kg, g, [lb_av])'.",
+        ),
+    ),
+    # --- obesity -----------------------------------------------------------------------------
+    Scenario(
+        "in-ivig-start-obese-shows-ddw",
+        "A 10-year-old girl, 50 kg / 140 cm (BMI 25.5, above the 95th centile): the card also shows "
+        "the dose-determining weight (IBW + 0.4 x excess, ~40 kg); the dose uses actual weight "
+        "(default) -> 100 g capped at 70 g.",
+        steps(refractory, _body(50, 140, date(2016, 1, 10))),
+        [
+            x.ivig_start(
+                dose=x.DOSE_40_KG
+                | {
+                    "weightKg": "50",
+                    "uncappedTotalG": "100",
+                    "ddwKg": {"min": "35", "max": "45"},
+                }
+            )
+        ],
+    ),
+]

@@ -1,0 +1,518 @@
+"""Scenarios: every safety check of safety.md (hard stops, warnings, notes).
+
+All start from :func:`charts.refractory` (14 weeks of methotrexate, weak, no red flag), whose
+ivig-start card is a plain ``warning``: so a hard stop shows as ``critical`` with no draft IVIG
+order, a warning as a card of its own, and a note only in the ivig-start card's safety checks.
+"""
+
+from __future__ import annotations
+
+import expect as x
+import fhir_builders as fb
+from charts import Chart, refractory
+from fhir_builders import at
+from scenario import Scenario, Threshold, steps
+
+
+def _lab(local: str, kind: str, value: float, *, days_ago: float = 2, **ranges: float) -> object:
+    """Replace (or add) a lab result, measured 2 days ago unless told otherwise."""
+
+    def step(c: Chart) -> None:
+        if any(r.get("id") == c.id(local) for r in c.resources):
+            c.drop(local)
+        c.lab(local, kind, value, days_ago=days_ago, **ranges)
+
+    return step
+
+
+def _no(*locals_: str) -> object:
+    return lambda c: c.drop(*locals_)
+
+
+def _problem(
+    local: str,
+    kind: str,
+    *,
+    days_ago: int = 200,
+    status: str = "active",
+    verification: str = "confirmed",
+    abated_days_ago: int | None = None,
+) -> object:
+    def step(c: Chart) -> None:
+        extra = {"abated": at(days_ago=abated_days_ago)} if abated_days_ago is not None else {}
+        c.add(
+            fb.condition(
+                c.id(local),
+                c.pid,
+                kind,
+                onset=at(days_ago=days_ago),
+                status=status,
+                verification=verification,
+                **extra,
+            )
+        )
+
+    return step
+
+
+def _allergy(**kwargs: str) -> object:
+    return lambda c: c.add(
+        fb.ig_allergy(c.id("allergy"), c.pid, recorded=at(days_ago=400), **kwargs)
+    )
+
+
+def _vaccine(kind: str, days_ago: float, local: str = "vax") -> object:
+    return lambda c: c.add(fb.immunization(c.id(local), c.pid, kind, when=at(days_ago=days_ago)))
+
+
+def _abo(group: str, days_ago: float) -> object:
+    def step(c: Chart) -> None:
+        c.drop("abo")
+        c.add(fb.abo_group(c.id("abo"), c.pid, group, when=at(days_ago=days_ago)))
+
+    return step
+
+
+def _body_40kg(c: Chart) -> None:
+    c.get("pat")["birthDate"] = "2014-02-01"
+    c.get("w-now")["valueQuantity"]["value"] = 40
+    c.get("height")["valueQuantity"]["value"] = 150
+
+
+def _ivig_course_70_days_ago(c: Chart) -> None:
+    c.ivig_course("ivig-1", last_days_ago=70, grams_per_day=26)
+
+
+RENAL_WARNING = x.card("ivig-safety-renal", "warning", evidence=["egfr"])
+HARD_STOP = "hard-stop"
+NO_IGA_CARD = ["iga-unknown"]
+
+
+def _note(code: str, **kwargs: object) -> dict[str, object]:
+    return x.ivig_start(checks=[[code, "note"]], **kwargs)  # type: ignore[arg-type]
+
+
+def _no_note(code: str, **kwargs: object) -> dict[str, object]:
+    return x.ivig_start(absent_checks=[code], **kwargs)  # type: ignore[arg-type]
+
+
+def _hard_stop(code: str, evidence: list[str]) -> dict[str, object]:
+    """critical, no draft IVIG order; whether the dose is still shown is not asserted."""
+    card = x.ivig_start("critical", checks=[[code, HARD_STOP]], evidence=evidence, dose=None)
+    del card["doseAbsent"]
+    return card
+
+
+SCENARIOS = [
+    # --- anaphylaxis-to-ig (hard stop) --------------------------------------------------------
+    Scenario(
+        "in-safety-anaphylaxis-to-ig",
+        "Anaphylaxis to immune globulin: hard stop -> ivig-start critical, no draft IVIG order.",
+        steps(
+            refractory, _allergy(criticality="high", manifestation="Anaphylaxis", severity="severe")
+        ),
+        [_hard_stop("anaphylaxis-to-ig", ["allergy"])],
+    ),
+    Scenario(
+        "out-safety-anaphylaxis-to-ig-other-drug",
+        "Anaphylaxis to penicillin is not an immune-globulin allergy: ivig-start as usual.",
+        steps(
+            refractory,
+            _allergy(
+                criticality="high",
+                manifestation="Anaphylaxis",
+                severity="severe",
+                substance="penicillin",
+            ),
+        ),
+        [x.ivig_start(absent_checks=["anaphylaxis-to-ig"])],
+    ),
+    Scenario(
+        "boundary-safety-anaphylaxis-to-ig-severe-reaction",
+        "A severe reaction to immune globulin (not coded anaphylaxis, criticality unassessed) is a "
+        "hard stop: 'severe/anaphylactic reaction'.",
+        steps(
+            refractory,
+            _allergy(
+                criticality="unable-to-assess",
+                manifestation="Generalised urticaria with wheeze",
+                severity="severe",
+            ),
+        ),
+        [_hard_stop("anaphylaxis-to-ig", ["allergy"])],
+        threshold=Threshold(
+            "reaction severity",
+            "severe",
+            "fires (severe counts, not only anaphylaxis)",
+            "safety.md: 'an AllergyIntolerance to immune globulin with a severe/anaphylactic reaction'.",
+        ),
+    ),
+    Scenario(
+        "out-safety-anaphylaxis-to-ig-mild-reaction",
+        "A mild rash with immune globulin, low criticality: no hard stop; ivig-start with its order.",
+        steps(
+            refractory, _allergy(criticality="low", manifestation="Mild urticaria", severity="mild")
+        ),
+        [x.ivig_start(absent_checks=["anaphylaxis-to-ig"])],
+    ),
+    # --- iga-deficiency (warning) -----------------------------------------------------------
+    Scenario(
+        "in-ivig-safety-iga-deficiency",
+        "IgA deficiency Condition and serum IgA 5 mg/dL (range 40-250): its own warning card; "
+        "ivig-start unchanged (warning, 52 g, draft order).",
+        steps(
+            refractory, _problem("igad", "iga-deficiency"), _lab("iga", "iga", 5, low=40, high=250)
+        ),
+        [x.ivig_start(), x.card("ivig-safety-iga-deficiency", "warning", evidence=["igad"])],
+    ),
+    Scenario(
+        "in-ivig-safety-iga-deficiency-no-range",
+        "Serum IgA 6 mg/dL with no reference range (< 7): IgA-deficiency warning.",
+        steps(refractory, _lab("iga", "iga", 6)),
+        [x.ivig_start(), x.card("ivig-safety-iga-deficiency", "warning", evidence=["iga"])],
+    ),
+    Scenario(
+        "out-ivig-safety-iga-deficiency",
+        "Serum IgA 110 mg/dL (range 40-250): no IgA card.",
+        refractory,
+        [x.ivig_start(absent_checks=["iga-deficiency", "iga-unknown"])],
+    ),
+    Scenario(
+        "boundary-ivig-safety-iga-deficiency-at-lower-limit",
+        "Serum IgA exactly at the lab's lower limit (40; range 40-250) is not below it: no card.",
+        steps(refractory, _lab("iga", "iga", 40, low=40, high=250)),
+        [x.ivig_start(absent_checks=["iga-deficiency"])],
+        threshold=Threshold(
+            "serum IgA",
+            "lab lower limit (40 mg/dL)",
+            "does not fire",
+            "safety.md: 'below the lab's reference range'; 40 is within 40-250.",
+        ),
+    ),
+    Scenario(
+        "boundary-ivig-safety-iga-deficiency-7-no-range",
+        "Serum IgA exactly 7 mg/dL with no range is not < 7: no card.",
+        steps(refractory, _lab("iga", "iga", 7)),
+        [x.ivig_start(absent_checks=["iga-deficiency"])],
+        threshold=Threshold(
+            "serum IgA without a range",
+            "7 mg/dL",
+            "does not fire (7 is not < 7)",
+            "safety.md: '< 7 mg/dL when no range'.",
+        ),
+    ),
+    # --- iga-unknown (note) -----------------------------------------------------------------
+    Scenario(
+        "in-safety-iga-unknown",
+        "No IgA result ever before a first course: a note on ivig-start and a serum IgA order "
+        "among its suggestions; no card of its own.",
+        steps(refractory, _no("iga")),
+        [_note("iga-unknown", extra_orders=[x.IGA_SERUM])],
+    ),
+    Scenario(
+        "out-safety-iga-unknown-old-result",
+        "An IgA result from 3 years ago is 'an IgA result': no iga-unknown note.",
+        steps(refractory, _lab("iga", "iga", 95, days_ago=1100, low=40, high=250)),
+        [_no_note("iga-unknown")],
+    ),
+    Scenario(
+        "boundary-safety-iga-unknown-after-first-course",
+        "No IgA ever, but a first IVIG course was given 10 weeks ago: the check is for 'before a "
+        "first course', so no note (IgA drawn after IVIG reflects the product).",
+        steps(refractory, _no("iga"), _ivig_course_70_days_ago),
+        [_no_note("iga-unknown")],
+        threshold=Threshold(
+            "first course",
+            "1 prior course",
+            "does not fire",
+            "safety.md: 'no IgA result ever, before a first course'.",
+        ),
+    ),
+    # --- renal (warning) and renal-severe (hard stop) ----------------------------------------
+    Scenario(
+        "in-ivig-safety-renal",
+        "eGFR 45: renal warning card; ivig-start offers the 5-day split at <= 0.03 mL/kg/min.",
+        steps(refractory, _lab("egfr", "egfr", 45)),
+        [x.ivig_start(dose=x.DOSE_26_KG_SLOW_5_DAY, absent_checks=["renal-severe"]), RENAL_WARNING],
+    ),
+    Scenario(
+        "in-ivig-safety-renal-creatinine",
+        "Creatinine 75 umol/L above its range (27-62), no eGFR: renal warning, 5-day split.",
+        steps(
+            refractory,
+            _no("egfr", "creat"),
+            _lab("creat", "creatinine", 75, low=27, high=62, days_ago=2),
+            _lab("creat-old", "creatinine", 70, low=27, high=62, days_ago=60),
+        ),
+        [
+            x.ivig_start(dose=x.DOSE_26_KG_SLOW_5_DAY),
+            x.card("ivig-safety-renal", "warning", evidence=["creat"]),
+        ],
+    ),
+    Scenario(
+        "out-ivig-safety-renal",
+        "eGFR 120 and creatinine in range: no renal card, the default 2-day split.",
+        refractory,
+        [x.ivig_start(dose=x.DOSE_26_KG, absent_checks=["renal", "renal-severe"])],
+    ),
+    Scenario(
+        "boundary-ivig-safety-renal-egfr-60",
+        "eGFR exactly 60 is not < 60: no renal card, 2-day split.",
+        steps(refractory, _lab("egfr", "egfr", 60)),
+        [x.ivig_start(dose=x.DOSE_26_KG)],
+        threshold=Threshold(
+            "eGFR",
+            "60 mL/min/1.73 m2",
+            "does not fire (60 is not < 60)",
+            "safety.md renal: 'eGFR < 60'.",
+        ),
+    ),
+    Scenario(
+        "boundary-ivig-safety-renal-egfr-59",
+        "eGFR 59 (< 60): renal card and the 5-day split.",
+        steps(refractory, _lab("egfr", "egfr", 59)),
+        [x.ivig_start(dose=x.DOSE_26_KG_SLOW_5_DAY), RENAL_WARNING],
+        threshold=Threshold(
+            "eGFR", "60 mL/min/1.73 m2", "fires (59 < 60)", "safety.md renal: 'eGFR < 60'."
+        ),
+    ),
+    Scenario(
+        "in-safety-renal-severe",
+        "eGFR 25: hard stop pending specialist review (replaces the renal warning).",
+        steps(refractory, _lab("egfr", "egfr", 25)),
+        [_hard_stop("renal-severe", ["egfr"])],
+    ),
+    Scenario(
+        "in-safety-renal-severe-creatinine-rise",
+        "Creatinine 40 -> 62 umol/L within 2 months (x1.55, still in range): hard stop.",
+        steps(
+            refractory,
+            _no("creat"),
+            _lab("creat-old", "creatinine", 40, low=27, high=62, days_ago=60),
+            _lab("creat", "creatinine", 62, low=27, high=62, days_ago=2),
+            _lab("egfr", "egfr", 80),
+        ),
+        [_hard_stop("renal-severe", ["creat", "creat-old"])],
+    ),
+    Scenario(
+        "out-safety-renal-severe",
+        "eGFR 35: renal warning (5-day split, slow rate), not a hard stop.",
+        steps(refractory, _lab("egfr", "egfr", 35)),
+        [x.ivig_start(dose=x.DOSE_26_KG_SLOW_5_DAY, absent_checks=["renal-severe"]), RENAL_WARNING],
+    ),
+    Scenario(
+        "boundary-safety-renal-severe-egfr-30",
+        "eGFR exactly 30 is not < 30: renal warning only, no hard stop.",
+        steps(refractory, _lab("egfr", "egfr", 30)),
+        [x.ivig_start(dose=x.DOSE_26_KG_SLOW_5_DAY, absent_checks=["renal-severe"]), RENAL_WARNING],
+        threshold=Threshold(
+            "eGFR",
+            "30 mL/min/1.73 m2",
+            "not severe (30 is not < 30)",
+            "safety.md renal-severe: 'eGFR < 30'.",
+        ),
+    ),
+    Scenario(
+        "boundary-safety-renal-severe-egfr-29",
+        "eGFR 29 (< 30): hard stop; no separate renal warning card.",
+        steps(refractory, _lab("egfr", "egfr", 29)),
+        [_hard_stop("renal-severe", ["egfr"])],
+        threshold=Threshold(
+            "eGFR", "30 mL/min/1.73 m2", "fires (29 < 30)", "safety.md renal-severe: 'eGFR < 30'."
+        ),
+    ),
+    Scenario(
+        "boundary-safety-renal-severe-creatinine-1-5x",
+        "Creatinine 40 -> 60 umol/L within 2 months: exactly 1.5x the previous value -> hard stop.",
+        steps(
+            refractory,
+            _no("creat"),
+            _lab("creat-old", "creatinine", 40, low=27, high=62, days_ago=60),
+            _lab("creat", "creatinine", 60, low=27, high=62, days_ago=2),
+            _lab("egfr", "egfr", 85),
+        ),
+        [_hard_stop("renal-severe", ["creat"])],
+        threshold=Threshold(
+            "creatinine rise",
+            "1.5 x previous within 3 months",
+            "fires (>= 1.5)",
+            "safety.md renal-severe: 'creatinine >= 1.5 x the patient's previous value'.",
+        ),
+    ),
+    # --- thrombosis (warning) ----------------------------------------------------------------
+    Scenario(
+        "in-ivig-safety-thrombosis",
+        "Personal history of venous thrombosis: thrombosis card; 5-day split at <= 0.03 mL/kg/min.",
+        steps(refractory, _problem("dvt", "dvt-history", days_ago=700)),
+        [
+            x.ivig_start(dose=x.DOSE_26_KG_SLOW_5_DAY),
+            x.card("ivig-safety-thrombosis", "warning", evidence=["dvt"]),
+        ],
+    ),
+    Scenario(
+        "out-ivig-safety-thrombosis",
+        "A refuted DVT diagnosis is not a thrombosis risk: no card, 2-day split at 0.04.",
+        steps(refractory, _problem("dvt", "dvt", days_ago=300, verification="refuted")),
+        [x.ivig_start(dose=x.DOSE_26_KG)],
+        forbidden=("dvt",),
+    ),
+    Scenario(
+        "boundary-ivig-safety-thrombosis-resolved-dvt",
+        "A DVT resolved 2 years ago is still 'prior thrombosis': the card fires.",
+        steps(
+            refractory, _problem("dvt", "dvt", days_ago=800, status="resolved", abated_days_ago=700)
+        ),
+        [
+            x.ivig_start(dose=x.DOSE_26_KG_SLOW_5_DAY),
+            x.card("ivig-safety-thrombosis", "warning", evidence=["dvt"]),
+        ],
+        threshold=Threshold(
+            "thrombosis history",
+            "resolved",
+            "fires",
+            "safety.md: 'prior thrombosis' includes a resolved episode.",
+        ),
+    ),
+    # --- cardiac-fluid (warning) -------------------------------------------------------------
+    Scenario(
+        "in-ivig-safety-cardiac-fluid",
+        "Heart failure: fluid card (20 mL/kg per course), 5-day split; rate limit stays 0.04 "
+        "(the 0.03 limit is for renal/thrombotic risk).",
+        steps(refractory, _problem("hf", "heart-failure", days_ago=90)),
+        [
+            x.ivig_start(dose=x.DOSE_26_KG_5_DAY),
+            x.card("ivig-safety-cardiac-fluid", "warning", evidence=["hf"]),
+        ],
+    ),
+    Scenario(
+        "out-ivig-safety-cardiac-fluid",
+        "A refuted heart-failure diagnosis: no fluid card, 2-day split.",
+        steps(refractory, _problem("hf", "heart-failure", days_ago=90, verification="refuted")),
+        [x.ivig_start(dose=x.DOSE_26_KG)],
+        forbidden=("hf",),
+    ),
+    Scenario(
+        "boundary-ivig-safety-cardiac-fluid-capped-course",
+        "Heart failure at 40 kg: the capped 70 g course is 700 mL (not 20 mL/kg x 40 = 800 mL), "
+        "14 g/day over 5 days.",
+        steps(refractory, _body_40kg, _problem("hf", "heart-failure", days_ago=90)),
+        [
+            x.ivig_start(dose=x.DOSE_40_KG | {"days": 5, "perDayG": "14"}),
+            x.card("ivig-safety-cardiac-fluid", "warning", evidence=["hf"]),
+        ],
+        threshold=Threshold(
+            "IVIG cap with fluid load",
+            "70 g",
+            "fluid follows the capped grams",
+            "dosing.md: 10 % product, 2 g/kg = 20 mL/kg; the course is capped at 70 g.",
+        ),
+    ),
+    # --- hemolysis (note) --------------------------------------------------------------------
+    Scenario(
+        "in-safety-hemolysis",
+        "Blood group A with a 2 g/kg course: haemolysis note on ivig-start.",
+        steps(refractory, _abo("A", 35)),
+        [_note("hemolysis", evidence=["abo"])],
+    ),
+    Scenario(
+        "in-safety-hemolysis-unknown-group",
+        "No blood group on record: haemolysis note (non-O 'or unknown').",
+        steps(refractory, _no("abo")),
+        [_note("hemolysis")],
+    ),
+    Scenario(
+        "out-safety-hemolysis",
+        "Blood group O: no haemolysis note.",
+        refractory,
+        [_no_note("hemolysis")],
+    ),
+    Scenario(
+        "boundary-safety-hemolysis-old-group-o",
+        "Blood group O recorded 6 years ago still counts (a blood group does not change): no note.",
+        steps(refractory, _abo("O", 2200)),
+        [_no_note("hemolysis")],
+        threshold=Threshold(
+            "blood group result age",
+            "any age",
+            "counts",
+            "safety.md hemolysis: 'non-O blood group (or unknown)'; no recency is asked.",
+        ),
+    ),
+    # --- live-vaccine (note) -----------------------------------------------------------------
+    Scenario(
+        "in-safety-live-vaccine",
+        "MMR 6 weeks ago: live-vaccine note (IVIG may blunt the vaccine).",
+        steps(refractory, _vaccine("mmr", 42)),
+        [_note("live-vaccine", evidence=["vax"])],
+    ),
+    Scenario(
+        "out-safety-live-vaccine",
+        "MMR 5 years ago and an inactivated flu vaccine 3 weeks ago: no live-vaccine note.",
+        steps(refractory, _vaccine("mmr", 1830), _vaccine("influenza-inactivated", 21, "flu")),
+        [_no_note("live-vaccine")],
+    ),
+    Scenario(
+        "boundary-safety-live-vaccine-3-months",
+        "MMR exactly 3 months (90 days) ago: within 'the last 3 months' -> note.",
+        steps(refractory, _vaccine("mmr", 90)),
+        [_note("live-vaccine", evidence=["vax"])],
+        threshold=Threshold(
+            "live vaccine window",
+            "3 months",
+            "fires (the boundary day counts)",
+            "safety.md: 'in the last 3 months'; windows include their boundary.",
+        ),
+    ),
+    # --- vaccine-deferral (note) -------------------------------------------------------------
+    Scenario(
+        "in-safety-vaccine-deferral",
+        "Every ivig-start carries the 11-month measles/varicella vaccine deferral note.",
+        refractory,
+        [x.ivig_start()],
+    ),
+    Scenario(
+        "out-safety-vaccine-deferral",
+        "No ivig-start (first-line window): no card carries the vaccine-deferral note.",
+        lambda c: refractory(c, mtx_days=42),
+        [x.first_line_window(safetyChecks={"present": [], "absent": ["vaccine-deferral"]})],
+    ),
+    Scenario(
+        "boundary-safety-vaccine-deferral-no-weight",
+        "ivig-start without a usable weight (no grams) still carries the deferral note.",
+        steps(refractory, _no("w-now")),
+        [x.ivig_start(dose=None), x.weight_needed()],
+        threshold=Threshold(
+            "ivig-start without dose", "-", "fires", "safety.md: 'always, on ivig-start'."
+        ),
+    ),
+    # --- migraine (note) ---------------------------------------------------------------------
+    Scenario(
+        "in-safety-migraine",
+        "Migraine: note (higher risk of aseptic meningitis; slower rate).",
+        steps(refractory, _problem("mig", "migraine", days_ago=500)),
+        [_note("migraine", evidence=["mig"])],
+    ),
+    Scenario(
+        "out-safety-migraine",
+        "A refuted migraine diagnosis: no note.",
+        steps(refractory, _problem("mig", "migraine", days_ago=500, verification="refuted")),
+        [_no_note("migraine")],
+        forbidden=("mig",),
+    ),
+    Scenario(
+        "boundary-safety-migraine-resolved",
+        "Migraine resolved a year ago: a history of migraine still raises the aseptic meningitis "
+        "risk -> note.",
+        steps(
+            refractory,
+            _problem("mig", "migraine", days_ago=900, status="resolved", abated_days_ago=365),
+        ),
+        [_note("migraine", evidence=["mig"])],
+        threshold=Threshold(
+            "migraine status",
+            "resolved",
+            "fires",
+            "safety.md: 'a migraine Condition' [Octagam-PI: history of migraine].",
+        ),
+    ),
+]
