@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from cds_service.dosing.figures import plain
+from cds_service.dosing.growth import dose_determining_weight_kg, ideal_body_weight_kg
 from cds_service.dosing.policy import DosingPolicy
 from cds_service.dosing.vials import VialRounding, round_to_vials
 from cds_service.history.model import Measurement
@@ -195,12 +196,12 @@ def _obesity_adjustment(
         return None
     if bmi_centile < policy.obesity.bmi_centile_threshold.value or height.value <= 0:
         return None
-    height_m = height.value / 100
-    ibw_kg = bmi_p50_kg_m2 * height_m * height_m
+    ibw_kg = ideal_body_weight_kg(bmi_p50_kg_m2, height.value)
     if ibw_kg >= weight.value:
         return None  # the formula only ever reduces an excess over IBW
-    excess_fraction = policy.obesity.ddw_excess_fraction.value
-    ddw_kg = ibw_kg + excess_fraction * (weight.value - ibw_kg)
+    ddw_kg = dose_determining_weight_kg(
+        weight.value, ibw_kg, policy.obesity.ddw_excess_fraction.value
+    )
     return ObesityAdjustment(
         bmi_centile=bmi_centile,
         bmi_p50_kg_m2=bmi_p50_kg_m2,
