@@ -3,6 +3,8 @@
 Nothing here reads the clock or the network; the only I/O is :func:`load_dosing_policy`.
 """
 
+from cds_service.dosing import growth
+from cds_service.dosing.growth import BmiForAge, bmi_for_age, bmi_inputs_for_dose
 from cds_service.dosing.ivig import IvigDose, ivig_course_dose
 from cds_service.dosing.policy import DosingPolicy, SourcedValue, load_dosing_policy
 from cds_service.dosing.rituximab import RituximabDose, mosteller_bsa_m2, rituximab_dose
@@ -14,12 +16,16 @@ from cds_service.dosing.weight import (
 )
 
 __all__ = [
+    "BmiForAge",
     "DosingPolicy",
     "IvigDose",
     "RituximabDose",
     "SourcedValue",
     "WeightAssessment",
     "WeightStatus",
+    "bmi_for_age",
+    "bmi_inputs_for_dose",
+    "growth",
     "ivig_course_dose",
     "load_dosing_policy",
     "mosteller_bsa_m2",
