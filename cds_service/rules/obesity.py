@@ -22,7 +22,7 @@ def bmi_inputs(
         from cds_service.dosing import growth
     except ImportError:  # the growth reference module has not landed: no DDW shown
         return None, None
-    return growth.bmi_inputs_for_dose(  # type: ignore[no-any-return]
+    return growth.bmi_inputs_for_dose(
         weight=weight,
         height=height,
         birth_date=patient.birth_date,
