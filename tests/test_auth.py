@@ -14,12 +14,12 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import FROZEN_NOW
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask
@@ -36,11 +36,18 @@ from jwt_helpers import (
 )
 from schema_check import assert_error
 
+from cds_service import create_app
 from cds_service.auth import AuthConfigError
 
 PUBLIC_BASE = "https://cds.example.org/jdm"
 DISCOVERY_AUD = PUBLIC_BASE + "/cds-services"
 URL_ISSUER = "https://url-ehr.test.example"
+# the apps here run on this frozen clock (non-UTC, so offset bugs show); tokens are made for it
+FROZEN_NOW = datetime(2026, 3, 10, 9, 30, tzinfo=ZoneInfo("Pacific/Auckland"))
+
+
+def frozen_clock() -> datetime:
+    return FROZEN_NOW
 
 
 @dataclass
@@ -62,25 +69,34 @@ def keys() -> tuple[SigningKey, SigningKey, SigningKey]:
     return ec_key("ehr-ec"), rsa_key("ehr-rsa"), ec_key("url-ec")
 
 
-@pytest.fixture
-def trust(tmp_path: Path, keys: tuple[SigningKey, SigningKey, SigningKey]) -> Iterator[TrustSetup]:
-    ec, rsa, url_key = keys
-    (tmp_path / "ehr.jwks.json").write_text(json.dumps(jwks_document(ec, rsa)))
+@pytest.fixture(scope="module")
+def trust(
+    tmp_path_factory: pytest.TempPathFactory, keys: tuple[SigningKey, SigningKey, SigningKey]
+) -> Iterator[TrustSetup]:
+    ec_signer, rsa_signer, url_key = keys
+    folder = tmp_path_factory.mktemp("trust")
+    (folder / "ehr.jwks.json").write_text(json.dumps(jwks_document(ec_signer, rsa_signer)))
     with jwks_server(jwks_document(url_key)) as server:
         issuers = write_issuers_file(
-            tmp_path,
+            folder,
             {ISSUER: {"jwks_file": "ehr.jwks.json"}, URL_ISSUER: {"jwks_url": server.url}},
         )
-        yield TrustSetup(ec, rsa, url_key, server.url, issuers)
+        yield TrustSetup(ec_signer, rsa_signer, url_key, server.url, issuers)
 
 
-@pytest.fixture
-def auth_app(make_app: Callable[..., Flask], trust: TrustSetup) -> Flask:
-    return make_app(
-        auth_required=True,
-        auth_issuers_file=str(trust.issuers_file),
-        public_base_url=PUBLIC_BASE,
-    )
+AUTH_SETTINGS = {"auth_required": True, "public_base_url": PUBLIC_BASE}
+
+
+@pytest.fixture(scope="module")
+def auth_app(tmp_path_factory: pytest.TempPathFactory, trust: TrustSetup) -> Flask:
+    """One app for the module (every token has its own jti, so tests do not interfere)."""
+    database = tmp_path_factory.mktemp("auth-store") / "jdm-cds.sqlite3"
+    settings = {
+        **AUTH_SETTINGS,
+        "auth_issuers_file": str(trust.issuers_file),
+        "database_url": f"sqlite:///{database}",
+    }
+    return create_app(settings, clock=frozen_clock)
 
 
 @pytest.fixture
@@ -220,12 +236,9 @@ def test_a_replayed_token_is_refused(auth_client: FlaskClient, trust: TrustSetup
 def test_replay_is_caught_across_two_app_instances_sharing_one_store(
     make_app: Callable[..., Flask], trust: TrustSetup
 ) -> None:
-    settings = {
-        "auth_required": True,
-        "auth_issuers_file": str(trust.issuers_file),
-        "public_base_url": PUBLIC_BASE,
-    }
-    first, second = make_app(**settings), make_app(**settings)  # same SQLite file: two workers
+    settings = {**AUTH_SETTINGS, "auth_issuers_file": str(trust.issuers_file)}
+    first = make_app(clock=frozen_clock, **settings)
+    second = make_app(clock=frozen_clock, **settings)  # same SQLite file: two workers
     token = trust.token()
     assert first.test_client().get("/cds-services", headers=bearer(token)).status_code == 200
     assert_refused(second.test_client().get("/cds-services", headers=bearer(token)), "replayed")
@@ -277,6 +290,7 @@ def test_preflight_and_non_hook_paths_need_no_token(auth_client: FlaskClient) ->
 
 def test_discovery_can_be_left_open(make_app: Callable[..., Flask], trust: TrustSetup) -> None:
     app = make_app(
+        clock=frozen_clock,
         auth_required=True,
         auth_on_discovery=False,
         auth_issuers_file=str(trust.issuers_file),
