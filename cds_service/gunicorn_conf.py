@@ -10,11 +10,20 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import tempfile
 from typing import Any
 
 from cds_service.config import Settings
 
 _settings = Settings.from_env(os.environ)
+
+# Prometheus multiprocess mode (cds_service/metrics.py): every worker writes its samples to files
+# in this folder and /metrics adds them up. It must be set before the app (and so
+# prometheus_client) is loaded, which is why it is here. A fresh folder per server start, so
+# counters from a previous run never leak in.
+METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+if not os.environ.get(METRICS_ENV):
+    os.environ[METRICS_ENV] = tempfile.mkdtemp(prefix="jdm-cds-metrics-")
 
 MAX_DEFAULT_WORKERS = 5
 
@@ -55,3 +64,9 @@ def post_fork(server: Any, worker: Any) -> None:
     from cds_service.wsgi import app
 
     state(app).store.engine.dispose(close=False)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    from cds_service.metrics import mark_worker_dead
+
+    mark_worker_dead(worker.pid)
