@@ -258,7 +258,7 @@ def _fetch_key(client: FhirClient, url: str, pages_done: int, resource_type: str
 def _collect(
     key: str, future: Future[_KeyResult], continuing: bool, resource_type: str, gathered: Gathered
 ) -> None:
-    if not future.done():
+    if future.cancelled() or not future.done():  # shutdown cancels what never started
         future.cancel()
         if not continuing:
             gathered.sources[key] = "unavailable"
