@@ -1,7 +1,10 @@
 """One hook call's clinical pipeline: raw FHIR resources -> history -> findings -> cards.
 
-INTERFACE STUB (owned by the clinical-core work, issue 5): the signature is the contract the
-HTTP layer codes against; the body is replaced when the rules land.
+The HTTP layer calls :func:`evaluate` with everything it gathered (single resources and searchset
+Bundles, as received). The history builder parses them (bad ones become data-quality notes), the
+rules decide, and the card builder writes the cards. A deceased or out-of-scope patient gets [].
+Each returned card's topic is ``card["source"]["topic"]["code"]`` (the HTTP layer records it with
+the card's uuid in ``issued_cards`` so feedback can be summarised per topic).
 """
 
 from __future__ import annotations
@@ -11,7 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from cds_service.cards import build_cards
+from cds_service.history.build import build_history
 from cds_service.knowledge import Knowledge
+from cds_service.rules import evaluate_all
+from cds_service.rules.scope import assess_scope
 
 
 @dataclass(frozen=True)
@@ -42,5 +49,16 @@ def evaluate(
     """Turn the patient's raw FHIR JSON into cards.
 
     `resources` holds single resources and searchset Bundles, in any order, as received.
+    `extra` carries PHI-free facts for logs and metrics: whether the patient was in scope and why
+    not, and the topics of the cards returned.
     """
-    return Evaluation(cards=[], gather_notes=tuple(gather_notes))
+    history = build_history(resources, context.patient_id, knowledge.terminology, now)
+    scope = assess_scope(history, now)
+    findings = evaluate_all(history, knowledge, now, tuple(gather_notes))
+    cards = build_cards(findings, history, knowledge, now, public_base_url, context.patient_id)
+    extra = {
+        "inScope": scope.in_scope,
+        "scopeReason": scope.reason,
+        "topics": [card["source"]["topic"]["code"] for card in cards],
+    }
+    return Evaluation(cards=cards, gather_notes=tuple(gather_notes), extra=extra)

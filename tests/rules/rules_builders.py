@@ -12,9 +12,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from cds_service.history.model import (
     AllergyFact,
@@ -34,6 +37,7 @@ from cds_service.history.model import (
     SourceRef,
     TherapyHistory,
 )
+from cds_service.knowledge import Knowledge, load_knowledge
 
 TZ = ZoneInfo("Pacific/Auckland")
 NOW = datetime(2026, 3, 15, 10, 0, tzinfo=TZ)
@@ -283,3 +287,12 @@ __all__ = [
     "with_problems",
     "without",
 ]
+
+
+CARDS_DIR = Path(__file__).resolve().parents[2] / "cards"
+
+
+@pytest.fixture(scope="session", name="knowledge")
+def knowledge_fixture() -> Knowledge:
+    """The knowledge base, loaded once (it is frozen). Import it into a test module to use it."""
+    return load_knowledge(CARDS_DIR)

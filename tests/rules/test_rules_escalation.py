@@ -1,0 +1,235 @@
+"""Scope, refractory/escalate, first-line window, ivig-start, weight-needed (decision model 0-3)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowledge`)
+    NOW,
+    TZ,
+    ago,
+    glucocorticoid,
+    ivig_course,
+    knowledge_fixture,
+    measure,
+    methotrexate,
+    problem,
+    seed_history,
+    with_measurements,
+    without,
+)
+
+from cds_service.history.model import TherapyHistory
+from cds_service.knowledge import Knowledge
+from cds_service.rules import evaluate_all, first_line_window, ivig_start
+from cds_service.rules.scope import assess_scope
+
+
+def topics(history: TherapyHistory, knowledge: Knowledge) -> list[str]:
+    return [f.topic for f in evaluate_all(history, knowledge, NOW)]
+
+
+def weak_only(**changes: object) -> TherapyHistory:
+    """The seed without dysphagia: weakness alone, no red flag."""
+    history = seed_history()
+    problems = tuple(p for p in history.problems if p.concept != "dysphagia")
+    return replace(history, problems=problems, **changes)
+
+
+def test_seed_case_gives_critical_ivig_start_with_52_g_and_dysphagia(knowledge: Knowledge) -> None:
+    findings = {f.topic: f for f in evaluate_all(seed_history(), knowledge, NOW)}
+    assert set(findings) == {"ivig-start", "dysphagia-aspiration"}
+    start = findings["ivig-start"]
+    assert start.indicator == "critical"
+    dose = start.dose_evidence
+    assert dose is not None
+    assert Decimal(dose["courseTotalG"]) == 52
+    assert Decimal(dose["perDayG"]) == 26 and dose["days"] == 2
+    assert dose["weightObservation"] == "Observation/w-3"
+    assert "ivig-draft" in start.suggest
+    assert findings["dysphagia-aspiration"].indicator == "critical"
+
+
+def test_deceased_patient_gets_no_findings(knowledge: Knowledge) -> None:
+    history = seed_history()
+    history = replace(history, patient=replace(history.patient, deceased=True))
+    assert topics(history, knowledge) == []
+
+
+def test_no_jdm_diagnosis_is_out_of_scope(knowledge: Knowledge) -> None:
+    history = seed_history()
+    history = replace(history, problems=tuple(p for p in history.problems if p.concept != "jdm"))
+    assert not assess_scope(history, NOW).in_scope
+    assert topics(history, knowledge) == []
+
+
+def test_resolved_jdm_is_out_of_scope(knowledge: Knowledge) -> None:
+    history = seed_history()
+    problems = tuple(
+        replace(p, active=False) if p.concept == "jdm" else p for p in history.problems
+    )
+    assert topics(replace(history, problems=problems), knowledge) == []
+
+
+@pytest.mark.parametrize(
+    ("onset", "in_scope"),
+    [
+        (datetime(2034, 8, 31, tzinfo=TZ), True),  # the day before the 18th birthday
+        (datetime(2034, 9, 1, tzinfo=TZ), False),  # on the 18th birthday: adult onset
+    ],
+)
+def test_dermatomyositis_in_scope_only_with_onset_before_18(
+    onset: datetime, in_scope: bool
+) -> None:
+    history = seed_history()
+    problems = tuple(p for p in history.problems if p.concept != "jdm")
+    problems += (problem("dermatomyositis", "c-dm", onset),)
+    assert assess_scope(replace(history, problems=problems), NOW).in_scope is in_scope
+
+
+def test_adult_dermatomyositis_without_birth_date_is_out_of_scope() -> None:
+    history = seed_history()
+    patient = replace(history.patient, birth_date=None, age_years=None)
+    problems = tuple(p for p in history.problems if p.concept != "jdm")
+    problems += (problem("dermatomyositis", "c-dm", datetime(2020, 1, 1, tzinfo=TZ)),)
+    assert not assess_scope(replace(history, patient=patient, problems=problems), NOW).in_scope
+
+
+def test_weakness_without_red_flag_before_12_weeks_is_first_line_window(
+    knowledge: Knowledge,
+) -> None:
+    history = weak_only()
+    assert topics(history, knowledge) == ["first-line-window"]
+    finding = first_line_window.evaluate(history, knowledge, NOW)[0]
+    assert finding.indicator == "info"
+    assert finding.texts["twelve_week_date"] == "2026-05-11"  # 16 Feb + 12 weeks
+
+
+@pytest.mark.parametrize(
+    ("mtx_start", "expected"),
+    [
+        (NOW - timedelta(weeks=12), "ivig-start"),  # exactly 12 weeks: an adequate trial
+        (NOW - timedelta(weeks=12) + timedelta(hours=1), "first-line-window"),
+    ],
+)
+def test_methotrexate_12_week_boundary(
+    knowledge: Knowledge, mtx_start: datetime, expected: str
+) -> None:
+    history = weak_only(methotrexate=methotrexate(mtx_start, 12))
+    assert topics(history, knowledge) == [expected]
+
+
+def test_adequate_trial_gives_warning_not_critical(knowledge: Knowledge) -> None:
+    history = weak_only(methotrexate=methotrexate(ago(weeks=13), 13))
+    (finding,) = ivig_start.evaluate(history, knowledge, NOW)
+    assert finding.indicator == "warning"
+    assert "13.0 weeks of methotrexate" in finding.texts["escalate_reason"]
+
+
+def test_steroid_raised_after_taper_escalates(knowledge: Knowledge) -> None:
+    course = glucocorticoid((ago(60), "52"), (ago(30), "30"), (ago(5), "40"), raised=True)
+    history = weak_only(glucocorticoid=course)
+    assert topics(history, knowledge) == ["ivig-start"]
+
+
+def test_inactive_disease_gets_no_escalation_card(knowledge: Knowledge) -> None:
+    history = seed_history()
+    problems = tuple(p for p in history.problems if p.concept == "jdm")
+    history = with_measurements(
+        replace(history, problems=problems), measure("cmas", "50", ago(1), "cmas-2")
+    )
+    assert topics(history, knowledge) == []
+
+
+@pytest.mark.parametrize(("cmas", "weak"), [("47", True), ("48", False)])
+def test_cmas_48_boundary_defines_weakness(knowledge: Knowledge, cmas: str, weak: bool) -> None:
+    history = seed_history()
+    problems = tuple(p for p in history.problems if p.concept == "jdm")
+    history = with_measurements(
+        replace(history, problems=problems), measure("cmas", cmas, ago(1), "cmas-2")
+    )
+    assert ("first-line-window" in topics(history, knowledge)) is weak
+
+
+@pytest.mark.parametrize(("cmas", "red_flag"), [("14", True), ("15", False)])
+def test_cmas_15_boundary_is_a_red_flag(knowledge: Knowledge, cmas: str, red_flag: bool) -> None:
+    history = with_measurements(weak_only(), measure("cmas", cmas, ago(1), "cmas-2"))
+    expected = ["ivig-start"] if red_flag else ["first-line-window"]
+    assert topics(history, knowledge) == expected
+    if red_flag:
+        assert ivig_start.evaluate(history, knowledge, NOW)[0].indicator == "critical"
+
+
+def test_no_first_line_therapy_means_no_ivig_start(knowledge: Knowledge) -> None:
+    history = seed_history(
+        methotrexate=None, methylprednisolone_pulses=(), glucocorticoid=None, dose_events=()
+    )
+    assert topics(history, knowledge) == ["dysphagia-aspiration"]
+
+
+@pytest.mark.parametrize(
+    ("last_ivig", "fires"),
+    [
+        (NOW - timedelta(weeks=8) - timedelta(days=1), True),  # course ended > 8 weeks ago
+        (NOW - timedelta(weeks=8), False),  # the last infusion exactly 8 weeks ago: still recent
+    ],
+)
+def test_no_ivig_start_within_8_weeks_of_ivig(
+    knowledge: Knowledge, last_ivig: datetime, fires: bool
+) -> None:
+    history = seed_history(ivig_courses=(ivig_course(last_ivig - timedelta(days=1), "ivig-a"),))
+    assert ("ivig-start" in topics(history, knowledge)) is fires
+
+
+def test_three_courses_and_still_active_escalates_after_ivig_never_with_ivig_start(
+    knowledge: Knowledge,
+) -> None:
+    courses = tuple(ivig_course(ago(weeks=w), f"ivig-{w}") for w in (20, 16, 12))
+    history = seed_history(ivig_courses=courses)
+    found = topics(history, knowledge)
+    assert "escalate-after-ivig" in found and "ivig-start" not in found
+
+
+def test_two_courses_long_ago_restart_ivig(knowledge: Knowledge) -> None:
+    courses = tuple(ivig_course(ago(weeks=w), f"ivig-{w}") for w in (30, 26))
+    found = topics(seed_history(ivig_courses=courses), knowledge)
+    assert "ivig-start" in found and "escalate-after-ivig" not in found
+
+
+@pytest.mark.parametrize(
+    ("weight_age_days", "usable"),
+    [(30, True), (31, False)],
+)
+def test_weight_30_day_boundary(knowledge: Knowledge, weight_age_days: int, usable: bool) -> None:
+    history = without(seed_history(), "weight")
+    history = with_measurements(history, measure("weight", "26", ago(weight_age_days), "w-9"))
+    findings = {f.topic: f for f in evaluate_all(history, knowledge, NOW)}
+    assert (findings["ivig-start"].dose_evidence is not None) is usable
+    assert ("weight-needed" in findings) is not usable
+    if not usable:
+        assert findings["ivig-start"].summary_variant == "noDose"
+        assert "ivig-draft" not in findings["ivig-start"].suggest
+        assert findings["weight-needed"].indicator == "warning"
+
+
+def test_no_weight_gives_weight_needed_and_no_dose(knowledge: Knowledge) -> None:
+    findings = {f.topic: f for f in evaluate_all(without(seed_history(), "weight"), knowledge, NOW)}
+    assert findings["ivig-start"].dose is None
+    assert findings["weight-needed"].texts["weight_problem"] == "no weight on record"
+
+
+def test_40_kg_child_is_capped_at_70_g(knowledge: Knowledge) -> None:
+    history = without(seed_history(), "weight")
+    history = with_measurements(history, measure("weight", "40", ago(2), "w-40"))
+    dose = ivig_start.evaluate(history, knowledge, NOW)[0].dose_evidence
+    assert dose is not None and Decimal(dose["courseTotalG"]) == 70 and dose["capped"] is True
+
+
+def test_a_second_birthday_does_not_matter_for_jdm_code(knowledge: Knowledge) -> None:
+    """A JDM code is in scope at any age (JDM persisting into adulthood)."""
+    history = seed_history()
+    patient = replace(history.patient, birth_date=date(2000, 1, 1), age_years=26)
+    assert assess_scope(replace(history, patient=patient), NOW).in_scope

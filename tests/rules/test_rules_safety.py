@@ -1,0 +1,223 @@
+"""Safety checks of safety.md: effect, threshold and what each changes on the cards."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowledge`)
+    NOW,
+    ago,
+    dose,
+    ivig_course,
+    knowledge_fixture,
+    measure,
+    problem,
+    seed_history,
+    with_measurements,
+    with_problems,
+    without,
+)
+
+from cds_service.history.model import (
+    AllergyFact,
+    CodedResult,
+    ImmunizationFact,
+    ProcedureFact,
+    SourceRef,
+    TherapyHistory,
+)
+from cds_service.knowledge import Knowledge
+from cds_service.rules import evaluate_all, ivig_start, safety
+from cds_service.rules.findings import Effect, Finding
+
+
+def start_card(history: TherapyHistory, knowledge: Knowledge) -> Finding:
+    return next(f for f in ivig_start.evaluate(history, knowledge, NOW) if f.topic == "ivig-start")
+
+
+def check_codes(history: TherapyHistory, knowledge: Knowledge) -> dict[str, Effect]:
+    return {c.code: c.effect for c in start_card(history, knowledge).safety_checks}
+
+
+def topics(history: TherapyHistory, knowledge: Knowledge) -> set[str]:
+    return {f.topic for f in evaluate_all(history, knowledge, NOW)}
+
+
+def test_clean_seed_has_only_the_vaccine_deferral_note(knowledge: Knowledge) -> None:
+    assert check_codes(seed_history(), knowledge) == {"vaccine-deferral": Effect.NOTE}
+
+
+@pytest.mark.parametrize(
+    ("egfr", "code", "effect"),
+    [
+        ("61", None, None),
+        ("60", None, None),  # eGFR 60 is not < 60
+        ("59", "renal", Effect.WARNING),
+        ("30", "renal", Effect.WARNING),  # eGFR 30 is not < 30: warning, not a hard stop
+        ("29", "renal-severe", Effect.HARD_STOP),
+    ],
+)
+def test_egfr_60_and_30_boundaries(
+    knowledge: Knowledge, egfr: str, code: str | None, effect: Effect | None
+) -> None:
+    history = with_measurements(seed_history(), measure("egfr", egfr, ago(1), "egfr-2"))
+    codes = check_codes(history, knowledge)
+    renal = {k: v for k, v in codes.items() if k.startswith("renal")}
+    assert renal == ({code: effect} if code else {})
+    found = topics(history, knowledge)
+    assert ("ivig-safety-renal" in found) is (code == "renal")
+
+
+def test_renal_warning_switches_to_5_day_split_and_slow_rate(knowledge: Knowledge) -> None:
+    history = with_measurements(seed_history(), measure("egfr", "50", ago(1), "egfr-2"))
+    dose_object = start_card(history, knowledge).dose_evidence
+    assert dose_object is not None
+    assert dose_object["days"] == 5
+    assert Decimal(dose_object["perDayG"]) == Decimal("10.4")
+    assert Decimal(dose_object["maxRateMlPerKgMin"]) == Decimal("0.03")
+
+
+def test_hard_stop_is_critical_without_a_draft_order(knowledge: Knowledge) -> None:
+    history = with_measurements(seed_history(), measure("egfr", "20", ago(1), "egfr-2"))
+    card = start_card(history, knowledge)
+    assert card.indicator == "critical"
+    assert card.summary_variant == "hardStop"
+    assert "ivig-draft" not in card.suggest and "ivig-baseline" in card.suggest
+
+
+@pytest.mark.parametrize(("ratio_value", "severe"), [("59", False), ("60", True)])
+def test_creatinine_rise_of_1_5_times_within_3_months(
+    knowledge: Knowledge, ratio_value: str, severe: bool
+) -> None:
+    history = without(seed_history(), "creatinine")
+    history = with_measurements(
+        history,
+        measure("creatinine", "40", ago(60), "cr-a", low="25", high="90"),
+        measure("creatinine", ratio_value, ago(1), "cr-b", low="25", high="90"),
+    )
+    assert ("renal-severe" in check_codes(history, knowledge)) is severe
+
+
+def test_creatinine_rise_against_a_value_older_than_3_months_is_not_compared(
+    knowledge: Knowledge,
+) -> None:
+    history = without(seed_history(), "creatinine")
+    history = with_measurements(
+        history,
+        measure("creatinine", "30", ago(120), "cr-a", low="25", high="90"),
+        measure("creatinine", "60", ago(1), "cr-b", low="25", high="90"),
+    )
+    assert "renal-severe" not in check_codes(history, knowledge)
+
+
+def test_no_renal_data_is_said_not_assumed_normal(knowledge: Knowledge) -> None:
+    history = without(seed_history(), "creatinine", "egfr")
+    assert check_codes(history, knowledge).get("renal-unknown") == Effect.NOTE
+
+
+def test_severe_ig_allergy_is_a_hard_stop(knowledge: Knowledge) -> None:
+    allergy = AllergyFact(
+        "immune-globulin", True, "anaphylaxis", SourceRef("AllergyIntolerance", "a1")
+    )
+    card = start_card(seed_history(allergies=(allergy,)), knowledge)
+    assert card.safety_checks[0].code == "anaphylaxis-to-ig"
+    assert card.indicator == "critical" and "ivig-draft" not in card.suggest
+
+
+@pytest.mark.parametrize(
+    ("value", "low", "deficient"),
+    [("6", None, True), ("7", None, False), ("30", "40", True), ("40", "40", False)],
+)
+def test_iga_deficiency_by_range_or_7_mg_dl(
+    knowledge: Knowledge, value: str, low: str | None, deficient: bool
+) -> None:
+    history = without(seed_history(), "iga")
+    history = with_measurements(history, measure("iga", value, ago(3), "iga-2", low=low))
+    assert ("ivig-safety-iga-deficiency" in topics(history, knowledge)) is deficient
+
+
+def test_iga_unknown_only_before_a_first_course(knowledge: Knowledge) -> None:
+    history = without(seed_history(), "iga")
+    assert "iga-unknown" in check_codes(history, knowledge)
+    old_course = (ivig_course(ago(weeks=30), "ivig-old"),)
+    assert "iga-unknown" not in check_codes(replace(history, ivig_courses=old_course), knowledge)
+
+
+@pytest.mark.parametrize("concept", ["thrombosis", "thrombophilia", "immobility"])
+def test_thrombosis_risks_give_a_warning_card(knowledge: Knowledge, concept: str) -> None:
+    history = with_problems(seed_history(), problem(concept, "c-t", ago(100)))
+    assert "ivig-safety-thrombosis" in topics(history, knowledge)
+    dose_object = start_card(history, knowledge).dose_evidence
+    assert dose_object is not None and dose_object["days"] == 5
+
+
+def test_estrogen_therapy_is_a_thrombosis_risk(knowledge: Knowledge) -> None:
+    pill = dose("estrogen", ago(10), "est-1", "0.03", route="oral", rtype="MedicationStatement")
+    history = seed_history(dose_events=(*seed_history().dose_events, pill))
+    assert "ivig-safety-thrombosis" in topics(history, knowledge)
+
+
+def test_catheter_procedure_in_progress_is_a_thrombosis_risk(knowledge: Knowledge) -> None:
+    line = ProcedureFact(
+        "central-venous-catheter", ago(200), "in-progress", SourceRef("Procedure", "cvc")
+    )
+    history = seed_history(procedures=(*seed_history().procedures, line))
+    assert "ivig-safety-thrombosis" in topics(history, knowledge)
+
+
+def test_myocarditis_gives_cardiac_fluid_warning(knowledge: Knowledge) -> None:
+    history = with_problems(seed_history(), problem("myocarditis", "c-myo", ago(10)))
+    found = topics(history, knowledge)
+    assert "ivig-safety-cardiac-fluid" in found
+
+
+@pytest.mark.parametrize(("group", "note"), [("O", False), ("A", True), (None, True)])
+def test_hemolysis_note_for_non_o_or_unknown_group(
+    knowledge: Knowledge, group: str | None, note: bool
+) -> None:
+    results = (
+        (CodedResult("blood-group", group, group, ago(9), SourceRef("Observation", "abo")),)
+        if group
+        else ()
+    )
+    assert ("hemolysis" in check_codes(seed_history(coded_results=results), knowledge)) is note
+
+
+@pytest.mark.parametrize(("days", "note"), [(80, True), (100, False)])
+def test_live_vaccine_within_3_months_is_a_note(
+    knowledge: Knowledge, days: int, note: bool
+) -> None:
+    vaccine = ImmunizationFact(
+        "live-vaccine", "MMR", None, ago(days), SourceRef("Immunization", "mmr")
+    )
+    codes = check_codes(seed_history(immunizations=(vaccine,)), knowledge)
+    assert ("live-vaccine" in codes) is note
+
+
+def test_migraine_is_a_note(knowledge: Knowledge) -> None:
+    history = with_problems(seed_history(), problem("migraine", "c-mig", ago(400)))
+    assert check_codes(history, knowledge)["migraine"] == Effect.NOTE
+
+
+def test_safety_warnings_also_fire_while_on_ivig(knowledge: Knowledge) -> None:
+    history = seed_history(ivig_courses=(ivig_course(ago(weeks=2), "ivig-now"),))
+    history = with_measurements(history, measure("egfr", "45", ago(1), "egfr-2"))
+    assert safety.ivig_in_play(history, knowledge, NOW)
+    assert "ivig-safety-renal" in topics(history, knowledge)
+
+
+def test_safety_warnings_silent_when_ivig_not_in_play(knowledge: Knowledge) -> None:
+    history = seed_history()
+    history = replace(history, problems=tuple(p for p in history.problems if p.concept == "jdm"))
+    history = with_measurements(
+        history, measure("egfr", "45", ago(1), "egfr-2"), measure("cmas", "50", ago(1), "cmas-9")
+    )
+    assert topics(history, knowledge) == set()
+
+
+def test_an_infusion_dated_in_the_future_is_not_counted_as_recent(knowledge: Knowledge) -> None:
+    course = ivig_course(NOW + timedelta(days=3), "ivig-future")
+    assert "ivig-start" in topics(seed_history(ivig_courses=(course,)), knowledge)
