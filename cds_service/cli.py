@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     # "serve", "history", "evaluate", "check-knowledge", "demo" ... added by their modules
     "demo",
     "demo_token",
+    "history",
     "serve",
     "settings",
 )

@@ -1,4 +1,8 @@
-"""``build_history``: raw FHIR JSON of one patient -> :class:`TherapyHistory` at `now`."""
+"""``build_history``: raw FHIR JSON of one patient -> :class:`TherapyHistory` at `now`.
+
+parse (fhir_parse) -> observations (weights first: per-kg doses need them) -> medication uses ->
+dose events -> derived summaries (pulses, methotrexate, glucocorticoid course, IVIG courses).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,32 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from cds_service.fhir_parse import parse_resources
+from cds_service.fhir_parse import ParsedRecord, parse_resources
 from cds_service.history.body import BodySize
+from cds_service.history.clinical import map_allergies, map_immunizations, map_procedures
+from cds_service.history.dates import clock_zone
+from cds_service.history.derived import (
+    ivig_courses,
+    methotrexate_summary,
+    methylprednisolone_pulses,
+)
+from cds_service.history.events import TimedEvent, build_events
+from cds_service.history.glucocorticoid import glucocorticoid_course
 from cds_service.history.measurements import map_observations
-from cds_service.history.model import TherapyHistory
+from cds_service.history.medications import MedicationUse, uses_of
+from cds_service.history.model import (
+    DataQualityNote,
+    DoseEvent,
+    DoseStatus,
+    MethotrexateSummary,
+    TherapyHistory,
+)
 from cds_service.history.patient import map_patient
 from cds_service.history.policy import HistoryPolicy, load_history_policy
 from cds_service.history.problems import map_problems
 from cds_service.terminology import Terminology
+
+MEDICATION_TYPES = ("MedicationAdministration", "MedicationRequest", "MedicationStatement")
 
 
 @cache
@@ -31,21 +53,93 @@ def build_history(
     policy: HistoryPolicy | None = None,
 ) -> TherapyHistory:
     """Parse, validate and map a patient's resources; `now` must be timezone-aware."""
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
+    clock_zone(now)
     policy = policy or default_policy()
     record = parse_resources(raw, patient_id, terminology=terminology)
     observations = map_observations(record.of_type("Observation"), now)
     weights = observations.measurements.get("weight", ())
     body = BodySize(weights, observations.measurements.get("height", ()), policy)
+    uses, use_notes = _medication_uses(record, terminology, policy, now)
+    timed = build_events(uses, body, policy, now)
+    active_mtx_order = any(
+        u.agent == "methotrexate"
+        and u.resource_type == "MedicationRequest"
+        and u.status == "active"
+        for u in uses
+    )
+    methotrexate = methotrexate_summary(_sorted_events(timed), active_mtx_order, policy, now)
+    events = _without_covered_expected(_sorted_events(timed), methotrexate)
     return TherapyHistory(
         patient=map_patient(record.patient, patient_id, now),
         now=now,
         problems=map_problems(record.of_type("Condition"), now),
         measurements=observations.measurements,
         coded_results=observations.coded_results,
+        dose_events=events,
+        methylprednisolone_pulses=methylprednisolone_pulses(events, policy),
+        methotrexate=methotrexate,
+        glucocorticoid=glucocorticoid_course(timed, body, now),
+        ivig_courses=ivig_courses(events, body, policy),
         latest_weight=weights[-1] if weights else None,
         bsa=body.latest_bsa(),
-        data_quality=(*record.notes, *observations.notes),
+        procedures=map_procedures(
+            record.of_type("Procedure"), record.of_type("ServiceRequest"), now
+        ),
+        immunizations=map_immunizations(record.of_type("Immunization"), now),
+        allergies=map_allergies(record.of_type("AllergyIntolerance")),
+        data_quality=(*record.notes, *observations.notes, *use_notes, *_event_notes(events)),
         unmatched_counts=record.unmatched_counts,
     )
+
+
+def _medication_uses(
+    record: ParsedRecord, terminology: Terminology, policy: HistoryPolicy, now: datetime
+) -> tuple[list[MedicationUse], list[DataQualityNote]]:
+    uses: list[MedicationUse] = []
+    notes: list[DataQualityNote] = []
+    for resource_type in MEDICATION_TYPES:
+        for parsed in record.of_type(resource_type):
+            found, left_out = uses_of(parsed, terminology, policy, clock_zone(now))
+            uses.extend(found)
+            notes.extend(left_out)
+    return uses, notes
+
+
+def _sorted_events(timed: list[TimedEvent]) -> tuple[DoseEvent, ...]:
+    return tuple(
+        sorted(
+            (t.event for t in timed),
+            key=lambda e: (e.at, e.agent, e.source.reference, e.status.value),
+        )
+    )
+
+
+def _without_covered_expected(
+    events: tuple[DoseEvent, ...], methotrexate: MethotrexateSummary | None
+) -> tuple[DoseEvent, ...]:
+    """Drop expected methotrexate doses an administration (or another order) already covers."""
+    kept = set(methotrexate.events) if methotrexate else set()
+    return tuple(
+        e
+        for e in events
+        if not (e.agent == "methotrexate" and e.status == DoseStatus.EXPECTED and e not in kept)
+    )
+
+
+def _event_notes(events: tuple[DoseEvent, ...]) -> list[DataQualityNote]:
+    """Doses that could not be put in mg, one note per resource (not per expected week)."""
+    notes: dict[tuple[str, str, str], DataQualityNote] = {}
+    for event in events:
+        if event.amount_mg is None and event.note:
+            key = (event.source.resource_type, event.source.resource_id, event.agent)
+            notes.setdefault(
+                key,
+                DataQualityNote(
+                    event.source.resource_type,
+                    event.source.resource_id,
+                    event.note,
+                    "unit",
+                    event.agent,
+                ),
+            )
+    return list(notes.values())

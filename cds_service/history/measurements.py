@@ -132,7 +132,7 @@ def _reference_range(observation: object, concept: str) -> tuple[Decimal | None,
     ranges = getattr(observation, "referenceRange", None) or []
     if not ranges:
         return None, None
-    bounds = []
+    bounds: list[Decimal | None] = []
     for quantity in (ranges[0].low, ranges[0].high):
         if quantity is None or quantity.value is None:
             bounds.append(None)
