@@ -268,8 +268,113 @@ def seed_case() -> Chart:
     return chart
 
 
+def responding() -> Chart:
+    """A boy of 11 diagnosed 13 months ago, treated first-line and now in inactive disease:
+    weakness resolved, CMAS 50 / MMT-8 79, prednisolone stopped, weekly methotrexate still
+    ordered (given at home: expected doses only, no administrations)."""
+    chart = Chart("responding-jdm")
+    chart.patient("2014-09-20", "male")
+    background(chart)
+    chart.condition(JDM, 400)
+    chart.condition(WEAKNESS, 410, status="resolved", abatementDateTime=date_only(200))
+    chart.weight(400, 34.0)
+    chart.height(400, 141.0)
+    for offset in (398, 397, 396):
+        chart.administration(METHYLPRED, offset, 1, "g", IV)
+    first = chart.order(PREDNISOLONE, 395, 60, "mg", ORAL, (1, 1, "d"), status="stopped")
+    chart.order(PREDNISOLONE, 300, 20, "mg", ORAL, (1, 1, "d"), status="completed",
+                prior=first["id"], end_days=60)
+    chart.order(METHOTREXATE, 394, 20, "mg", SC, (1, 1, "wk"))
+    chart.weight(30, 36.5)
+    chart.height(30, 146.0)
+    chart.observation(CK, 30, 110, "U/L", low=40, high=200)
+    chart.score("cmas", 30, 50)
+    chart.score("mmt8", 30, 79)
+    return chart
+
+
+def ivig_three_courses() -> Chart:
+    """A girl of 12 on IVIG after failing first-line: three monthly courses of 1 g/kg on two
+    days (IVIG named by text only: no verified RxNorm code exists), still weak (CMAS 30)."""
+    chart = Chart("ivig-weak")
+    chart.patient("2013-10-01", "female")
+    background(chart, years=2)
+    chart.condition(JDM, 300)
+    chart.condition(WEAKNESS, 300)
+    chart.weight(90, 30.0)
+    chart.height(90, 142.0)
+    chart.order(METHOTREXATE, 280, 15, "mg", SC, (1, 1, "wk"))
+    chart.order(PREDNISOLONE, 280, 20, "mg", ORAL, (1, 1, "d"))
+    for start in (84, 56, 28):
+        chart.weight(start + 1, 30.0)
+        for offset in (start, start - 1):
+            chart.administration(IVIG, offset, 1, "g/kg", IV)
+    chart.score("cmas", 7, 30)
+    chart.score("mmt8", 7, 60)
+    return chart
+
+
+def weight_in_pounds() -> Chart:
+    """Weights as an American clinic records them: the newest valid one in pounds; a newer one
+    entered in error (ignored); one in stones (no exact UCUM conversion is used: a note); one
+    preliminary (kept, flagged)."""
+    chart = Chart("pounds-jdm")
+    chart.patient("2017-05-04", "female")
+    chart.condition(JDM, 60)
+    chart.weight(60, 24.0)
+    chart.observation((LOINC, "29463-7", "Body weight"), 20, 55, "[lb_av]")
+    chart.observation((LOINC, "8302-2", "Body height"), 20, 50, "[in_i]")
+    chart.observation((LOINC, "29463-7", "Body weight"), 10, 3.9, "[stone_av]")
+    chart.weight(8, 42.0, status="entered-in-error")
+    chart.weight(6, 25.5, status="preliminary")
+    chart.administration(METHYLPRED, 58, 30, "mg/kg", IV)
+    return chart
+
+
+def hostile() -> Chart:
+    """Everything that must not reach a card: another patient's data, a malformed resource, a
+    value-less Observation, unknown codes, a mg/m2 dose with no height, a dose with no route, an
+    eye-drop steroid, an out-of-range score, a stale version of a resource, a missing Medication."""
+    chart = Chart("hostile-jdm")
+    chart.patient("2015-02-14", "female")
+    chart.condition(JDM, 120)
+    chart.condition(DYSPHAGIA, 10)
+    chart.weight(12, 28.0, id="hostile-weight-versioned", meta={"versionId": "2"})
+    chart.weight(12, 82.0, id="hostile-weight-versioned", meta={"versionId": "1"})
+    other = Chart("someone-else")
+    chart.add(other.weight(3, 61.0))
+    chart.add(other.condition((ICD10, "M33.2", "Polymyositis"), 50))
+    chart.observation(CK, 11, None, "U/L")
+    chart.observation(CK, 11, 900, "U/L", id="hostile-ck-malformed", valueString="high")
+    chart.observation((LOINC, "99999-9", "Unknown local test"), 11, 1, "U/L")
+    chart.score("cmas", 11, 60)
+    chart.order(METHOTREXATE, 30, 15, "mg/m2", SC, (1, 1, "wk"))
+    chart.add({"resourceType": "MedicationAdministration", "status": "completed", **METHYLPRED,
+               "subject": chart.subject, "effectiveDateTime": day(40),
+               "dosage": {"dose": {"value": 500, "unit": "mg", "system": UCUM, "code": "mg"}}},
+              "admin")
+    chart.add({"resourceType": "MedicationStatement", "status": "active", **METHYLPRED,
+               "subject": chart.subject, "effectiveDateTime": day(45),
+               "dosage": [{"doseAndRate": [{"doseQuantity": {"value": 30, "unit": "mg/kg",
+                                                             "system": UCUM, "code": "mg/kg"}}]}]},
+              "statement")
+    chart.order(med(RXNORM, "8638", "prednisolone acetate 1% eye drops"), 20, 1, "mg",
+                (SNOMED, "54485002", "Ophthalmic route"), (4, 1, "d"))
+    chart.add({"resourceType": "MedicationAdministration", "status": "completed",
+               "medicationReference": {"reference": "Medication/not-in-record"},
+               "subject": chart.subject, "effectiveDateTime": day(15)}, "admin")
+    chart.add({"resourceType": "Condition", "code": codeable(*WEAKNESS),
+               "clinicalStatus": codeable("http://terminology.hl7.org/CodeSystem/condition-clinical",
+                                          "active", "active")}, "condition")
+    return chart
+
+
 PATIENTS: dict[str, Callable[[], Chart]] = {
     "seed-case": seed_case,
+    "responding": responding,
+    "ivig-three-courses": ivig_three_courses,
+    "weight-in-pounds": weight_in_pounds,
+    "hostile": hostile,
 }
 
 
