@@ -12,7 +12,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from cds_service.drafts import ivig_medication_request
 from cds_service.knowledge import Knowledge
+from cds_service.order_sets import draft_service_requests
 from cds_service.rules.findings import Finding
 
 EXTRAMUSCULAR = ("ecg", "echocardiogram", "pft")
@@ -54,8 +56,6 @@ def suggestions(finding: Finding, knowledge: Knowledge, patient_id: str) -> list
 
 
 def _ivig_draft(finding: Finding, knowledge: Knowledge, patient_id: str) -> dict[str, Any]:
-    from cds_service.drafts import ivig_medication_request
-
     dose = finding.dose
     resource = ivig_medication_request(dose, patient_id, knowledge.dosing)
     evidence = finding.dose_evidence or {}
@@ -74,8 +74,6 @@ def _ivig_draft(finding: Finding, knowledge: Knowledge, patient_id: str) -> dict
 def _order_set_suggestion(
     knowledge: Knowledge, set_id: str, patient_id: str, only: set[str] | None, label: str
 ) -> dict[str, Any]:
-    from cds_service.order_sets import draft_service_requests
-
     requests = draft_service_requests(knowledge.order_sets[set_id], patient_id, only=only)
     return {
         "label": label,

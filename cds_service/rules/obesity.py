@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from cds_service.dosing.growth import bmi_inputs_for_dose
 from cds_service.history.model import Measurement, TherapyHistory
 from cds_service.knowledge import Knowledge
 
@@ -14,15 +15,15 @@ def bmi_inputs(
     height: Measurement | None,
     knowledge: Knowledge,
 ) -> tuple[Decimal | None, Decimal | None]:
-    """(BMI centile for age and sex, BMI at the 50th centile), or (None, None)."""
+    """(BMI centile for age and sex, BMI at the 50th centile), or (None, None).
+
+    None without a height near the weight, a birth date, or a male/female sex: the reference
+    charts need all three, and the dose then uses the actual weight with no DDW shown.
+    """
     patient = history.patient
-    if height is None or patient.birth_date is None or patient.sex not in {"male", "female"}:
+    if height is None or patient.birth_date is None:
         return None, None
-    try:
-        from cds_service.dosing import growth
-    except ImportError:  # the growth reference module has not landed: no DDW shown
-        return None, None
-    return growth.bmi_inputs_for_dose(
+    return bmi_inputs_for_dose(
         weight=weight,
         height=height,
         birth_date=patient.birth_date,
