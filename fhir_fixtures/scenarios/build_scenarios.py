@@ -57,6 +57,10 @@ def all_scenarios() -> list[Scenario]:
     return scenarios
 
 
+def _ref(resource: dict[str, Any]) -> str:
+    return f"{resource['resourceType']}/{resource['id']}"
+
+
 def searchset(resources: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "resourceType": "Bundle",
@@ -64,7 +68,7 @@ def searchset(resources: list[dict[str, Any]]) -> dict[str, Any]:
         "total": len(resources),
         "entry": [
             {
-                "fullUrl": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, r['resourceType'] + r['id'])}",
+                "fullUrl": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, _ref(r))}",
                 "resource": r,
                 "search": {"mode": "match"},
             }

@@ -114,7 +114,7 @@ class Chart:
         return self
 
     def methotrexate(self, *, first_days_ago: int, mg: int = 15, doses: int | None = None) -> Chart:
-        """Weekly SC methotrexate given from `first_days_ago` (every 7 days, none today) + its order."""
+        """Weekly SC methotrexate from `first_days_ago` (every 7 days, none today) + its order."""
         given = [d for d in range(first_days_ago, 0, -7)]
         if doses is not None:
             given = given[:doses]

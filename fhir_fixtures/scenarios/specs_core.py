@@ -114,7 +114,8 @@ SCENARIOS = [
     ),
     Scenario(
         "in-robustness-other-patient",
-        "Another patient's newer 40 kg weight, IVIG infusion and IgA deficiency change nothing: same "
+        "Another patient's newer 40 kg weight, IVIG infusion and IgA deficiency change nothing: "
+        "same "
         "cards and dose as the seed (decision-model.md §6).",
         steps(seed, _other_patient),
         SEED_CARDS,
@@ -151,7 +152,8 @@ SCENARIOS = [
     ),
     Scenario(
         "boundary-scope-dermatomyositis-onset-on-18th-birthday",
-        "Dermatomyositis beginning ON the 18th birthday is not 'before the 18th birthday': no cards.",
+        "Dermatomyositis beginning ON the 18th birthday is not 'before the 18th birthday': "
+        "no cards.",
         steps(seed, _dm_onset_18),
         [],
         threshold=Threshold(
@@ -213,7 +215,8 @@ SCENARIOS = [
     ),
     Scenario(
         "in-ivig-start-capped-at-70-g",
-        "40 kg -> 2 x 40 = 80 g -> capped at 70 g: 35 g/day x 2, 700 mL (dosing.md worked example).",
+        "40 kg -> 2 x 40 = 80 g -> capped at 70 g: 35 g/day x 2, 700 mL "
+        "(dosing.md worked example).",
         steps(refractory, _body(40, 150, date(2014, 2, 1))),
         [x.ivig_start(dose=x.DOSE_40_KG)],
     ),
@@ -243,7 +246,8 @@ SCENARIOS = [
     ),
     Scenario(
         "out-ivig-start-inactive-disease",
-        "JDM responding to first-line therapy (weakness resolved, CMAS 50): no cards (§2 'No card').",
+        "JDM responding to first-line therapy (weakness resolved, CMAS 50): no cards "
+        "(§2 'No card').",
         inactive,
         [],
     ),
@@ -261,7 +265,8 @@ SCENARIOS = [
     ),
     Scenario(
         "boundary-first-line-window-cmas-15",
-        "CMAS exactly 15 is not a red flag: with 6 weeks of methotrexate it is the first-line window.",
+        "CMAS exactly 15 is not a red flag: with 6 weeks of methotrexate it is the "
+        "first-line window.",
         steps(lambda c: refractory(c, mtx_days=42), _cmas(15)),
         [x.first_line_window()],
         threshold=Threshold(
@@ -273,7 +278,8 @@ SCENARIOS = [
     ),
     Scenario(
         "boundary-ivig-start-cmas-47",
-        "No weakness Condition, but CMAS 47 (< 48) shows weakness: after 14 weeks of MTX, ivig-start.",
+        "No weakness Condition, but CMAS 47 (< 48) shows weakness: after 14 weeks of MTX, "
+        "ivig-start.",
         steps(refractory, _cmas(47, drop_weakness=True)),
         [x.ivig_start(evidence=["cmas"])],
         threshold=Threshold(
@@ -412,7 +418,8 @@ SCENARIOS = [
             "swallow study recency",
             "4 weeks",
             "done within 4 weeks (28 days counts): not suggested",
-            "decision-model.md §5: 'Suggest the swallow study order unless one was done in the last 4 weeks'.",
+            "decision-model.md §5: 'Suggest the swallow study order unless one was done in "
+            "the last 4 weeks'.",
         ),
     ),
 ]

@@ -31,7 +31,7 @@ def _body(kg: float, cm: float, birth: date) -> object:
 
 
 def _on_ivig(*last_days_ago: int, labs_days_ago: float = 7, kg: float = 26) -> object:
-    """Long-standing refractory disease (MTX 40 weeks) with IVIG courses ending at the given ages."""
+    """Refractory disease (MTX for 40 weeks) with IVIG courses ending at the given ages."""
 
     def step(c: Chart) -> None:
         refractory(c, mtx_days=280, labs_days_ago=labs_days_ago)
@@ -123,7 +123,8 @@ SCENARIOS = [
     ),
     Scenario(
         "out-ivig-start-ivig-3-weeks-ago",
-        "A course 3 weeks ago with labs and CMAS last week: no ivig-start, nothing due -> no cards.",
+        "A course 3 weeks ago with labs and CMAS last week: no ivig-start, nothing due -> "
+        "no cards.",
         _on_ivig(20),
         [],
     ),
@@ -182,7 +183,8 @@ SCENARIOS = [
     ),
     Scenario(
         "boundary-escalate-after-ivig-2-courses",
-        "2 courses, still weak, last 16 days ago, labs recent: too early to call IVIG failing; no cards.",
+        "2 courses, still weak, last 16 days ago, labs recent: too early to call IVIG "
+        "failing; no cards.",
         _on_ivig(44, 16),
         [],
         threshold=Threshold("IVIG courses", "3", "does not fire (2 < 3)", "decision-model.md §4."),
@@ -248,7 +250,8 @@ SCENARIOS = [
     ),
     Scenario(
         "boundary-steroid-taper-half-dose",
-        "52 mg -> 26 mg at 5.5 weeks: exactly 50 % (not under) and exactly half (not more): no card.",
+        "52 mg -> 26 mg at 5.5 weeks: exactly 50 % (not under) and exactly half (not "
+        "more): no card.",
         steps(lambda c: refractory(c, mtx_days=42), _pred((49, 52), (10, 26))),
         [x.first_line_window()],
         threshold=Threshold(
@@ -301,7 +304,8 @@ SCENARIOS = [
     # --- obesity -----------------------------------------------------------------------------
     Scenario(
         "in-ivig-start-obese-shows-ddw",
-        "A 10-year-old girl, 50 kg / 140 cm (BMI 25.5, above the 95th centile): the card also shows "
+        "A 10-year-old girl, 50 kg / 140 cm (BMI 25.5, above the 95th centile): the card "
+        "also shows "
         "the dose-determining weight (IBW + 0.4 x excess, ~40 kg); the dose uses actual weight "
         "(default) -> 100 g capped at 70 g.",
         steps(refractory, _body(50, 140, date(2016, 1, 10))),

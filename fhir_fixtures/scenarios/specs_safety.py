@@ -144,12 +144,14 @@ SCENARIOS = [
             "reaction severity",
             "severe",
             "fires (severe counts, not only anaphylaxis)",
-            "safety.md: 'an AllergyIntolerance to immune globulin with a severe/anaphylactic reaction'.",
+            "safety.md: 'an AllergyIntolerance to immune globulin with a "
+            "severe/anaphylactic reaction'.",
         ),
     ),
     Scenario(
         "out-safety-anaphylaxis-to-ig-mild-reaction",
-        "A mild rash with immune globulin, low criticality: no hard stop; ivig-start with its order.",
+        "A mild rash with immune globulin, low criticality: no hard stop; ivig-start with "
+        "its order.",
         steps(
             refractory, _allergy(criticality="low", manifestation="Mild urticaria", severity="mild")
         ),
