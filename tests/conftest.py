@@ -1,7 +1,7 @@
 """Shared fixtures: a fresh app per test (frozen, non-UTC clock), its client, a real FHIR server.
 
-- ``make_app(**settings)``: a new app on a temp SQLite store, clock frozen at :data:`FROZEN_NOW`
-  (Pacific/Auckland, so UTC-vs-local date bugs show). ``app`` / ``client``: the default one.
+- ``make_app(**settings)``: a new app on a temp SQLite store, clock frozen at ``FROZEN_NOW``
+  (tests/frozen_clock.py: Pacific/Auckland, so UTC-vs-local date bugs show). ``app``, ``client``.
 - ``fhir_server`` (session): sekmet-fhir on a free port with a temp data dir; ``.base_url``,
   ``.load(transaction_bundle)``, ``.search_all(relative_url)``; stopped at the end.
 - ``assert_valid(response, "HookResponse")``: the body validates against the OpenAPI schemas
@@ -14,21 +14,17 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from fhir_server import SekmetServer
 from flask import Flask
 from flask.testing import FlaskClient
+from frozen_clock import FROZEN_NOW, frozen_clock
 from schema_check import assert_valid as _assert_valid
 
 from cds_service import create_app
 
-FROZEN_NOW = datetime(2026, 3, 10, 9, 30, tzinfo=ZoneInfo("Pacific/Auckland"))
-
-
-def frozen_clock() -> datetime:
-    return FROZEN_NOW
+__all__ = ["FROZEN_NOW", "frozen_clock"]
 
 
 @pytest.fixture
