@@ -7,6 +7,8 @@
   are left out and listed in expected.json's ``prefetchOnly``);
 * ``expected.json`` — the cards the clinical docs call for, written by hand in ``specs_*.py``.
 
+Also ``README.md``: README.head.md plus a generated table of the scenarios.
+
 Usage: ``python fhir_fixtures/scenarios/build_scenarios.py`` (rewrites every folder; a folder of a
 scenario that no longer exists is removed). ``--check`` exits 1 when the files on disk differ.
 """
@@ -163,6 +165,19 @@ def render(scenario: Scenario) -> dict[str, str]:
     }
 
 
+def readme(scenarios: list[Scenario]) -> str:
+    """README.head.md (hand-written) + the table of scenarios, generated so it never goes stale."""
+    lines = [(HERE / "README.head.md").read_text().rstrip(), "", "## The scenarios", ""]
+    lines += ["| scenario | cards | what it proves |", "|---|---|---|"]
+    for scenario in sorted(scenarios, key=lambda s: s.name):
+        cards = ", ".join(f"{c['topic']} ({c['indicator']})" for c in scenario.cards) or "none"
+        proves = scenario.proves.replace("|", "/")
+        if scenario.threshold is not None:
+            proves += f" *Threshold: {scenario.threshold.value}, {scenario.threshold.side}.*"
+        lines.append(f"| `{scenario.name}` | {cards} | {proves} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail when files on disk differ")
@@ -179,6 +194,11 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             folder.mkdir(exist_ok=True)
             path.write_text(text)
+    readme_path, readme_text = HERE / "README.md", readme(scenarios)
+    if not args.check:
+        readme_path.write_text(readme_text)
+    elif not readme_path.exists() or readme_path.read_text() != readme_text:
+        stale.append("README.md")
     known = {s.name for s in scenarios}
     for folder in HERE.iterdir():
         if folder.is_dir() and (folder / "expected.json").exists() and folder.name not in known:
