@@ -98,16 +98,16 @@ def _measurement(
     elif observation.valueInteger is not None:
         raw_value, unit_code, unit_text = Decimal(observation.valueInteger), None, None
     else:
-        notes.append(_note(parsed, "no numeric value", "no-value", concept))
+        notes.append(_note(parsed, "no numeric value", "no-value", concept, at))
         return None
     value = convert(concept, raw_value, unit_code, unit_text)
     recorded_unit = unit_code or unit_text or ""
     if value is None:
         reason = f"unit '{recorded_unit}' cannot be converted to {CANONICAL_UNITS[concept]}"
-        notes.append(_note(parsed, reason, "unit", concept))
+        notes.append(_note(parsed, reason, "unit", concept, at))
         return None
     if value < 0 or not _in_score_range(concept, value):
-        notes.append(_note(parsed, f"value {value} is out of range", "other", concept))
+        notes.append(_note(parsed, f"value {value} is out of range", "other", concept, at))
         return None
     low, high = _reference_range(observation, concept)
     return Measurement(
@@ -165,5 +165,7 @@ def _blood_group(parsed: ParsedResource, at: datetime) -> CodedResult | None:
     return None
 
 
-def _note(parsed: ParsedResource, reason: str, category: str, concept: str) -> DataQualityNote:
-    return DataQualityNote("Observation", parsed.resource_id, reason, category, concept)
+def _note(
+    parsed: ParsedResource, reason: str, category: str, concept: str, at: datetime | None = None
+) -> DataQualityNote:
+    return DataQualityNote("Observation", parsed.resource_id, reason, category, concept, at)

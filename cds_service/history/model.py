@@ -158,6 +158,8 @@ class DataQualityNote:
     reason: str  # human-readable, e.g. "unit '[stone_av]' cannot be converted to kg"
     category: str  # unparseable | other-patient | unit | no-value | unknown-code | other
     concept: str | None = None  # what it would have informed, e.g. "weight"
+    at: datetime | None = None  # the record's clinical date when known (lets the rules judge
+    # whether a newer usable record supersedes it)
 
 
 @dataclass(frozen=True)
