@@ -13,6 +13,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cds_service.config import REPO_ROOT
 from cds_service.history.build import build_history
@@ -36,6 +37,11 @@ def register(subparsers: Any) -> None:
         help="the clock, ISO 8601 with an offset (e.g. 2026-03-15T10:00:00+13:00); "
         "default: the current time",
     )
+    parser.add_argument(
+        "--tz",
+        help="IANA time zone of the clock (e.g. Pacific/Auckland): dates without a time become "
+        "midnight there; default: the offset of --now (or the local zone)",
+    )
     parser.add_argument("--json", action="store_true", help="print the history as JSON")
     parser.add_argument(
         "--knowledge-dir",
@@ -49,7 +55,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         raw = _read(args.bundle)
-        now = _clock(args.now)
+        now = _clock(args.now, args.tz)
         patient_id = args.patient or _only_patient(raw)
         terminology = load_terminology(args.knowledge_dir / "valuesets")
     except (CommandError, KnowledgeError) as exc:
@@ -77,16 +83,23 @@ def _read(path: Path) -> list[Any]:
     return document if isinstance(document, list) else [document]
 
 
-def _clock(text: str | None) -> datetime:
+def _clock(text: str | None, zone_name: str | None) -> datetime:
+    zone = None
+    if zone_name:
+        try:
+            zone = ZoneInfo(zone_name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise CommandError(f"--tz {zone_name!r} is not a known time zone") from exc
     if text is None:
-        return datetime.now(UTC).astimezone()
+        now = datetime.now(UTC)
+        return now.astimezone(zone) if zone else now.astimezone()
     try:
         now = datetime.fromisoformat(text)
     except ValueError as exc:
         raise CommandError(f"--now {text!r} is not an ISO 8601 time") from exc
     if now.tzinfo is None:
         raise CommandError(f"--now {text!r} needs an offset, e.g. {text}+13:00")
-    return now
+    return now.astimezone(zone) if zone else now
 
 
 def _only_patient(raw: list[Any]) -> str:

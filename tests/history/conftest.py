@@ -1,0 +1,27 @@
+"""Fixtures for the therapy-history tests: the terminology and a builder on the frozen clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+from history_helpers import NOW, PATIENT, VALUESETS_DIR
+
+from cds_service.history.build import build_history
+from cds_service.history.model import TherapyHistory
+from cds_service.terminology import Terminology, load_terminology
+
+
+@pytest.fixture(scope="session")
+def terminology() -> Terminology:
+    return load_terminology(VALUESETS_DIR)
+
+
+@pytest.fixture
+def build(terminology: Terminology) -> Callable[..., TherapyHistory]:
+    def _build(*resources: dict[str, Any], now: datetime = NOW) -> TherapyHistory:
+        return build_history(list(resources), PATIENT, terminology, now)
+
+    return _build
