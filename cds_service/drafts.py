@@ -39,7 +39,7 @@ def ivig_medication_request(
     dose: IvigDose, patient_id: str, policy: DosingPolicy
 ) -> dict[str, Any]:
     """The draft MedicationRequest of CARD-CONTRACT.md for one IVIG course."""
-    if not FHIR_ID.match(patient_id):
+    if not FHIR_ID.fullmatch(patient_id):
         raise ValueError("patient_id is not a valid FHIR id")
     product = policy.ivig.product
     coding: dict[str, Any] = {

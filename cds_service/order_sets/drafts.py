@@ -10,7 +10,7 @@ from typing import Any
 from cds_service.order_sets.model import OrderSet
 
 # FHIR id rules: a Patient/<id> reference must carry a valid id
-FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # used with fullmatch: no trailing newline
 
 
 def draft_service_requests(
@@ -23,7 +23,7 @@ def draft_service_requests(
     Codings keep their verification mark (extension ``code-verification``), so a candidate code
     stays recognisable as one in the EHR.
     """
-    if not FHIR_ID.match(patient_id):
+    if not FHIR_ID.fullmatch(patient_id):
         raise ValueError("patient_id is not a valid FHIR id")
     if only is not None:
         unknown = sorted(set(only) - set(order_set.item_ids))

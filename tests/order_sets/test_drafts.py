@@ -69,7 +69,7 @@ def test_only_selects_items_and_keeps_order(order_sets: Any) -> None:
 def test_unknown_item_or_bad_patient_id_is_refused(order_sets: Any) -> None:
     with pytest.raises(KeyError, match="igg"):
         draft_service_requests(order_sets["ivig-baseline"], "p1", only={"igg"})
-    for bad in ("", "a/b", "x" * 65, "p 1"):
+    for bad in ("", "a/b", "x" * 65, "p 1", "p1\n"):
         with pytest.raises(ValueError):
             draft_service_requests(order_sets["ivig-baseline"], bad)
 
