@@ -50,11 +50,16 @@ keepalive = 5
 # gunicorn's access log prints raw paths and query strings; the app writes its own PHI-free line
 accesslog = None
 loglevel = _settings.log_level.lower()
+# gunicorn >= 25.1 opens a control socket at one fixed path per user; two instances (replicas,
+# tests, make run next to serve) would fight over it, and nothing here uses it
+control_socket_disable = True
 
 
 def when_ready(server: Any) -> None:
-    base = _settings.public_base_url.rstrip("/")
-    sys.stdout.write(f"jdm-cds is up. Discovery: {base}/cds-services\n")
+    local = f"http://{_bind_address(_settings.host, _settings.port)}/cds-services"
+    public = f"{_settings.public_base_url.rstrip('/')}/cds-services"
+    shown = local if public == local else f"{local} (public URL: {public})"
+    sys.stdout.write(f"jdm-cds is up. Discovery: {shown}\n")
     sys.stdout.flush()
 
 
