@@ -14,6 +14,7 @@ from datetime import datetime
 
 from cds_service.history.model import DataQualityNote, SourceRef, TherapyHistory
 from cds_service.knowledge import Knowledge
+from cds_service.markdown import md_escape
 from cds_service.rules.findings import Fact, Finding, Indicator, unique_refs
 
 RULE_ID = "data_quality"
@@ -83,10 +84,15 @@ DECISION_TYPES = frozenset(
 ALWAYS_SHOWN = frozenset({"unparseable", "other-patient"})
 
 
-def relevant(note: DataQualityNote) -> bool:
-    if note.concept is not None:
-        return note.concept in DECISION_CONCEPTS
-    return note.category in ALWAYS_SHOWN and note.resource_type in DECISION_TYPES
+def relevant(note: DataQualityNote, history: TherapyHistory) -> bool:
+    """Could this left-out record change a card? Not when a newer usable value supersedes it."""
+    if note.concept is None:
+        return note.category in ALWAYS_SHOWN and note.resource_type in DECISION_TYPES
+    if note.concept not in DECISION_CONCEPTS:
+        return False
+    newest = history.latest(note.concept)
+    superseded = note.at is not None and newest is not None and newest.at > note.at
+    return not superseded
 
 
 def evaluate(
@@ -95,19 +101,21 @@ def evaluate(
     now: datetime,
     gather_notes: Sequence[str] = (),
 ) -> tuple[Finding, ...]:
-    notes = [note for note in history.data_quality if relevant(note)]
+    notes = [note for note in history.data_quality if relevant(note, history)]
     if not notes and not gather_notes:
         return ()
-    lines = [_line(note) for note in notes] + [f"- Data gathering: {text}" for text in gather_notes]
-    facts = [Fact("left_out", note.category, None, None, None) for note in notes]
-    # A left-out resource was never used, so it is named in the text and facts, not as a source
-    # of the card's evidence (an auditor must not read it as "used").
+    lines = [_line(note) for note in notes] + [
+        f"- Data gathering: {md_escape(text)}" for text in gather_notes
+    ]
+    facts = [Fact("left_out", note.category, None, note.at, _ref(note)) for note in notes]
+    # The left-out records are what this card is about, so they are its evidence; no other
+    # card ever cites them.
     return (
         Finding(
             topic="data-quality",
             indicator=Indicator.INFO,
             rule_id=RULE_ID,
-            resources=unique_refs(()),
+            resources=unique_refs(ref for note in notes if (ref := _ref(note)) is not None),
             facts=tuple(facts),
             texts={"count": str(len(notes) + len(gather_notes))},
             notes=tuple(lines),
@@ -115,7 +123,11 @@ def evaluate(
     )
 
 
+def _ref(note: DataQualityNote) -> SourceRef | None:
+    return SourceRef(note.resource_type, note.resource_id) if note.resource_id else None
+
+
 def _line(note: DataQualityNote) -> str:
     ref = SourceRef(note.resource_type, note.resource_id or "(no id)").reference
     about = f" (would inform: {note.concept})" if note.concept else ""
-    return f"- {ref}: {note.reason} [{note.category}]{about}"
+    return f"- {md_escape(ref)}: {md_escape(note.reason)} ({note.category}){about}"

@@ -243,7 +243,8 @@ def vaccine_deferral(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCh
 
 
 def migraine(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
-    problems = h.active_problems("migraine")
+    # a history of migraine counts, active or not (safety.md: "a migraine Condition")
+    problems = [p for p in h.problems if p.concept == "migraine"]
     if not problems:
         return None
     return SafetyCheckResult("migraine", Effect.NOTE, "migraine", tuple(p.source for p in problems))
