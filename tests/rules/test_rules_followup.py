@@ -1,0 +1,232 @@
+"""After IVIG and the stand-alone rules: monitoring, escalate-after-ivig, dysphagia, organ
+screen, steroid taper, data quality."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowledge`)
+    NOW,
+    ago,
+    glucocorticoid,
+    ivig_course,
+    knowledge_fixture,
+    measure,
+    problem,
+    seed_history,
+    with_measurements,
+    with_problems,
+    without,
+)
+
+from cds_service.history.model import DataQualityNote, ProcedureFact, SourceRef, TherapyHistory
+from cds_service.knowledge import Knowledge
+from cds_service.rules import (
+    data_quality,
+    dysphagia,
+    escalate_after_ivig,
+    extramuscular,
+    ivig_monitoring,
+    steroid_taper,
+)
+
+
+def weak_only(history: TherapyHistory) -> TherapyHistory:
+    return replace(history, problems=tuple(p for p in history.problems if p.concept != "dysphagia"))
+
+
+def on_ivig(weeks_ago: float = 2) -> TherapyHistory:
+    return seed_history(ivig_courses=(ivig_course(ago(weeks=weeks_ago), "ivig-1"),))
+
+
+# --- ivig-monitoring-due ------------------------------------------------------------------
+
+
+def test_monitoring_due_when_no_labs_or_scores_in_4_weeks(knowledge: Knowledge) -> None:
+    history = without(on_ivig(), "ck", "cmas")
+    (finding,) = ivig_monitoring.evaluate(history, knowledge, NOW)
+    assert finding.indicator == "info"
+    assert finding.texts["missing"] == "CK, ESR or CRP and no CMAS or MMT-8"
+
+
+@pytest.mark.parametrize(("days", "due"), [(28, False), (29, True)])
+def test_monitoring_4_week_window(knowledge: Knowledge, days: int, due: bool) -> None:
+    history = without(on_ivig(), "ck", "cmas")
+    history = with_measurements(
+        history, measure("ck", "300", ago(days), "ck-x"), measure("cmas", "40", ago(1), "cm-x")
+    )
+    assert bool(ivig_monitoring.evaluate(history, knowledge, NOW)) is due
+
+
+def test_no_monitoring_card_without_recent_ivig(knowledge: Knowledge) -> None:
+    history = without(on_ivig(weeks_ago=9), "ck", "cmas")
+    assert ivig_monitoring.evaluate(history, knowledge, NOW) == ()
+
+
+# --- escalate-after-ivig ------------------------------------------------------------------
+
+
+def three_courses() -> TherapyHistory:
+    courses = tuple(ivig_course(ago(weeks=w), f"ivig-{w}") for w in (10, 6, 2))
+    return seed_history(ivig_courses=courses)
+
+
+def test_escalate_after_3_courses_gives_paediatric_rituximab_dose(knowledge: Knowledge) -> None:
+    history = with_measurements(
+        without(three_courses(), "weight", "height"),
+        measure("weight", "30", ago(2), "w-30"),
+        measure("height", "130", ago(2), "h-130"),
+    )
+    (finding,) = escalate_after_ivig.evaluate(history, knowledge, NOW)
+    assert finding.indicator == "warning"
+    dose = finding.dose_evidence
+    assert dose is not None
+    assert Decimal(dose["bsaM2"]) == Decimal("1.04")
+    assert Decimal(dose["perInfusionMg"]) == 780
+    assert dose["infusions"] == 2 and dose["intervalDays"] == 7
+
+
+def test_escalate_without_height_has_no_mg_figure(knowledge: Knowledge) -> None:
+    (finding,) = escalate_after_ivig.evaluate(without(three_courses(), "height"), knowledge, NOW)
+    assert finding.dose is None
+    assert "no mg figure" in finding.texts["rituximab_dose"]
+
+
+def test_two_courses_do_not_escalate(knowledge: Knowledge) -> None:
+    courses = tuple(ivig_course(ago(weeks=w), f"ivig-{w}") for w in (6, 2))
+    assert escalate_after_ivig.evaluate(seed_history(ivig_courses=courses), knowledge, NOW) == ()
+
+
+def test_three_courses_in_inactive_disease_do_not_escalate(knowledge: Knowledge) -> None:
+    history = three_courses()
+    history = replace(history, problems=tuple(p for p in history.problems if p.concept == "jdm"))
+    history = with_measurements(history, measure("cmas", "50", ago(1), "cm-9"))
+    assert escalate_after_ivig.evaluate(history, knowledge, NOW) == ()
+
+
+def test_organ_involvement_named_for_cyclophosphamide(knowledge: Knowledge) -> None:
+    history = with_problems(three_courses(), problem("ild", "c-ild", ago(30), display="ILD"))
+    (finding,) = escalate_after_ivig.evaluate(history, knowledge, NOW)
+    assert "interstitial lung disease" in finding.texts["organ_involvement"]
+    assert "Condition/c-ild" in finding.all_resources()
+
+
+# --- dysphagia-aspiration -----------------------------------------------------------------
+
+
+def test_dysphagia_suggests_swallow_study(knowledge: Knowledge) -> None:
+    (finding,) = dysphagia.evaluate(seed_history(), knowledge, NOW)
+    assert finding.indicator == "critical" and finding.suggest == ("vfss",)
+    assert finding.all_resources() == ("Condition/c-dys",)
+
+
+@pytest.mark.parametrize(("days", "suggested"), [(28, False), (29, True)])
+def test_swallow_study_within_4_weeks_is_not_suggested_again(
+    knowledge: Knowledge, days: int, suggested: bool
+) -> None:
+    study = ProcedureFact("vfss", ago(days), "completed", SourceRef("Procedure", "vfss-1"))
+    history = seed_history(procedures=(*seed_history().procedures, study))
+    (finding,) = dysphagia.evaluate(history, knowledge, NOW)
+    assert (finding.suggest == ("vfss",)) is suggested
+
+
+def test_aspiration_alone_fires(knowledge: Knowledge) -> None:
+    history = weak_only(seed_history())
+    history = with_problems(history, problem("aspiration", "c-asp", ago(3)))
+    assert dysphagia.evaluate(history, knowledge, NOW)[0].topic == "dysphagia-aspiration"
+
+
+def test_resolved_dysphagia_does_not_fire(knowledge: Knowledge) -> None:
+    history = seed_history()
+    problems = tuple(
+        replace(p, active=False) if p.concept == "dysphagia" else p for p in history.problems
+    )
+    assert dysphagia.evaluate(replace(history, problems=problems), knowledge, NOW) == ()
+
+
+# --- extramuscular-screen -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("days", "fires"), [(300, False), (400, True)])
+def test_organ_screen_within_12_months(knowledge: Knowledge, days: int, fires: bool) -> None:
+    procedures = tuple(
+        ProcedureFact(c, ago(days), "completed", SourceRef("Procedure", c))
+        for c in ("ecg", "echocardiogram", "pft")
+    )
+    findings = extramuscular.evaluate(seed_history(procedures=procedures), knowledge, NOW)
+    assert bool(findings) is fires
+    if fires:
+        assert findings[0].suggest == ("ecg", "echocardiogram", "pft")
+
+
+def test_only_the_missing_screen_is_suggested(knowledge: Knowledge) -> None:
+    procedures = tuple(p for p in seed_history().procedures if p.concept != "pft")
+    (finding,) = extramuscular.evaluate(seed_history(procedures=procedures), knowledge, NOW)
+    assert finding.suggest == ("pft",)
+    assert finding.texts["missing"] == "pulmonary function tests"
+
+
+# --- steroid-taper ------------------------------------------------------------------------
+
+
+def test_seed_taper_follows_the_reference(knowledge: Knowledge) -> None:
+    assert steroid_taper.evaluate(seed_history(), knowledge, NOW) == ()
+
+
+def test_under_half_the_start_dose_before_2_months_fires(knowledge: Knowledge) -> None:
+    course = glucocorticoid((ago(50), "52"), (ago(40), "40"), (ago(20), "20"))
+    (finding,) = steroid_taper.evaluate(seed_history(glucocorticoid=course), knowledge, NOW)
+    assert finding.indicator == "warning"
+    assert any(t.name == "taper_floor_before_2_months" for t in finding.thresholds)
+
+
+def test_more_than_halved_within_4_weeks_fires(knowledge: Knowledge) -> None:
+    course = glucocorticoid((ago(150), "52"), (ago(60), "30"), (ago(10), "12"))
+    (finding,) = steroid_taper.evaluate(seed_history(glucocorticoid=course), knowledge, NOW)
+    assert any(t.name == "taper_max_drop_fraction" for t in finding.thresholds)
+
+
+def test_fast_taper_in_inactive_disease_is_silent(knowledge: Knowledge) -> None:
+    course = glucocorticoid((ago(50), "52"), (ago(20), "10"))
+    history = seed_history(glucocorticoid=course)
+    history = replace(history, problems=tuple(p for p in history.problems if p.concept == "jdm"))
+    history = with_measurements(history, measure("cmas", "50", ago(1), "cm-9"))
+    assert steroid_taper.evaluate(history, knowledge, NOW) == ()
+
+
+# --- data-quality -------------------------------------------------------------------------
+
+
+def note(concept: str | None, category: str, days: float | None) -> DataQualityNote:
+    at = ago(days) if days is not None else None
+    return DataQualityNote(
+        "Observation", "obs-x", "unit '[stone_av]' cannot be converted", category, concept, at
+    )
+
+
+@pytest.mark.parametrize(
+    ("dq", "shown"),
+    [
+        (note("weight", "unit", 1), True),  # newer than the usable weight: could change the dose
+        (note("weight", "unit", 200), False),  # superseded by the weight of 5 days ago
+        (note(None, "unknown-code", None), False),  # an unknown code changes nothing
+        (note(None, "other-patient", None), True),
+        (note("ldh", "unit", 1), False),  # not read by any rule
+    ],
+)
+def test_data_quality_shows_only_what_could_change_a_card(
+    knowledge: Knowledge, dq: DataQualityNote, shown: bool
+) -> None:
+    findings = data_quality.evaluate(seed_history(data_quality=(dq,)), knowledge, NOW)
+    assert bool(findings) is shown
+    if shown:
+        assert findings[0].all_resources() == ("Observation/obs-x",)
+
+
+def test_gather_notes_always_shown(knowledge: Knowledge) -> None:
+    (finding,) = data_quality.evaluate(
+        seed_history(), knowledge, NOW, ("Observation search cut short after 20 pages",)
+    )
+    assert "cut short" in finding.notes[0]
