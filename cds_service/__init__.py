@@ -75,6 +75,7 @@ def create_app(
     from cds_service.audit import install_audit
     from cds_service.auth import install_auth
     from cds_service.errors import register_error_handlers
+    from cds_service.feedback_summary import feedback_summary_blueprint
     from cds_service.hooks import blueprint, install_cors
     from cds_service.order_sets import order_sets_blueprint
 
@@ -85,6 +86,7 @@ def create_app(
     metrics.init_app(app)
     app.register_blueprint(blueprint)
     app.register_blueprint(order_sets_blueprint)  # GET /order-sets[/<id>], linked from cards
+    app.register_blueprint(feedback_summary_blueprint)  # GET .../feedback/summary
     return app
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
     select,
     text,
@@ -150,6 +151,25 @@ class Store:
         with self.engine.connect() as connection:
             result = connection.execute(select(feedback_table).order_by(feedback_table.c.id))
             return [_aware_row(dict(row._mapping)) for row in result]
+
+    def feedback_counts(self, service_id: str) -> list[dict[str, Any]]:
+        """Feedback counted per (topic, outcome, override reason) for one service; no PHI.
+
+        A row whose card was never recorded as issued has topic None.
+        """
+        columns = (
+            feedback_table.c.topic,
+            feedback_table.c.outcome,
+            feedback_table.c.override_reason_code,
+            feedback_table.c.override_reason_display,
+        )
+        query = (
+            select(*columns, func.count().label("count"))
+            .where(feedback_table.c.service_id == service_id)
+            .group_by(*columns)
+        )
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
 
     def issued_card_topic(self, card_uuid: str) -> str | None:
         with self.engine.connect() as connection:
