@@ -1,0 +1,94 @@
+"""Feedback summary: accepted/overridden counts and override reasons per card topic, over HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from schema_check import assert_error, assert_valid
+
+SEED_REQUEST = Path(__file__).parent.parent / "fhir_fixtures/scenarios/in-seed-case/request.json"
+SCENARIO_NOW = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Pacific/Auckland"))
+
+
+def issue_seed_cards(app: Flask) -> dict[str, str]:
+    response = app.test_client().post(
+        "/cds-services/jdm-ivig", json=json.loads(SEED_REQUEST.read_text())
+    )
+    assert response.status_code == 200
+    cards = assert_valid(response, "HookResponse")["cards"]
+    return {card["source"]["topic"]["code"]: card["uuid"] for card in cards}
+
+
+def feedback(card_uuid: str, outcome: str, reason: dict[str, str] | None = None) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "card": card_uuid,
+        "outcome": outcome,
+        "outcomeTimestamp": "2026-03-15T10:05:00+13:00",
+    }
+    if reason is not None:
+        item["overrideReason"] = {"reason": reason, "userComment": "spoke to mum on the phone"}
+    return item
+
+
+def test_summary_counts_outcomes_and_reasons_per_topic(make_app: Callable[..., Flask]) -> None:
+    app = make_app(clock=lambda: SCENARIO_NOW)
+    uuids = issue_seed_cards(app)
+    assert set(uuids) == {"ivig-start", "dysphagia-aspiration"}
+    family = {
+        "system": "https://jdm-cds.example.org/fhir/CodeSystem/override-reason",
+        "code": "discussed-with-family",
+        "display": "Already discussed with family",
+    }
+    items = [
+        feedback(uuids["ivig-start"], "accepted"),
+        feedback(uuids["ivig-start"], "overridden", family),
+        feedback(uuids["ivig-start"], "overridden", family),
+        feedback(uuids["dysphagia-aspiration"], "accepted"),
+        feedback("00000000-0000-4000-8000-000000000000", "accepted"),  # never issued
+    ]
+    client = app.test_client()
+    stored = client.post("/cds-services/jdm-ivig/feedback", json={"feedback": items})
+    assert stored.status_code == 200, stored.get_data(as_text=True)
+
+    response = client.get("/cds-services/jdm-ivig/feedback/summary")
+    assert response.status_code == 200
+    summary = assert_valid(response, "FeedbackSummary")
+    assert summary == {
+        "service": "jdm-ivig",
+        "topics": [
+            {
+                "topic": "ivig-start",
+                "accepted": 1,
+                "overridden": 2,
+                "overrideReasons": [
+                    {
+                        "code": "discussed-with-family",
+                        "count": 2,
+                        "display": "Already discussed with family",
+                    }
+                ],
+            },
+            {"topic": "dysphagia-aspiration", "accepted": 1, "overridden": 0},
+        ],
+        "unlinked": 1,
+    }
+    assert "mum" not in response.get_data(as_text=True)  # comments never leave the store
+
+
+def test_summary_of_no_feedback_is_empty(client: Any) -> None:
+    response = client.get("/cds-services/jdm-ivig/feedback/summary")
+    assert assert_valid(response, "FeedbackSummary") == {
+        "service": "jdm-ivig",
+        "topics": [],
+        "unlinked": 0,
+    }
+
+
+def test_summary_of_unknown_service_is_404(client: Any) -> None:
+    assert_error(client.get("/cds-services/nope/feedback/summary"), 404)
