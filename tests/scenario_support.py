@@ -10,6 +10,7 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -124,6 +125,30 @@ def contract_problems(card: Json, patient_id: str) -> list[str]:
             problems.append(f"{where}: links[{index}] needs label, url and type absolute")
     if topic == "ivig-start":
         problems += _ivig_override_problems(card, where)
+        problems += _ivig_suggestion_problems(card, where)
+    return problems
+
+
+def _ivig_suggestion_problems(card: Json, where: str) -> list[str]:
+    """CARD-CONTRACT.md: "Draft IVIG course ..." with one MedicationRequest action; "Baseline
+    orders (ivig-baseline)" with one create action per ServiceRequest; selectionBehavior any."""
+    problems = []
+    suggestions = card.get("suggestions") or []
+    if card.get("selectionBehavior") != "any":
+        problems.append(f"{where}: selectionBehavior must be 'any'")
+    for suggestion in suggestions:
+        label = str(suggestion.get("label", ""))
+        types = [(a.get("resource") or {}).get("resourceType") for a in suggestion["actions"]]
+        if "MedicationRequest" in types and (
+            not label.startswith("Draft IVIG course") or types != ["MedicationRequest"]
+        ):
+            problems.append(f"{where}: the IVIG draft must be one action under 'Draft IVIG course'")
+        if label.startswith("Baseline orders (ivig-baseline)") and set(types) != {"ServiceRequest"}:
+            problems.append(f"{where}: baseline suggestion must hold ServiceRequests only")
+    if not any(
+        str(s.get("label", "")).startswith("Baseline orders (ivig-baseline)") for s in suggestions
+    ):
+        problems.append(f"{where}: no 'Baseline orders (ivig-baseline)' suggestion")
     return problems
 
 
@@ -314,6 +339,7 @@ def card_problems(card: Json, wanted: Mapping[str, Any], patient_id: str) -> lis
     problems += _safety_check_problems(evidence, wanted.get("safetyChecks"), where)
     problems += _evidence_id_problems(evidence, wanted, where)
     problems += _links_problems(card, wanted.get("links", []), where)
+    problems += _text_problems(card, wanted, where)
     drafts = [
         action["resource"]
         for suggestion in card.get("suggestions") or []
@@ -328,6 +354,63 @@ def card_problems(card: Json, wanted: Mapping[str, Any], patient_id: str) -> lis
     for code in wanted.get("serviceRequestsAbsent", []):
         if any(_order_matches(sr, code) for sr in service_requests):
             problems.append(f"{where}: a ServiceRequest coded {code} must not be suggested")
+    return problems
+
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _spellings(token: Any) -> list[str]:
+    """A text token, or ``{"date": "2026-04-26"}`` in any of the usual spellings of that date."""
+    if isinstance(token, dict) and "date" in token:
+        day = date.fromisoformat(token["date"])
+        month = MONTHS[day.month - 1]
+        return [
+            day.isoformat(),
+            f"{day.day} {month} {day.year}",
+            f"{day.day} {month[:3]} {day.year}",
+            f"{day:%d/%m/%Y}",
+        ]
+    return [str(token)]
+
+
+def _mentions(text: str, alternatives: Any) -> int:
+    """Position of the first of the alternatives in `text` (case-insensitive), or -1."""
+    options = alternatives if isinstance(alternatives, list) else [alternatives]
+    spellings = [s.lower() for option in options for s in _spellings(option)]
+    found = [text.find(s) for s in spellings if s in text]
+    return min(found) if found else -1
+
+
+def _text_problems(card: Json, wanted: Mapping[str, Any], where: str) -> list[str]:
+    """What the docs say a card must tell the clinician, checked by the docs' own words."""
+    text = f"{card.get('summary', '')}\n{card.get('detail', '')}".lower()
+    problems = [
+        f"{where}: the card never mentions {alternatives}"
+        for alternatives in wanted.get("mentions", [])
+        if _mentions(text, alternatives) < 0
+    ]
+    positions = [_mentions(text, token) for token in wanted.get("mentionsInOrder", [])]
+    if positions and (min(positions) < 0 or positions != sorted(positions)):
+        problems.append(f"{where}: {wanted['mentionsInOrder']} not all named, in this order")
+    detail = str(card.get("detail", "")).lower()
+    opening = detail.split("why this card", 1)[0]
+    for alternatives in wanted.get("mentionsBeforeWhy", []):
+        if _mentions(opening, alternatives) < 0:
+            problems.append(f"{where}: the recommendation does not first say {alternatives}")
     return problems
 
 
@@ -358,6 +441,13 @@ def _dose_problems(dose: Any, wanted: Mapping[str, Any], where: str) -> list[str
         elif not _decimal_matches(dose[key], value):
             problems.append(f"{where}: dose.{key} = {dose[key]!r}, expected {value}")
     return problems
+
+
+def _same_instant(actual: Any, wanted: str) -> bool:
+    try:
+        return datetime.fromisoformat(str(actual)) == datetime.fromisoformat(wanted)
+    except ValueError:
+        return False
 
 
 def _safety_check_problems(

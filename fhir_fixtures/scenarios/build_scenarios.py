@@ -20,6 +20,7 @@ import json
 import shutil
 import sys
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -134,8 +135,26 @@ def _resolve_value(chart: Chart, key: str, value: Any) -> Any:
     return value
 
 
+def _with_chart_facts(chart: Chart, card: dict[str, Any]) -> dict[str, Any]:
+    """Facts the expectation takes from the chart itself: the dosing weight's date, and the date
+    the first-line window's 12-week point falls on (first methotrexate dose + 84 days)."""
+    card = dict(card)
+    dose = card.get("dose")
+    if isinstance(dose, dict) and "weightObservation" in dose:
+        observation = chart.get(dose["weightObservation"])
+        card["dose"] = dose | {"weightDate": observation["effectiveDateTime"]}
+    if card["topic"] == "first-line-window":
+        first = datetime.fromisoformat(chart.get("mtx-1")["effectiveDateTime"])
+        twelve_weeks = (first + timedelta(days=84)).date().isoformat()
+        card["mentions"] = [*card.get("mentions", []), [{"date": twelve_weeks}]]
+    return card
+
+
 def expected(scenario: Scenario, chart: Chart) -> dict[str, Any]:
-    cards = [{k: _resolve_value(chart, k, v) for k, v in card.items()} for card in scenario.cards]
+    cards = [
+        {k: _resolve_value(chart, k, v) for k, v in _with_chart_facts(chart, card).items()}
+        for card in scenario.cards
+    ]
     result: dict[str, Any] = {
         "scenario": scenario.name,
         "proves": scenario.proves,

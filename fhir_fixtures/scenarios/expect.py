@@ -15,6 +15,11 @@ A card expectation is a dict; every key is optional except topic and indicator:
 * ``evidence``: local resource names that must be in ``resources``; ``evidenceAnyOf``: groups of
   which at least one must be; ids listed in a scenario's ``forbidden`` may appear on no card.
 * ``links``: order-set ids the card must link to.
+* ``mentions``: groups of alternatives, one of each group must appear in summary or detail
+  (case-insensitive; ``{"date": "2026-04-26"}`` matches the usual spellings of a date);
+  ``mentionsInOrder``: tokens that must appear in this order; ``mentionsBeforeWhy``: groups that
+  must appear in the recommendation, before "Why this card" (a hard stop "says why first").
+  The tokens are the docs' own words.
 """
 
 from __future__ import annotations
@@ -66,6 +71,34 @@ HARD_STOP_CHECKS = ["anaphylaxis-to-ig", "renal-severe"]
 IGA_SERUM = "2458-8"
 CK = "2157-6"
 VFSS = {"anyCode": ["86395-1", "24682-7"], "text": "swallow"}
+FIVE_DAYS = ["5-day", "5 day", "five-day", "five day"]
+
+# decision-model.md §3: continue methotrexate, do not stop or speed the taper; safety.md
+# vaccine-deferral: defer measles/varicella-containing vaccines 11 months after 2 g/kg
+IVIG_START_TEXT = [["methotrexate"], ["taper"], ["2 g/kg"], ["11 months", "11-month"]]
+# decision-model.md §5 dysphagia / aspiration
+DYSPHAGIA_TEXT = [
+    ["swallow"],
+    ["speech"],
+    ["precaution"],
+    ["intravenous", "iv steroid", "iv rather", "iv methylpred", "iv glucocorticoid"],
+    ["nasogastric", "ng tube", "ng-tube", "ng feeding"],
+]
+# safety.md, the warning column
+SAFETY_TEXT = {
+    "ivig-safety-renal": [["sucrose"], ["0.03"], FIVE_DAYS, ["hydrat"], ["creatinine"]],
+    "ivig-safety-iga-deficiency": [
+        ["anti-iga"],
+        ["iga-depleted", "iga depleted", "low-iga", "low iga"],
+        ["anaphyla"],
+    ],
+    "ivig-safety-thrombosis": [["0.03"], ["hydrat"], FIVE_DAYS],
+    "ivig-safety-cardiac-fluid": [["20 ml/kg"], FIVE_DAYS, ["cardiolog"]],
+}
+# decision-model.md §4: the options in the card's words and order; the adult regimen named
+STALE_WEIGHT_TEXT = ["30 days", "30-day"]
+ESCALATE_ORDER = ["rituximab", "ciclosporin", "cyclophosphamide"]
+ESCALATE_TEXT = [["750 mg/m"], ["1000 mg", "1,000 mg"], ["14 days"], ["adult"], ["severe organ"]]
 
 
 def ivig_start(
@@ -79,12 +112,14 @@ def ivig_start(
     evidence_any_of: list[list[str]] | None = None,
     hard_stop: bool = False,
     extra_orders: list[Any] | None = None,
+    mentions: list[Any] | None = None,
 ) -> Card:
     """The ivig-start card. With a usable weight and no hard stop: dose + draft MedicationRequest.
 
     ``dose=None``: no usable weight, so no dose object and no draft IVIG order (dosing.md).
     """
     card: Card = {"topic": "ivig-start", "indicator": indicator, "links": ["ivig-baseline"]}
+    card["mentions"] = [*IVIG_START_TEXT, *(mentions or [])]
     present = [VACCINE_DEFERRAL, *(checks or [])]
     card["safetyChecks"] = {"present": present, "absent": absent_checks or []}
     card["serviceRequests"] = [CK, *(extra_orders or [])]
@@ -106,11 +141,14 @@ def ivig_start(
 
 
 def card(topic: str, indicator: str, **extra: Any) -> Card:
-    return {"topic": topic, "indicator": indicator, **extra}
+    result: Card = {"topic": topic, "indicator": indicator, **extra}
+    if topic in SAFETY_TEXT:
+        result.setdefault("mentions", SAFETY_TEXT[topic])
+    return result
 
 
 def dysphagia(evidence: str = "dys", *, suggest_vfss: bool = True) -> Card:
-    result = card("dysphagia-aspiration", "critical", evidence=[evidence])
+    result = card("dysphagia-aspiration", "critical", evidence=[evidence], mentions=DYSPHAGIA_TEXT)
     if suggest_vfss:
         result["serviceRequests"] = [VFSS]
     else:
@@ -119,16 +157,37 @@ def dysphagia(evidence: str = "dys", *, suggest_vfss: bool = True) -> Card:
 
 
 def first_line_window(**extra: Any) -> Card:
+    """decision-model.md §2 'Not yet': says when the 12-week point falls (the builder adds that
+    date from the chart), to continue methotrexate, and not to taper steroids."""
     return card(
         "first-line-window",
         "info",
         evidenceAnyOf=[["mtx-1", "mtx-order"]],
+        mentions=[["continue methotrexate"], ["taper"], ["12 week", "12-week"]],
         **extra,
     )
 
 
-def weight_needed(*evidence: str) -> Card:
-    return card("weight-needed", "warning", evidence=list(evidence))
+def weight_needed(*evidence: str, mentions: list[Any] | None = None) -> Card:
+    """dosing.md: says which weight was found and how old it is (`mentions`), asks for a current
+    one."""
+    return card(
+        "weight-needed",
+        "warning",
+        evidence=list(evidence),
+        mentions=list(mentions or []),
+    )
+
+
+def escalate(dose: dict[str, Any], **extra: Any) -> Card:
+    return card(
+        "escalate-after-ivig",
+        "warning",
+        dose=dose,
+        mentionsInOrder=ESCALATE_ORDER,
+        mentions=ESCALATE_TEXT,
+        **extra,
+    )
 
 
 MTX_EVIDENCE = [["mtx-1", "mtx-order"]]

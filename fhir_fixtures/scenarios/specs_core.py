@@ -11,8 +11,20 @@ from charts import Chart, inactive, refractory, seed
 from fhir_builders import at
 from scenario import Scenario, Threshold, steps
 
+# "Why this card" must show the therapy timeline (CARD-CONTRACT.md): each IV MP pulse, the
+# methotrexate doses and weeks, the prednisolone trend in mg/kg/day, symptoms with dates, labs.
+SEED_TIMELINE = [
+    [{"date": "2026-02-09"}],
+    [{"date": "2026-02-10"}],
+    [{"date": "2026-02-11"}],
+    ["4 doses", "4 weekly doses", "four doses", "doses: 4", "4 given"],
+    ["3.4 w"],
+    ["mg/kg/day"],
+    [{"date": "2026-02-19"}],
+    ["ck", "creatine kinase"],
+]
 SEED_CARDS = [
-    x.ivig_start("critical", dose=x.DOSE_26_KG, evidence=["dys"]),
+    x.ivig_start("critical", dose=x.DOSE_26_KG, evidence=["dys"], mentions=SEED_TIMELINE),
     x.dysphagia(),
 ]
 
@@ -308,7 +320,7 @@ SCENARIOS = [
         steps(seed, _only_weight(26, 45)),
         [
             x.ivig_start("critical", dose=None, evidence=["dys"]),
-            x.weight_needed("w-now"),
+            x.weight_needed("w-now", mentions=[["45 days", "45 d"], x.STALE_WEIGHT_TEXT]),
             x.dysphagia(),
         ],
     ),
@@ -324,7 +336,7 @@ SCENARIOS = [
         steps(seed, lambda c: c.drop("w-old").weight("w-old", 20, days_ago=25)),
         [
             x.ivig_start("critical", dose=None, evidence=["dys"]),
-            x.weight_needed("w-now"),
+            x.weight_needed("w-now", mentions=[["confirm"]]),
             x.dysphagia(),
         ],
     ),
@@ -350,7 +362,10 @@ SCENARIOS = [
         "boundary-weight-needed-31-days",
         "The only weight is 31 days old: stale -> no grams, weight-needed.",
         steps(refractory, _only_weight(26, 31)),
-        [x.ivig_start(dose=None), x.weight_needed("w-now")],
+        [
+            x.ivig_start(dose=None),
+            x.weight_needed("w-now", mentions=[["31 days", "31 d"], x.STALE_WEIGHT_TEXT]),
+        ],
         threshold=Threshold(
             "weight recency",
             "30 days",

@@ -61,7 +61,13 @@ def _screens_only(*kinds: str, days_ago: float = 33) -> object:
     return step
 
 
-MONITORING = x.card("ivig-monitoring-due", "info", evidenceAnyOf=[["ivig-1-d1", "ivig-1-d2"]])
+# decision-model.md §4: due for CK/ESR/CRP and CMAS/MMT-8
+MONITORING = x.card(
+    "ivig-monitoring-due",
+    "info",
+    evidenceAnyOf=[["ivig-1-d1", "ivig-1-d2"]],
+    mentions=[["ck", "creatine kinase"], ["cmas", "mmt"]],
+)
 # rituximab 750 mg/m2 (max 1 g) x 2, 7 days apart (dosing.md). dosing.md's own examples round BSA
 # differently (130 cm/30 kg -> 1.04 m2 -> 780 mg; 165 cm/60 kg -> 1244 mg), hence the tolerances.
 RITUXIMAB_30_KG = {
@@ -87,12 +93,8 @@ RITUXIMAB_60_KG = RITUXIMAB_30_KG | {
 
 
 def _escalate(dose: dict[str, object]) -> dict[str, object]:
-    return x.card(
-        "escalate-after-ivig",
-        "warning",
-        dose=dose,
-        evidence=["w-now", "height"],
-        evidenceAnyOf=[["ivig-1-d1", "ivig-1-d2"]],
+    return x.escalate(
+        dose, evidence=["w-now", "height"], evidenceAnyOf=[["ivig-1-d1", "ivig-1-d2"]]
     )
 
 
@@ -240,7 +242,10 @@ SCENARIOS = [
         "in-steroid-taper",
         "Prednisolone 52 mg cut to 20 mg (38 %) at 5.5 weeks while still weak: premature taper.",
         steps(lambda c: refractory(c, mtx_days=42), _pred((49, 52), (10, 20))),
-        [x.first_line_window(), x.card("steroid-taper", "warning", evidence=["pred-2"])],
+        [
+            x.first_line_window(),
+            x.card("steroid-taper", "warning", evidence=["pred-2"], mentions=[["taper"]]),
+        ],
     ),
     Scenario(
         "out-steroid-taper-inactive-disease",

@@ -97,10 +97,18 @@ def _no_note(code: str, **kwargs: object) -> dict[str, object]:
 
 
 def _hard_stop(code: str, evidence: list[str]) -> dict[str, object]:
-    """critical, no draft IVIG order; whether the dose is still shown is not asserted."""
+    """critical, no draft IVIG order, and the card 'says why first' (safety.md); whether the dose
+    is still shown is not asserted."""
     card = x.ivig_start("critical", checks=[[code, HARD_STOP]], evidence=evidence, dose=None)
     del card["doseAbsent"]
+    card["mentionsBeforeWhy"] = [["stop", "contraindicat"], HARD_STOP_REASONS[code]]
     return card
+
+
+HARD_STOP_REASONS = {
+    "anaphylaxis-to-ig": ["anaphyla", "allerg", "reaction"],
+    "renal-severe": ["egfr", "creatinine", "renal", "kidney"],
+}
 
 
 SCENARIOS = [
