@@ -165,13 +165,14 @@ def load_knowledge(root: Path) -> Knowledge:
 
     if not root.is_dir():
         raise KnowledgeError(f"{root}: knowledge folder not found")
-    terminology = load_terminology(root / "valuesets")
-    dosing = load_dosing_policy(root / "dosing.json")
-    order_sets = load_order_sets(root / "order-sets")
+    # the small files first: a typo in them fails in milliseconds
     sources = load_sources(root / "sources.json", root / "schemas" / "sources.schema.json")
     thresholds = load_thresholds(
         root / "thresholds.json", root / "schemas" / "thresholds.schema.json", sources
     )
+    terminology = load_terminology(root / "valuesets")
+    dosing = load_dosing_policy(root / "dosing.json")
+    order_sets = load_order_sets(root / "order-sets")
     texts = load_card_texts(
         root / "card-texts.json",
         root / "schemas" / "card-texts.schema.json",
