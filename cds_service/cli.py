@@ -14,8 +14,10 @@ from collections.abc import Sequence
 
 COMMAND_MODULES: tuple[str, ...] = (
     # "serve", "history", "evaluate", "check-knowledge", "demo" ... added by their modules
+    "check_knowledge",
     "demo",
     "demo_token",
+    "evaluate",
     "history",
     "serve",
     "settings",
