@@ -29,6 +29,7 @@ sys.path.insert(0, str(HERE))
 
 import specs_core  # noqa: E402
 import specs_later  # noqa: E402
+import specs_more  # noqa: E402
 import specs_safety  # noqa: E402
 from charts import Chart  # noqa: E402
 from fhir_builders import NOW  # noqa: E402
@@ -52,7 +53,12 @@ CARD_KEYS_WITH_LOCAL_IDS = ("evidence", "evidenceAbsent")
 
 
 def all_scenarios() -> list[Scenario]:
-    scenarios = [*specs_core.SCENARIOS, *specs_safety.SCENARIOS, *specs_later.SCENARIOS]
+    scenarios = [
+        *specs_core.SCENARIOS,
+        *specs_safety.SCENARIOS,
+        *specs_later.SCENARIOS,
+        *specs_more.SCENARIOS,
+    ]
     names = [s.name for s in scenarios]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:

@@ -1,0 +1,199 @@
+"""Scenarios beyond the minimum: the other red flags, the MMT-8 thresholds, records that must not
+count (entered-in-error, not-done), escalation without a height, methotrexate known only from
+its order, and the weight plausibility limits (decision-model.md §2, §4, §6; dosing.md)."""
+
+from __future__ import annotations
+
+import expect as x
+from charts import Chart, refractory, seed
+from scenario import Scenario, Threshold, steps
+
+
+def _early(c: Chart) -> Chart:
+    """6 weeks of methotrexate: without a red flag this is the first-line window."""
+    return refractory(c, mtx_days=42)
+
+
+def _problem(local: str, kind: str, days_ago: int = 10) -> object:
+    return lambda c: c.problem(local, kind, days_ago=days_ago)
+
+
+def _mmt8(value: int, *, drop_weakness: bool = True) -> object:
+    """An MMT-8 score instead of CMAS (and, by default, no weakness Condition)."""
+
+    def step(c: Chart) -> None:
+        c.drop("cmas")
+        if drop_weakness:
+            c.drop("weak")
+        c.lab("mmt8", "mmt8", value, days_ago=5)
+
+    return step
+
+
+def _verification(local: str, code: str) -> object:
+    def step(c: Chart) -> None:
+        c.get(local)["verificationStatus"]["coding"][0]["code"] = code
+
+    return step
+
+
+def _weights(*kg_days: tuple[float, float]) -> object:
+    """Replace the weights: (kg, days ago) pairs, the first being the newest (`w-now`)."""
+
+    def step(c: Chart) -> None:
+        c.drop_type("Observation", "w-")
+        for n, (kg, days_ago) in enumerate(kg_days):
+            c.weight("w-now" if n == 0 else f"w-{n}", kg, days_ago=days_ago)
+
+    return step
+
+
+def _mtx_order_only(c: Chart) -> None:
+    """Home SC methotrexate: the active weekly order since 14 weeks ago, no administrations."""
+    c.drop_type("MedicationAdministration", "mtx-")
+
+
+def _not_done_ivig(c: Chart) -> None:
+    """An IVIG course that was planned 3 weeks ago but not given (status not-done)."""
+    c.ivig_course("ivig-1", last_days_ago=20, grams_per_day=26)
+    for local in ("ivig-1-d1", "ivig-1-d2"):
+        c.get(local)["status"] = "not-done"
+
+
+MYOCARDITIS_FLUID = x.card("ivig-safety-cardiac-fluid", "warning", evidence=["myo"])
+
+SCENARIOS = [
+    Scenario(
+        "in-ivig-start-red-flag-ild",
+        "Interstitial lung disease is a red flag: ivig-start critical after only 6 weeks of MTX.",
+        steps(_early, _problem("ild", "ild", 20)),
+        [x.ivig_start("critical", evidence=["ild"])],
+    ),
+    Scenario(
+        "in-ivig-safety-cardiac-fluid-myocarditis",
+        "Myocarditis is both a red flag (ivig-start critical at 6 weeks of MTX) and a fluid-load "
+        "risk (its own card, 5-day split; rate limit stays 0.04).",
+        steps(_early, _problem("myo", "myocarditis", 15)),
+        [x.ivig_start("critical", dose=x.DOSE_26_KG_5_DAY, evidence=["myo"]), MYOCARDITIS_FLUID],
+    ),
+    Scenario(
+        "boundary-ivig-start-mmt8-29-red-flag",
+        "MMT-8 29 (< 30) is a red flag: ivig-start critical at 6 weeks of MTX.",
+        steps(_early, _mmt8(29)),
+        [x.ivig_start("critical", evidence=["mmt8"])],
+        threshold=Threshold(
+            "MMT-8 red flag", "30", "fires (29 < 30)", "decision-model.md §2: 'MMT-8 < 30'."
+        ),
+    ),
+    Scenario(
+        "boundary-first-line-window-mmt8-30",
+        "MMT-8 exactly 30 is weak (< 78) but not a red flag: first-line window at 6 weeks of MTX.",
+        steps(_early, _mmt8(30)),
+        [x.first_line_window()],
+        threshold=Threshold(
+            "MMT-8 red flag", "30", "does not fire (30 is not < 30)", "decision-model.md §2."
+        ),
+    ),
+    Scenario(
+        "boundary-ivig-start-mmt8-77",
+        "No weakness Condition, MMT-8 77 (< 78): active disease; 14 weeks of MTX -> ivig-start.",
+        steps(refractory, _mmt8(77)),
+        [x.ivig_start(evidence=["mmt8"])],
+        threshold=Threshold(
+            "MMT-8 weakness", "78", "fires (77 < 78)", "decision-model.md §2: 'MMT-8 < 78'."
+        ),
+    ),
+    Scenario(
+        "boundary-ivig-start-mmt8-78",
+        "No weakness Condition, MMT-8 exactly 78: inactive by strength, no cards.",
+        steps(refractory, _mmt8(78)),
+        [],
+        threshold=Threshold(
+            "MMT-8 weakness",
+            "78",
+            "does not fire (inactive needs MMT-8 >= 78)",
+            "decision-model.md §2 [PRINTO-CID].",
+        ),
+    ),
+    Scenario(
+        "out-dysphagia-aspiration-entered-in-error",
+        "Seed, but the dysphagia Condition was entered in error: no red flag, no dysphagia card; "
+        "4 MTX doses -> first-line window (decision-model.md §6).",
+        steps(seed, _verification("dys", "entered-in-error")),
+        [x.first_line_window()],
+        forbidden=("dys",),
+    ),
+    Scenario(
+        "in-ivig-start-ivig-not-done",
+        "An IVIG course marked not-done 3 weeks ago was never given: ivig-start still fires.",
+        steps(refractory, _not_done_ivig),
+        [x.ivig_start()],
+        forbidden=("ivig-1-d1", "ivig-1-d2"),
+    ),
+    Scenario(
+        "in-ivig-start-methotrexate-order-only",
+        "Methotrexate known only from its active weekly order (home injections) started 14 weeks "
+        "ago: the adequate trial counts from the order -> ivig-start.",
+        steps(refractory, _mtx_order_only),
+        [x.ivig_start(evidence=["mtx-order"])],
+    ),
+    Scenario(
+        "in-escalate-after-ivig-no-height",
+        "3 courses, still weak, no height on record: escalate-after-ivig names rituximab "
+        "750 mg/m2 but gives no mg figure (dosing.md: needs weight and height).",
+        steps(
+            lambda c: refractory(c, mtx_days=280),
+            lambda c: c.drop("height"),
+            lambda c: [
+                c.ivig_course(f"ivig-{n}", last_days_ago=d, grams_per_day=26)
+                for n, d in enumerate((72, 44, 16), start=1)
+            ],
+        ),
+        [
+            x.card(
+                "escalate-after-ivig",
+                "warning",
+                doseAbsent=True,
+                mentionsInOrder=x.ESCALATE_ORDER,
+                mentions=x.ESCALATE_TEXT,
+            )
+        ],
+    ),
+    Scenario(
+        "boundary-weight-needed-change-20-percent",
+        "24 kg now, 20 kg 25 days ago: exactly +20 % is not 'more than 20 %' -> 24 kg is used "
+        "(48 g, 24 g/day x 2).",
+        steps(refractory, _weights((24, 5), (20, 25))),
+        [
+            x.ivig_start(
+                dose=x.DOSE_26_KG
+                | {
+                    "weightKg": "24",
+                    "uncappedTotalG": "48",
+                    "courseTotalG": "48",
+                    "perDayG": "24",
+                    "fiveDayPerDayG": "9.6",
+                    "volumeMl": "480",
+                }
+            )
+        ],
+        threshold=Threshold(
+            "weight change",
+            "20 % within 30 days",
+            "usable (exactly 20 % is not more than 20 %)",
+            "dosing.md: 'a change of more than 20 % within 30 days'.",
+        ),
+    ),
+    Scenario(
+        "in-weight-needed-implausible-weight",
+        "A recorded weight of 260 kg (outside 2-150 kg) is not used: weight-needed, no grams.",
+        steps(refractory, _weights((260, 2))),
+        [x.ivig_start(dose=None), x.weight_needed("w-now", mentions=[["260"]])],
+    ),
+    Scenario(
+        "out-scope-deceased-boolean",
+        "deceasedBoolean true (no date): no cards, as with a date (decision-model.md §0).",
+        steps(seed, lambda c: c.get("pat").update({"deceasedBoolean": True})),
+        [],
+    ),
+]
