@@ -1,0 +1,209 @@
+"""Cards from findings: contract fields, detail section order, evidence, drafts valid per R4B."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+from fhir.resources.R4B.servicerequest import ServiceRequest
+from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowledge`)
+    NOW,
+    ago,
+    glucocorticoid,
+    ivig_course,
+    knowledge_fixture,
+    measure,
+    problem,
+    seed_history,
+    with_measurements,
+    with_problems,
+    without,
+)
+
+from cds_service.cards import build_cards
+from cds_service.history.model import DataQualityNote, TherapyHistory
+from cds_service.knowledge import Knowledge
+from cds_service.rules import evaluate_all
+
+BASE = "https://cds.example.org/jdm"
+SECTIONS = ("### Why this card", "### Dose arithmetic", "### Safety notes", "### Sources")
+TOPIC_SYSTEM = "https://jdm-cds.example.org/fhir/CodeSystem/card-topic"
+
+
+def cards_for(history: TherapyHistory, knowledge: Knowledge) -> list[dict[str, Any]]:
+    findings = evaluate_all(history, knowledge, NOW, ("Procedure search cut short",))
+    return build_cards(findings, history, knowledge, NOW, BASE, "seed")
+
+
+def every_topic_histories() -> list[TherapyHistory]:
+    """Histories that between them fire every topic of the card contract."""
+    seed = seed_history(procedures=())
+    risky = with_problems(
+        with_measurements(
+            without(seed, "iga"),
+            measure("egfr", "45", ago(1), "egfr-2"),
+            measure("iga", "3", ago(2), "iga-2"),
+        ),
+        problem("thrombophilia", "c-thr", ago(300)),
+        problem("myocarditis", "c-myo", ago(20)),
+    )
+    stale_weight = with_measurements(
+        without(seed, "weight"), measure("weight", "26", ago(90), "w-old")
+    )
+    weak = replace(seed, problems=tuple(p for p in seed.problems if p.concept != "dysphagia"))
+    courses = tuple(ivig_course(ago(weeks=w), f"ivig-{w}") for w in (10, 6, 2))
+    failing = without(seed_history(ivig_courses=courses), "ck", "cmas")
+    fast_taper = seed_history(glucocorticoid=glucocorticoid((ago(50), "52"), (ago(20), "20")))
+    left_out = seed_history(
+        data_quality=(
+            DataQualityNote(
+                "Observation",
+                "w-lb",
+                "unit '[stone_av]' cannot be converted",
+                "unit",
+                "weight",
+                ago(1),
+            ),
+        )
+    )
+    return [seed, risky, stale_weight, weak, failing, fast_taper, left_out]
+
+
+@pytest.fixture(scope="module")
+def all_cards(knowledge: Knowledge) -> list[dict[str, Any]]:
+    return [card for h in every_topic_histories() for card in cards_for(h, knowledge)]
+
+
+def test_every_topic_is_produced(all_cards: list[dict[str, Any]]) -> None:
+    topics = {card["source"]["topic"]["code"] for card in all_cards}
+    assert topics == {
+        "ivig-start", "weight-needed", "first-line-window", "dysphagia-aspiration",
+        "ivig-safety-iga-deficiency", "ivig-safety-renal", "ivig-safety-thrombosis",
+        "ivig-safety-cardiac-fluid", "ivig-monitoring-due", "escalate-after-ivig",
+        "extramuscular-screen", "steroid-taper", "data-quality",
+    }  # fmt: skip
+
+
+def test_contract_fields_on_every_card(all_cards: list[dict[str, Any]]) -> None:
+    for card in all_cards:
+        assert len(card["summary"]) <= 139, card["summary"]
+        assert card["indicator"] in {"info", "warning", "critical"}
+        assert card["source"]["label"]
+        assert card["source"]["topic"]["system"] == TOPIC_SYSTEM
+        assert len(card["uuid"]) == 36
+        if "suggestions" in card:
+            assert card["selectionBehavior"] == "any"
+        for reason in card.get("overrideReasons", []):
+            assert reason["display"] and reason["code"] and reason["system"].startswith("https://")
+        for link in card.get("links", []):
+            assert link["type"] == "absolute" and link["url"].startswith(f"{BASE}/order-sets/")
+
+
+def no_null_or_empty(value: Any, path: str = "card") -> None:
+    assert value is not None, path
+    if isinstance(value, str | list | dict):
+        assert len(value) > 0, path
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            no_null_or_empty(inner, f"{path}.{key}")
+    if isinstance(value, list):
+        for index, inner in enumerate(value):
+            no_null_or_empty(inner, f"{path}[{index}]")
+
+
+def test_no_null_or_empty_optional_fields(all_cards: list[dict[str, Any]]) -> None:
+    for card in all_cards:
+        evidence = card["extension"]["org.jdm-cds.evidence"]
+        # `facts` / `thresholds` may legitimately be empty lists in evidence; the rest never
+        trimmed = {**card, "extension": {k: v for k, v in evidence.items() if v != []}}
+        no_null_or_empty(trimmed)
+
+
+def test_detail_sections_in_contract_order(all_cards: list[dict[str, Any]]) -> None:
+    for card in all_cards:
+        detail = card["detail"]
+        positions = [detail.index(section) for section in SECTIONS]
+        assert positions == sorted(positions) and positions[0] > 0, card["summary"]
+
+
+def test_cards_sorted_by_indicator_then_topic(knowledge: Knowledge) -> None:
+    for history in every_topic_histories():
+        cards = cards_for(history, knowledge)
+        rank = {"critical": 0, "warning": 1, "info": 2}
+        keys = [rank[c["indicator"]] for c in cards]
+        assert keys == sorted(keys)
+
+
+def test_evidence_shape(all_cards: list[dict[str, Any]]) -> None:
+    for card in all_cards:
+        evidence = card["extension"]["org.jdm-cds.evidence"]
+        assert evidence["topic"] == card["source"]["topic"]["code"]
+        assert evidence["ruleId"]
+        assert evidence["resources"] == sorted(set(evidence["resources"]))
+        for threshold in evidence["thresholds"]:
+            Decimal(threshold["value"])
+            assert threshold["comparison"] in {"lt", "le", "gt", "ge"} and threshold["sourceKey"]
+        assert ("safetyChecks" in evidence) is (evidence["topic"] == "ivig-start")
+
+
+def test_seed_ivig_start_card(knowledge: Knowledge) -> None:
+    cards = cards_for(seed_history(), knowledge)
+    start = cards[0]
+    assert start["source"]["topic"]["code"] == "ivig-start" and start["indicator"] == "critical"
+    evidence = start["extension"]["org.jdm-cds.evidence"]
+    assert Decimal(evidence["dose"]["courseTotalG"]) == 52
+    assert {"Condition/c-dys", "Observation/w-3", "MedicationAdministration/mp-1"} <= set(
+        evidence["resources"]
+    )
+    assert "2 g/kg × 26 kg = 52 g" in start["detail"]
+    labels = [s["label"] for s in start["suggestions"]]
+    assert (
+        labels[0].startswith("Draft IVIG course") and labels[1] == "Baseline orders (ivig-baseline)"
+    )
+    reasons = {r["display"] for r in start["overrideReasons"]}
+    assert {"Already discussed with family", "Treated elsewhere",
+            "Not refractory in my judgement"} <= reasons  # fmt: skip
+
+
+def test_every_drafted_resource_is_valid_r4b(all_cards: list[dict[str, Any]]) -> None:
+    models = {"MedicationRequest": MedicationRequest, "ServiceRequest": ServiceRequest}
+    drafted = 0
+    for card in all_cards:
+        for suggestion in card.get("suggestions", []):
+            for action in suggestion["actions"]:
+                resource = action["resource"]
+                models[resource["resourceType"]].model_validate(resource)
+                assert resource["status"] == "draft" and resource["intent"] == "proposal"
+                assert resource["subject"] == {"reference": "Patient/seed"}
+                drafted += 1
+    assert drafted > 20
+
+
+def test_ivig_draft_states_per_day_dose_and_days(knowledge: Knowledge) -> None:
+    start = cards_for(seed_history(), knowledge)[0]
+    request = start["suggestions"][0]["actions"][0]["resource"]
+    dosage = request["dosageInstruction"][0]
+    assert Decimal(str(dosage["doseAndRate"][0]["doseQuantity"]["value"])) == 26
+    assert dosage["timing"]["repeat"]["count"] == 2
+
+
+def test_no_ivig_draft_without_weight(knowledge: Knowledge) -> None:
+    cards = cards_for(without(seed_history(), "weight"), knowledge)
+    start = next(c for c in cards if c["source"]["topic"]["code"] == "ivig-start")
+    kinds = {a["resource"]["resourceType"] for s in start["suggestions"] for a in s["actions"]}
+    assert kinds == {"ServiceRequest"}
+    assert "dose" not in start["extension"]["org.jdm-cds.evidence"]
+
+
+def test_record_text_is_escaped_in_markdown(knowledge: Knowledge) -> None:
+    hostile = problem(
+        "dysphagia", "c-x", ago(2), display="<img src=x onerror=alert(1)> [click](http://evil)"
+    )
+    cards = cards_for(with_problems(seed_history(), hostile), knowledge)
+    detail = cards[0]["detail"]
+    assert "<img" not in detail
+    assert "[click](" not in detail  # brackets escaped: no live link
+    assert "&lt;img" in detail and "\\[click\\]" in detail
