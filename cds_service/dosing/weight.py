@@ -18,6 +18,9 @@ from cds_service.dosing.policy import DosingPolicy
 from cds_service.history.model import Measurement
 
 UNUSABLE_STATUSES = frozenset({"entered-in-error", "cancelled"})
+# An EHR clock a little ahead of ours must not make a weight taken just now unusable; anything
+# further in the future is an entry error. A technical allowance, not a clinical number.
+CLOCK_SKEW_ALLOWANCE = timedelta(minutes=5)
 
 
 class WeightStatus(StrEnum):
@@ -39,7 +42,7 @@ class WeightAssessment:
 
     status: WeightStatus
     weight: Measurement | None
-    age_days: int | None  # whole calendar days between the weight's date and now's date
+    age_days: int | None  # whole calendar days from the weight's date to now's date (>= 0)
     reason: str  # one sentence for the card, no PHI beyond the value and its date
     compared_with: Measurement | None = None
     change_fraction: Decimal | None = None  # |new - old| / old, exact
@@ -80,9 +83,9 @@ def select_dosing_weight(
             WeightStatus.MISSING, None, None, "No body weight is recorded for this patient."
         )
     newest = weights[-1]
-    age_days = calendar_age_days(newest.at, now)
+    age_days = max(calendar_age_days(newest.at, now), 0)
     rules = policy.weight
-    if newest.at > now:
+    if newest.at > now + CLOCK_SKEW_ALLOWANCE:
         return WeightAssessment(
             WeightStatus.FUTURE,
             newest,

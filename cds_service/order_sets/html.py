@@ -32,8 +32,11 @@ footer{margin-top:2rem;font-size:.9rem;color:#555}
 """
 
 
-def render_html(order_set: OrderSet) -> str:
-    """The page for one order set; every text from the file is HTML-escaped."""
+def render_html(order_set: OrderSet, base_url: str = "") -> str:
+    """The page for one order set; every text from the file is HTML-escaped.
+
+    ``base_url`` is the service's public URL (links to the list of order sets start there).
+    """
     rows = "\n".join(_row(item) for item in order_set.items)
     sources = "\n".join(
         f"<li><strong>{escape(c.key)}</strong>: {_linked(c.label, c.url)}</li>"
@@ -55,16 +58,23 @@ def render_html(order_set: OrderSet) -> str:
 {sources}
 </ul>
 <p><a href="?_format=json">This order set as FHIR JSON (PlanDefinition)</a> ·
-<a href="./">All order sets</a></p>"""
+<a href="{escape(_index_url(base_url), quote=True)}">All order sets</a></p>"""
     return _page(order_set.title, body)
 
 
-def render_index_html(order_sets: Iterable[OrderSet]) -> str:
+def render_index_html(order_sets: Iterable[OrderSet], base_url: str = "") -> str:
+    """A list of links to every order set, absolute under ``base_url``."""
+    index = _index_url(base_url)
     items = "\n".join(
-        f'<li><a href="{escape(o.id)}">{escape(o.title)}</a>: {escape(o.description)}</li>'
+        f'<li><a href="{escape(f"{index}/{o.id}", quote=True)}">{escape(o.title)}</a>: '
+        f"{escape(o.description)}</li>"
         for o in order_sets
     )
     return _page("Order sets", f"<h1>Order sets</h1>\n<ul>\n{items}\n</ul>")
+
+
+def _index_url(base_url: str) -> str:
+    return f"{base_url.rstrip('/')}/order-sets"
 
 
 def _page(title: str, body: str) -> str:

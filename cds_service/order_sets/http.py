@@ -12,8 +12,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
+from cds_service import state
 from cds_service.order_sets.html import render_html, render_index_html
 from cds_service.order_sets.model import OrderSet
 
@@ -22,7 +23,6 @@ JSON = "application/json"
 HTML = "text/html"
 OFFERED = (FHIR_JSON, JSON, HTML)
 FORMATS = {"json": FHIR_JSON, FHIR_JSON: FHIR_JSON, JSON: FHIR_JSON, "html": HTML, HTML: HTML}
-EXTENSION_KEY = "jdm_cds"
 
 order_sets_blueprint = Blueprint("order_sets", __name__)
 
@@ -36,7 +36,8 @@ def get_order_set(order_set_id: str) -> Response:
     if order_set is None:
         return _outcome(404, "not-found", "no order set with this id; see /order-sets")
     if wanted == HTML:
-        return _cacheable(Response(render_html(order_set), mimetype=HTML))
+        page = render_html(order_set, _public_base_url())
+        return _cacheable(Response(page, mimetype=HTML))
     return _cacheable(_fhir_json(order_set.as_fhir()))
 
 
@@ -47,9 +48,9 @@ def list_order_sets() -> Response:
     if wanted is None:
         return _not_acceptable()
     order_sets = list(_order_sets().values())
-    if wanted == HTML:
-        return _cacheable(Response(render_index_html(order_sets), mimetype=HTML))
     base = _public_base_url()
+    if wanted == HTML:
+        return _cacheable(Response(render_index_html(order_sets, base), mimetype=HTML))
     bundle = {
         "resourceType": "Bundle",
         "type": "searchset",
@@ -62,15 +63,12 @@ def list_order_sets() -> Response:
 
 
 def _order_sets() -> Mapping[str, OrderSet]:
-    app_state = current_app.extensions[EXTENSION_KEY]
-    order_sets: Mapping[str, OrderSet] = app_state.knowledge.order_sets
-    return order_sets
+    return state().knowledge.order_sets
 
 
 def _public_base_url() -> str:
-    settings = getattr(current_app.extensions[EXTENSION_KEY], "settings", None)
-    base = getattr(settings, "public_base_url", None) or request.host_url
-    return str(base).rstrip("/")
+    # the configured public URL, as on the cards' links (behind a proxy it is the proxy's)
+    return state().settings.public_base_url.rstrip("/")
 
 
 def _negotiate() -> str | None:

@@ -104,3 +104,12 @@ def test_height_within_90_days_of_weight(dosing_policy: DosingPolicy) -> None:
     assert select_height([far], weight, dosing_policy) is None
     assert select_height([far, near], weight, dosing_policy) == near
     assert NOW - near.at - (NOW - weight.at) == timedelta(days=90)
+
+
+def test_a_few_minutes_of_clock_skew_is_tolerated(dosing_policy: DosingPolicy) -> None:
+    skewed = measurement("26", days_ago=-4 / (24 * 60))  # 4 minutes "in the future"
+    result = select_dosing_weight([skewed], NOW, dosing_policy)
+    assert result.usable
+    assert result.age_days == 0
+    too_far = measurement("26", days_ago=-6 / (24 * 60))
+    assert select_dosing_weight([too_far], NOW, dosing_policy).status is WeightStatus.FUTURE

@@ -99,12 +99,15 @@ def test_listing_is_a_bundle_with_public_urls(make_app: Any) -> None:
     ]
 
 
-def test_listing_as_html_links_every_order_set(order_client: FlaskClient) -> None:
-    page = order_client.get("/order-sets/", headers={"Accept": BROWSER_ACCEPT}).get_data(
-        as_text=True
-    )
-    for order_set_id in ORDER_SET_IDS:
-        assert f'href="{order_set_id}"' in page
+def test_listing_as_html_links_every_order_set_under_the_public_url(make_app: Any) -> None:
+    app: Flask = make_app(public_base_url="https://cds.example-hospital.org/jdm/")
+    client = app.test_client()
+    for path in ("/order-sets", "/order-sets/"):
+        page = client.get(path, headers={"Accept": BROWSER_ACCEPT}).get_data(as_text=True)
+        for order_set_id in ORDER_SET_IDS:
+            assert f'href="https://cds.example-hospital.org/jdm/order-sets/{order_set_id}"' in page
+    page = client.get("/order-sets/ivig-baseline?_format=html").get_data(as_text=True)
+    assert 'href="https://cds.example-hospital.org/jdm/order-sets">All order sets' in page
 
 
 def test_etag_gives_304(order_client: FlaskClient) -> None:
