@@ -12,16 +12,22 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 
 from cds_service import metrics
 from cds_service.config import Settings
 from cds_service.errors import FhirServerNotAllowedError
+from cds_service.limits import json_depth
 
 FHIR_JSON_TYPES = ("application/fhir+json", "application/json")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# Same-server redirects are followed by hand, a few at most; others are refused (the bearer
+# token must never reach another server).
+MAX_REDIRECTS = 3
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_CHUNK_BYTES = 16_384
 
 
 class FhirFetchError(Exception):
@@ -61,6 +67,9 @@ def _parts(url: str) -> _UrlParts | None:
         return None
     if split.scheme not in _DEFAULT_PORTS or not split.hostname or split.username is not None:
         return None
+    # "/fhir/../admin" starts with "/fhir/" but is not under it once the server resolves it
+    if "\\" in split.path or {".", ".."} & set(unquote(split.path).split("/")):
+        return None
     return _UrlParts(split.scheme, split.hostname.lower(), port, split.path.rstrip("/"))
 
 
@@ -81,6 +90,8 @@ def check_server_allowed(server_url: str, settings: Settings) -> None:
     parts = _parts(server_url)
     if parts is None:
         raise FhirServerNotAllowedError("fhirServer is not a usable http(s) URL")
+    if "?" in server_url or "#" in server_url:
+        raise FhirServerNotAllowedError("fhirServer must be a base URL, without query or fragment")
     if parts.scheme == "http" and parts.host not in {h.lower() for h in settings.fhir_http_hosts}:
         raise FhirServerNotAllowedError("fhirServer uses plain http:// on a host that needs https")
     for entry in settings.fhir_server_allowlist:
@@ -112,6 +123,10 @@ class FhirClient:
     access_token: str | None = None
     calls: list[FhirCall] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # No proxy variables, no ~/.netrc credentials: what is sent, and where, is decided here.
+        self.session.trust_env = False
+
     def url_for(self, relative_url: str) -> str:
         return urljoin(self.base_url.rstrip("/") + "/", relative_url.lstrip("/"))
 
@@ -124,21 +139,38 @@ class FhirClient:
         """GET one FHIR JSON value from this server; raise FhirFetchError on any failure."""
         if not self.owns(absolute_url):
             raise FhirFetchError(f"{resource_type}: link leads off the FHIR server; not followed")
+        url = absolute_url
+        for _ in range(MAX_REDIRECTS + 1):
+            location, body = self._get_once(url, resource_type)
+            if location is None:
+                return _as_fhir_json(body, resource_type, self.settings.max_json_depth)
+            url = urljoin(url, location)
+            if not self.owns(url):
+                raise FhirFetchError(f"{resource_type}: redirect leads off the FHIR server")
+        raise FhirFetchError(f"{resource_type}: more than {MAX_REDIRECTS} redirects")
+
+    def _get_once(self, url: str, resource_type: str) -> tuple[str | None, bytes]:
+        """One GET: (redirect target, b"") or (None, body)."""
         timeout = min(self.settings.fhir_timeout_s, self.deadline.remaining())
         if timeout <= 0:
             raise FhirFetchError(f"{resource_type}: request deadline passed")
         started = time.monotonic()
         status: int | None = None
+        location: str | None = None
+        body = b""
         try:
             with self.session.get(
-                absolute_url,
+                url,
                 headers=self._headers(),
                 timeout=timeout,
                 allow_redirects=False,
                 stream=True,
             ) as response:
                 status = response.status_code
-                body = self._read_body(response, resource_type)
+                if status in _REDIRECT_STATUSES and response.headers.get("Location"):
+                    location = response.headers["Location"]
+                else:
+                    body = self._read_body(response, resource_type)
         except requests.Timeout as exc:
             raise FhirFetchError(f"{resource_type}: FHIR server timed out") from exc
         except requests.RequestException as exc:
@@ -147,7 +179,7 @@ class FhirClient:
             elapsed_ms = (time.monotonic() - started) * 1000
             self.calls.append(FhirCall(resource_type, status, round(elapsed_ms, 1)))
             metrics.record_fhir_call(resource_type, status, elapsed_ms / 1000)
-        return _as_fhir_json(body, resource_type)
+        return location, body
 
     def _headers(self) -> Mapping[str, str]:
         headers = {"Accept": "application/fhir+json"}
@@ -162,9 +194,12 @@ class FhirClient:
         if content_type not in FHIR_JSON_TYPES:
             raise FhirFetchError(f"{resource_type}: FHIR server sent {content_type or 'no type'}")
         cap = self.settings.fhir_max_response_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise FhirFetchError(f"{resource_type}: FHIR response larger than {cap} bytes")
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_content(chunk_size=65536):
+        for chunk in response.iter_content(chunk_size=_CHUNK_BYTES):
             size += len(chunk)
             if size > cap:
                 raise FhirFetchError(f"{resource_type}: FHIR response larger than {cap} bytes")
@@ -174,11 +209,13 @@ class FhirClient:
         return b"".join(chunks)
 
 
-def _as_fhir_json(body: bytes, resource_type: str) -> dict[str, Any]:
+def _as_fhir_json(body: bytes, resource_type: str, max_depth: int) -> dict[str, Any]:
     try:
         value = json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise FhirFetchError(f"{resource_type}: FHIR server sent invalid JSON") from exc
+    if json_depth(value, stop_above=max_depth) > max_depth:
+        raise FhirFetchError(f"{resource_type}: FHIR JSON nests deeper than {max_depth} levels")
     if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
         raise FhirFetchError(f"{resource_type}: FHIR server sent no FHIR resource")
     return value

@@ -16,6 +16,7 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from cds_service import metrics, state
+from cds_service.audit import current_audit
 from cds_service.errors import (
     BodyTooLargeError,
     MalformedJsonError,
@@ -24,6 +25,7 @@ from cds_service.errors import (
     WrongHookError,
 )
 from cds_service.feedback import feedback_records, issued_topics
+from cds_service.limits import count_resources, json_depth
 from cds_service.pipeline import HookContext, evaluate
 from cds_service.prefetch import gather
 from cds_service.schemas import openapi_document, validate
@@ -73,6 +75,10 @@ def call_service(service_id: str) -> Response:
         if body["hook"] != service.hook:
             raise WrongHookError(f"hook: service {service.id!r} answers {service.hook!r} only")
     validate(body, "HookRequest")
+    audit = current_audit()
+    if audit is not None:
+        audit.service, audit.hook_instance = service.id, body["hookInstance"]
+    _check_prefetch_size(body, app_state.settings.max_prefetch_resources)
 
     gathered = gather(body, service, app_state.settings)
     metrics.record_prefetch(service.id, gathered.sources)
@@ -91,7 +97,19 @@ def call_service(service_id: str) -> Response:
     )
     _record_issued(evaluation.cards, service.id)
     metrics.record_cards(service.id, evaluation.cards)
+    if audit is not None:
+        audit.record_cards(evaluation.cards)
+        audit.gather_notes = len(gathered.notes)
     return jsonify({"cards": evaluation.cards})
+
+
+def _check_prefetch_size(body: dict[str, Any], most: int) -> None:
+    prefetched = count_resources((body.get("prefetch") or {}).values())
+    if prefetched > most:
+        raise BodyTooLargeError(
+            f"prefetch holds {prefetched} FHIR resources; this service takes at most {most} "
+            "(CDS_MAX_PREFETCH_RESOURCES)"
+        )
 
 
 def _record_issued(cards: list[dict[str, Any]], service_id: str) -> None:
@@ -161,11 +179,17 @@ def _json_body() -> Any:
     if not raw:
         raise MalformedJsonError("request body is empty; a JSON object is expected")
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        body = json.loads(raw, parse_constant=_reject_constant)
     except RecursionError as exc:
         raise MalformedJsonError("request body nests too deeply") from exc
     except ValueError as exc:  # includes UnicodeDecodeError and json.JSONDecodeError
         raise MalformedJsonError(f"request body is not valid JSON: {_json_reason(exc)}") from exc
+    most = state().settings.max_json_depth
+    if json_depth(body, stop_above=most) > most:
+        raise MalformedJsonError(
+            f"request body nests deeper than {most} levels (CDS_MAX_JSON_DEPTH)"
+        )
+    return body
 
 
 def _reject_constant(name: str) -> Any:

@@ -29,6 +29,7 @@ from urllib.parse import quote, urljoin
 import requests
 from requests.adapters import HTTPAdapter
 
+from cds_service.audit import current_audit
 from cds_service.config import Settings
 from cds_service.errors import DataUnavailableError, SchemaViolationError
 from cds_service.fhir_client import (
@@ -39,6 +40,7 @@ from cds_service.fhir_client import (
     check_server_allowed,
     next_link,
 )
+from cds_service.limits import count_resources
 from cds_service.services import PATIENT_KEY, ServiceDefinition
 
 _TOKEN = re.compile(r"\{\{\s*([A-Za-z.]+)\s*\}\}")
@@ -117,6 +119,7 @@ def gather(
 
     if to_fetch or to_continue:
         _fetch_missing(request_body, service, settings, to_fetch, to_continue, gathered)
+        _keep_within_budget(gathered, settings.max_prefetch_resources)
     if gathered.sources.get(PATIENT_KEY) in {"null", "unavailable", None}:
         reasons = [note for note in gathered.notes if note.startswith("Patient")]
         raise DataUnavailableError(
@@ -226,6 +229,40 @@ def _run_fetches(
         for key, future in futures.items():
             _collect(key, future, key in to_continue, types[key], gathered)
         gathered.fhir_calls.extend(client.calls)
+        audit = current_audit()
+        if audit is not None:
+            for call in client.calls:
+                audit.record_fhir_call(
+                    call.resource_type, call.status or "failed", call.duration_ms
+                )
+
+
+def _keep_within_budget(gathered: Gathered, most: int) -> None:
+    """Drop fetched pages past `most` resources in all, and say so (prefetch comes first and
+    was checked against the same limit by the HTTP layer)."""
+    kept: list[dict[str, Any]] = []
+    total = 0
+    for value in gathered.resources:
+        size = count_resources([value])
+        if total + size > most:
+            gathered.notes.append(
+                f"{_content_type(value)} data past {most} resources in all was not used "
+                "(CDS_MAX_PREFETCH_RESOURCES)"
+            )
+            break
+        kept.append(value)
+        total += size
+    gathered.resources[:] = kept
+
+
+def _content_type(value: Mapping[str, Any]) -> str:
+    """The resource type a value carries (a searchset: that of its first entry)."""
+    entries = value.get("entry") if value.get("resourceType") == "Bundle" else None
+    if isinstance(entries, list) and entries and isinstance(entries[0], dict):
+        inner = entries[0].get("resource")
+        if isinstance(inner, dict) and isinstance(inner.get("resourceType"), str):
+            return str(inner["resourceType"])
+    return str(value.get("resourceType", "FHIR"))
 
 
 @dataclass
@@ -238,7 +275,11 @@ def _fetch_key(client: FhirClient, url: str, pages_done: int, resource_type: str
     """Fetch one key: a read, or a search followed page by page (``pages_done`` already had)."""
     values: list[dict[str, Any]] = []
     current: str | None = urljoin(client.base_url.rstrip("/") + "/", url)
+    seen: set[str] = set()
     while current is not None:
+        if current in seen:
+            return _KeyResult(values, f"{resource_type} search stopped: its next link loops")
+        seen.add(current)
         if pages_done >= client.settings.fhir_max_pages:
             pages = client.settings.fhir_max_pages
             return _KeyResult(values, f"{resource_type} search cut short after {pages} pages")
