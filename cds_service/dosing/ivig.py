@@ -14,7 +14,7 @@ from cds_service.dosing.figures import plain
 from cds_service.dosing.growth import dose_determining_weight_kg, ideal_body_weight_kg
 from cds_service.dosing.policy import DosingPolicy
 from cds_service.dosing.vials import VialRounding, round_to_vials
-from cds_service.history.model import Measurement
+from cds_service.history.model import Measurement, SourceRef
 
 MINUTES_PER_HOUR = Decimal(60)
 
@@ -54,6 +54,14 @@ class IvigDose:
     slow_rate: bool  # the at-risk maximum rate applies
     vial_rounding: VialRounding | None
     policy: DosingPolicy
+
+    @property
+    def resources(self) -> tuple[SourceRef, ...]:
+        """The resources the dose used: the weight, and the height when the DDW was shown."""
+        used = [self.weight.source]
+        if self.obesity is not None:
+            used.append(self.obesity.height.source)
+        return tuple(used)
 
     # --- rounded figures (the only place rounding happens) ---
     def _g(self, value: Decimal) -> Decimal:

@@ -11,7 +11,7 @@ from typing import Any
 
 from cds_service.dosing.figures import plain
 from cds_service.dosing.policy import DosingPolicy
-from cds_service.history.model import BodySurfaceArea, Measurement
+from cds_service.history.model import BodySurfaceArea, Measurement, SourceRef
 
 MOSTELLER_DIVISOR = Decimal(3600)
 
@@ -43,6 +43,11 @@ class RituximabDose:
     infusions: int
     interval_days: int
     policy: DosingPolicy
+
+    @property
+    def resources(self) -> tuple[SourceRef, ...]:
+        """The resources the dose used: the weight and the height."""
+        return (self.weight.source, self.height.source)
 
     def _mg(self, value: Decimal) -> Decimal:
         return self.policy.rounding.round(value, self.policy.rounding.milligrams)

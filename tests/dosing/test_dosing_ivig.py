@@ -19,7 +19,8 @@ def dose_for(policy: DosingPolicy, kg: str, **risks: bool):  # type: ignore[no-u
 
 
 def test_26_kg_worked_example(dosing_policy: DosingPolicy) -> None:
-    evidence = dose_for(dosing_policy, "26").evidence()
+    dose = dose_for(dosing_policy, "26")
+    evidence = dose.evidence()
     assert Decimal(evidence["uncappedTotalG"]) == 52
     assert Decimal(evidence["courseTotalG"]) == 52
     assert evidence["capped"] is False
@@ -32,6 +33,7 @@ def test_26_kg_worked_example(dosing_policy: DosingPolicy) -> None:
     assert evidence["dosingWeightBasis"] == "actual"
     assert evidence["weightObservation"] == "Observation/w-1"
     assert "ddwKg" not in evidence
+    assert [ref.reference for ref in dose.resources] == ["Observation/w-1"]
 
 
 def test_40_kg_is_capped_at_70_g(dosing_policy: DosingPolicy) -> None:
@@ -124,6 +126,7 @@ def test_obese_child_shows_ddw_but_doses_on_actual_weight_by_default(
     assert evidence["dosingWeightBasis"] == "actual"
     assert dose.capped is True
     assert any("DDW = 32.3 + 0.4 × (45 − 32.3)" in line for line in dose.arithmetic_lines())
+    assert [ref.reference for ref in dose.resources] == ["Observation/w-1", "Observation/h-1"]
 
 
 def test_below_the_centile_threshold_no_ddw(dosing_policy: DosingPolicy) -> None:

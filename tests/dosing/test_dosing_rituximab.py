@@ -25,6 +25,7 @@ def test_130_cm_30_kg(dosing_policy: DosingPolicy) -> None:
     assert evidence["capped"] is False
     assert evidence["infusions"] == 2
     assert evidence["intervalDays"] == 7
+    assert [ref.reference for ref in dose.resources] == ["Observation/w-1", "Observation/h-1"]
     assert "750 mg/m² × 1.04 m² = 780 mg per infusion (cap 1000 mg not reached)." in (
         dose.arithmetic_lines()
     )
