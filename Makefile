@@ -8,7 +8,7 @@ FHIR_VENV := .fhir-venv
 SEKMET_VERSION := 0.1.1
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format typecheck pytest install install-test fhir-server clean
+.PHONY: run test lint format typecheck pytest install install-test fhir-server bench clean
 
 # --- environments ------------------------------------------------------------
 
@@ -58,5 +58,20 @@ typecheck: install-test
 pytest: install-test fhir-server
 	JDM_CDS_SEKMET=$(CURDIR)/$(FHIR_VENV)/bin/sekmet $(BIN)/pytest $(PYTEST_ARGS)
 
+# --- benchmark (docs/benchmarks.md) ---------------------------------------------
+
+PEER_VENV := .peer-venv
+
+# The HealthChain peer lives in its own venv too (its fhir.resources pin differs from ours).
+$(PEER_VENV)/.installed: bench/peer/requirements.txt
+	$(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PEER_VENV)/bin/python -m pip install --quiet -r bench/peer/requirements.txt
+	touch $@
+
+# Prints the table with the targets met/missed and writes docs/benchmarks.md (about 5 minutes).
+bench: install fhir-server $(PEER_VENV)/.installed
+	JDM_CDS_SEKMET=$(CURDIR)/$(FHIR_VENV)/bin/sekmet $(BIN)/python bench/run.py $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) $(FHIR_VENV) build .pytest_cache .ruff_cache .mypy_cache *.egg-info
+	rm -rf $(VENV) $(FHIR_VENV) $(PEER_VENV) build .pytest_cache .ruff_cache .mypy_cache *.egg-info
