@@ -403,6 +403,11 @@ def _text_problems(card: Json, wanted: Mapping[str, Any], where: str) -> list[st
         for alternatives in wanted.get("mentions", [])
         if _mentions(text, alternatives) < 0
     ]
+    problems += [
+        f"{where}: the card must not say {token!r}"
+        for token in wanted.get("notMentions", [])
+        if _mentions(text, token) >= 0
+    ]
     positions = [_mentions(text, token) for token in wanted.get("mentionsInOrder", [])]
     if positions and (min(positions) < 0 or positions != sorted(positions)):
         problems.append(f"{where}: {wanted['mentionsInOrder']} not all named, in this order")

@@ -18,7 +18,8 @@ A card expectation is a dict; every key is optional except topic and indicator:
 * ``mentions``: groups of alternatives, one of each group must appear in summary or detail
   (case-insensitive; ``{"date": "2026-04-26"}`` matches the usual spellings of a date);
   ``mentionsInOrder``: tokens that must appear in this order; ``mentionsBeforeWhy``: groups that
-  must appear in the recommendation, before "Why this card" (a hard stop "says why first").
+  must appear in the recommendation, before "Why this card" (a hard stop "says why first");
+  ``notMentions``: tokens that must not appear (a wrong figure).
   The tokens are the docs' own words.
 """
 

@@ -321,7 +321,10 @@ SCENARIOS = [
                     "weightKg": "50",
                     "uncappedTotalG": "100",
                     "ddwKg": {"min": "35", "max": "45"},
-                }
+                },
+                # dosing.md: the arithmetic shows any cap applied, for the DDW alternative too:
+                # 2 x 50 = 100 g and 2 x ~40 = ~80 g, both capped at 70 g
+                mentions=[["100 g"], ["80 g", "79.8 g", "79.9 g", "80.1 g", "80.2 g"]],
             )
         ],
     ),

@@ -408,7 +408,13 @@ SCENARIOS = [
         steps(refractory, _body_40kg, _problem("hf", "heart-failure", days_ago=90)),
         [
             x.ivig_start(dose=x.DOSE_40_KG | {"days": 5, "perDayG": "14"}),
-            x.card("ivig-safety-cardiac-fluid", "warning", evidence=["hf"]),
+            x.card(
+                "ivig-safety-cardiac-fluid",
+                "warning",
+                evidence=["hf"],
+                mentions=[*x.SAFETY_TEXT["ivig-safety-cardiac-fluid"], ["700 ml"]],
+                notMentions=["800 ml"],
+            ),
         ],
         threshold=Threshold(
             "IVIG cap with fluid load",
