@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
 from types import MappingProxyType
 from typing import Any
@@ -60,6 +60,9 @@ MEDICATION_TYPES = frozenset(
     {"MedicationRequest", "MedicationAdministration", "MedicationStatement"}
 )
 USED_TYPES = frozenset({"Patient", "Medication", *PATIENT_ELEMENT})
+LOINC = "http://loinc.org"
+_NO_MATCH: tuple[frozenset[str], MatchKind | None, str | None] = (frozenset(), None, None)
+BODY_CONCEPTS = frozenset({"weight", "height"})  # the basis of per-kg and per-m2 doses
 
 
 @dataclass(frozen=True)
@@ -87,20 +90,51 @@ class ParsedRecord:
         return self.resources.get(resource_type, ())
 
 
+@dataclass(frozen=True)
+class Retention:
+    """Which matched Observations are worth validating (validation is the cost of parsing).
+
+    Per concept: every one within `lookback` of `now`, and the `keep_latest` newest whatever
+    their age. Weights and heights also from `lookback` before the earliest medication record
+    (per-kg and per-m2 doses need the weight of their day). Everything else is always kept.
+    """
+
+    now: datetime
+    lookback: timedelta
+    keep_latest: int
+    dose_weight_before: timedelta
+    lookback_by_concept: Mapping[str, timedelta] = field(default_factory=dict)
+
+
+@dataclass
+class _Match:
+    resource: Mapping[str, Any]
+    concepts: frozenset[str]
+    matched_by: MatchKind | None
+    matched_code: str | None
+    medication_raw: Mapping[str, Any] | None
+
+
 def parse_resources(
     raw: Sequence[Mapping[str, Any]],
     patient_id: str,
     *,
     terminology: Terminology | None = None,
+    retention: Retention | None = None,
 ) -> ParsedRecord:
-    """Parse a patient's gathered FHIR JSON. Without `terminology` every used resource is validated."""
+    """Parse a patient's gathered FHIR JSON.
+
+    Without `terminology` every resource of a used type is validated (and none is counted as
+    unmatched); with it, only those whose code or name is in a value set, and, with `retention`,
+    only the Observations it keeps.
+    """
     notes: list[DataQualityNote] = []
     candidates = _deduplicate(_flatten(raw, notes))
     medications = {
         f"Medication/{r['id']}": r for r in candidates if r["resourceType"] == "Medication"
     }
     patient: ParsedResource | None = None
-    by_type: dict[str, list[ParsedResource]] = {}
+    matches: list[_Match] = []
     unmatched: dict[str, int] = {}
     for resource in candidates:
         resource_type = resource["resourceType"]
@@ -111,11 +145,18 @@ def parse_resources(
             continue
         if not _is_about_patient(resource, patient_id, notes):
             continue
-        parsed = _match_and_validate(resource, medications, terminology, notes)
-        if parsed is None:
+        matched, match = _match(resource, medications, terminology, notes)
+        if not matched:
             unmatched[resource_type] = unmatched.get(resource_type, 0) + 1
-        elif parsed is not False:
-            by_type.setdefault(resource_type, []).append(parsed)
+        elif match is not None:
+            matches.append(match)
+    if retention is not None:
+        matches = _retained(matches, retention)
+    by_type: dict[str, list[ParsedResource]] = {}
+    for match in matches:
+        parsed = _validated(match, notes)
+        if parsed is not None:
+            by_type.setdefault(parsed.resource_type, []).append(parsed)
     return ParsedRecord(
         patient_id=patient_id,
         patient=patient,
@@ -131,7 +172,7 @@ def parse_resources(
 def _flatten(raw: Sequence[Any], notes: list[DataQualityNote]) -> list[Mapping[str, Any]]:
     flat: list[Mapping[str, Any]] = []
     for item in raw:
-        if not isinstance(item, Mapping):
+        if not _is_object(item):
             notes.append(_note("unknown", None, "not a JSON object", "unparseable"))
         elif item.get("resourceType") == "Bundle":
             flat.extend(_bundle_resources(item, notes))
@@ -147,16 +188,16 @@ def _bundle_resources(bundle: Mapping[str, Any], notes: list[DataQualityNote]) -
         return []
     resources = []
     for entry in entries:
-        if not isinstance(entry, Mapping):
+        if not _is_object(entry):
             notes.append(
                 _note("Bundle", _text(bundle.get("id")), "entry not an object", "unparseable")
             )
             continue
         search = entry.get("search")
-        if isinstance(search, Mapping) and search.get("mode") == "outcome":
+        if _is_object(search) and search.get("mode") == "outcome":
             continue
         resource = entry.get("resource")
-        if isinstance(resource, Mapping) and resource.get("resourceType") == "Bundle":
+        if _is_object(resource) and resource.get("resourceType") == "Bundle":
             notes.append(_note("Bundle", _text(resource.get("id")), "nested Bundle", "other"))
         elif resource is not None:
             resources.append(resource)
@@ -164,7 +205,7 @@ def _bundle_resources(bundle: Mapping[str, Any], notes: list[DataQualityNote]) -
 
 
 def _usable_shape(resource: Any, notes: list[DataQualityNote]) -> bool:
-    if not isinstance(resource, Mapping):
+    if not _is_object(resource):
         notes.append(_note("unknown", None, "not a JSON object", "unparseable"))
         return False
     resource_type = resource.get("resourceType")
@@ -178,7 +219,7 @@ def _usable_shape(resource: Any, notes: list[DataQualityNote]) -> bool:
 
 
 def _deduplicate(resources: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """One resource per type/id: the highest versionId, else the latest lastUpdated, else the last."""
+    """One resource per type/id: highest versionId, else latest lastUpdated, else the last seen."""
     newest: dict[tuple[str, str], Mapping[str, Any]] = {}
     without_id: list[Mapping[str, Any]] = []
     for resource in resources:
@@ -195,7 +236,7 @@ def _deduplicate(resources: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 
 def _version_key(resource: Mapping[str, Any]) -> tuple[int, float]:
     meta = resource.get("meta")
-    if not isinstance(meta, Mapping):
+    if not _is_object(meta):
         return (-1, float("-inf"))
     version = meta.get("versionId")
     version_number = int(version) if isinstance(version, str) and version.isdigit() else -1
@@ -214,18 +255,16 @@ def _entered_in_error(resource: Mapping[str, Any]) -> bool:
     if resource.get("status") == "entered-in-error":
         return True
     verification = resource.get("verificationStatus")
-    if isinstance(verification, Mapping):
+    if _is_object(verification):
         codings = verification.get("coding")
         if isinstance(codings, list):
-            return any(
-                isinstance(c, Mapping) and c.get("code") == "entered-in-error" for c in codings
-            )
+            return any(_is_object(c) and c.get("code") == "entered-in-error" for c in codings)
     return False
 
 
 def referenced_patient_id(reference: Any) -> str | None:
     """``Patient/p1``, ``https://ehr/fhir/Patient/p1/_history/3`` -> ``p1``; anything else None."""
-    if not isinstance(reference, Mapping):
+    if not _is_object(reference):
         return None
     text = reference.get("reference")
     if not isinstance(text, str):
@@ -263,64 +302,118 @@ def _parse_patient(
 # --- matching and validation -------------------------------------------------------------------
 
 
-def _match_and_validate(
+def _match(
     resource: Mapping[str, Any],
     medications: Mapping[str, Mapping[str, Any]],
     terminology: Terminology | None,
     notes: list[DataQualityNote],
-) -> ParsedResource | None | bool:
-    """A ParsedResource; None when it matches no value set; False when it was dropped with a note."""
+) -> tuple[bool, _Match | None]:
+    """(matched a value set, the match or None when it was dropped with a note). No validation."""
     resource_type = resource["resourceType"]
     medication_raw: Mapping[str, Any] | None = None
     if resource_type in MEDICATION_TYPES:
         medication_raw = _resolve_medication(resource, medications)
         if medication_raw is None and "medicationReference" in resource:
-            notes.append(
-                _note(
-                    resource_type,
-                    resource.get("id"),
-                    "its Medication is not in the record",
-                    "other",
-                )
-            )
-            return False
+            reason = "its Medication is not in the record"
+            notes.append(_note(resource_type, resource.get("id"), reason, "other"))
+            return True, None
         codeable = (medication_raw or {}).get("code") or resource.get("medicationCodeableConcept")
     else:
         codeable = resource.get(CODE_ELEMENT[resource_type])
-    concepts, matched_by, matched_code = frozenset[str](), None, None
+    concepts, matched_by, matched_code = _NO_MATCH
     if terminology is not None:
         concepts, matched_by, matched_code = match_codeable(terminology, resource_type, codeable)
         if not concepts:
-            return None
+            return False, None
+    return True, _Match(resource, concepts, matched_by, matched_code, medication_raw)
+
+
+def _validated(match: _Match, notes: list[DataQualityNote]) -> ParsedResource | None:
+    resource = match.resource
     model = _validate(resource, notes)
     if model is None:
-        return False
+        return None
     medication_model = None
-    if medication_raw is not None and "medicationReference" in resource:
-        medication_model = _validate(medication_raw, notes)
+    if match.medication_raw is not None and "medicationReference" in resource:
+        medication_model = _validate(match.medication_raw, notes)
         if medication_model is None:
-            return False
+            return None
     return ParsedResource(
-        resource_type=resource_type,
+        resource_type=str(resource["resourceType"]),
         resource_id=resource.get("id"),
         model=model,
-        concepts=concepts,
-        matched_by=matched_by,
-        matched_code=matched_code,
+        concepts=match.concepts,
+        matched_by=match.matched_by,
+        matched_code=match.matched_code,
         medication=medication_model,
     )
+
+
+def _retained(matches: list[_Match], retention: Retention) -> list[_Match]:
+    """Drop the Observations `retention` does not keep (before paying for their validation)."""
+    zone = retention.now.tzinfo or UTC
+    since = retention.now - retention.lookback
+    medication_times = [
+        t
+        for m in matches
+        if m.resource["resourceType"] in MEDICATION_TYPES
+        for t in [_raw_time(m.resource, zone)]
+        if t is not None
+    ]
+    body_since = min([since, *(t - retention.dose_weight_before for t in medication_times)])
+    by_concept: dict[str, list[tuple[datetime, int]]] = {}
+    for index, match in enumerate(matches):
+        if match.resource["resourceType"] != "Observation":
+            continue
+        at = _raw_time(match.resource, zone) or datetime.min.replace(tzinfo=UTC)
+        for concept in match.concepts:
+            by_concept.setdefault(concept, []).append((at, index))
+    keep: set[int] = set()
+    for concept, timed in by_concept.items():
+        timed.sort(reverse=True)
+        start = retention.now - retention.lookback_by_concept.get(concept, retention.lookback)
+        if concept in BODY_CONCEPTS:
+            start = min(start, body_since)
+        keep.update(index for at, index in timed if at >= start)
+        keep.update(index for _, index in timed[: retention.keep_latest])
+    return [
+        m for i, m in enumerate(matches) if m.resource["resourceType"] != "Observation" or i in keep
+    ]
+
+
+_TIME_ELEMENTS = ("effectiveDateTime", "effectiveInstant", "authoredOn", "occurrenceDateTime")
+
+
+def _raw_time(resource: Mapping[str, Any], zone: tzinfo) -> datetime | None:
+    """The resource's clinical time read cheaply from raw JSON (only to choose what to validate)."""
+    for element in _TIME_ELEMENTS:
+        value = resource.get(element)
+        if isinstance(value, str):
+            return _parse_time(value, zone)
+    period = resource.get("effectivePeriod")
+    if _is_object(period) and isinstance(period.get("start"), str):
+        return _parse_time(period["start"], zone)
+    return None
+
+
+def _parse_time(text: str, zone: tzinfo) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat({4: f"{text}-01-01", 7: f"{text}-01"}.get(len(text), text))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
 
 
 def _resolve_medication(
     resource: Mapping[str, Any], medications: Mapping[str, Mapping[str, Any]]
 ) -> Mapping[str, Any] | None:
     reference = resource.get("medicationReference")
-    if not isinstance(reference, Mapping) or not isinstance(reference.get("reference"), str):
+    if not _is_object(reference) or not isinstance(reference.get("reference"), str):
         return None
     target = str(reference["reference"])
     if target.startswith("#"):
         for contained in resource.get("contained") or []:
-            if isinstance(contained, Mapping) and contained.get("id") == target[1:]:
+            if _is_object(contained) and contained.get("id") == target[1:]:
                 return contained
         return None
     parts = target.split("/")
@@ -332,24 +425,33 @@ def _resolve_medication(
 def match_codeable(
     terminology: Terminology, resource_type: str, codeable: Any
 ) -> tuple[frozenset[str], MatchKind | None, str | None]:
-    """Concepts a raw CodeableConcept belongs to: by code first, else by its text and displays."""
-    if not isinstance(codeable, Mapping):
-        return frozenset(), None, None
+    """Concepts a raw CodeableConcept belongs to: by code first, else by its text and displays.
+
+    A LOINC-coded Observation outside the value sets is a different test: its words are not
+    searched (CMAS/MMT-8 have no LOINC code, so a name match is only for local codes or text).
+    """
+    if not _is_object(codeable):
+        return _NO_MATCH
     codings = codeable.get("coding")
-    codings = [c for c in codings if isinstance(c, Mapping)] if isinstance(codings, list) else []
+    if not isinstance(codings, list):
+        codings = []
+    loinc_coded = False
     for coding in codings:
-        system, code = _text(coding.get("system")), _text(coding.get("code"))
-        concepts = frozenset(
-            concept
-            for concept in terminology.concepts_for(system, code)
-            if terminology.applies_to(concept, resource_type)
-        )
-        if concepts:
-            return concepts, MatchKind.CODE, f"{system}|{code}"
-    texts = [codeable.get("text"), *(c.get("display") for c in codings)]
-    joined = " ; ".join(t for t in texts if isinstance(t, str))
-    concepts = terminology.match_text(resource_type, joined)
-    return (concepts, MatchKind.NAME, None) if concepts else (frozenset(), None, None)
+        if not _is_object(coding):
+            continue
+        system, code = coding.get("system"), coding.get("code")
+        if isinstance(system, str) and isinstance(code, str):
+            concepts = terminology.concepts_for_type(system, code, resource_type)
+            if concepts:
+                return concepts, MatchKind.CODE, f"{system}|{code}"
+            loinc_coded = loinc_coded or system == LOINC
+    if (loinc_coded and resource_type == "Observation") or not terminology.has_names(resource_type):
+        return _NO_MATCH
+    texts = [codeable.get("text"), *(c.get("display") for c in codings if _is_object(c))]
+    concepts = terminology.match_text(
+        resource_type, " ; ".join(t for t in texts if isinstance(t, str))
+    )
+    return (concepts, MatchKind.NAME, None) if concepts else _NO_MATCH
 
 
 def _validate(resource: Mapping[str, Any], notes: list[DataQualityNote]) -> Any:
@@ -377,6 +479,11 @@ def _note(
     resource_type: str, resource_id: Any, reason: str, category: str, concept: str | None = None
 ) -> DataQualityNote:
     return DataQualityNote(resource_type, _text(resource_id), reason, category, concept)
+
+
+def _is_object(value: Any) -> bool:
+    """A JSON object. The dict test first: ABC checks cost ~1 µs, times thousands of elements."""
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def _text(value: Any) -> str | None:

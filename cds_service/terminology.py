@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -75,9 +75,23 @@ class ValueSetInfo:
     codes: tuple[CodeEntry, ...]
 
 
+def _words_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex finding any of `names` (normalised) as whole words, any punctuation between.
+
+    With no names it matches nothing.
+    """
+    if not names:
+        return re.compile(r"(?!)")
+    alternatives = "|".join(r"[^0-9a-z]+".join(map(re.escape, n.split())) for n in names)
+    return re.compile(rf"(?<![0-9a-z])(?:{alternatives})(?![0-9a-z])")
+
+
 def normalise_text(text: str) -> str:
     """Lower case, every run of punctuation/space one space, padded: `` solu medrol 1 g ``."""
     return " " + _NON_ALNUM.sub(" ", text.lower()).strip() + " "
+
+
+_NameMatcher = tuple[str, re.Pattern[str], re.Pattern[str]]
 
 
 class Terminology:
@@ -94,6 +108,13 @@ class Terminology:
         self._concepts = {
             key: frozenset(e.concept for e in entries) for key, entries in self._by_token.items()
         }
+        self._matchers: dict[str, tuple[_NameMatcher, ...]] = {}
+        self._by_type: dict[tuple[str, str, str], frozenset[str]] = {}
+        for key, concepts in self._concepts.items():
+            for resource_type in {t for c in concepts for t in self._valuesets[c].resource_types}:
+                self._by_type[(*key, resource_type)] = frozenset(
+                    c for c in concepts if resource_type in self._valuesets[c].resource_types
+                )
 
     # --- codes ---------------------------------------------------------------------------
     def concepts_for(self, coding_system: str | None, code: str | None) -> frozenset[str]:
@@ -101,6 +122,16 @@ class Terminology:
         if not coding_system or not code:
             return frozenset()
         return self._concepts.get((coding_system, code), frozenset())
+
+    def concepts_for_type(
+        self, coding_system: str, code: str, resource_type: str
+    ) -> frozenset[str]:
+        """:meth:`concepts_for`, keeping only value sets that apply to `resource_type`."""
+        return self._by_type.get((coding_system, code, resource_type), frozenset())
+
+    def has_names(self, kind: str) -> bool:
+        """Whether any value set of `kind` (or for that resource type) can match by name."""
+        return bool(self._name_matchers(kind))
 
     def code_entries(self, coding_system: str | None, code: str | None) -> tuple[CodeEntry, ...]:
         """The value-set entries for ``system|code``: provenance, product flag, dose form."""
@@ -128,21 +159,24 @@ class Terminology:
         """
         if not text:
             return frozenset()
-        normalised = normalise_text(text)
-        matched = set()
-        for info in self._candidates(kind):
-            if any(f" {name} " in normalised for name in info.names) and not any(
-                f" {name} " in normalised for name in info.excludes
-            ):
-                matched.add(info.concept)
-        return frozenset(matched)
-
-    def _candidates(self, kind: str) -> Iterable[ValueSetInfo]:
-        return (
-            info
-            for info in self._valuesets.values()
-            if info.kind == kind or kind in info.resource_types
+        lowered = text.lower()
+        return frozenset(
+            concept
+            for concept, names, excludes in self._name_matchers(kind)
+            if names.search(lowered) and not excludes.search(lowered)
         )
+
+    def _name_matchers(self, kind: str) -> tuple[_NameMatcher, ...]:
+        """(concept, names regex, exclusions regex) of the value sets with names, per kind."""
+        cached = self._matchers.get(kind)
+        if cached is None:
+            cached = tuple(
+                (info.concept, _words_pattern(info.names), _words_pattern(info.excludes))
+                for info in self._valuesets.values()
+                if info.names and (info.kind == kind or kind in info.resource_types)
+            )
+            self._matchers[kind] = cached
+        return cached
 
     # --- value sets ----------------------------------------------------------------------
     def valueset(self, concept_id: str) -> dict[str, Any]:

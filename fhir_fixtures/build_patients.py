@@ -61,7 +61,9 @@ class Chart:
     def add(self, resource: Resource, kind: str | None = None) -> Resource:
         if "id" not in resource:
             self._counter += 1
-            resource["id"] = f"{self.patient_id}-{kind or resource['resourceType'].lower()}-{self._counter}"
+            resource["id"] = (
+                f"{self.patient_id}-{kind or resource['resourceType'].lower()}-{self._counter}"
+            )
         self.resources.append(resource)
         return resource
 
@@ -70,17 +72,35 @@ class Chart:
         return {"reference": f"Patient/{self.patient_id}"}
 
     def patient(self, birth_date: str, gender: str, **extra: Any) -> None:
-        self.add({"resourceType": "Patient", "id": self.patient_id, "birthDate": birth_date,
-                  "gender": gender, "name": [{"family": "Synthetic", "given": ["Test"]}], **extra})
+        self.add(
+            {
+                "resourceType": "Patient",
+                "id": self.patient_id,
+                "birthDate": birth_date,
+                "gender": gender,
+                "name": [{"family": "Synthetic", "given": ["Test"]}],
+                **extra,
+            }
+        )
 
-    def condition(self, code: tuple[str, str, str], onset_days: float | None, status: str = "active",
-                  verification: str = "confirmed", **extra: Any) -> Resource:
+    def condition(
+        self,
+        code: tuple[str, str, str],
+        onset_days: float | None,
+        status: str = "active",
+        verification: str = "confirmed",
+        **extra: Any,
+    ) -> Resource:
         resource: Resource = {
             "resourceType": "Condition",
-            "clinicalStatus": codeable("http://terminology.hl7.org/CodeSystem/condition-clinical",
-                                       status, status),
+            "clinicalStatus": codeable(
+                "http://terminology.hl7.org/CodeSystem/condition-clinical", status, status
+            ),
             "verificationStatus": codeable(
-                "http://terminology.hl7.org/CodeSystem/condition-ver-status", verification, verification),
+                "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                verification,
+                verification,
+            ),
             "code": codeable(*code),
             "subject": self.subject,
             **extra,
@@ -90,12 +110,23 @@ class Chart:
             resource["recordedDate"] = day(onset_days - 1)
         return self.add(resource, "condition")
 
-    def observation(self, code: tuple[str, str, str], days: float, value: float | None, unit: str,
-                    status: str = "final", low: float | None = None, high: float | None = None,
-                    **extra: Any) -> Resource:
+    def observation(
+        self,
+        code: tuple[str, str, str],
+        days: float,
+        value: float | None,
+        unit: str,
+        status: str = "final",
+        low: float | None = None,
+        high: float | None = None,
+        **extra: Any,
+    ) -> Resource:
         resource: Resource = {
-            "resourceType": "Observation", "status": status, "code": codeable(*code),
-            "subject": self.subject, "effectiveDateTime": day(days),
+            "resourceType": "Observation",
+            "status": status,
+            "code": codeable(*code),
+            "subject": self.subject,
+            "effectiveDateTime": day(days),
         }
         if value is not None:
             resource["valueQuantity"] = {"value": value, "unit": unit, "system": UCUM, "code": unit}
@@ -116,66 +147,140 @@ class Chart:
         return self.observation((LOINC, "8302-2", "Body height"), days, cm, "cm")
 
     def score(self, kind: str, days: float, value: int) -> Resource:
-        display = {"cmas": "Childhood Myositis Assessment Scale total score",
-                   "mmt8": "Manual Muscle Testing 8 total score"}[kind]
+        display = {
+            "cmas": "Childhood Myositis Assessment Scale total score",
+            "mmt8": "Manual Muscle Testing 8 total score",
+        }[kind]
         return self.observation((SCORES, kind, display), days, value, "{score}")
 
-    def administration(self, medication: dict[str, Any], days: float, dose: float, unit: str,
-                       route: tuple[str, str, str], status: str = "completed", **extra: Any) -> Resource:
+    def administration(
+        self,
+        medication: dict[str, Any],
+        days: float,
+        dose: float,
+        unit: str,
+        route: tuple[str, str, str],
+        status: str = "completed",
+        **extra: Any,
+    ) -> Resource:
         resource: Resource = {
-            "resourceType": "MedicationAdministration", "status": status, **medication,
-            "subject": self.subject, "effectiveDateTime": day(days),
-            "dosage": {"route": codeable(*route),
-                       "dose": {"value": dose, "unit": unit, "system": UCUM, "code": unit}},
+            "resourceType": "MedicationAdministration",
+            "status": status,
+            **medication,
+            "subject": self.subject,
+            "effectiveDateTime": day(days),
+            "dosage": {
+                "route": codeable(*route),
+                "dose": {"value": dose, "unit": unit, "system": UCUM, "code": unit},
+            },
             **extra,
         }
         return self.add(resource, "admin")
 
-    def order(self, medication: dict[str, Any], start_days: float, dose: float, unit: str,
-              route: tuple[str, str, str], frequency: tuple[int, int, str], status: str = "active",
-              end_days: float | None = None, prior: str | None = None, **extra: Any) -> Resource:
+    def order(
+        self,
+        medication: dict[str, Any],
+        start_days: float,
+        dose: float,
+        unit: str,
+        route: tuple[str, str, str],
+        frequency: tuple[int, int, str],
+        status: str = "active",
+        end_days: float | None = None,
+        prior: str | None = None,
+        **extra: Any,
+    ) -> Resource:
         count, period, period_unit = frequency
         bounds: dict[str, str] = {"start": date_only(start_days)}
         if end_days is not None:
             bounds["end"] = date_only(end_days)
         resource: Resource = {
-            "resourceType": "MedicationRequest", "status": status, "intent": "order", **medication,
-            "subject": self.subject, "authoredOn": day(start_days, hour=8),
-            "dosageInstruction": [{
-                "timing": {"repeat": {"boundsPeriod": bounds, "frequency": count, "period": period,
-                                      "periodUnit": period_unit}},
-                "route": codeable(*route),
-                "doseAndRate": [{"doseQuantity": {"value": dose, "unit": unit, "system": UCUM,
-                                                  "code": unit}}],
-            }],
+            "resourceType": "MedicationRequest",
+            "status": status,
+            "intent": "order",
+            **medication,
+            "subject": self.subject,
+            "authoredOn": day(start_days, hour=8),
+            "dosageInstruction": [
+                {
+                    "timing": {
+                        "repeat": {
+                            "boundsPeriod": bounds,
+                            "frequency": count,
+                            "period": period,
+                            "periodUnit": period_unit,
+                        }
+                    },
+                    "route": codeable(*route),
+                    "doseAndRate": [
+                        {
+                            "doseQuantity": {
+                                "value": dose,
+                                "unit": unit,
+                                "system": UCUM,
+                                "code": unit,
+                            }
+                        }
+                    ],
+                }
+            ],
             **extra,
         }
         if prior:
             resource["priorPrescription"] = {"reference": f"MedicationRequest/{prior}"}
         return self.add(resource, "order")
 
-    def procedure(self, code: tuple[str, str, str], days: float, status: str = "completed") -> Resource:
-        return self.add({"resourceType": "Procedure", "status": status, "code": codeable(*code),
-                         "subject": self.subject, "performedDateTime": day(days)}, "proc")
+    def procedure(
+        self, code: tuple[str, str, str], days: float, status: str = "completed"
+    ) -> Resource:
+        return self.add(
+            {
+                "resourceType": "Procedure",
+                "status": status,
+                "code": codeable(*code),
+                "subject": self.subject,
+                "performedDateTime": day(days),
+            },
+            "proc",
+        )
 
     def immunization(self, code: tuple[str, str, str], days: float) -> Resource:
-        return self.add({"resourceType": "Immunization", "status": "completed",
-                         "vaccineCode": codeable(*code), "patient": self.subject,
-                         "occurrenceDateTime": date_only(days)}, "imm")
+        return self.add(
+            {
+                "resourceType": "Immunization",
+                "status": "completed",
+                "vaccineCode": codeable(*code),
+                "patient": self.subject,
+                "occurrenceDateTime": date_only(days),
+            },
+            "imm",
+        )
 
     def encounter(self, days: float) -> Resource:
-        return self.add({"resourceType": "Encounter", "status": "finished",
-                         "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
-                                   "code": "AMB"}, "subject": self.subject,
-                         "period": {"start": day(days), "end": day(days, hour=10)}}, "enc")
+        return self.add(
+            {
+                "resourceType": "Encounter",
+                "status": "finished",
+                "class": {
+                    "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                    "code": "AMB",
+                },
+                "subject": self.subject,
+                "period": {"start": day(days), "end": day(days, hour=10)},
+            },
+            "enc",
+        )
 
     def bundle(self) -> dict[str, Any]:
         return {
             "resourceType": "Bundle",
             "type": "transaction",
             "entry": [
-                {"fullUrl": f"urn:jdm-cds:{r['resourceType']}/{r['id']}", "resource": r,
-                 "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
+                {
+                    "fullUrl": f"urn:jdm-cds:{r['resourceType']}/{r['id']}",
+                    "resource": r,
+                    "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"},
+                }
                 for r in self.resources
             ],
         }
@@ -211,8 +316,17 @@ def background(chart: Chart, years: int = 3) -> None:
         chart.observation(HEART_RATE, days, 92 - visit, "/min")
         chart.observation(SODIUM, days, 139, "mmol/L", low=135, high=145)
     chart.condition(ASTHMA, 1500, status="resolved")
-    chart.add({"resourceType": "MedicationRequest", "status": "completed", "intent": "order",
-               **PARACETAMOL, "subject": chart.subject, "authoredOn": day(900)}, "order")
+    chart.add(
+        {
+            "resourceType": "MedicationRequest",
+            "status": "completed",
+            "intent": "order",
+            **PARACETAMOL,
+            "subject": chart.subject,
+            "authoredOn": day(900),
+        },
+        "order",
+    )
     chart.immunization((CVX, "03", "measles, mumps and rubella virus vaccine"), 2600)
     chart.immunization((CVX, "141", "Influenza, seasonal, injectable"), 500)
 
@@ -247,8 +361,9 @@ def seed_case() -> Chart:
     first = chart.order(PREDNISOLONE, 92, 2, "mg/kg/d", ORAL, (1, 1, "d"), status="stopped")
     chart.weight(59, 26.2)
     chart.observation(CK, 59, 1800, "U/L", low=40, high=200)
-    second = chart.order(PREDNISOLONE, 50, 40, "mg", ORAL, (1, 1, "d"), status="stopped",
-                         prior=first["id"])
+    second = chart.order(
+        PREDNISOLONE, 50, 40, "mg", ORAL, (1, 1, "d"), status="stopped", prior=first["id"]
+    )
     chart.weight(24, 26.1)
     chart.height(24, 132.6)
     chart.order(PREDNISOLONE, 22, 30, "mg", ORAL, (1, 1, "d"), prior=second["id"])
@@ -282,8 +397,17 @@ def responding() -> Chart:
     for offset in (398, 397, 396):
         chart.administration(METHYLPRED, offset, 1, "g", IV)
     first = chart.order(PREDNISOLONE, 395, 60, "mg", ORAL, (1, 1, "d"), status="stopped")
-    chart.order(PREDNISOLONE, 300, 20, "mg", ORAL, (1, 1, "d"), status="completed",
-                prior=first["id"], end_days=60)
+    chart.order(
+        PREDNISOLONE,
+        300,
+        20,
+        "mg",
+        ORAL,
+        (1, 1, "d"),
+        status="completed",
+        prior=first["id"],
+        end_days=60,
+    )
     chart.order(METHOTREXATE, 394, 20, "mg", SC, (1, 1, "wk"))
     chart.weight(30, 36.5)
     chart.height(30, 146.0)
@@ -349,23 +473,69 @@ def hostile() -> Chart:
     chart.observation((LOINC, "99999-9", "Unknown local test"), 11, 1, "U/L")
     chart.score("cmas", 11, 60)
     chart.order(METHOTREXATE, 30, 15, "mg/m2", SC, (1, 1, "wk"))
-    chart.add({"resourceType": "MedicationAdministration", "status": "completed", **METHYLPRED,
-               "subject": chart.subject, "effectiveDateTime": day(40),
-               "dosage": {"dose": {"value": 500, "unit": "mg", "system": UCUM, "code": "mg"}}},
-              "admin")
-    chart.add({"resourceType": "MedicationStatement", "status": "active", **METHYLPRED,
-               "subject": chart.subject, "effectiveDateTime": day(45),
-               "dosage": [{"doseAndRate": [{"doseQuantity": {"value": 30, "unit": "mg/kg",
-                                                             "system": UCUM, "code": "mg/kg"}}]}]},
-              "statement")
-    chart.order(med(RXNORM, "8638", "prednisolone acetate 1% eye drops"), 20, 1, "mg",
-                (SNOMED, "54485002", "Ophthalmic route"), (4, 1, "d"))
-    chart.add({"resourceType": "MedicationAdministration", "status": "completed",
-               "medicationReference": {"reference": "Medication/not-in-record"},
-               "subject": chart.subject, "effectiveDateTime": day(15)}, "admin")
-    chart.add({"resourceType": "Condition", "code": codeable(*WEAKNESS),
-               "clinicalStatus": codeable("http://terminology.hl7.org/CodeSystem/condition-clinical",
-                                          "active", "active")}, "condition")
+    chart.add(
+        {
+            "resourceType": "MedicationAdministration",
+            "status": "completed",
+            **METHYLPRED,
+            "subject": chart.subject,
+            "effectiveDateTime": day(40),
+            "dosage": {"dose": {"value": 500, "unit": "mg", "system": UCUM, "code": "mg"}},
+        },
+        "admin",
+    )
+    chart.add(
+        {
+            "resourceType": "MedicationStatement",
+            "status": "active",
+            **METHYLPRED,
+            "subject": chart.subject,
+            "effectiveDateTime": day(45),
+            "dosage": [
+                {
+                    "doseAndRate": [
+                        {
+                            "doseQuantity": {
+                                "value": 30,
+                                "unit": "mg/kg",
+                                "system": UCUM,
+                                "code": "mg/kg",
+                            }
+                        }
+                    ]
+                }
+            ],
+        },
+        "statement",
+    )
+    chart.order(
+        med(RXNORM, "8638", "prednisolone acetate 1% eye drops"),
+        20,
+        1,
+        "mg",
+        (SNOMED, "54485002", "Ophthalmic route"),
+        (4, 1, "d"),
+    )
+    chart.add(
+        {
+            "resourceType": "MedicationAdministration",
+            "status": "completed",
+            "medicationReference": {"reference": "Medication/not-in-record"},
+            "subject": chart.subject,
+            "effectiveDateTime": day(15),
+        },
+        "admin",
+    )
+    chart.add(
+        {
+            "resourceType": "Condition",
+            "code": codeable(*WEAKNESS),
+            "clinicalStatus": codeable(
+                "http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "active"
+            ),
+        },
+        "condition",
+    )
     return chart
 
 

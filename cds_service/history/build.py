@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from cds_service.fhir_parse import ParsedRecord, parse_resources
+from cds_service.fhir_parse import ParsedRecord, Retention, parse_resources
 from cds_service.history.body import BodySize
 from cds_service.history.clinical import map_allergies, map_immunizations, map_procedures
 from cds_service.history.dates import clock_zone
@@ -55,7 +55,14 @@ def build_history(
     """Parse, validate and map a patient's resources; `now` must be timezone-aware."""
     clock_zone(now)
     policy = policy or default_policy()
-    record = parse_resources(raw, patient_id, terminology=terminology)
+    retention = Retention(
+        now=now,
+        lookback=policy.measurement_lookback,
+        keep_latest=policy.measurement_keep_latest,
+        dose_weight_before=policy.dose_weight_before + policy.bsa_height_gap,
+        lookback_by_concept=policy.measurement_lookback_by_concept,
+    )
+    record = parse_resources(raw, patient_id, terminology=terminology, retention=retention)
     observations = map_observations(record.of_type("Observation"), now)
     weights = observations.measurements.get("weight", ())
     body = BodySize(weights, observations.measurements.get("height", ()), policy)

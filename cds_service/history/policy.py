@@ -28,6 +28,9 @@ class HistoryPolicy:
     ivig_course_window: timedelta
     methotrexate_interval: timedelta
     methotrexate_active_window: timedelta
+    measurement_lookback: timedelta  # Observations older than this are not loaded ...
+    measurement_keep_latest: int  # ... except the newest this many of each concept
+    measurement_lookback_by_concept: Mapping[str, timedelta]  # longer look-backs, per concept
     # ingredient -> factor to prednisolone-equivalent mg (prednisone 1, methylprednisolone 1.25)
     glucocorticoid_factors: Mapping[str, Decimal]
     # "system|code" -> route, and normalised route text -> route
@@ -75,6 +78,16 @@ def _policy_from(document: dict[str, Any]) -> HistoryPolicy:
         ivig_course_window=days("ivig_course_days"),
         methotrexate_interval=days("methotrexate_interval_days"),
         methotrexate_active_window=days("methotrexate_active_days"),
+        measurement_lookback=days("measurement_lookback_days"),
+        measurement_keep_latest=int(params["measurement_keep_latest"]),
+        measurement_lookback_by_concept=MappingProxyType(
+            {
+                concept: timedelta(days=int(value))
+                for concept, value in document["measurement_lookback_days_by_concept"][
+                    "days"
+                ].items()
+            }
+        ),
         glucocorticoid_factors=MappingProxyType({k: Decimal(v) for k, v in factors.items()}),
         route_codes=MappingProxyType(route_codes),
         route_names=MappingProxyType(route_names),
