@@ -443,3 +443,31 @@ def ig_allergy(
             }
         ],
     }
+
+
+def other_order(rid: str, pid: str, coding: Coding, *, start: str, status: str = "active") -> Json:
+    """A MedicationRequest for something this service does not reason about (noise)."""
+    return {
+        "resourceType": "MedicationRequest",
+        "id": rid,
+        "status": status,
+        "intent": "order",
+        "medicationCodeableConcept": concept([coding]),
+        "subject": ref("Patient", pid),
+        "authoredOn": start,
+    }
+
+
+def other_observation(
+    oid: str, pid: str, coding: Coding, value: float, unit: str, *, when: str
+) -> Json:
+    """A numeric Observation the service does not use (noise)."""
+    return {
+        "resourceType": "Observation",
+        "id": oid,
+        "status": "final",
+        "code": concept([coding]),
+        "subject": ref("Patient", pid),
+        "effectiveDateTime": when,
+        "valueQuantity": quantity(value, unit),
+    }

@@ -5,7 +5,9 @@ its order, and the weight plausibility limits (decision-model.md §2, §4, §6; 
 from __future__ import annotations
 
 import expect as x
+import fhir_builders as fb
 from charts import Chart, refractory, seed
+from fhir_builders import at
 from scenario import Scenario, Threshold, steps
 
 
@@ -195,5 +197,67 @@ SCENARIOS = [
         "deceasedBoolean true (no date): no cards, as with a date (decision-model.md §0).",
         steps(seed, lambda c: c.get("pat").update({"deceasedBoolean": True})),
         [],
+    ),
+]
+
+
+def _noise(c: Chart) -> None:
+    """What a real record also holds: asthma, salbutamol and vitamin D, a heart rate, years of
+    weights and heights, an inactivated flu vaccine, a mild penicillin allergy, an old resolved
+    problem. None of it may change a card."""
+    c.problem("asthma", "asthma", days_ago=1500)
+    salbutamol = (fb.RXNORM, "435", "albuterol")
+    c.add(fb.other_order(c.id("salbutamol"), c.pid, salbutamol, start=at(days_ago=1400)))
+    cholecalciferol = (fb.RXNORM, "2418", "cholecalciferol")
+    c.add(fb.other_order(c.id("vitd"), c.pid, cholecalciferol, start=at(days_ago=30)))
+    heart_rate = (fb.LOINC, "8867-4", "Heart rate")
+    c.add(fb.other_observation(c.id("hr"), c.pid, heart_rate, 96, "/min", when=at(days_ago=5)))
+    for n, (kg, days_ago) in enumerate([(21.5, 700), (23, 400), (24.6, 180)], start=1):
+        c.weight(f"w-hist-{n}", kg, days_ago=days_ago)
+        c.lab(f"h-hist-{n}", "height", 118 + 4 * n, days_ago=days_ago)
+    c.add(fb.immunization(c.id("flu"), c.pid, "influenza-inactivated", when=at(days_ago=150)))
+    c.add(
+        fb.ig_allergy(
+            c.id("pen"),
+            c.pid,
+            criticality="low",
+            manifestation="Rash",
+            severity="mild",
+            recorded=at(days_ago=1200),
+            substance="penicillin",
+        )
+    )
+
+
+def _stale_mtx_records(c: Chart) -> None:
+    """A methotrexate order from 20 weeks ago that was cancelled unused, and an administration
+    16 weeks ago entered in error: neither makes the 6-week trial any longer."""
+    old_order = fb.mtx_order(c.id("mtx-cancelled"), c.pid, 15, start=at(days_ago=140))
+    old_order["status"] = "cancelled"
+    c.add(old_order)
+    wrong = fb.mtx_admin(c.id("mtx-eie"), c.pid, 15, when=at(days_ago=112))
+    wrong["status"] = "entered-in-error"
+    c.add(wrong)
+
+
+SCENARIOS += [
+    Scenario(
+        "in-seed-case-noisy-record",
+        "The seed inside a realistic record (asthma, other drugs, years of growth, a heart rate, "
+        "a flu vaccine, a mild penicillin allergy): exactly the seed's cards and dose.",
+        steps(seed, _noise),
+        [
+            x.ivig_start("critical", dose=x.DOSE_26_KG, evidence=["dys"]),
+            x.dysphagia(),
+        ],
+        forbidden=("asthma", "salbutamol", "vitd", "hr", "flu", "pen"),
+    ),
+    Scenario(
+        "out-ivig-start-cancelled-and-erroneous-methotrexate",
+        "6 weeks of methotrexate, plus a cancelled order from 20 weeks ago and an entered-in-error "
+        "dose 16 weeks ago: the trial is still 6 weeks -> first-line window, no IVIG.",
+        steps(_early, _stale_mtx_records),
+        [x.first_line_window()],
+        forbidden=("mtx-cancelled", "mtx-eie"),
     ),
 ]
