@@ -45,6 +45,16 @@ IVIG_OVERRIDE_REASONS = (
 # dose-object fields that are not Decimal strings
 NON_DECIMAL_DOSE_FIELDS = {"agent", "dosingWeightBasis", "weightObservation", "weightDate"}
 INTEGER_DOSE_FIELDS = {"days", "infusions", "intervalDays"}
+UCUM = "http://unitsofmeasure.org"
+INTRAVENOUS_ROUTE = "47625008"
+# order-sets.md: the order sets a card may mention; a card that mentions one links to it
+ORDER_SET_IDS = (
+    "ivig-baseline",
+    "ivig-infusion",
+    "ivig-monitoring",
+    "jdm-reevaluation",
+    "jdm-extramuscular",
+)
 
 Json = dict[str, Any]
 
@@ -123,6 +133,7 @@ def contract_problems(card: Json, patient_id: str) -> list[str]:
     for index, link in enumerate(card.get("links") or []):
         if link.get("type") != "absolute" or not link.get("url") or not link.get("label"):
             problems.append(f"{where}: links[{index}] needs label, url and type absolute")
+    problems += _order_set_link_problems(card, where)
     if topic == "ivig-start":
         problems += _ivig_override_problems(card, where)
         problems += _ivig_suggestion_problems(card, where)
@@ -150,6 +161,18 @@ def _ivig_suggestion_problems(card: Json, where: str) -> list[str]:
     ):
         problems.append(f"{where}: no 'Baseline orders (ivig-baseline)' suggestion")
     return problems
+
+
+def _order_set_link_problems(card: Json, where: str) -> list[str]:
+    """Issue 5: every card that mentions an order set links to it (absolute URL)."""
+    labels = [str(s.get("label", "")) for s in card.get("suggestions") or []]
+    said = " ".join([str(card.get("detail", "")), *labels])
+    urls = [str(link.get("url", "")) for link in card.get("links") or []]
+    return [
+        f"{where}: mentions order set {name} but does not link to it"
+        for name in ORDER_SET_IDS
+        if name in said and not any(url.endswith(f"/order-sets/{name}") for url in urls)
+    ]
 
 
 def _card_empties(card: Json) -> Iterable[str]:
@@ -258,7 +281,11 @@ def _ivig_override_problems(card: Json, where: str) -> list[str]:
 
 
 def order_problems(cards: list[Json]) -> list[str]:
-    """Cards in a stable order: critical, warning, info; then by the topic table's order."""
+    """Cards in a stable order: critical, warning, info; then by the topic table's order. Each
+    card has its own uuid (feedback names the card by it)."""
+    uuids = [card.get("uuid") for card in cards]
+    if len(set(uuids)) != len(uuids):
+        return [f"card uuids repeat: {uuids}"]
     keys = []
     for card in cards:
         indicator = card.get("indicator")
@@ -522,13 +549,15 @@ def _medication_request_problems(drafts: list[Json], wanted: Any, where: str) ->
         problems.append(
             f"{where}: MedicationRequest dose {dose_quantity}, expected {wanted['perDayG']} g/day"
         )
+    if dose_quantity.get("system") != UCUM:
+        problems.append(f"{where}: MedicationRequest doseQuantity must be UCUM")
     repeat = (dosage.get("timing") or {}).get("repeat") or {}
-    if repeat.get("count") != wanted["days"] or repeat.get("periodUnit") != "d":
-        problems.append(
-            f"{where}: MedicationRequest timing {repeat}, expected daily x {wanted['days']}"
-        )
-    if not dosage.get("route"):
-        problems.append(f"{where}: MedicationRequest has no route")
+    daily = {"frequency": 1, "period": 1, "periodUnit": "d", "count": wanted["days"]}
+    if any(repeat.get(key) != value for key, value in daily.items()):
+        problems.append(f"{where}: MedicationRequest timing {repeat}, expected {daily}")
+    route = json.dumps(dosage.get("route") or {}).lower()
+    if INTRAVENOUS_ROUTE not in route and "intravenous" not in route:
+        problems.append(f"{where}: MedicationRequest route is not intravenous")
     return problems
 
 
