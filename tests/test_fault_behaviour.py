@@ -1,0 +1,276 @@
+"""The service against misbehaving FHIR servers, each a real local one (tests/misbehaving_fhir.py).
+
+The patient is the hand-written scenario ``in-ivig-start-inadequate-response``: 26 kg, so the one
+correct IVIG course is 2 g/kg = 52 g, 26 g/day over 2 days (its expected.json, from dosing.md).
+Every fault must end in the documented answer (docs/security.md, "Fault behaviour"):
+
+- the Patient cannot be had (down, slow, 5xx, 429, not FHIR JSON) -> 412, inside the deadline;
+- another resource type cannot be had -> 200 with cards and a ``data-quality`` card naming it;
+- never a 500, and never a dose other than 52 g (a card without the weight states no dose at all).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from misbehaving_fhir import MisbehavingFhir, connection_recorder, misbehaving_fhir
+from schema_check import assert_error, assert_valid
+
+from cds_service import create_app
+
+SCENARIO = Path(__file__).resolve().parent.parent / "fhir_fixtures/scenarios"
+SCENARIO = SCENARIO / "in-ivig-start-inadequate-response"
+NOW = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Pacific/Auckland"))
+PATIENT_ID = "0286b354-pat"
+FHIR_TOKEN = "fhir-access-token-3b9e1c"
+DEADLINE_S = 2.0
+# the answer may take the deadline plus the time to build cards; a loaded CI box gets slack
+ANSWER_WITHIN_S = DEADLINE_S + 2.0
+CORRECT_COURSE_G = Decimal("52")
+CORRECT_PER_DAY_G = Decimal("26")
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    database = tmp_path_factory.mktemp("faults") / "jdm-cds.sqlite3"
+    settings = {
+        "database_url": f"sqlite:///{database}",
+        "request_deadline_s": DEADLINE_S,
+        "fhir_timeout_s": 1.0,
+        "fhir_max_response_bytes": 1_000_000,
+    }
+    return create_app(settings, clock=lambda: NOW)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def fhir() -> Iterator[MisbehavingFhir]:
+    with connection_recorder("127.0.0.2") as elsewhere, misbehaving_fhir() as server:
+        server.other_base = elsewhere.base_url
+        server.load(json.loads((SCENARIO / "bundle.json").read_text()))
+        server.elsewhere = elsewhere  # type: ignore[attr-defined]
+        yield server
+
+
+def hook_call(client: FlaskClient, server_url: str) -> tuple[Any, float]:
+    body = json.loads((SCENARIO / "request.json").read_text())
+    del body["prefetch"]
+    body["fhirServer"] = server_url
+    body["fhirAuthorization"] = {
+        "access_token": FHIR_TOKEN,
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "scope": "patient/*.read",
+        "subject": "cds",
+    }
+    started = time.monotonic()
+    response = client.post("/cds-services/jdm-ivig", json=body)
+    return response, time.monotonic() - started
+
+
+def topics(response: Any) -> list[str]:
+    return sorted(card["source"]["topic"]["code"] for card in response.get_json()["cards"])
+
+
+def data_quality_text(response: Any) -> str:
+    cards = [
+        c for c in response.get_json()["cards"] if c["source"]["topic"]["code"] == "data-quality"
+    ]
+    assert len(cards) == 1, topics(response)
+    return str(cards[0]["detail"])
+
+
+def assert_no_wrong_dose(response: Any) -> None:
+    """Every IVIG dose stated is the one right dose; a missing weight means no dose at all."""
+    for card in response.get_json()["cards"]:
+        dose = card.get("extension", {}).get("org.jdm-cds.evidence", {}).get("dose")
+        if dose and dose.get("agent") == "ivig":
+            assert Decimal(dose["weightKg"]) == Decimal("26"), dose
+            assert Decimal(dose["courseTotalG"]) == CORRECT_COURSE_G, dose
+            assert Decimal(dose["perDayG"]) == CORRECT_PER_DAY_G, dose
+        # what an 80 kg intruder's weight would give: 160 g uncapped, capped to 70 g
+        assert "80 kg" not in card["detail"]
+        assert "70 g ÷" not in card["detail"]
+
+
+def assert_token_only_on(server: MisbehavingFhir) -> None:
+    assert server.requests, "the FHIR server was not called"
+    assert {r.authorization for r in server.requests} == {f"Bearer {FHIR_TOKEN}"}
+    assert server.elsewhere.connections == 0  # type: ignore[attr-defined]
+
+
+def test_well_behaved_server_gives_the_right_dose(
+    client: FlaskClient, fhir: MisbehavingFhir
+) -> None:
+    response, _ = hook_call(client, fhir.base_url)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert_valid(response, "HookResponse")
+    assert topics(response) == ["ivig-start"]
+    doses = [c["extension"]["org.jdm-cds.evidence"]["dose"] for c in response.get_json()["cards"]]
+    assert Decimal(doses[0]["courseTotalG"]) == CORRECT_COURSE_G
+    assert_token_only_on(fhir)
+
+
+def test_closed_port_is_412_inside_the_deadline(client: FlaskClient) -> None:
+    with misbehaving_fhir() as server:
+        closed_url = server.base_url
+    response, elapsed = hook_call(client, closed_url)
+    body = assert_error(response, 412)
+    assert "Patient" in json.dumps(body)
+    assert elapsed < ANSWER_WITHIN_S
+
+
+@pytest.mark.parametrize("fault", ["slow", "500", "429", "html", "truncated", "huge", "wrong-type"])
+def test_patient_unobtainable_is_412_inside_the_deadline(
+    client: FlaskClient, fhir: MisbehavingFhir, fault: str
+) -> None:
+    fhir.faults = {"*": fault}
+    fhir.delay_s = DEADLINE_S + 2
+    response, elapsed = hook_call(client, fhir.base_url)
+    assert_error(response, 412)
+    assert elapsed < ANSWER_WITHIN_S, elapsed
+
+
+@pytest.mark.parametrize(
+    ("fault", "note"),
+    [
+        ("slow", "Observation"),
+        ("500", "answered 500"),
+        ("429", "answered 429"),
+        ("html", "text/html"),
+        ("truncated", "invalid JSON"),
+        ("huge", "larger than"),
+        ("wrong-type", "text/plain"),
+        ("redirect-other-host", "redirect leads off the FHIR server"),
+    ],
+)
+def test_observations_unobtainable_gives_cards_and_a_data_quality_card(
+    client: FlaskClient, fhir: MisbehavingFhir, fault: str, note: str
+) -> None:
+    fhir.faults = {"Observation": fault}
+    fhir.delay_s = DEADLINE_S + 2
+    response, elapsed = hook_call(client, fhir.base_url)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert_valid(response, "HookResponse")
+    assert elapsed < ANSWER_WITHIN_S, elapsed
+    assert "data-quality" in topics(response)
+    assert note in data_quality_text(response)
+    # without the weight there is no dose to state, and a card asks for the weight
+    assert "weight-needed" in topics(response)
+    assert_no_wrong_dose(response)
+    assert_token_only_on(fhir)
+
+
+def test_another_patients_resources_in_the_bundle_are_not_used(
+    client: FlaskClient, fhir: MisbehavingFhir
+) -> None:
+    # the server ignores `patient=`: a newer, heavier weight of another child comes back too
+    weights = [o for o in fhir.resources["Observation"] if o["id"].endswith("w-now")]
+    intruder = json.loads(json.dumps(weights[0]))
+    intruder.update(id="intruder-weight", subject={"reference": "Patient/someone-else"})
+    intruder["valueQuantity"] = {**intruder["valueQuantity"], "value": 80}
+    intruder["effectiveDateTime"] = "2026-03-15T09:00:00+13:00"
+    fhir.resources["Observation"].append(intruder)
+    fhir.faults = {"Condition": "other-patient"}
+    response, _ = hook_call(client, fhir.base_url)
+    assert response.status_code == 200
+    assert "ivig-start" in topics(response)
+    assert_no_wrong_dose(response)
+    for card in response.get_json()["cards"]:
+        evidence = card["extension"]["org.jdm-cds.evidence"]
+        if card["source"]["topic"]["code"] == "data-quality":
+            continue  # its evidence lists what it left out
+        assert not [r for r in evidence["resources"] if "intruder" in r], card["summary"]
+        if card["source"]["topic"]["code"] == "ivig-start":
+            assert evidence["dose"]["weightObservation"].endswith("w-now")
+    # the foreign records are named as left out, never used
+    assert "another patient" in data_quality_text(response)
+
+
+def test_a_looping_next_link_is_stopped_and_said(
+    client: FlaskClient, fhir: MisbehavingFhir
+) -> None:
+    fhir.faults = {"MedicationAdministration": "next-loop"}
+    response, elapsed = hook_call(client, fhir.base_url)
+    assert response.status_code == 200
+    assert "next link loops" in data_quality_text(response)
+    assert elapsed < ANSWER_WITHIN_S
+    loops = [r for r in fhir.requests if r.path.endswith("/MedicationAdministration")]
+    assert len(loops) == 2  # the first page, then its link back to itself: stopped there
+    assert_no_wrong_dose(response)
+
+
+def test_a_next_link_to_another_host_is_not_followed(
+    client: FlaskClient, fhir: MisbehavingFhir
+) -> None:
+    fhir.faults = {"MedicationAdministration": "next-other-host"}
+    response, _ = hook_call(client, fhir.base_url)
+    assert response.status_code == 200
+    assert "leads off the FHIR server" in data_quality_text(response)
+    assert_token_only_on(fhir)  # the other host saw no connection, let alone the token
+
+
+def test_a_next_link_to_an_allowed_but_different_server_gets_no_token(
+    client: FlaskClient, fhir: MisbehavingFhir
+) -> None:
+    with misbehaving_fhir() as neighbour:  # 127.0.0.1 too: on the allowlist, not this server
+        fhir.other_base = neighbour.base_url
+        fhir.faults = {"MedicationAdministration": "next-other-host"}
+        response, _ = hook_call(client, fhir.base_url)
+    assert response.status_code == 200
+    assert neighbour.connections == 0
+
+
+def test_same_server_redirects_are_followed(client: FlaskClient, fhir: MisbehavingFhir) -> None:
+    fhir.faults = {"*": "redirect-same"}
+    response, _ = hook_call(client, fhir.base_url)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert topics(response) == ["ivig-start"]
+    assert any("_redirected" in r.query for r in fhir.requests)
+    assert_no_wrong_dose(response)
+    assert_token_only_on(fhir)
+
+
+@pytest.mark.parametrize(
+    "server_url",
+    [
+        "http://127.0.0.2:{port}/fhir",  # a host not on the allowlist
+        "https://127.0.0.2:{port}/fhir",  # https does not make it trusted
+        "http://user:pw@127.0.0.1:{port}/fhir",  # credentials in the URL
+        "http://127.0.0.1:{port}/fhir/../admin",  # escapes the allowed path
+        "http://127.0.0.1:{port}/fhir/%2e%2e/admin",
+        "http://127.0.0.1:{port}/fhir?x=1",
+    ],
+)
+def test_a_server_not_allowed_is_412_and_never_contacted(make_app: Any, server_url: str) -> None:
+    with connection_recorder("127.0.0.2") as far, connection_recorder("127.0.0.1") as near:
+        port = far.port if "127.0.0.2" in server_url else near.port
+        app = make_app(fhir_server_allowlist=(f"http://127.0.0.1:{near.port}/fhir",))
+        response, _ = hook_call(app.test_client(), server_url.format(port=port))
+        body = assert_error(response, 412)
+        assert "fhirServer" in body["issue"][0]["diagnostics"]
+        time.sleep(0.05)  # a connection attempt, had there been one, would have landed by now
+        assert far.connections == 0
+        assert near.connections == 0
+
+
+def test_plain_http_is_refused_for_hosts_that_need_https(make_app: Any) -> None:
+    with connection_recorder("127.0.0.1") as server:
+        app = make_app(fhir_server_allowlist=("http://127.0.0.1",), fhir_http_hosts=("::1",))
+        response, _ = hook_call(app.test_client(), server.base_url)
+        assert "https" in assert_error(response, 412)["issue"][0]["diagnostics"]
+        assert server.connections == 0
