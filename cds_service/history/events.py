@@ -113,11 +113,11 @@ def _order(
     if start is None:
         return []
     until = use.timing.end or period_end(validity, zone)
-    if until is None and use.status != "active":
-        until = _last_updated(model, zone) or start
     successor_start = replaced_at.get(use.source.resource_id)
     if successor_start is not None and (until is None or successor_start < until):
         until = successor_start
+    if until is None and use.status != "active":
+        until = _last_updated(model, zone) or start
     if use.agent == "methotrexate" and use.timing.weekly:
         return _weekly_expected(use, start, until, body, policy, now)
     return [TimedEvent(_event(use, start, DoseStatus.ORDERED, body, policy), until)]
