@@ -14,6 +14,7 @@ import tempfile
 from typing import Any
 
 from cds_service.config import Settings
+from cds_service.logging_setup import gunicorn_logconfig_dict
 
 _settings = Settings.from_env(os.environ)
 
@@ -50,6 +51,8 @@ keepalive = 5
 # gunicorn's access log prints raw paths and query strings; the app writes its own PHI-free line
 accesslog = None
 loglevel = _settings.log_level.lower()
+# gunicorn's own log lines go through the same PHI-free JSON formatter as the app's
+logconfig_dict = gunicorn_logconfig_dict(_settings.log_level)
 # gunicorn >= 25.1 opens a control socket at one fixed path per user; two instances (replicas,
 # tests, make run next to serve) would fight over it, and nothing here uses it
 control_socket_disable = True

@@ -120,6 +120,7 @@ def gunicorn_logconfig_dict(level: str = "INFO") -> dict[str, Any]:
         "root": {"level": level.upper(), "handlers": ["json"]},
         "loggers": {
             "gunicorn.error": {"level": level.upper(), "handlers": [], "propagate": True},
-            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
+            # the app writes one audit line per request; gunicorn's access line would be a second
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
         },
     }
