@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from scenario_support import contract_problems, expectation_problems, order_problems
+from scenario_contract import contract_problems, order_problems
+from scenario_support import expectation_problems
 from schema_check import assert_valid
 
 from cds_service import create_app
