@@ -141,8 +141,10 @@ def ivig_course_dose(
     weight is used and no DDW is shown.
     """
     ivig = policy.ivig
-    if weight.value <= 0:
-        raise ValueError("weight must be positive")
+    low, high = policy.weight.plausible_min_kg.value, policy.weight.plausible_max_kg.value
+    if not low <= weight.value <= high:
+        # select_dosing_weight never yields such a weight; a caller that skipped it gets no dose
+        raise ValueError(f"weight {weight.value} kg is outside {low}-{high} kg: not dosed")
     obesity = _obesity_adjustment(weight, policy, height, bmi_centile, bmi_p50_kg_m2)
     use_ddw = obesity is not None and policy.obesity.dose_weight == "ddw"
     dosing_weight_kg = weight.value

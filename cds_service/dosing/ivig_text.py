@@ -56,18 +56,23 @@ def _obesity_lines(dose: IvigDose) -> list[str]:
     g_per_kg = dose.g_per_kg
     cap = dose.cap_g
     if dose.dosing_weight_basis == "actual":
-        other = min(g_per_kg * obesity.ddw_kg, cap)
+        ddw_kg = dose.policy.rounding.round(obesity.ddw_kg, dose.policy.rounding.kilograms)
         lines.append(
-            f"Alternative used by many centres: {plain(g_per_kg)} g/kg × "
-            f"{_kg(dose, obesity.ddw_kg)} kg DDW = {_g(dose, other)} g per course."
+            f"Alternative used by many centres: {plain(g_per_kg)} g/kg × {plain(ddw_kg)} kg DDW "
+            f"= {_capped(dose, g_per_kg * ddw_kg, cap)}."
         )
     else:
-        other = min(g_per_kg * dose.weight.value, cap)
         lines.append(
-            f"On the actual weight the course would be {_g(dose, other)} g "
-            f"({plain(g_per_kg)} g/kg × {plain(dose.weight.value)} kg, cap {plain(cap)} g)."
+            f"On the actual weight: {plain(g_per_kg)} g/kg × {plain(dose.weight.value)} kg "
+            f"= {_capped(dose, g_per_kg * dose.weight.value, cap)}."
         )
     return lines
+
+
+def _capped(dose: IvigDose, uncapped_g: Decimal, cap_g: Decimal) -> str:
+    if uncapped_g > cap_g:
+        return f"{_g(dose, uncapped_g)} g → capped at {plain(cap_g)} g per course"
+    return f"{_g(dose, uncapped_g)} g per course"
 
 
 def _total_line(dose: IvigDose) -> str:

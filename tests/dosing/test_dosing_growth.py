@@ -115,6 +115,6 @@ def test_ddw_basis_doses_on_the_reported_ddw(dosing_policy: DosingPolicy) -> Non
     assert Decimal(evidence["uncappedTotalG"]) == Decimal("74.8")
     assert Decimal(evidence["courseTotalG"]) == 70
     assert Decimal(evidence["weightKg"]) == 45
-    assert any(
-        "On the actual weight the course would be 70 g" in line for line in dose.arithmetic_lines()
-    )
+    lines = dose.arithmetic_lines()
+    assert "On the actual weight: 2 g/kg × 45 kg = 90 g → capped at 70 g per course." in lines
+    assert "2 g/kg × 37.4 kg = 74.8 g → capped at 70 g per course." in lines

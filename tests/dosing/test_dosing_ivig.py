@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from dosing_helpers import measurement
 
 from cds_service.dosing import DosingPolicy, ivig_course_dose
@@ -127,6 +128,10 @@ def test_obese_child_shows_ddw_but_doses_on_actual_weight_by_default(
     assert dose.capped is True
     assert any("DDW = 32.3 + 0.4 × (45 − 32.3)" in line for line in dose.arithmetic_lines())
     assert [ref.reference for ref in dose.resources] == ["Observation/w-1", "Observation/h-1"]
+    assert (
+        "Alternative used by many centres: 2 g/kg × 37.4 kg DDW = 74.8 g → capped at 70 g "
+        "per course." in dose.arithmetic_lines()
+    )
 
 
 def test_below_the_centile_threshold_no_ddw(dosing_policy: DosingPolicy) -> None:
@@ -148,3 +153,9 @@ def test_vial_rounding_offered_within_ten_percent(dosing_policy: DosingPolicy) -
     assert dose.vial_rounding is not None
     assert dose.vial_rounding.rounded_g == 25
     assert Decimal(dose.evidence()["roundedPerDayG"]) == 25
+
+
+def test_an_unassessed_implausible_weight_is_refused(dosing_policy: DosingPolicy) -> None:
+    for kg in ("0", "1.99", "150.1", "-3"):
+        with pytest.raises(ValueError, match="not dosed"):
+            dose_for(dosing_policy, kg)

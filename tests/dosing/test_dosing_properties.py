@@ -125,3 +125,28 @@ def test_a_usable_weight_is_always_plausible_and_recent(value: Decimal, days_ago
         assert 0 <= days_ago <= 30
     else:
         assert not (2 <= value <= 150 and 0 <= days_ago <= 30)
+
+
+@given(
+    weight_kg=weights,
+    height_cm=heights,
+    p50=st.decimals(min_value=12, max_value=24, places=2),
+)
+def test_ddw_lies_between_ibw_and_the_actual_weight(
+    weight_kg: Decimal, height_cm: Decimal, p50: Decimal
+) -> None:
+    dose = ivig_course_dose(
+        measurement(weight_kg),
+        POLICY,
+        risk_5_day=False,
+        risk_slow_rate=False,
+        height=measurement(height_cm, concept="height"),
+        bmi_centile=Decimal(99),
+        bmi_p50_kg_m2=p50,
+    )
+    if dose.obesity is None:  # actual weight not above IBW: nothing to adjust
+        assert weight_kg <= p50 * (height_cm / 100) ** 2
+        return
+    assert dose.obesity.ibw_kg < dose.obesity.ddw_kg < weight_kg
+    assert dose.dosing_weight_basis == "actual"  # the shipped policy doses on actual weight
+    assert dose.dosing_weight_kg == weight_kg
