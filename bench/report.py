@@ -116,26 +116,31 @@ def concurrency_table(results: Results) -> str:
 def fetch_table(results: Results) -> str:
     header = [
         "resources",
-        "fetch path p50 ms",
+        "whole call over HTTP p50 ms",
+        "fetching step p50 ms",
         "slowest query ms",
         "sum of queries ms",
-        "fetch / slowest",
-        "fetch / sum",
+        "fetching / slowest",
+        "fetching / sum",
+        "whole call / slowest",
         "statuses",
     ]
     rows = []
     for size, figures in sorted(results.fetch.items()):
         service: LoadResult = figures["service"]
+        gathering: Latency = figures["gather"]
         queries: dict[str, float] = figures["queries"]
         slowest, total = max(queries.values()), sum(queries.values())
         rows.append(
             [
                 f"{size:,}",
                 ms(service.latency.p50),
+                ms(gathering.p50),
                 ms(slowest),
                 ms(total),
+                f"{gathering.p50 / slowest:.2f}",
+                f"{gathering.p50 / total:.2f}",
                 f"{service.latency.p50 / slowest:.2f}",
-                f"{service.latency.p50 / total:.2f}",
                 str(service.statuses),
             ]
         )
@@ -170,14 +175,9 @@ def targets(results: Results) -> list[tuple[str, str, bool]]:
             )
         )
     for size, figures in sorted(results.fetch.items()):
-        ratio = figures["service"].latency.p50 / max(figures["queries"].values())
-        checks.append(
-            (
-                f"fetch path <= 1.5x slowest query ({size:,})",
-                f"{ratio:.2f}x",
-                ratio <= TARGET_FETCH_RATIO and set(figures["service"].statuses) == {200},
-            )
-        )
+        ratio = figures["gather"].p50 / max(figures["queries"].values())
+        ok = ratio <= TARGET_FETCH_RATIO and set(figures["service"].statuses) == {200}
+        checks.append((f"fetching <= 1.5x the slowest query ({size:,})", f"{ratio:.2f}x", ok))
     if results.peer_http:
         slower = [
             s

@@ -34,7 +34,7 @@ from typing import Any
 
 import requests
 from generate import generate_record, hook_request, transaction_bundle
-from measure import LoadResult, baseline_parse, run_load, time_calls
+from measure import Latency, LoadResult, baseline_parse, run_load, time_calls
 from report import Results, render_markdown, render_table
 from servers import healthchain_peer, jdm_cds, sekmet
 
@@ -240,14 +240,26 @@ class Bench:
                     requests_per_client=repeats,
                     headers_for=headers,
                 )
+                gathering = self.gather_only(json.loads(body), repeats)
                 queries = self.direct_queries(fhir.base_url, patient_id)
-                figures[size] = {"service": service, "queries": queries}
+                figures[size] = {"service": service, "gather": gathering, "queries": queries}
                 say(
-                    f"fetch {size:>6}: service p50 {service.latency.p50 * 1000:.1f} ms, slowest "
+                    f"fetch {size:>6}: service p50 {service.latency.p50 * 1000:.1f} ms, gather "
+                    f"p50 {gathering.p50 * 1000:.1f} ms, slowest "
                     f"query {max(queries.values()) * 1000:.1f} ms, sum "
                     f"{sum(queries.values()) * 1000:.1f} ms ({service.statuses})"
                 )
         return figures
+
+    def gather_only(self, body: dict[str, Any], repeats: int) -> Latency:
+        """The fetching step alone (the service's own code, in process), no pipeline."""
+        settings = state(self.app).settings
+
+        def fetch() -> None:
+            gathered = gather(body, self.service, settings)
+            assert gathered.resources and not gathered.notes, gathered.notes
+
+        return time_calls(fetch, repeats)
 
     def direct_queries(self, base_url: str, patient_id: str) -> dict[str, float]:
         """Median time of each prefetch key's search (all its pages, one after another)."""
