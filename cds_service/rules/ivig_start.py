@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cds_service.dosing import IvigDose, WeightAssessment, ivig_course_dose, select_dosing_weight
-from cds_service.dosing.weight import select_height
+from cds_service.dosing import WeightAssessment
 from cds_service.history.model import TherapyHistory
 from cds_service.knowledge import Knowledge
 from cds_service.rules import refractory, safety
@@ -23,7 +22,7 @@ from cds_service.rules.findings import (
     Indicator,
     unique_refs,
 )
-from cds_service.rules.obesity import bmi_inputs
+from cds_service.rules.ivig_dose import course_dose
 
 RULE_ID = "ivig_start"
 
@@ -36,8 +35,7 @@ def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tu
     checks = safety.run_checks(history, knowledge, now)
     codes = {check.code for check in checks if check.effect is not Effect.NOTE}
     hard_stops = tuple(c for c in checks if c.effect is Effect.HARD_STOP)
-    weight = select_dosing_weight(history.series("weight"), now, knowledge.dosing)
-    dose = _dose(history, knowledge, now, weight, codes)
+    weight, dose = course_dose(history, knowledge, now, codes)
     indicator = Indicator.CRITICAL if disease.red_flags or hard_stops else Indicator.WARNING
     facts = list(disease.facts)
     if weight.weight is not None:
@@ -74,28 +72,6 @@ def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tu
     if weight.usable:
         return (start,)
     return (start, _weight_needed(weight))
-
-
-def _dose(
-    history: TherapyHistory,
-    knowledge: Knowledge,
-    now: datetime,
-    weight: WeightAssessment,
-    risk_codes: set[str],
-) -> IvigDose | None:
-    if not weight.usable or weight.weight is None:
-        return None
-    height = select_height(history.series("height"), weight.weight, knowledge.dosing)
-    centile, bmi_p50 = bmi_inputs(history, weight.weight, height, knowledge)
-    return ivig_course_dose(
-        weight.weight,
-        knowledge.dosing,
-        risk_5_day=bool(risk_codes & safety.FIVE_DAY_RISKS),
-        risk_slow_rate=bool(risk_codes & safety.SLOW_RATE_RISKS),
-        height=height,
-        bmi_centile=centile,
-        bmi_p50_kg_m2=bmi_p50,
-    )
 
 
 def _weight_needed(weight: WeightAssessment) -> Finding:

@@ -8,14 +8,14 @@ notes change the ``ivig-start`` card instead of getting cards of their own.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
+from cds_service.dosing import IvigDose
 from cds_service.history.model import TherapyHistory
 from cds_service.knowledge import Knowledge
 from cds_service.rules import refractory
 from cds_service.rules.findings import Effect, Finding, Indicator, SafetyCheckResult
+from cds_service.rules.ivig_dose import course_dose
 from cds_service.rules.safety_checks import CHECKS
-from cds_service.rules.timeutil import day
 
 RULE_ID = "safety"
 
@@ -31,8 +31,6 @@ TEXT_KEYS: dict[str, str] = {
     "thrombosis": "thrombosis_finding",
     "cardiac-fluid": "cardiac_finding",
 }
-FIVE_DAY_RISKS = frozenset({"renal", "renal-severe", "thrombosis", "cardiac-fluid"})
-SLOW_RATE_RISKS = frozenset({"renal", "renal-severe", "thrombosis"})
 
 
 def run_checks(
@@ -56,11 +54,17 @@ def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tu
     if not ivig_in_play(history, knowledge, now):
         return ()
     findings = []
-    for result in run_checks(history, knowledge, now):
+    checks = run_checks(history, knowledge, now)
+    risks = {check.code for check in checks if check.effect is not Effect.NOTE}
+    _, dose = course_dose(history, knowledge, now, risks)
+    for result in checks:
         topic = WARNING_TOPICS.get(result.code)
         if result.effect is not Effect.WARNING or topic is None:
             continue
-        texts = {TEXT_KEYS[result.code]: result.detail, "fluid_volume": _fluid(history, knowledge)}
+        texts = {
+            TEXT_KEYS[result.code]: result.detail,
+            "fluid_volume": _fluid(dose),
+        }
         findings.append(
             Finding(
                 topic=topic,
@@ -76,12 +80,9 @@ def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tu
     return tuple(findings)
 
 
-def _fluid(history: TherapyHistory, knowledge: Knowledge) -> str:
-    """The course volume for the latest weight (display only; the dose card has the exact one)."""
-    weight = history.latest_weight
-    if weight is None:
-        return ""
-    ivig = knowledge.dosing.ivig
-    ml_per_kg = ivig.g_per_kg_per_course.value / ivig.product.concentration_g_per_ml.value
-    volume = (ml_per_kg * weight.value).quantize(Decimal("1"))
-    return f" (about {volume} mL for {weight.value} kg on {day(weight.at)})"
+def _fluid(dose: IvigDose | None) -> str:
+    """The course volume as the ivig-start card states it (cap applied), when there is a dose."""
+    if dose is None:
+        return " (no current weight: volume not calculated)"
+    volume = dose.evidence()["volumeMl"]
+    return f": {volume} mL for this course ({dose.evidence()['courseTotalG']} g)"

@@ -1,0 +1,37 @@
+"""The IVIG course this patient would get now: the one dose both ``ivig-start`` and the safety
+cards quote (so a fluid-load card never states a volume the dose card does not)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from cds_service.dosing import IvigDose, WeightAssessment, ivig_course_dose, select_dosing_weight
+from cds_service.dosing.weight import select_height
+from cds_service.history.model import TherapyHistory
+from cds_service.knowledge import Knowledge
+from cds_service.rules.obesity import bmi_inputs
+
+FIVE_DAY_RISKS = frozenset({"renal", "renal-severe", "thrombosis", "cardiac-fluid"})
+SLOW_RATE_RISKS = frozenset({"renal", "renal-severe", "thrombosis"})
+
+
+def course_dose(
+    history: TherapyHistory, knowledge: Knowledge, now: datetime, risk_codes: Collection[str]
+) -> tuple[WeightAssessment, IvigDose | None]:
+    """The weight assessment and, when the weight is usable, the course for these risks."""
+    weight = select_dosing_weight(history.series("weight"), now, knowledge.dosing)
+    if not weight.usable or weight.weight is None:
+        return weight, None
+    height = select_height(history.series("height"), weight.weight, knowledge.dosing)
+    centile, bmi_p50 = bmi_inputs(history, weight.weight, height, knowledge)
+    dose = ivig_course_dose(
+        weight.weight,
+        knowledge.dosing,
+        risk_5_day=bool(FIVE_DAY_RISKS.intersection(risk_codes)),
+        risk_slow_rate=bool(SLOW_RATE_RISKS.intersection(risk_codes)),
+        height=height,
+        bmi_centile=centile,
+        bmi_p50_kg_m2=bmi_p50,
+    )
+    return weight, dose
