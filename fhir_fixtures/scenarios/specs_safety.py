@@ -88,8 +88,21 @@ HARD_STOP = "hard-stop"
 NO_IGA_CARD = ["iga-unknown"]
 
 
-def _note(code: str, **kwargs: object) -> dict[str, object]:
-    return x.ivig_start(checks=[[code, "note"]], **kwargs)  # type: ignore[arg-type]
+# what each note must say (safety.md, the effect column)
+NOTE_TEXT: dict[str, list[list[object]]] = {
+    "hemolysis": [["haemoly", "hemoly"], ["36"]],  # Hb at baseline and 36-96 h after
+    "live-vaccine": [["vaccin"]],  # IVIG may blunt the vaccine; note the dates
+    "migraine": [["aseptic meningitis"]],
+    "iga-unknown": [["iga"]],
+}
+ABO_ORDER = {"anyCode": ["882-1", "883-9"], "text": "ABO"}
+
+
+def _note(
+    code: str, *, mentions: list[object] | None = None, **kwargs: object
+) -> dict[str, object]:
+    text = [*NOTE_TEXT[code], *(mentions or [])]
+    return x.ivig_start(checks=[[code, "note"]], mentions=text, **kwargs)  # type: ignore[arg-type]
 
 
 def _no_note(code: str, **kwargs: object) -> dict[str, object]:
@@ -434,7 +447,7 @@ SCENARIOS = [
         "in-safety-hemolysis-unknown-group",
         "No blood group on record: haemolysis note (non-O 'or unknown').",
         steps(refractory, _no("abo")),
-        [_note("hemolysis")],
+        [_note("hemolysis", extra_orders=[ABO_ORDER])],
     ),
     Scenario(
         "out-safety-hemolysis",
@@ -459,7 +472,7 @@ SCENARIOS = [
         "in-safety-live-vaccine",
         "MMR 6 weeks ago: live-vaccine note (IVIG may blunt the vaccine).",
         steps(refractory, _vaccine("mmr", 42)),
-        [_note("live-vaccine", evidence=["vax"])],
+        [_note("live-vaccine", evidence=["vax"], mentions=[[{"date": "2026-02-01"}]])],
     ),
     Scenario(
         "out-safety-live-vaccine",
@@ -471,7 +484,7 @@ SCENARIOS = [
         "boundary-safety-live-vaccine-3-months",
         "MMR exactly 3 months (90 days) ago: within 'the last 3 months' -> note.",
         steps(refractory, _vaccine("mmr", 90)),
-        [_note("live-vaccine", evidence=["vax"])],
+        [_note("live-vaccine", evidence=["vax"], mentions=[[{"date": "2025-12-15"}]])],
         threshold=Threshold(
             "live vaccine window",
             "3 months",
