@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeGuard
 
 from pydantic import ValidationError
 
@@ -481,7 +481,7 @@ def _note(
     return DataQualityNote(resource_type, _text(resource_id), reason, category, concept)
 
 
-def _is_object(value: Any) -> bool:
+def _is_object(value: Any) -> TypeGuard[Mapping[str, Any]]:
     """A JSON object. The dict test first: ABC checks cost ~1 µs, times thousands of elements."""
     return type(value) is dict or isinstance(value, Mapping)
 
