@@ -221,3 +221,16 @@ def test_safety_warnings_silent_when_ivig_not_in_play(knowledge: Knowledge) -> N
 def test_an_infusion_dated_in_the_future_is_not_counted_as_recent(knowledge: Knowledge) -> None:
     course = ivig_course(NOW + timedelta(days=3), "ivig-future")
     assert "ivig-start" in topics(seed_history(ivig_courses=(course,)), knowledge)
+
+
+def test_cardiac_card_quotes_the_capped_course_volume(knowledge: Knowledge) -> None:
+    history = with_problems(
+        with_measurements(without(seed_history(), "weight"), measure("weight", "40", ago(1), "w")),
+        problem("heart-failure", "c-hf", ago(30)),
+    )
+    card = next(
+        f
+        for f in safety.evaluate(history, knowledge, NOW)
+        if f.topic == "ivig-safety-cardiac-fluid"
+    )
+    assert card.texts["fluid_volume"] == ": 700 mL for this course (70 g)"
