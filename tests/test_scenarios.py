@@ -6,7 +6,10 @@ Both answers must validate against the OpenAPI schemas, keep the card contract
 (CARD-CONTRACT.md), and match expected.json field by field; every link must resolve.
 
 The expectations are written by hand from /work/shared/clinical/ (see the scenarios' README),
-never from the service's output. The clock is frozen at 2026-03-15T10:00 Pacific/Auckland.
+never from the service's output. The clock is frozen at 2026-03-15T10:00 Pacific/Auckland, the
+date the fixtures are written against; conftest's `app` freezes another date, so this module builds
+its own app (module-scoped: one knowledge load for all the calls) with the foundation's
+`create_app(..., clock=...)`, and reuses conftest's session `fhir_server` and `assert_valid`.
 """
 
 from __future__ import annotations
