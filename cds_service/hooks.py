@@ -100,7 +100,22 @@ def call_service(service_id: str) -> Response:
     if audit is not None:
         audit.record_cards(evaluation.cards)
         audit.gather_notes = len(gathered.notes)
-    return jsonify({"cards": evaluation.cards})
+    return jsonify(_answer(evaluation.cards, gathered.notes))
+
+
+GATHER_NOTES_EXTENSION = "org.jdm-cds.gather-notes"
+
+
+def _answer(cards: list[dict[str, Any]], notes: list[str]) -> dict[str, Any]:
+    """``{"cards": [...]}``, plus the gather notes (PHI-free) when data was cut short or missing.
+
+    The notes go on the response even when no card had to mention them, e.g.
+    ``"extension": {"org.jdm-cds.gather-notes": ["Observation search cut short after 20 pages"]}``.
+    """
+    answer: dict[str, Any] = {"cards": cards}
+    if notes:
+        answer["extension"] = {GATHER_NOTES_EXTENSION: list(notes)}
+    return answer
 
 
 def _check_prefetch_size(body: dict[str, Any], most: int) -> None:

@@ -123,7 +123,9 @@ def test_full_partial_and_no_prefetch_give_the_same_answer(
         body = patient_view(JDM_PATIENT_ID, prefetch=prefetch, fhir_server=loaded_server.base_url)
         response = post(app, body)
         assert response.status_code == 200, response.get_data(as_text=True)
-        answers.append(without_uuids(assert_valid(response, "HookResponse")["cards"]))
+        answer = assert_valid(response, "HookResponse")
+        assert "extension" not in answer  # nothing was cut short
+        answers.append(without_uuids(answer["cards"]))
         gathered.append(by_identity(spy["resources"]))
         assert spy["notes"] == []
     assert answers[0] == answers[1] == answers[2]
@@ -168,11 +170,11 @@ def test_page_ceiling_cuts_the_search_short_and_says_so(
     loaded_server: SekmetServer, make_app: Callable[..., Flask], spy: dict[str, Any]
 ) -> None:
     app = make_app(fhir_page_size=PAGE_SIZE, fhir_max_pages=2)
-    assert (
-        post(app, patient_view(JDM_PATIENT_ID, fhir_server=loaded_server.base_url)).status_code
-        == 200
-    )
+    response = post(app, patient_view(JDM_PATIENT_ID, fhir_server=loaded_server.base_url))
+    assert response.status_code == 200
     assert "Observation search cut short after 2 pages" in spy["notes"]
+    extension = assert_valid(response, "HookResponse")["extension"]
+    assert extension["org.jdm-cds.gather-notes"] == spy["notes"]
     observations = [i for i in by_identity(spy["resources"]) if i.startswith("Observation/")]
     assert len(observations) == 2 * PAGE_SIZE
 
