@@ -57,6 +57,7 @@ CONDITION_CODES: dict[str, list[Coding]] = {
     ],
     "migraine": [(SCT, "37796009", "Migraine (disorder)")],
     "ild": [(ICD10, "J84.9", "Interstitial pulmonary disease, unspecified")],
+    "polymyositis": [(ICD10, "M33.22", "Polymyositis with myopathy")],
     # codes.md has no verified myocarditis code: ICD-10-CM I51.4 is the candidate the value set uses
     "myocarditis": [(ICD10, "I51.4", "Myocarditis, unspecified")],
     "asthma": [(ICD10, "J45.909", "Unspecified asthma, uncomplicated")],

@@ -261,3 +261,57 @@ SCENARIOS += [
         forbidden=("mtx-cancelled", "mtx-eie"),
     ),
 ]
+
+
+def _courses(*last_days_ago: int) -> object:
+    def step(c: Chart) -> None:
+        for n, days_ago in enumerate(last_days_ago, start=1):
+            c.ivig_course(f"ivig-{n}", last_days_ago=days_ago, grams_per_day=26)
+
+    return step
+
+
+def _jdm_code(kind: str) -> object:
+    return lambda c: c.get("jdm").update({"code": fb.concept(fb.CONDITION_CODES[kind])})
+
+
+def _jdm_resolved(c: Chart) -> None:
+    jdm = c.get("jdm")
+    jdm["clinicalStatus"]["coding"][0]["code"] = "resolved"
+    jdm["abatementDateTime"] = at(days_ago=20)
+
+
+SCENARIOS += [
+    Scenario(
+        "out-ivig-start-after-three-courses-lapsed",
+        "3 IVIG courses, the last 74 days ago (outside 8 weeks), still weak: IVIG is failing -> "
+        "escalate-after-ivig only; never ivig-start alongside it (decision-model.md §6).",
+        steps(lambda c: refractory(c, mtx_days=280), _courses(130, 102, 74)),
+        [x.escalate({"agent": "rituximab", "mgPerM2": "750", "infusions": 2, "intervalDays": 7})],
+    ),
+    Scenario(
+        "out-scope-juvenile-polymyositis",
+        "A child with polymyositis (not dermatomyositis), weak after 14 weeks of MTX: not in this "
+        "service's scope -> no cards (decision-model.md §0).",
+        steps(refractory, _jdm_code("polymyositis")),
+        [],
+    ),
+    Scenario(
+        "out-scope-jdm-resolved",
+        "The JDM diagnosis is resolved (remission recorded) though an old weakness entry is still "
+        "active: no active JDM diagnosis -> no cards (decision-model.md §0).",
+        steps(refractory, _jdm_resolved),
+        [],
+    ),
+    Scenario(
+        "in-dysphagia-aspiration-on-ivig",
+        "Dysphagia in a child whose last IVIG course ended 20 days ago: the dysphagia card fires "
+        "on its own (§5 stands alone); no ivig-start within 8 weeks of IVIG.",
+        steps(
+            lambda c: refractory(c, mtx_days=150, labs_days_ago=7),
+            _courses(20),
+            lambda c: c.problem("dys", "dysphagia", days_ago=6),
+        ),
+        [x.dysphagia()],
+    ),
+]
