@@ -142,8 +142,9 @@ def _arithmetic(finding: Finding) -> str:
 
 
 def _safety_notes(finding: Finding, knowledge: Knowledge) -> str:
+    checked = finding.texts.get("checked_values")
     if not finding.safety_checks:
-        return "None for this card."
+        return md_escape(checked) if checked else "None for this card."
     lines = []
     for check in finding.safety_checks:
         check_text = knowledge.texts.safety_checks[check.code]
@@ -153,6 +154,8 @@ def _safety_notes(finding: Finding, knowledge: Knowledge) -> str:
             check.effect, ""
         )
         lines.append(f"- {prefix}{line} [{keys}]")
+    if checked:
+        lines.append(f"- {md_escape(checked)}")
     return "\n".join(lines)
 
 

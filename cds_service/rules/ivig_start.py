@@ -37,7 +37,8 @@ def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tu
     hard_stops = tuple(c for c in checks if c.effect is Effect.HARD_STOP)
     weight, dose = course_dose(history, knowledge, now, codes)
     indicator = Indicator.CRITICAL if disease.red_flags or hard_stops else Indicator.WARNING
-    facts = list(disease.facts)
+    checked_facts, checked_line = safety.checked_values(history)
+    facts = list(disease.facts) + list(checked_facts)
     if weight.weight is not None:
         facts.insert(0, Fact.of("weight_kg", weight.weight))
     variant = "hardStop" if hard_stops else ("dose" if dose is not None else "noDose")
@@ -45,6 +46,7 @@ def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tu
         "escalate_reason": "; ".join(disease.reasons),
         "flag_suffix": " - red flag" if disease.red_flags else "",
         "hard_stop": _short(hard_stops[0].detail) if hard_stops else "",
+        "checked_values": checked_line,
     }
     if dose is not None:
         texts |= {

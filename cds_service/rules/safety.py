@@ -13,9 +13,10 @@ from cds_service.dosing import IvigDose
 from cds_service.history.model import TherapyHistory
 from cds_service.knowledge import Knowledge
 from cds_service.rules import refractory
-from cds_service.rules.findings import Effect, Finding, Indicator, SafetyCheckResult
+from cds_service.rules.findings import Effect, Fact, Finding, Indicator, SafetyCheckResult
 from cds_service.rules.ivig_dose import course_dose
 from cds_service.rules.safety_checks import CHECKS
+from cds_service.rules.timeutil import day
 
 RULE_ID = "safety"
 
@@ -40,6 +41,36 @@ def run_checks(
     fired = [result for check in CHECKS if (result := check(history, knowledge, now)) is not None]
     rank = {Effect.HARD_STOP: 0, Effect.WARNING: 1, Effect.NOTE: 2}
     return tuple(sorted(fired, key=lambda r: rank[r.effect]))
+
+
+CHECKED_MEASUREMENTS = (("egfr", "eGFR"), ("creatinine", "creatinine"), ("iga", "IgA"))
+
+
+def checked_values(history: TherapyHistory) -> tuple[tuple[Fact, ...], str]:
+    """The latest values the checks read, fired or not, as facts and one line for the card.
+
+    A clinician (and an auditor) sees which results the checks were run on and how old they are,
+    not only the checks that fired.
+    """
+    facts: list[Fact] = []
+    shown: list[str] = []
+    for concept, label in CHECKED_MEASUREMENTS:
+        latest = history.latest(concept)
+        if latest is None:
+            shown.append(f"{label} none")
+            continue
+        facts.append(Fact.of(concept, latest))
+        shown.append(f"{label} {latest.value} {latest.unit} ({day(latest.at)})")
+    groups = sorted(
+        (r for r in history.coded_results if r.concept == "blood-group"), key=lambda r: r.at
+    )
+    if groups:
+        group = groups[-1]
+        facts.append(Fact("blood_group", group.value, None, group.at, group.source))
+        shown.append(f"blood group {group.value} ({day(group.at)})")
+    else:
+        shown.append("blood group none")
+    return tuple(facts), "Results the checks read: " + "; ".join(shown) + "."
 
 
 def ivig_in_play(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> bool:
