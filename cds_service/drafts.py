@@ -41,21 +41,13 @@ def ivig_medication_request(
     """The draft MedicationRequest of CARD-CONTRACT.md for one IVIG course."""
     if not FHIR_ID.fullmatch(patient_id):
         raise ValueError("patient_id is not a valid FHIR id")
-    product = policy.ivig.product
-    coding: dict[str, Any] = {
-        "system": product.coding.system,
-        "code": product.coding.code,
-        "display": product.coding.display,
-    }
-    if not product.coding.verified:
-        coding["extension"] = [{"url": CODE_STATUS_URL, "valueCode": "candidate"}]
     per_day = dose.per_day_g_rounded
     return {
         "resourceType": "MedicationRequest",
         "status": "draft",
         "intent": "proposal",
         "instantiatesCanonical": [IVIG_INFUSION_ORDER_SET],
-        "medicationCodeableConcept": {"coding": [coding], "text": product.name},
+        "medicationCodeableConcept": _medication(policy),
         "subject": {"reference": f"Patient/{patient_id}"},
         "dosageInstruction": [
             {
@@ -78,6 +70,19 @@ def ivig_medication_request(
         ],
         "note": [{"text": line} for line in dose.arithmetic_lines()],
     }
+
+
+def _medication(policy: DosingPolicy) -> dict[str, Any]:
+    """The configured product, its code marked as a candidate while unverified."""
+    product = policy.ivig.product
+    coding: dict[str, Any] = {
+        "system": product.coding.system,
+        "code": product.coding.code,
+        "display": product.coding.display,
+    }
+    if not product.coding.verified:
+        coding["extension"] = [{"url": CODE_STATUS_URL, "valueCode": "candidate"}]
+    return {"coding": [coding], "text": product.name}
 
 
 def _dosage_text(dose: IvigDose) -> str:

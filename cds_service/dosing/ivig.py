@@ -13,7 +13,7 @@ from typing import Any
 from cds_service.dosing.figures import plain
 from cds_service.dosing.growth import dose_determining_weight_kg, ideal_body_weight_kg
 from cds_service.dosing.policy import DosingPolicy
-from cds_service.dosing.vials import VialRounding, round_to_vials
+from cds_service.dosing.vials import VialChoice, round_to_vials
 from cds_service.history.model import Measurement, SourceRef
 
 MINUTES_PER_HOUR = Decimal(60)
@@ -52,7 +52,7 @@ class IvigDose:
     start_rate_minutes: int
     max_rate_ml_per_kg_min: Decimal
     slow_rate: bool  # the at-risk maximum rate applies
-    vial_rounding: VialRounding | None
+    vial_rounding: VialChoice | None
     policy: DosingPolicy
 
     @property
@@ -147,17 +147,13 @@ def ivig_course_dose(
         raise ValueError(f"weight {weight.value} kg is outside {low}-{high} kg: not dosed")
     obesity = _obesity_adjustment(weight, policy, height, bmi_centile, bmi_p50_kg_m2)
     use_ddw = obesity is not None and policy.obesity.dose_weight == "ddw"
-    dosing_weight_kg = weight.value
-    if obesity is not None and use_ddw:
-        # the DDW is reported to 0.1 kg and dosed as reported, so the arithmetic can be repeated
-        dosing_weight_kg = policy.rounding.round(obesity.ddw_kg, policy.rounding.kilograms)
+    dosing_weight_kg = _dosing_weight_kg(weight, obesity if use_ddw else None, policy)
     g_per_kg = ivig.g_per_kg_per_course.value
     uncapped = g_per_kg * dosing_weight_kg
     cap = ivig.cap_g_per_course.value
     total = min(uncapped, cap)
     days = ivig.risk_days.as_int if risk_5_day else ivig.default_days.as_int
     per_day = total / days
-    vials = ivig.vial_rounding
     return IvigDose(
         weight=weight,
         dosing_weight_basis="ddw" if use_ddw else "actual",
@@ -176,22 +172,32 @@ def ivig_course_dose(
         start_rate_ml_per_kg_min=ivig.start_rate_ml_per_kg_min.value,
         start_rate_minutes=ivig.start_rate_minutes.as_int,
         max_rate_ml_per_kg_min=(
-            ivig.max_rate_at_risk_ml_per_kg_min.value
-            if risk_slow_rate
-            else ivig.max_rate_ml_per_kg_min.value
-        ),
+            ivig.max_rate_at_risk_ml_per_kg_min if risk_slow_rate else ivig.max_rate_ml_per_kg_min
+        ).value,
         slow_rate=risk_slow_rate,
-        vial_rounding=(
-            round_to_vials(
-                per_day,
-                vials.vial_sizes_g,
-                vials.max_deviation_fraction.value,
-                tie_break=vials.tie_break,
-            )
-            if vials.enabled
-            else None
-        ),
+        vial_rounding=_vials(per_day, policy),
         policy=policy,
+    )
+
+
+def _dosing_weight_kg(
+    weight: Measurement, obesity: ObesityAdjustment | None, policy: DosingPolicy
+) -> Decimal:
+    if obesity is None:
+        return weight.value
+    # the DDW is reported to 0.1 kg and dosed as reported, so the arithmetic can be repeated
+    return policy.rounding.round(obesity.ddw_kg, policy.rounding.kilograms)
+
+
+def _vials(per_day_g: Decimal, policy: DosingPolicy) -> VialChoice | None:
+    vials = policy.ivig.vial_rounding
+    if not vials.enabled:
+        return None
+    return round_to_vials(
+        per_day_g,
+        vials.vial_sizes_g,
+        vials.max_deviation_fraction.value,
+        tie_break=vials.tie_break,
     )
 
 

@@ -8,14 +8,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from cds_service.dosing.policy_types import (
+    DosingPolicy,
+    IvigPolicy,
+    Rounding,
+    SourcedValue,
+    WeightPolicy,
+)
 from cds_service.knowledge import KnowledgeError
 
 
-def check_policy_meaning(policy: Any, path: Path) -> None:
+def check_policy_meaning(policy: DosingPolicy, path: Path) -> None:
     """Raise KnowledgeError (file + field) on the first inconsistency found."""
-    from cds_service.dosing.policy import SourcedValue
-
-    for value in _sourced_values(policy, SourcedValue):
+    for value in _sourced_values(policy):
         for key in value.sources:
             if key not in policy.sources:
                 raise KnowledgeError(
@@ -34,22 +39,22 @@ def check_policy_meaning(policy: Any, path: Path) -> None:
     _check_rounding(policy.rounding, path)
 
 
-def _sourced_values(node: Any, sourced_type: type) -> Iterator[Any]:
-    if isinstance(node, sourced_type):
+def _sourced_values(node: Any) -> Iterator[SourcedValue]:
+    if isinstance(node, SourcedValue):
         yield node
     elif dataclasses.is_dataclass(node) and not isinstance(node, type):
         for item in dataclasses.fields(node):
-            yield from _sourced_values(getattr(node, item.name), sourced_type)
+            yield from _sourced_values(getattr(node, item.name))
     elif isinstance(node, tuple):
         for item in node:
-            yield from _sourced_values(item, sourced_type)
+            yield from _sourced_values(item)
 
 
 def _fail(path: Path, field: str, message: str) -> KnowledgeError:
     return KnowledgeError(f"{path}: field {field}: {message}")
 
 
-def _check_ivig(ivig: Any, path: Path) -> None:
+def _check_ivig(ivig: IvigPolicy, path: Path) -> None:
     expected_ml = ivig.g_per_kg_per_course.value / ivig.product.concentration_g_per_ml.value
     if ivig.ml_per_kg_per_course.value != expected_ml:
         raise _fail(
@@ -80,14 +85,14 @@ def _check_ivig(ivig: Any, path: Path) -> None:
         raise _fail(path, "ivig.vialRounding.maxDeviationFraction", "must be below 1")
 
 
-def _check_weight(weight: Any, path: Path) -> None:
+def _check_weight(weight: WeightPolicy, path: Path) -> None:
     if weight.plausible_min_kg.value >= weight.plausible_max_kg.value:
         raise _fail(path, "weight.plausibleMinKg", "must be below weight.plausibleMaxKg")
     if weight.max_change_fraction.value >= 1:
         raise _fail(path, "weight.maxChangeFraction", "must be below 1 (a fraction, 0.20 = 20 %)")
 
 
-def _check_rounding(rounding: Any, path: Path) -> None:
+def _check_rounding(rounding: Rounding, path: Path) -> None:
     for name in ("grams", "millilitres", "milligrams", "kilograms", "bsa", "ml_per_hour", "bmi"):
         quantum: Decimal = getattr(rounding, name)
         if quantum <= 0:

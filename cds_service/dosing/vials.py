@@ -8,7 +8,9 @@ from decimal import Decimal
 
 
 @dataclass(frozen=True)
-class VialRounding:
+class VialChoice:
+    """A per-day amount made of whole vials, and how far it is from the exact dose."""
+
     exact_g: Decimal
     rounded_g: Decimal
     deviation_fraction: Decimal  # (rounded - exact) / exact, signed
@@ -36,7 +38,7 @@ def round_to_vials(
     max_deviation_fraction: Decimal,
     *,
     tie_break: str = "lower",
-) -> VialRounding | None:
+) -> VialChoice | None:
     """The vial total nearest ``exact_g`` within the deviation, or None when there is none.
 
     >>> sizes = [Decimal("2.5"), Decimal("5"), Decimal("10"), Decimal("20")]
@@ -58,7 +60,7 @@ def round_to_vials(
         candidates,
         key=lambda amount: (abs(amount - exact_g), amount if prefer_lower else -amount),
     )
-    return VialRounding(
+    return VialChoice(
         exact_g=exact_g,
         rounded_g=best,
         deviation_fraction=(best - exact_g) / exact_g,
