@@ -8,7 +8,7 @@ FHIR_VENV := .fhir-venv
 SEKMET_VERSION := 0.1.1
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format typecheck pytest install install-test fhir-server bench clean
+.PHONY: run test lint format typecheck pytest install install-test fhir-server bench load clean
 
 # --- environments ------------------------------------------------------------
 
@@ -57,6 +57,15 @@ typecheck: install-test
 
 pytest: install-test fhir-server
 	JDM_CDS_SEKMET=$(CURDIR)/$(FHIR_VENV)/bin/sekmet $(BIN)/pytest $(PYTEST_ARGS)
+
+# --- load and durability (docs/security.md) ------------------------------------
+
+# Long forms of tests/test_load_durability.py against gunicorn with the repo's config, auth on:
+# 60 s of mixed load with 8 clients, 60 s of feedback from 8 writers, then kill -9 mid-run.
+load: install
+	$(BIN)/python bench/load.py load --duration 60 --concurrency 8
+	$(BIN)/python bench/load.py durability --duration 60 --writers 8
+	$(BIN)/python bench/load.py durability --duration 30 --writers 8 --kill-after 15
 
 # --- benchmark (docs/benchmarks.md) ---------------------------------------------
 
