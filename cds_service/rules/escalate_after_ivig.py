@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cds_service.dosing import rituximab_dose, select_dosing_weight, select_height
+from cds_service.dosing import (
+    RituximabDose,
+    rituximab_dose,
+    select_dosing_weight,
+    select_height,
+)
 from cds_service.history.model import TherapyHistory
 from cds_service.knowledge import Knowledge
 from cds_service.rules import refractory
@@ -30,17 +35,7 @@ def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tu
     status = refractory.ivig_status(history, knowledge, now, disease.active)
     if not status.failing:
         return ()
-    weight = select_dosing_weight(history.series("weight"), now, knowledge.dosing)
-    height = (
-        select_height(history.series("height"), weight.weight, knowledge.dosing)
-        if weight.usable and weight.weight is not None
-        else None
-    )
-    dose = (
-        rituximab_dose(knowledge.dosing, weight=weight.weight, height=height)
-        if height is not None
-        else None
-    )
+    dose = _rituximab(history, knowledge, now)
     organ = [
         (label, p)
         for concept, label in ORGAN_CONCEPTS.items()
@@ -55,7 +50,13 @@ def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tu
         rtx_text = " (no mg figure: a current weight and a height are needed for the BSA)"
     facts = [Fact("ivig_courses", str(len(status.courses)), "courses")]
     facts += [
-        Fact(f"ivig_course_{i + 1}_start", c.start.isoformat(), None, c.start)
+        Fact(
+            f"ivig_course_{i + 1}_start",
+            c.start.isoformat(),
+            None,
+            c.start,
+            c.infusions[0].source if c.infusions else None,
+        )
         for i, c in enumerate(status.courses)
     ]
     facts += list(disease.facts)
@@ -82,3 +83,16 @@ def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tu
             },
         ),
     )
+
+
+def _rituximab(
+    history: TherapyHistory, knowledge: Knowledge, now: datetime
+) -> RituximabDose | None:
+    """The paediatric dose from a usable weight and a height near it; None without either."""
+    weight = select_dosing_weight(history.series("weight"), now, knowledge.dosing)
+    if not weight.usable or weight.weight is None:
+        return None
+    height = select_height(history.series("height"), weight.weight, knowledge.dosing)
+    if height is None:
+        return None
+    return rituximab_dose(knowledge.dosing, weight=weight.weight, height=height)

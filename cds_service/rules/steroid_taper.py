@@ -33,26 +33,16 @@ def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tu
     disease = refractory.assess(history, knowledge, now)
     if not disease.active:
         return ()
-    # the induction dose: the highest dose in force in the course's first month
-    induction_end = add_months(course.started_at, 1)
-    start_mg = max(
-        p.daily_mg
-        for p in course.points[:1] + tuple(p for p in course.points if p.start < induction_end)
-    )
+    start_mg = _induction_dose(course)
     current_mg = course.current.daily_mg if course.current is not None else Decimal(0)
     findings_text, used = [], []
-    floor = _floor(course, knowledge, now)
-    if floor is not None and start_mg > 0 and current_mg < floor.value * start_mg:
-        months = next(m for m, name in FLOORS if name == floor.name)
-        findings_text.append(
-            f"{_fmt(current_mg)} mg/day is under {_pct(floor.value)} of the start "
-            f"dose {_fmt(start_mg)} mg/day before {months} months"
-        )
-        used.append(ThresholdUse.of(floor))
-    drop = _drop(course, knowledge, now, current_mg)
-    if drop is not None:
-        findings_text.append(drop[0])
-        used += drop[1]
+    for check in (
+        _below_floor(course, knowledge, now, start_mg, current_mg),
+        _drop(course, knowledge, now, current_mg),
+    ):
+        if check is not None:
+            findings_text.append(check[0])
+            used += check[1]
     if not findings_text:
         return ()
     facts = [
@@ -83,6 +73,31 @@ def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tu
             notes=tuple(f"- {text}." for text in findings_text),
         ),
     )
+
+
+def _induction_dose(course: GlucocorticoidCourse) -> Decimal:
+    """The start dose: the highest dose in force in the course's first month."""
+    induction_end = add_months(course.started_at, 1)
+    first_month = [p for p in course.points if p.start < induction_end]
+    return max(p.daily_mg for p in (*course.points[:1], *first_month))
+
+
+def _below_floor(
+    course: GlucocorticoidCourse,
+    knowledge: Knowledge,
+    now: datetime,
+    start_mg: Decimal,
+    current_mg: Decimal,
+) -> tuple[str, list[ThresholdUse]] | None:
+    floor = _floor(course, knowledge, now)
+    if floor is None or start_mg <= 0 or current_mg >= floor.value * start_mg:
+        return None
+    months = next(m for m, name in FLOORS if name == floor.name)
+    text = (
+        f"{_fmt(current_mg)} mg/day is under {_pct(floor.value)} of the start "
+        f"dose {_fmt(start_mg)} mg/day before {months} months"
+    )
+    return text, [ThresholdUse.of(floor)]
 
 
 def _floor(course: GlucocorticoidCourse, knowledge: Knowledge, now: datetime) -> Threshold | None:
