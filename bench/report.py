@@ -19,6 +19,15 @@ TARGET_P99_300_S = 0.100  # typical record over HTTP
 TARGET_10000_S = 1.5  # the largest record, answered (not 413)
 TARGET_FETCH_RATIO = 1.5  # fetch path / slowest single query
 TARGET_RSS_MB = 300.0
+PARALLEL = "(all in parallel)"  # key of the wall time of every query fired at once
+
+
+def slowest_query(queries: dict[str, float]) -> float:
+    return max(value for key, value in queries.items() if key != PARALLEL)
+
+
+def query_sum(queries: dict[str, float]) -> float:
+    return sum(value for key, value in queries.items() if key != PARALLEL)
 
 
 @dataclass
@@ -120,6 +129,7 @@ def fetch_table(results: Results) -> str:
         "fetching step p50 ms",
         "slowest query ms",
         "sum of queries ms",
+        "same queries in parallel ms",
         "fetching / slowest",
         "fetching / sum",
         "whole call / slowest",
@@ -130,7 +140,7 @@ def fetch_table(results: Results) -> str:
         service: LoadResult = figures["service"]
         gathering: Latency = figures["gather"]
         queries: dict[str, float] = figures["queries"]
-        slowest, total = max(queries.values()), sum(queries.values())
+        slowest, total = slowest_query(queries), query_sum(queries)
         rows.append(
             [
                 f"{size:,}",
@@ -138,6 +148,7 @@ def fetch_table(results: Results) -> str:
                 ms(gathering.p50),
                 ms(slowest),
                 ms(total),
+                ms(queries[PARALLEL]),
                 f"{gathering.p50 / slowest:.2f}",
                 f"{gathering.p50 / total:.2f}",
                 f"{service.latency.p50 / slowest:.2f}",
@@ -175,7 +186,7 @@ def targets(results: Results) -> list[tuple[str, str, bool]]:
             )
         )
     for size, figures in sorted(results.fetch.items()):
-        ratio = figures["gather"].p50 / max(figures["queries"].values())
+        ratio = figures["gather"].p50 / slowest_query(figures["queries"])
         ok = ratio <= TARGET_FETCH_RATIO and set(figures["service"].statuses) == {200}
         checks.append((f"fetching <= 1.5x the slowest query ({size:,})", f"{ratio:.2f}x", ok))
     if results.peer_http:
@@ -270,5 +281,7 @@ FHIR-validating service does; "json.loads" is the floor.
 - HTTP latency is measured by the client, one keep-alive connection per client.
 - Peak RSS is each worker's VmHWM after all requests of that size and the smaller ones.
 - The fetch path is timed with no prefetch against sekmet on loopback; "slowest query" is the
-  slowest prefetch key's search (its pages one after another), timed directly, median of 5.
+  slowest prefetch key's search (its pages one after another), timed directly, median of 5;
+  "same queries in parallel" fires all of them at once from a plain client: the floor this
+  FHIR server allows (sekmet answers one request at a time, so parallel ~ sum).
 """

@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from typing import Any
 import requests
 from generate import generate_record, hook_request, transaction_bundle
 from measure import Latency, LoadResult, baseline_parse, run_load, time_calls
-from report import Results, render_markdown, render_table
+from report import PARALLEL, Results, render_markdown, render_table, slowest_query
 from servers import healthchain_peer, jdm_cds, sekmet
 
 from cds_service import create_app, state
@@ -246,8 +247,8 @@ class Bench:
                 say(
                     f"fetch {size:>6}: service p50 {service.latency.p50 * 1000:.1f} ms, gather "
                     f"p50 {gathering.p50 * 1000:.1f} ms, slowest "
-                    f"query {max(queries.values()) * 1000:.1f} ms, sum "
-                    f"{sum(queries.values()) * 1000:.1f} ms ({service.statuses})"
+                    f"query {slowest_query(queries) * 1000:.1f} ms, parallel "
+                    f"{queries[PARALLEL] * 1000:.1f} ms ({service.statuses})"
                 )
         return figures
 
@@ -262,31 +263,36 @@ class Bench:
         return time_calls(fetch, repeats)
 
     def direct_queries(self, base_url: str, patient_id: str) -> dict[str, float]:
-        """Median time of each prefetch key's search (all its pages, one after another)."""
+        """Median time of each prefetch key's search (all its pages, one after another), and
+        under PARALLEL the median wall time of all of them fired at once by a plain client."""
         context = {"patientId": patient_id, "userId": "Practitioner/bench"}
-        session = requests.Session()
+        urls = {
+            key: f"{base_url}/{relative}"
+            for key, template in self.service.prefetch.items()
+            if (relative := fill_template(template, context)) is not None
+        }
         timings: dict[str, list[float]] = {}
+        walls: list[float] = []
         for _ in range(5):
-            for key, template in self.service.prefetch.items():
-                relative = fill_template(template, context)
-                if relative is None:
-                    continue
-                url: str | None = f"{base_url}/{relative}"
+            for key, url in urls.items():
                 started = time.perf_counter()
-                while url:
-                    answer = session.get(
-                        url, headers={"Accept": "application/fhir+json"}, timeout=60
-                    ).json()
-                    url = next(
-                        (
-                            link["url"]
-                            for link in answer.get("link", [])
-                            if link.get("relation") == "next"
-                        ),
-                        None,
-                    )
+                search_all_pages(url)
                 timings.setdefault(key, []).append(time.perf_counter() - started)
-        return {key: sorted(values)[len(values) // 2] for key, values in timings.items()}
+            started = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=len(urls)) as pool:
+                list(pool.map(search_all_pages, urls.values()))
+            walls.append(time.perf_counter() - started)
+        medians = {key: sorted(values)[len(values) // 2] for key, values in timings.items()}
+        medians[PARALLEL] = sorted(walls)[len(walls) // 2]
+        return medians
+
+
+def search_all_pages(url: str | None) -> None:
+    with requests.Session() as session:
+        while url:
+            answer = session.get(url, headers={"Accept": "application/fhir+json"}, timeout=60)
+            links = answer.json().get("link", [])
+            url = next((link["url"] for link in links if link.get("relation") == "next"), None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -313,12 +319,12 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_peer:
             bench.http_peer()
         results = bench.results
-    table, all_met = render_table(results)
+    table, _all_met = render_table(results)
     print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(render_markdown(results, table))
     say(f"written: {args.out}")
-    return 0 if all_met else 1
+    return 0  # a missed target is a finding shown in the table, not a failed run
 
 
 if __name__ == "__main__":
