@@ -78,6 +78,24 @@ class ParsedResource:
     medication: Any = None  # the resolved (validated) Medication of a medication resource
 
 
+@dataclass
+class _Match:
+    resource: Mapping[str, Any]
+    concepts: frozenset[str]
+    matched_by: MatchKind | None
+    matched_code: str | None
+    medication_raw: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class DeferredObservation:
+    """A matched, not yet validated Observation; `at` is read cheaply from its raw JSON."""
+
+    at: datetime
+    concepts: frozenset[str]
+    match: _Match
+
+
 @dataclass(frozen=True)
 class ParsedRecord:
     patient_id: str
@@ -85,6 +103,8 @@ class ParsedRecord:
     resources: Mapping[str, tuple[ParsedResource, ...]]  # by type; no Patient/Medication
     notes: tuple[DataQualityNote, ...] = ()
     unmatched_counts: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    # older weights/heights, validated only when a dose of their time needs one (load_deferred)
+    deferred: tuple[DeferredObservation, ...] = ()
 
     def of_type(self, resource_type: str) -> tuple[ParsedResource, ...]:
         return self.resources.get(resource_type, ())
@@ -94,25 +114,15 @@ class ParsedRecord:
 class Retention:
     """Which matched Observations are worth validating (validation is the cost of parsing).
 
-    Per concept: every one within `lookback` of `now`, and the `keep_latest` newest whatever
-    their age. Weights and heights also from `lookback` before the earliest medication record
-    (per-kg and per-m2 doses need the weight of their day). Everything else is always kept.
+    Per concept: every one within `lookback` (or its `lookback_by_concept`) of `now`, and the
+    `keep_latest` newest whatever their age. Older weights and heights are deferred (see
+    :class:`DeferredObservation`). Resources other than Observations are always kept.
     """
 
     now: datetime
     lookback: timedelta
     keep_latest: int
-    dose_weight_before: timedelta
     lookback_by_concept: Mapping[str, timedelta] = field(default_factory=dict)
-
-
-@dataclass
-class _Match:
-    resource: Mapping[str, Any]
-    concepts: frozenset[str]
-    matched_by: MatchKind | None
-    matched_code: str | None
-    medication_raw: Mapping[str, Any] | None
 
 
 def parse_resources(
@@ -150,8 +160,9 @@ def parse_resources(
             unmatched[resource_type] = unmatched.get(resource_type, 0) + 1
         elif match is not None:
             matches.append(match)
+    deferred: list[DeferredObservation] = []
     if retention is not None:
-        matches = _retained(matches, retention)
+        matches, deferred = _retained(matches, retention)
     by_type: dict[str, list[ParsedResource]] = {}
     for match in matches:
         parsed = _validated(match, notes)
@@ -163,6 +174,7 @@ def parse_resources(
         resources=MappingProxyType({k: tuple(v) for k, v in by_type.items()}),
         notes=tuple(notes),
         unmatched_counts=MappingProxyType(dict(sorted(unmatched.items()))),
+        deferred=tuple(deferred),
     )
 
 
@@ -194,7 +206,7 @@ def _bundle_resources(bundle: Mapping[str, Any], notes: list[DataQualityNote]) -
             )
             continue
         search = entry.get("search")
-        if _is_object(search) and search.get("mode") == "outcome":
+        if search is not None and _is_object(search) and search.get("mode") == "outcome":
             continue
         resource = entry.get("resource")
         if _is_object(resource) and resource.get("resourceType") == "Bundle":
@@ -255,7 +267,7 @@ def _entered_in_error(resource: Mapping[str, Any]) -> bool:
     if resource.get("status") == "entered-in-error":
         return True
     verification = resource.get("verificationStatus")
-    if _is_object(verification):
+    if verification is not None and _is_object(verification):
         codings = verification.get("coding")
         if isinstance(codings, list):
             return any(_is_object(c) and c.get("code") == "entered-in-error" for c in codings)
@@ -349,18 +361,14 @@ def _validated(match: _Match, notes: list[DataQualityNote]) -> ParsedResource | 
     )
 
 
-def _retained(matches: list[_Match], retention: Retention) -> list[_Match]:
-    """Drop the Observations `retention` does not keep (before paying for their validation)."""
+def _retained(
+    matches: list[_Match], retention: Retention
+) -> tuple[list[_Match], list[DeferredObservation]]:
+    """Split off the Observations `retention` does not keep, before paying for validation.
+
+    Older weights and heights are deferred, not dropped: a per-kg dose of that time may need one.
+    """
     zone = retention.now.tzinfo or UTC
-    since = retention.now - retention.lookback
-    medication_times = [
-        t
-        for m in matches
-        if m.resource["resourceType"] in MEDICATION_TYPES
-        for t in [_raw_time(m.resource, zone)]
-        if t is not None
-    ]
-    body_since = min([since, *(t - retention.dose_weight_before for t in medication_times)])
     by_concept: dict[str, list[tuple[datetime, int]]] = {}
     for index, match in enumerate(matches):
         if match.resource["resourceType"] != "Observation":
@@ -369,16 +377,28 @@ def _retained(matches: list[_Match], retention: Retention) -> list[_Match]:
         for concept in match.concepts:
             by_concept.setdefault(concept, []).append((at, index))
     keep: set[int] = set()
+    body: dict[int, datetime] = {}
     for concept, timed in by_concept.items():
         timed.sort(reverse=True)
         start = retention.now - retention.lookback_by_concept.get(concept, retention.lookback)
-        if concept in BODY_CONCEPTS:
-            start = min(start, body_since)
         keep.update(index for at, index in timed if at >= start)
         keep.update(index for _, index in timed[: retention.keep_latest])
-    return [
+        if concept in BODY_CONCEPTS:
+            body.update((index, at) for at, index in timed)
+    kept = [
         m for i, m in enumerate(matches) if m.resource["resourceType"] != "Observation" or i in keep
     ]
+    deferred = [
+        DeferredObservation(at, matches[i].concepts, matches[i])
+        for i, at in sorted(body.items(), key=lambda item: item[1])
+        if i not in keep and at.year > 1
+    ]
+    return kept, deferred
+
+
+def load_deferred(item: DeferredObservation, notes: list[DataQualityNote]) -> ParsedResource | None:
+    """Validate a deferred Observation now (None, with a note, when it is not valid FHIR)."""
+    return _validated(item.match, notes)
 
 
 _TIME_ELEMENTS = ("effectiveDateTime", "effectiveInstant", "authoredOn", "occurrenceDateTime")
@@ -483,7 +503,7 @@ def _note(
 
 def _is_object(value: Any) -> TypeGuard[Mapping[str, Any]]:
     """A JSON object. The dict test first: ABC checks cost ~1 µs, times thousands of elements."""
-    return type(value) is dict or isinstance(value, Mapping)
+    return type(value) is dict or (value is not None and isinstance(value, Mapping))
 
 
 def _text(value: Any) -> str | None:

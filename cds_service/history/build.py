@@ -9,10 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cache
+from types import MappingProxyType
 from typing import Any
 
-from cds_service.fhir_parse import ParsedRecord, Retention, parse_resources
-from cds_service.history.body import BodySize
+from cds_service.fhir_parse import (
+    DeferredObservation,
+    ParsedRecord,
+    Retention,
+    load_deferred,
+    parse_resources,
+)
+from cds_service.history.body import BodySeries, BodySize
 from cds_service.history.clinical import map_allergies, map_immunizations, map_procedures
 from cds_service.history.dates import clock_zone
 from cds_service.history.derived import (
@@ -28,6 +35,7 @@ from cds_service.history.model import (
     DataQualityNote,
     DoseEvent,
     DoseStatus,
+    Measurement,
     MethotrexateSummary,
     TherapyHistory,
 )
@@ -59,13 +67,12 @@ def build_history(
         now=now,
         lookback=policy.measurement_lookback,
         keep_latest=policy.measurement_keep_latest,
-        dose_weight_before=policy.dose_weight_before + policy.bsa_height_gap,
         lookback_by_concept=policy.measurement_lookback_by_concept,
     )
     record = parse_resources(raw, patient_id, terminology=terminology, retention=retention)
     observations = map_observations(record.of_type("Observation"), now)
-    weights = observations.measurements.get("weight", ())
-    body = BodySize(weights, observations.measurements.get("height", ()), policy)
+    late_notes: list[DataQualityNote] = []
+    body = _body_size(record, observations.measurements, policy, now, late_notes)
     uses, use_notes = _medication_uses(record, terminology, policy, now)
     timed = build_events(uses, body, policy, now)
     active_mtx_order = any(
@@ -76,27 +83,67 @@ def build_history(
     )
     methotrexate = methotrexate_summary(_sorted_events(timed), active_mtx_order, policy, now)
     events = _without_covered_expected(_sorted_events(timed), methotrexate)
+    glucocorticoid = glucocorticoid_course(timed, body, now)
+    courses = ivig_courses(events, body, policy)
+    bsa = body.latest_bsa()
+    measurements = {
+        **observations.measurements,
+        "weight": body.weights.measurements,
+        "height": body.heights.measurements,
+    }
+    weights = body.weights.measurements
     return TherapyHistory(
         patient=map_patient(record.patient, patient_id, now),
         now=now,
         problems=map_problems(record.of_type("Condition"), now),
-        measurements=observations.measurements,
+        measurements=MappingProxyType({k: v for k, v in sorted(measurements.items()) if v}),
         coded_results=observations.coded_results,
         dose_events=events,
         methylprednisolone_pulses=methylprednisolone_pulses(events, policy),
         methotrexate=methotrexate,
-        glucocorticoid=glucocorticoid_course(timed, body, now),
-        ivig_courses=ivig_courses(events, body, policy),
+        glucocorticoid=glucocorticoid,
+        ivig_courses=courses,
         latest_weight=weights[-1] if weights else None,
-        bsa=body.latest_bsa(),
+        bsa=bsa,
         procedures=map_procedures(
             record.of_type("Procedure"), record.of_type("ServiceRequest"), now
         ),
         immunizations=map_immunizations(record.of_type("Immunization"), now),
         allergies=map_allergies(record.of_type("AllergyIntolerance")),
-        data_quality=(*record.notes, *observations.notes, *use_notes, *_event_notes(events)),
+        data_quality=(
+            *record.notes,
+            *observations.notes,
+            *late_notes,
+            *use_notes,
+            *_event_notes(events),
+        ),
         unmatched_counts=record.unmatched_counts,
     )
+
+
+def _body_size(
+    record: ParsedRecord,
+    measurements: Mapping[str, tuple[Measurement, ...]],
+    policy: HistoryPolicy,
+    now: datetime,
+    notes: list[DataQualityNote],
+) -> BodySize:
+    """Weights and heights: the mapped ones, and the deferred ones loaded when a dose needs one."""
+
+    def series(concept: str) -> BodySeries:
+        def load(item: DeferredObservation) -> Measurement | None:
+            parsed = load_deferred(item, notes)
+            if parsed is None:
+                return None
+            facts = map_observations((parsed,), now)
+            notes.extend(facts.notes)
+            found = facts.measurements.get(concept, ())
+            return found[0] if found else None
+
+        waiting = [d for d in record.deferred if concept in d.concepts]
+        return BodySeries(measurements.get(concept, ()), waiting, load)
+
+    return BodySize(series("weight"), series("height"), policy)
 
 
 def _medication_uses(
