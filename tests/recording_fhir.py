@@ -31,6 +31,8 @@ class RecordingServer:
         self.handler = handler
         self.delay_s = delay_s
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # most requests being answered at once
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -53,6 +55,15 @@ class RecordingServer:
             def do_GET(self) -> None:
                 with owner._lock:
                     owner.requests.append((self.path, dict(self.headers.items())))
+                    owner.in_flight += 1
+                    owner.max_in_flight = max(owner.max_in_flight, owner.in_flight)
+                try:
+                    self._answer()
+                finally:
+                    with owner._lock:
+                        owner.in_flight -= 1
+
+            def _answer(self) -> None:
                 if owner.delay_s:
                     time.sleep(owner.delay_s)
                 status, body = owner.handler(self.path)

@@ -1,0 +1,132 @@
+"""Template tokens, the allowlist check, next links, and bounded fetch concurrency."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from foundation_data import JDM_PATIENT_ID
+from hook_requests import patient_view
+from recording_fhir import RecordingServer
+
+from cds_service.config import Settings
+from cds_service.errors import FhirServerNotAllowedError
+from cds_service.fhir_client import check_server_allowed, next_link
+from cds_service.prefetch import fill_template, resource_type_of
+from cds_service.services import jdm_ivig_prefetch
+
+CONTEXT = {"userId": "Practitioner/dr-7", "patientId": "p-1", "encounterId": "e-9"}
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("Patient/{{context.patientId}}", "Patient/p-1"),
+        ("Encounter/{{ context.encounterId }}", "Encounter/e-9"),
+        ("Practitioner/{{userPractitionerId}}", "Practitioner/dr-7"),
+        ("PractitionerRole/{{userPractitionerRoleId}}", None),  # the user is a Practitioner
+        ("Patient/{{userPatientId}}", None),
+        (
+            "Observation?patient={{context.patientId}}&code=http://loinc.org|29463-7",
+            "Observation?patient=p-1&code=http://loinc.org|29463-7",
+        ),
+        ("X?a={{context.missing}}", None),
+        ("X?a={{unknownToken}}", None),
+    ],
+)
+def test_fill_template(template: str, expected: str | None) -> None:
+    assert fill_template(template, CONTEXT) == expected
+
+
+def test_filled_values_are_url_quoted() -> None:
+    assert (
+        fill_template("X?p={{context.patientId}}", {"patientId": "a&b=c/d"}) == "X?p=a%26b%3Dc%2Fd"
+    )
+
+
+def test_resource_type_of_templates() -> None:
+    templates = jdm_ivig_prefetch(["http://loinc.org|29463-7"], 50)
+    assert {key: resource_type_of(t) for key, t in templates.items()} == {
+        "patient": "Patient",
+        "conditions": "Condition",
+        "medicationRequests": "MedicationRequest",
+        "medicationAdministrations": "MedicationAdministration",
+        "medicationStatements": "MedicationStatement",
+        "observations": "Observation",
+        "procedures": "Procedure",
+        "immunizations": "Immunization",
+        "allergies": "AllergyIntolerance",
+    }
+
+
+ALLOWLIST = Settings(
+    fhir_server_allowlist=(
+        "https://ehr.example.org/fhir",
+        "http://127.0.0.1:8090",
+        "http://localhost",
+    ),
+    fhir_http_hosts=("127.0.0.1", "localhost"),
+)
+
+
+@pytest.mark.parametrize(
+    ("server", "allowed"),
+    [
+        ("https://ehr.example.org/fhir", True),
+        ("https://ehr.example.org/fhir/", True),
+        ("https://ehr.example.org/fhir/r4", True),
+        ("https://ehr.example.org:443/fhir", True),
+        ("https://ehr.example.org/fhirx", False),  # a prefix by whole segments only
+        ("https://ehr.example.org/other", False),
+        ("https://ehr.example.org.evil.test/fhir", False),
+        ("http://ehr.example.org/fhir", False),  # plain http to a host that needs https
+        ("https://ehr.example.org:8443/fhir", True),  # no port in the entry: any port
+        ("http://127.0.0.1:8090/fhir", True),
+        ("http://127.0.0.1:8091/fhir", False),  # the entry names a port
+        ("http://localhost:1234/anything", True),  # no port in the entry: any port
+        ("https://user:pw@ehr.example.org/fhir", False),
+        ("not a url", False),
+        ("file:///etc/passwd", False),
+    ],
+)
+def test_allowlist(server: str, allowed: bool) -> None:
+    if allowed:
+        check_server_allowed(server, ALLOWLIST)
+    else:
+        with pytest.raises(FhirServerNotAllowedError):
+            check_server_allowed(server, ALLOWLIST)
+
+
+def test_next_link() -> None:
+    bundle: dict[str, Any] = {
+        "link": [{"relation": "self", "url": "a"}, {"relation": "next", "url": "b"}]
+    }
+    assert next_link(bundle) == "b"
+    assert next_link({"link": [{"relation": "self", "url": "a"}]}) is None
+    assert next_link({"link": "oops"}) is None
+    assert next_link({"link": [{"relation": "next", "url": ""}]}) is None
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_fetches_run_concurrently_up_to_the_setting(
+    make_app: Callable[..., Flask], concurrency: int
+) -> None:
+    """Nine keys against a server taking 0.3 s each: waves of `concurrency` calls, never more."""
+    app = make_app(fhir_max_concurrency=concurrency, request_deadline_s=8.0)
+    with RecordingServer(delay_s=0.3) as server:
+        started = time.monotonic()
+        body = patient_view(JDM_PATIENT_ID, fhir_server=server.base_url)
+        response = app.test_client().post("/cds-services/jdm-ivig", json=body)
+        elapsed = time.monotonic() - started
+        most_at_once = server.max_in_flight
+        calls = len(server.requests)
+    assert response.status_code == 200
+    assert calls == 9
+    assert most_at_once == concurrency
+    waves = -(-calls // concurrency)
+    assert elapsed >= waves * 0.3 - 0.05
+    if concurrency > 1:
+        assert elapsed < 9 * 0.3  # faster than one at a time
