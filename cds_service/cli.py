@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "check_knowledge",
     "demo",
     "demo_token",
+    "dose",
     "evaluate",
     "history",
     "serve",
