@@ -8,15 +8,23 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from frozen_clock import frozen_clock
 from hook_requests import patient_view
 from jsonschema import Draft202012Validator
 from schema_check import assert_error, assert_valid
 
-from cds_service import state
+from cds_service import create_app, state
 from cds_service.schemas import openapi_document, schema_names
 
 SERVICE_URL = "/cds-services/jdm-ivig"
 FEEDBACK_URL = "/cds-services/jdm-ivig/feedback"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> FlaskClient:
+    """One app for this module: these tests only read, and startup costs about half a second."""
+    store = tmp_path_factory.mktemp("contract") / "jdm-cds.sqlite3"
+    return create_app({"database_url": f"sqlite:///{store}"}, clock=frozen_clock).test_client()
 
 
 def test_discovery_lists_jdm_ivig_with_every_prefetch_template(client: FlaskClient) -> None:
