@@ -60,7 +60,7 @@ def create_app(
     store = open_store(settings.database_url)
     registry = build_registry(_observation_codes(knowledge), settings.fhir_page_size)
 
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # no /static route: nothing is served from disk
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION_KEY] = AppState(
