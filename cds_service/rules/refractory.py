@@ -88,24 +88,9 @@ def assess(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> Dise
     first_line = had_glucocorticoid and mtx_start is not None
     reasons = _reasons(red_flags, mtx_adequate, steroid_dependent, mtx_start, now)
     escalate = active and first_line and bool(reasons)
-    facts = list(activity_facts + flag_facts)
-    if mtx_start is not None and mtx is not None:
-        facts.append(
-            Fact(
-                "methotrexate_first_dose",
-                day(mtx_start),
-                None,
-                mtx_start,
-                mtx.events[0].source if mtx.events else None,
-            )
-        )
-        facts.append(Fact("methotrexate_weeks", str(weeks_between(mtx_start, now)), "wk"))
-    resources = [s.source for s in activity + red_flags if s.source is not None]
-    resources += [d.source for d in history.methylprednisolone_pulses]
-    if mtx is not None:
-        resources += [e.source for e in mtx.events]
-    if history.glucocorticoid is not None:
-        resources += [p.source for p in history.glucocorticoid.points]
+    facts = activity_facts + flag_facts + _methotrexate_facts(history, now)
+    signs = [s.source for s in activity + red_flags if s.source is not None]
+    resources = tuple(sorted(set(signs) | set(_therapy_resources(history))))
     return DiseaseAssessment(
         active=active,
         activity=activity,
@@ -117,10 +102,34 @@ def assess(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> Dise
         first_line=first_line,
         escalate=escalate,
         reasons=reasons,
-        facts=tuple(facts),
+        facts=facts,
         thresholds=activity_thresholds + flag_thresholds + (ThresholdUse.of(trial),),
-        resources=tuple(sorted(set(resources))),
+        resources=resources,
     )
+
+
+def _methotrexate_facts(history: TherapyHistory, now: datetime) -> tuple[Fact, ...]:
+    mtx = history.methotrexate
+    if mtx is None or mtx.first_dose_at is None:
+        return ()
+    first_source = mtx.events[0].source if mtx.events else None
+    return (
+        Fact(
+            "methotrexate_first_dose", day(mtx.first_dose_at), None, mtx.first_dose_at, first_source
+        ),
+        Fact("methotrexate_weeks", str(weeks_between(mtx.first_dose_at, now)), "wk"),
+    )
+
+
+def _therapy_resources(history: TherapyHistory) -> list[SourceRef]:
+    """The first-line therapy records the decision rests on (pulses, methotrexate, steroid)."""
+    refs = [d.source for d in history.methylprednisolone_pulses]
+    refs += [d.source for d in history.doses("glucocorticoid-oral")]
+    if history.methotrexate is not None:
+        refs += [e.source for e in history.methotrexate.events]
+    if history.glucocorticoid is not None:
+        refs += [p.source for p in history.glucocorticoid.points]
+    return refs
 
 
 def ivig_status(
