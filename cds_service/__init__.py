@@ -10,7 +10,6 @@ fault stops startup), the store, the service registry and the HTTP blueprint::
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,7 +24,6 @@ from cds_service.knowledge import Knowledge, load_knowledge
 from cds_service.services import ServiceRegistry, build_registry
 from cds_service.store import Store, open_store
 
-log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "jdm_cds"
 
@@ -107,11 +105,4 @@ def _settings_from(config: Settings | Mapping[str, Any] | None) -> Settings:
 
 def _observation_codes(knowledge: Knowledge) -> list[str]:
     """Observation codes for the prefetch filter, from the value sets (sorted, unique)."""
-    terminology = getattr(knowledge, "terminology", None)
-    if terminology is None:
-        # Until the terminology is part of the knowledge base, Observations go unfiltered
-        # (correct, only larger); the parse layer checks every code either way.
-        log.warning("no terminology loaded: Observation prefetch is not filtered by code")
-        return []
-    codes: list[str] = terminology.search_codes("Observation")
-    return sorted(set(codes))
+    return sorted(set(knowledge.terminology.search_codes("Observation")))
