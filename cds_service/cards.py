@@ -58,21 +58,12 @@ def build_card(
     patient_id: str,
 ) -> dict[str, Any]:
     text = knowledge.topic(finding.topic)
-    primary = knowledge.source(text.sources[0])
-    source: dict[str, Any] = {"label": primary.label if primary else text.sources[0]}
-    if primary is not None and primary.url:
-        source["url"] = primary.url
-    source["topic"] = {
-        "system": knowledge.texts.topic_system,
-        "code": finding.topic,
-        "display": text.display,
-    }
     card: dict[str, Any] = {
         "uuid": str(uuid.uuid4()),
         "summary": summary(finding, text),
         "indicator": str(finding.indicator),
         "detail": detail(finding, history, knowledge, now),
-        "source": source,
+        "source": _source(finding, text, knowledge),
     }
     drafted = suggestions(finding, knowledge, patient_id)
     if drafted:
@@ -83,18 +74,35 @@ def build_card(
             {"system": knowledge.texts.override_reason_system, "code": r.code, "display": r.display}
             for r in text.override_reasons
         ]
-    base = public_base_url.rstrip("/")
     if text.links:
-        card["links"] = [
-            {
-                "label": f"Order set: {_order_set_title(knowledge, set_id)}",
-                "url": f"{base}/order-sets/{set_id}",
-                "type": "absolute",
-            }
-            for set_id in text.links
-        ]
+        card["links"] = _links(text, knowledge, public_base_url)
     card["extension"] = {EVIDENCE_KEY: evidence(finding, history)}
     return card
+
+
+def _source(finding: Finding, text: TopicText, knowledge: Knowledge) -> dict[str, Any]:
+    primary = knowledge.source(text.sources[0])
+    source: dict[str, Any] = {"label": primary.label if primary else text.sources[0]}
+    if primary is not None and primary.url:
+        source["url"] = primary.url
+    source["topic"] = {
+        "system": knowledge.texts.topic_system,
+        "code": finding.topic,
+        "display": text.display,
+    }
+    return source
+
+
+def _links(text: TopicText, knowledge: Knowledge, public_base_url: str) -> list[dict[str, str]]:
+    base = public_base_url.rstrip("/")
+    return [
+        {
+            "label": f"Order set: {_order_set_title(knowledge, set_id)}",
+            "url": f"{base}/order-sets/{set_id}",
+            "type": "absolute",
+        }
+        for set_id in text.links
+    ]
 
 
 def summary(finding: Finding, text: TopicText) -> str:
