@@ -203,6 +203,8 @@ class Measurement:
     reference_high: Decimal | None
     original: str  # value and unit as recorded, e.g. "55 [lb_av]"
     source: SourceRef
+    # CODE, or NAME for a score recognised by its text ("CMAS") because it has no LOINC code
+    matched_by: MatchKind = MatchKind.CODE
 
     @property
     def preliminary(self) -> bool:
