@@ -21,6 +21,7 @@ from cds_service.history.model import (
     CANONICAL_UNITS,
     CodedResult,
     DataQualityNote,
+    MatchKind,
     Measurement,
     SourceRef,
 )
@@ -120,6 +121,7 @@ def _measurement(
         reference_high=high,
         original=f"{raw_value} {recorded_unit}".strip(),
         source=SourceRef("Observation", parsed.resource_id or ""),
+        matched_by=parsed.matched_by or MatchKind.CODE,
     )
 
 

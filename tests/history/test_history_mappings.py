@@ -137,7 +137,9 @@ def test_cmas_by_local_code_and_mmt8_by_name(build) -> None:  # type: ignore[no-
     mmt8["code"]["text"] = "MMT-8 total"
     history = build(cmas, mmt8)
     assert history.latest("cmas").value == 31  # type: ignore[union-attr]
+    assert history.latest("cmas").matched_by == MatchKind.CODE  # type: ignore[union-attr]
     assert history.latest("mmt8").value == 64  # type: ignore[union-attr]
+    assert history.latest("mmt8").matched_by == MatchKind.NAME  # type: ignore[union-attr]
 
 
 def test_blood_group_from_text(build) -> None:  # type: ignore[no-untyped-def]
