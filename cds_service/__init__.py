@@ -24,7 +24,6 @@ from cds_service.knowledge import Knowledge, load_knowledge
 from cds_service.services import ServiceRegistry, build_registry
 from cds_service.store import Store, open_store
 
-
 EXTENSION_KEY = "jdm_cds"
 
 
