@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cds_service.dosing import WeightAssessment
+from cds_service.dosing import IvigDose, WeightAssessment
 from cds_service.history.model import TherapyHistory
 from cds_service.knowledge import Knowledge
 from cds_service.rules import refractory, safety
@@ -20,6 +20,7 @@ from cds_service.rules.findings import (
     Fact,
     Finding,
     Indicator,
+    SafetyCheckResult,
     unique_refs,
 )
 from cds_service.rules.ivig_dose import course_dose
@@ -42,18 +43,7 @@ def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tu
     if weight.weight is not None:
         facts.insert(0, Fact.of("weight_kg", weight.weight))
     variant = "hardStop" if hard_stops else ("dose" if dose is not None else "noDose")
-    texts = {
-        "escalate_reason": "; ".join(disease.reasons),
-        "flag_suffix": " - red flag" if disease.red_flags else "",
-        "hard_stop": _short(hard_stops[0].detail) if hard_stops else "",
-        "checked_values": checked_line,
-    }
-    if dose is not None:
-        texts |= {
-            "course_total_g": str(dose.evidence()["courseTotalG"]),
-            "per_day_g": str(dose.evidence()["perDayG"]),
-            "days": str(dose.days),
-        }
+    texts = _texts(disease, hard_stops, dose, checked_line)
     suggest = ("ivig-baseline",) if hard_stops or dose is None else ("ivig-draft", "ivig-baseline")
     start = Finding(
         topic="ivig-start",
@@ -74,6 +64,28 @@ def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tu
     if weight.usable:
         return (start,)
     return (start, _weight_needed(weight))
+
+
+def _texts(
+    disease: refractory.DiseaseAssessment,
+    hard_stops: tuple[SafetyCheckResult, ...],
+    dose: IvigDose | None,
+    checked_line: str,
+) -> dict[str, str]:
+    texts = {
+        "escalate_reason": "; ".join(disease.reasons),
+        "flag_suffix": " - red flag" if disease.red_flags else "",
+        "hard_stop": _short(hard_stops[0].detail) if hard_stops else "",
+        "checked_values": checked_line,
+    }
+    if dose is not None:
+        evidence = dose.evidence()
+        texts |= {
+            "course_total_g": str(evidence["courseTotalG"]),
+            "per_day_g": str(evidence["perDayG"]),
+            "days": str(dose.days),
+        }
+    return texts
 
 
 def _weight_needed(weight: WeightAssessment) -> Finding:
