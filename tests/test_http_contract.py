@@ -249,6 +249,10 @@ CORS_PATHS = [
     "/openapi.json",
     "/healthz",
     "/healthz/ready",
+    "/readyz",
+    "/metrics",
+    "/order-sets",
+    "/cds-services/jdm-ivig/feedback/summary",
     "/cds-services/unknown",
     "/not/a/path",
 ]
