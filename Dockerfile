@@ -1,12 +1,5 @@
 # jdm-cds: the CDS Hooks service, served by gunicorn (cds_service/gunicorn_conf.py).
 # Build: docker build -t jdm-cds:local .     Run: see docker-compose.yml and docs/deploy.md
-FROM python:3.11-slim AS build
-WORKDIR /src
-COPY pyproject.toml README.md ./
-COPY cds_service ./cds_service
-# wheels built here so the runtime image holds no compiler caches or sources it does not need
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
-
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -18,14 +11,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     JDM_CDS_FIXTURES_DIR=/app/fhir_fixtures/patients
 RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin jdmcds
 WORKDIR /app
-COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+COPY pyproject.toml README.md ./
+COPY cds_service ./cds_service
 # knowledge (validated at startup) and the synthetic patients the compose loader posts to HAPI
 COPY cards ./cards
 COPY fhir_fixtures ./fhir_fixtures
+# Installed in place (editable), as in a checkout: parts of the code find cards/ (schemas,
+# history policy) next to the package, which a copy into site-packages would lose.
 # /app/var: the SQLite store when no PostgreSQL is configured; /demo-issuer: the compose
-# stack's demo JWT issuer (a named volume takes this folder's owner)
-RUN mkdir -p /app/var /demo-issuer && chown jdmcds:jdmcds /app/var /demo-issuer
+# stack's demo JWT issuer (a named volume takes this folder's owner).
+RUN pip install --no-cache-dir -e . \
+    && mkdir -p /app/var /demo-issuer \
+    && chown jdmcds:jdmcds /app/var /demo-issuer
 USER jdmcds
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
