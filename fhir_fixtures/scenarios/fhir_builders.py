@@ -472,3 +472,28 @@ def other_observation(
         "effectiveDateTime": when,
         "valueQuantity": quantity(value, unit),
     }
+
+
+def pred_statement(
+    sid: str, pid: str, mg_per_day: float | int, *, start: str, end: str | None = None
+) -> Json:
+    """Oral prednisolone once daily as a MedicationStatement (reported use, e.g. from the family
+    or another hospital), from `start` to `end`."""
+    period: Json = {"start": start}
+    if end is not None:
+        period["end"] = end
+    return {
+        "resourceType": "MedicationStatement",
+        "id": sid,
+        "status": "active" if end is None else "completed",
+        "medicationCodeableConcept": concept([AGENT_CODES["prednisolone"]]),
+        "subject": ref("Patient", pid),
+        "effectivePeriod": period,
+        "dosage": [
+            {
+                "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
+                "route": concept([ROUTES["oral"]]),
+                "doseAndRate": [{"doseQuantity": quantity(mg_per_day, "mg")}],
+            }
+        ],
+    }

@@ -315,3 +315,31 @@ SCENARIOS += [
         [x.dysphagia()],
     ),
 ]
+
+
+def _pred_statements(*steps_: tuple[int, float]) -> object:
+    """Replace the prednisolone orders by MedicationStatements: (days ago started, mg/day)."""
+
+    def step(c: Chart) -> None:
+        c.drop_type("MedicationRequest", "pred-")
+        for n, (start, mg) in enumerate(steps_, start=1):
+            end = at(days_ago=steps_[n][0]) if n < len(steps_) else None
+            c.add(
+                fb.pred_statement(c.id(f"pred-{n}"), c.pid, mg, start=at(days_ago=start), end=end)
+            )
+
+    return step
+
+
+SCENARIOS += [
+    Scenario(
+        "in-steroid-taper-reported-doses",
+        "Prednisolone known only from MedicationStatements (reported use): 52 mg/day cut to 20 mg "
+        "at 5.5 weeks while still weak -> steroid-taper, as with orders.",
+        steps(_early, _pred_statements((49, 52), (10, 20))),
+        [
+            x.first_line_window(),
+            x.card("steroid-taper", "warning", evidence=["pred-2"], mentions=[["taper"]]),
+        ],
+    ),
+]
