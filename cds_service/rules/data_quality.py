@@ -83,6 +83,25 @@ DECISION_TYPES = frozenset(
 )
 ALWAYS_SHOWN = frozenset({"unparseable", "other-patient"})
 
+# which recommendation a left-out record of a concept could change ("say which")
+AFFECTS: dict[str, str] = {
+    "weight": "the IVIG dose (dosing weight)",
+    "height": "the obesity adjustment and the rituximab BSA",
+    "creatinine": "the renal safety check (rate, split, hard stop)",
+    "egfr": "the renal safety check (rate, split, hard stop)",
+    "iga": "the IgA-deficiency safety check",
+    "blood-group": "the haemolysis note",
+    "cmas": "whether the disease counts as active / a red flag",
+    "mmt8": "whether the disease counts as active / a red flag",
+    "ck": "IVIG monitoring",
+    "esr": "IVIG monitoring",
+    "crp": "IVIG monitoring",
+    "methylprednisolone-iv": "whether first-line therapy was given",
+    "glucocorticoid-oral": "first-line therapy and the steroid-taper check",
+    "methotrexate": "the 12-week methotrexate trial (escalation timing)",
+    "ivig": "IVIG recency and course count (ivig-start / escalate-after-ivig)",
+}
+
 
 def relevant(note: DataQualityNote, history: TherapyHistory) -> bool:
     """Could this left-out record change a card? Not when a newer usable value supersedes it."""
@@ -129,5 +148,11 @@ def _ref(note: DataQualityNote) -> SourceRef | None:
 
 def _line(note: DataQualityNote) -> str:
     ref = SourceRef(note.resource_type, note.resource_id or "(no id)").reference
-    about = f" (would inform: {note.concept})" if note.concept else ""
+    if note.concept:
+        affects = AFFECTS.get(note.concept, "the cards that read it")
+        about = f" — could change {affects} (a {note.concept} record)"
+    elif note.category == "other-patient":
+        about = " — belongs to another patient: never used"
+    else:
+        about = " — its content is unknown, so it was not used"
     return f"- {md_escape(ref)}: {md_escape(note.reason)} ({note.category}){about}"
