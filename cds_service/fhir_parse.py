@@ -8,9 +8,9 @@ collection) mixed, in any order. This module
 3. de-duplicates by type/id, keeping the newest (``meta.versionId``, then ``meta.lastUpdated``);
 4. drops, with a :class:`DataQualityNote`, any resource about another patient (or about no
    patient it can name);
-5. with a :class:`Terminology`, drops cheaply (on the raw JSON) every resource whose code or name
-   matches no value set, counting them, BEFORE validating: validation costs ~200 µs a resource
-   and a child's record holds years of vitals and labs the rules never read;
+5. with a :class:`Terminology`, drops cheaply (on the raw JSON, :mod:`cds_service.fhir_select`)
+   every resource whose code or name matches no value set, counting them, and, with a
+   :class:`Retention`, the Observations the rules have no use for, BEFORE validating;
 6. validates what is left with the R4B models; a resource that fails becomes a note, never data.
 
 Nothing here raises on bad input: one bad resource never fails the request.
@@ -21,13 +21,23 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime
 from functools import cache
 from types import MappingProxyType
-from typing import Any, TypeGuard
+from typing import Any
 
 from pydantic import ValidationError
 
+from cds_service.fhir_select import (
+    DeferredObservation,
+    Match,
+    Retention,
+    is_object,
+    match_resource,
+    note,
+    retained,
+    text_or_none,
+)
 from cds_service.history.model import DataQualityNote, MatchKind
 from cds_service.terminology import Terminology
 
@@ -46,23 +56,7 @@ PATIENT_ELEMENT: Mapping[str, str] = MappingProxyType(
     }
 )
 # resource type -> the CodeableConcept that says what it is
-CODE_ELEMENT: Mapping[str, str] = MappingProxyType(
-    {
-        "Condition": "code",
-        "Observation": "code",
-        "Procedure": "code",
-        "ServiceRequest": "code",
-        "Immunization": "vaccineCode",
-        "AllergyIntolerance": "code",
-    }
-)
-MEDICATION_TYPES = frozenset(
-    {"MedicationRequest", "MedicationAdministration", "MedicationStatement"}
-)
 USED_TYPES = frozenset({"Patient", "Medication", *PATIENT_ELEMENT})
-LOINC = "http://loinc.org"
-_NO_MATCH: tuple[frozenset[str], MatchKind | None, str | None] = (frozenset(), None, None)
-BODY_CONCEPTS = frozenset({"weight", "height"})  # the basis of per-kg and per-m2 doses
 
 
 @dataclass(frozen=True)
@@ -78,24 +72,6 @@ class ParsedResource:
     medication: Any = None  # the resolved (validated) Medication of a medication resource
 
 
-@dataclass
-class _Match:
-    resource: Mapping[str, Any]
-    concepts: frozenset[str]
-    matched_by: MatchKind | None
-    matched_code: str | None
-    medication_raw: Mapping[str, Any] | None
-
-
-@dataclass(frozen=True)
-class DeferredObservation:
-    """A matched, not yet validated Observation; `at` is read cheaply from its raw JSON."""
-
-    at: datetime
-    concepts: frozenset[str]
-    match: _Match
-
-
 @dataclass(frozen=True)
 class ParsedRecord:
     patient_id: str
@@ -108,21 +84,6 @@ class ParsedRecord:
 
     def of_type(self, resource_type: str) -> tuple[ParsedResource, ...]:
         return self.resources.get(resource_type, ())
-
-
-@dataclass(frozen=True)
-class Retention:
-    """Which matched Observations are worth validating (validation is the cost of parsing).
-
-    Per concept: every one within `lookback` (or its `lookback_by_concept`) of `now`, and the
-    `keep_latest` newest whatever their age. Older weights and heights are deferred (see
-    :class:`DeferredObservation`). Resources other than Observations are always kept.
-    """
-
-    now: datetime
-    lookback: timedelta
-    keep_latest: int
-    lookback_by_concept: Mapping[str, timedelta] = field(default_factory=dict)
 
 
 def parse_resources(
@@ -144,7 +105,7 @@ def parse_resources(
         f"Medication/{r['id']}": r for r in candidates if r["resourceType"] == "Medication"
     }
     patient: ParsedResource | None = None
-    matches: list[_Match] = []
+    matches: list[Match] = []
     unmatched: dict[str, int] = {}
     for resource in candidates:
         resource_type = resource["resourceType"]
@@ -155,14 +116,14 @@ def parse_resources(
             continue
         if not _is_about_patient(resource, patient_id, notes):
             continue
-        matched, match = _match(resource, medications, terminology, notes)
+        matched, match = match_resource(resource, medications, terminology, notes)
         if not matched:
             unmatched[resource_type] = unmatched.get(resource_type, 0) + 1
         elif match is not None:
             matches.append(match)
     deferred: list[DeferredObservation] = []
     if retention is not None:
-        matches, deferred = _retained(matches, retention)
+        matches, deferred = retained(matches, retention)
     by_type: dict[str, list[ParsedResource]] = {}
     for match in matches:
         parsed = _validated(match, notes)
@@ -184,8 +145,8 @@ def parse_resources(
 def _flatten(raw: Sequence[Any], notes: list[DataQualityNote]) -> list[Mapping[str, Any]]:
     flat: list[Mapping[str, Any]] = []
     for item in raw:
-        if not _is_object(item):
-            notes.append(_note("unknown", None, "not a JSON object", "unparseable"))
+        if not is_object(item):
+            notes.append(note("unknown", None, "not a JSON object", "unparseable"))
         elif item.get("resourceType") == "Bundle":
             flat.extend(_bundle_resources(item, notes))
         else:
@@ -196,36 +157,38 @@ def _flatten(raw: Sequence[Any], notes: list[DataQualityNote]) -> list[Mapping[s
 def _bundle_resources(bundle: Mapping[str, Any], notes: list[DataQualityNote]) -> list[Any]:
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
-        notes.append(_note("Bundle", _text(bundle.get("id")), "entry is not a list", "unparseable"))
+        notes.append(
+            note("Bundle", text_or_none(bundle.get("id")), "entry is not a list", "unparseable")
+        )
         return []
     resources = []
     for entry in entries:
-        if not _is_object(entry):
+        if not is_object(entry):
             notes.append(
-                _note("Bundle", _text(bundle.get("id")), "entry not an object", "unparseable")
+                note("Bundle", text_or_none(bundle.get("id")), "entry not an object", "unparseable")
             )
             continue
         search = entry.get("search")
-        if search is not None and _is_object(search) and search.get("mode") == "outcome":
+        if search is not None and is_object(search) and search.get("mode") == "outcome":
             continue
         resource = entry.get("resource")
-        if _is_object(resource) and resource.get("resourceType") == "Bundle":
-            notes.append(_note("Bundle", _text(resource.get("id")), "nested Bundle", "other"))
+        if is_object(resource) and resource.get("resourceType") == "Bundle":
+            notes.append(note("Bundle", text_or_none(resource.get("id")), "nested Bundle", "other"))
         elif resource is not None:
             resources.append(resource)
     return resources
 
 
 def _usable_shape(resource: Any, notes: list[DataQualityNote]) -> bool:
-    if not _is_object(resource):
-        notes.append(_note("unknown", None, "not a JSON object", "unparseable"))
+    if not is_object(resource):
+        notes.append(note("unknown", None, "not a JSON object", "unparseable"))
         return False
     resource_type = resource.get("resourceType")
     if resource_type not in USED_TYPES:
         return False  # a type the history never reads (Encounter, OperationOutcome, ...)
     resource_id = resource.get("id")
     if resource_id is not None and not isinstance(resource_id, str):
-        notes.append(_note(str(resource_type), None, "id is not a string", "unparseable"))
+        notes.append(note(str(resource_type), None, "id is not a string", "unparseable"))
         return False
     return True
 
@@ -248,7 +211,7 @@ def _deduplicate(resources: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 
 def _version_key(resource: Mapping[str, Any]) -> tuple[int, float]:
     meta = resource.get("meta")
-    if not _is_object(meta):
+    if not is_object(meta):
         return (-1, float("-inf"))
     version = meta.get("versionId")
     version_number = int(version) if isinstance(version, str) and version.isdigit() else -1
@@ -267,16 +230,16 @@ def _entered_in_error(resource: Mapping[str, Any]) -> bool:
     if resource.get("status") == "entered-in-error":
         return True
     verification = resource.get("verificationStatus")
-    if verification is not None and _is_object(verification):
+    if verification is not None and is_object(verification):
         codings = verification.get("coding")
         if isinstance(codings, list):
-            return any(_is_object(c) and c.get("code") == "entered-in-error" for c in codings)
+            return any(is_object(c) and c.get("code") == "entered-in-error" for c in codings)
     return False
 
 
 def referenced_patient_id(reference: Any) -> str | None:
     """``Patient/p1``, ``https://ehr/fhir/Patient/p1/_history/3`` -> ``p1``; anything else None."""
-    if not _is_object(reference):
+    if not is_object(reference):
         return None
     text = reference.get("reference")
     if not isinstance(text, str):
@@ -297,7 +260,7 @@ def _is_about_patient(
     if about == patient_id:
         return True
     reason = "about another patient" if about else "names no patient it is about"
-    notes.append(_note(resource_type, resource.get("id"), reason, "other-patient"))
+    notes.append(note(resource_type, resource.get("id"), reason, "other-patient"))
     return False
 
 
@@ -305,7 +268,7 @@ def _parse_patient(
     resource: Mapping[str, Any], patient_id: str, notes: list[DataQualityNote]
 ) -> ParsedResource | None:
     if resource.get("id") != patient_id:
-        notes.append(_note("Patient", resource.get("id"), "another patient", "other-patient"))
+        notes.append(note("Patient", resource.get("id"), "another patient", "other-patient"))
         return None
     model = _validate(resource, notes)
     return ParsedResource("Patient", patient_id, model) if model is not None else None
@@ -314,33 +277,7 @@ def _parse_patient(
 # --- matching and validation -------------------------------------------------------------------
 
 
-def _match(
-    resource: Mapping[str, Any],
-    medications: Mapping[str, Mapping[str, Any]],
-    terminology: Terminology | None,
-    notes: list[DataQualityNote],
-) -> tuple[bool, _Match | None]:
-    """(matched a value set, the match or None when it was dropped with a note). No validation."""
-    resource_type = resource["resourceType"]
-    medication_raw: Mapping[str, Any] | None = None
-    if resource_type in MEDICATION_TYPES:
-        medication_raw = _resolve_medication(resource, medications)
-        if medication_raw is None and "medicationReference" in resource:
-            reason = "its Medication is not in the record"
-            notes.append(_note(resource_type, resource.get("id"), reason, "other"))
-            return True, None
-        codeable = (medication_raw or {}).get("code") or resource.get("medicationCodeableConcept")
-    else:
-        codeable = resource.get(CODE_ELEMENT[resource_type])
-    concepts, matched_by, matched_code = _NO_MATCH
-    if terminology is not None:
-        concepts, matched_by, matched_code = match_codeable(terminology, resource_type, codeable)
-        if not concepts:
-            return False, None
-    return True, _Match(resource, concepts, matched_by, matched_code, medication_raw)
-
-
-def _validated(match: _Match, notes: list[DataQualityNote]) -> ParsedResource | None:
+def _validated(match: Match, notes: list[DataQualityNote]) -> ParsedResource | None:
     resource = match.resource
     model = _validate(resource, notes)
     if model is None:
@@ -361,117 +298,9 @@ def _validated(match: _Match, notes: list[DataQualityNote]) -> ParsedResource | 
     )
 
 
-def _retained(
-    matches: list[_Match], retention: Retention
-) -> tuple[list[_Match], list[DeferredObservation]]:
-    """Split off the Observations `retention` does not keep, before paying for validation.
-
-    Older weights and heights are deferred, not dropped: a per-kg dose of that time may need one.
-    """
-    zone = retention.now.tzinfo or UTC
-    by_concept: dict[str, list[tuple[datetime, int]]] = {}
-    for index, match in enumerate(matches):
-        if match.resource["resourceType"] != "Observation":
-            continue
-        at = _raw_time(match.resource, zone) or datetime.min.replace(tzinfo=UTC)
-        for concept in match.concepts:
-            by_concept.setdefault(concept, []).append((at, index))
-    keep: set[int] = set()
-    body: dict[int, datetime] = {}
-    for concept, timed in by_concept.items():
-        timed.sort(reverse=True)
-        start = retention.now - retention.lookback_by_concept.get(concept, retention.lookback)
-        keep.update(index for at, index in timed if at >= start)
-        keep.update(index for _, index in timed[: retention.keep_latest])
-        if concept in BODY_CONCEPTS:
-            body.update((index, at) for at, index in timed)
-    kept = [
-        m for i, m in enumerate(matches) if m.resource["resourceType"] != "Observation" or i in keep
-    ]
-    deferred = [
-        DeferredObservation(at, matches[i].concepts, matches[i])
-        for i, at in sorted(body.items(), key=lambda item: item[1])
-        if i not in keep and at.year > 1
-    ]
-    return kept, deferred
-
-
 def load_deferred(item: DeferredObservation, notes: list[DataQualityNote]) -> ParsedResource | None:
     """Validate a deferred Observation now (None, with a note, when it is not valid FHIR)."""
     return _validated(item.match, notes)
-
-
-_TIME_ELEMENTS = ("effectiveDateTime", "effectiveInstant", "authoredOn", "occurrenceDateTime")
-
-
-def _raw_time(resource: Mapping[str, Any], zone: tzinfo) -> datetime | None:
-    """The resource's clinical time read cheaply from raw JSON (only to choose what to validate)."""
-    for element in _TIME_ELEMENTS:
-        value = resource.get(element)
-        if isinstance(value, str):
-            return _parse_time(value, zone)
-    period = resource.get("effectivePeriod")
-    if _is_object(period) and isinstance(period.get("start"), str):
-        return _parse_time(period["start"], zone)
-    return None
-
-
-def _parse_time(text: str, zone: tzinfo) -> datetime | None:
-    try:
-        parsed = datetime.fromisoformat({4: f"{text}-01-01", 7: f"{text}-01"}.get(len(text), text))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
-
-
-def _resolve_medication(
-    resource: Mapping[str, Any], medications: Mapping[str, Mapping[str, Any]]
-) -> Mapping[str, Any] | None:
-    reference = resource.get("medicationReference")
-    if not _is_object(reference) or not isinstance(reference.get("reference"), str):
-        return None
-    target = str(reference["reference"])
-    if target.startswith("#"):
-        for contained in resource.get("contained") or []:
-            if _is_object(contained) and contained.get("id") == target[1:]:
-                return contained
-        return None
-    parts = target.split("/")
-    if len(parts) >= 4 and parts[-2] == "_history":
-        parts = parts[:-2]
-    return medications.get("/".join(parts[-2:]))
-
-
-def match_codeable(
-    terminology: Terminology, resource_type: str, codeable: Any
-) -> tuple[frozenset[str], MatchKind | None, str | None]:
-    """Concepts a raw CodeableConcept belongs to: by code first, else by its text and displays.
-
-    A LOINC-coded Observation outside the value sets is a different test: its words are not
-    searched (CMAS/MMT-8 have no LOINC code, so a name match is only for local codes or text).
-    """
-    if not _is_object(codeable):
-        return _NO_MATCH
-    codings = codeable.get("coding")
-    if not isinstance(codings, list):
-        codings = []
-    loinc_coded = False
-    for coding in codings:
-        if not _is_object(coding):
-            continue
-        system, code = coding.get("system"), coding.get("code")
-        if isinstance(system, str) and isinstance(code, str):
-            concepts = terminology.concepts_for_type(system, code, resource_type)
-            if concepts:
-                return concepts, MatchKind.CODE, f"{system}|{code}"
-            loinc_coded = loinc_coded or system == LOINC
-    if (loinc_coded and resource_type == "Observation") or not terminology.has_names(resource_type):
-        return _NO_MATCH
-    texts = [codeable.get("text"), *(c.get("display") for c in codings if _is_object(c))]
-    concepts = terminology.match_text(
-        resource_type, " ; ".join(t for t in texts if isinstance(t, str))
-    )
-    return (concepts, MatchKind.NAME, None) if concepts else _NO_MATCH
 
 
 def _validate(resource: Mapping[str, Any], notes: list[DataQualityNote]) -> Any:
@@ -485,7 +314,7 @@ def _validate(resource: Mapping[str, Any], notes: list[DataQualityNote]) -> Any:
         reason = f"not valid FHIR R4: {where}: {first['type']}"
     except (TypeError, ValueError) as exc:
         reason = f"not valid FHIR R4: {type(exc).__name__}"
-    notes.append(_note(resource_type, resource.get("id"), reason, "unparseable"))
+    notes.append(note(resource_type, resource.get("id"), reason, "unparseable"))
     return None
 
 
@@ -493,18 +322,3 @@ def _validate(resource: Mapping[str, Any], notes: list[DataQualityNote]) -> Any:
 def _model_class(resource_type: str) -> Any:
     module = importlib.import_module(f"fhir.resources.R4B.{resource_type.lower()}")
     return getattr(module, resource_type)
-
-
-def _note(
-    resource_type: str, resource_id: Any, reason: str, category: str, concept: str | None = None
-) -> DataQualityNote:
-    return DataQualityNote(resource_type, _text(resource_id), reason, category, concept)
-
-
-def _is_object(value: Any) -> TypeGuard[Mapping[str, Any]]:
-    """A JSON object. The dict test first: ABC checks cost ~1 µs, times thousands of elements."""
-    return type(value) is dict or (value is not None and isinstance(value, Mapping))
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from cds_service.fhir_parse import DeferredObservation
+from cds_service.fhir_select import DeferredObservation
 from cds_service.history.model import BodySurfaceArea, Measurement
 from cds_service.history.policy import HistoryPolicy
 

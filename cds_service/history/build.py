@@ -12,13 +12,8 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any
 
-from cds_service.fhir_parse import (
-    DeferredObservation,
-    ParsedRecord,
-    Retention,
-    load_deferred,
-    parse_resources,
-)
+from cds_service.fhir_parse import ParsedRecord, load_deferred, parse_resources
+from cds_service.fhir_select import DeferredObservation, Retention
 from cds_service.history.body import BodySeries, BodySize
 from cds_service.history.clinical import map_allergies, map_immunizations, map_procedures
 from cds_service.history.dates import clock_zone

@@ -1,0 +1,218 @@
+"""What is worth validating: value-set matching and retention, read cheaply from raw FHIR JSON.
+
+Validating a resource with ``fhir.resources`` costs 100-300 µs; a child's chart holds years of
+vitals and labs the rules never read. Everything here looks at plain JSON (dicts), never trusts
+it beyond choosing what :mod:`cds_service.fhir_parse` validates next, and never raises on bad
+input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+from types import MappingProxyType
+from typing import Any, TypeGuard
+
+from cds_service.history.model import DataQualityNote, MatchKind
+from cds_service.terminology import Terminology
+
+# resource type -> the CodeableConcept that says what it is
+CODE_ELEMENT: Mapping[str, str] = MappingProxyType(
+    {
+        "Condition": "code",
+        "Observation": "code",
+        "Procedure": "code",
+        "ServiceRequest": "code",
+        "Immunization": "vaccineCode",
+        "AllergyIntolerance": "code",
+    }
+)
+MEDICATION_TYPES = frozenset(
+    {"MedicationRequest", "MedicationAdministration", "MedicationStatement"}
+)
+LOINC = "http://loinc.org"
+_NO_MATCH: tuple[frozenset[str], MatchKind | None, str | None] = (frozenset(), None, None)
+BODY_CONCEPTS = frozenset({"weight", "height"})  # the basis of per-kg and per-m2 doses
+
+
+@dataclass
+class Match:
+    resource: Mapping[str, Any]
+    concepts: frozenset[str]
+    matched_by: MatchKind | None
+    matched_code: str | None
+    medication_raw: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class DeferredObservation:
+    """A matched, not yet validated Observation; `at` is read cheaply from its raw JSON."""
+
+    at: datetime
+    concepts: frozenset[str]
+    match: Match
+
+
+@dataclass(frozen=True)
+class Retention:
+    """Which matched Observations are worth validating (validation is the cost of parsing).
+
+    Per concept: every one within `lookback` (or its `lookback_by_concept`) of `now`, and the
+    `keep_latest` newest whatever their age. Older weights and heights are deferred (see
+    :class:`DeferredObservation`). Resources other than Observations are always kept.
+    """
+
+    now: datetime
+    lookback: timedelta
+    keep_latest: int
+    lookback_by_concept: Mapping[str, timedelta] = field(default_factory=dict)
+
+
+def match_resource(
+    resource: Mapping[str, Any],
+    medications: Mapping[str, Mapping[str, Any]],
+    terminology: Terminology | None,
+    notes: list[DataQualityNote],
+) -> tuple[bool, Match | None]:
+    """(matched a value set, the match or None when it was dropped with a note). No validation."""
+    resource_type = resource["resourceType"]
+    medication_raw: Mapping[str, Any] | None = None
+    if resource_type in MEDICATION_TYPES:
+        medication_raw = resolve_medication(resource, medications)
+        if medication_raw is None and "medicationReference" in resource:
+            reason = "its Medication is not in the record"
+            notes.append(note(resource_type, resource.get("id"), reason, "other"))
+            return True, None
+        codeable = (medication_raw or {}).get("code") or resource.get("medicationCodeableConcept")
+    else:
+        codeable = resource.get(CODE_ELEMENT[resource_type])
+    concepts, matched_by, matched_code = _NO_MATCH
+    if terminology is not None:
+        concepts, matched_by, matched_code = match_codeable(terminology, resource_type, codeable)
+        if not concepts:
+            return False, None
+    return True, Match(resource, concepts, matched_by, matched_code, medication_raw)
+
+
+def retained(
+    matches: list[Match], retention: Retention
+) -> tuple[list[Match], list[DeferredObservation]]:
+    """Split off the Observations `retention` does not keep, before paying for validation.
+
+    Older weights and heights are deferred, not dropped: a per-kg dose of that time may need one.
+    """
+    zone = retention.now.tzinfo or UTC
+    by_concept: dict[str, list[tuple[datetime, int]]] = {}
+    for index, match in enumerate(matches):
+        if match.resource["resourceType"] != "Observation":
+            continue
+        at = raw_time(match.resource, zone) or datetime.min.replace(tzinfo=UTC)
+        for concept in match.concepts:
+            by_concept.setdefault(concept, []).append((at, index))
+    keep: set[int] = set()
+    body: dict[int, datetime] = {}
+    for concept, timed in by_concept.items():
+        timed.sort(reverse=True)
+        start = retention.now - retention.lookback_by_concept.get(concept, retention.lookback)
+        keep.update(index for at, index in timed if at >= start)
+        keep.update(index for _, index in timed[: retention.keep_latest])
+        if concept in BODY_CONCEPTS:
+            body.update((index, at) for at, index in timed)
+    kept = [
+        m for i, m in enumerate(matches) if m.resource["resourceType"] != "Observation" or i in keep
+    ]
+    deferred = [
+        DeferredObservation(at, matches[i].concepts, matches[i])
+        for i, at in sorted(body.items(), key=lambda item: item[1])
+        if i not in keep and at.year > 1
+    ]
+    return kept, deferred
+
+
+_TIME_ELEMENTS = ("effectiveDateTime", "effectiveInstant", "authoredOn", "occurrenceDateTime")
+
+
+def raw_time(resource: Mapping[str, Any], zone: tzinfo) -> datetime | None:
+    """The resource's clinical time read cheaply from raw JSON (only to choose what to validate)."""
+    for element in _TIME_ELEMENTS:
+        value = resource.get(element)
+        if isinstance(value, str):
+            return _parse_time(value, zone)
+    period = resource.get("effectivePeriod")
+    if is_object(period) and isinstance(period.get("start"), str):
+        return _parse_time(period["start"], zone)
+    return None
+
+
+def _parse_time(text: str, zone: tzinfo) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat({4: f"{text}-01-01", 7: f"{text}-01"}.get(len(text), text))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
+
+
+def resolve_medication(
+    resource: Mapping[str, Any], medications: Mapping[str, Mapping[str, Any]]
+) -> Mapping[str, Any] | None:
+    reference = resource.get("medicationReference")
+    if not is_object(reference) or not isinstance(reference.get("reference"), str):
+        return None
+    target = str(reference["reference"])
+    if target.startswith("#"):
+        for contained in resource.get("contained") or []:
+            if is_object(contained) and contained.get("id") == target[1:]:
+                return contained
+        return None
+    parts = target.split("/")
+    if len(parts) >= 4 and parts[-2] == "_history":
+        parts = parts[:-2]
+    return medications.get("/".join(parts[-2:]))
+
+
+def match_codeable(
+    terminology: Terminology, resource_type: str, codeable: Any
+) -> tuple[frozenset[str], MatchKind | None, str | None]:
+    """Concepts a raw CodeableConcept belongs to: by code first, else by its text and displays.
+
+    A LOINC-coded Observation outside the value sets is a different test: its words are not
+    searched (CMAS/MMT-8 have no LOINC code, so a name match is only for local codes or text).
+    """
+    if not is_object(codeable):
+        return _NO_MATCH
+    codings = codeable.get("coding")
+    if not isinstance(codings, list):
+        codings = []
+    loinc_coded = False
+    for coding in codings:
+        if not is_object(coding):
+            continue
+        system, code = coding.get("system"), coding.get("code")
+        if isinstance(system, str) and isinstance(code, str):
+            concepts = terminology.concepts_for_type(system, code, resource_type)
+            if concepts:
+                return concepts, MatchKind.CODE, f"{system}|{code}"
+            loinc_coded = loinc_coded or system == LOINC
+    if (loinc_coded and resource_type == "Observation") or not terminology.has_names(resource_type):
+        return _NO_MATCH
+    texts = [codeable.get("text"), *(c.get("display") for c in codings if is_object(c))]
+    concepts = terminology.match_text(
+        resource_type, " ; ".join(t for t in texts if isinstance(t, str))
+    )
+    return (concepts, MatchKind.NAME, None) if concepts else _NO_MATCH
+
+
+def note(
+    resource_type: str, resource_id: Any, reason: str, category: str, concept: str | None = None
+) -> DataQualityNote:
+    return DataQualityNote(resource_type, text_or_none(resource_id), reason, category, concept)
+
+
+def is_object(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    """A JSON object. The dict test first: ABC checks cost ~1 µs, times thousands of elements."""
+    return type(value) is dict or (value is not None and isinstance(value, Mapping))
+
+
+def text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
