@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -91,6 +92,16 @@ def test_openapi_document_is_served_and_every_schema_is_valid(client: FlaskClien
         for part in ref.removeprefix("#/").split("/"):
             node = node[part]  # KeyError = a dangling $ref
     assert document == openapi_document()
+
+
+def test_every_route_of_the_app_is_in_the_openapi_document(client: FlaskClient) -> None:
+    documented = openapi_document()["paths"]
+    for rule in client.application.url_map.iter_rules():
+        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule).rstrip("/") or "/"
+        path = path.replace("{service_id}", "{id}")
+        assert path in documented, f"{rule.rule} is served but not in openapi.json"
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert method.lower() in documented[path], f"{method} {rule.rule} not documented"
 
 
 def _refs(node: Any) -> set[str]:
