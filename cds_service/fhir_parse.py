@@ -56,6 +56,7 @@ PATIENT_ELEMENT: Mapping[str, str] = MappingProxyType(
     }
 )
 # resource type -> the CodeableConcept that says what it is
+_PATIENT_ELEMENT = dict(PATIENT_ELEMENT)  # a plain dict: read for every resource
 USED_TYPES = frozenset({"Patient", "Medication", *PATIENT_ELEMENT})
 
 
@@ -256,7 +257,10 @@ def _is_about_patient(
     resource: Mapping[str, Any], patient_id: str, notes: list[DataQualityNote]
 ) -> bool:
     resource_type = resource["resourceType"]
-    about = referenced_patient_id(resource.get(PATIENT_ELEMENT[resource_type]))
+    subject = resource.get(_PATIENT_ELEMENT[resource_type])
+    if type(subject) is dict and subject.get("reference") == f"Patient/{patient_id}":
+        return True  # the usual form, checked without parsing
+    about = referenced_patient_id(subject)
     if about == patient_id:
         return True
     reason = "about another patient" if about else "names no patient it is about"

@@ -28,6 +28,7 @@ CODE_ELEMENT: Mapping[str, str] = MappingProxyType(
         "AllergyIntolerance": "code",
     }
 )
+_CODE_ELEMENT = dict(CODE_ELEMENT)  # a plain dict: read for every resource
 MEDICATION_TYPES = frozenset(
     {"MedicationRequest", "MedicationAdministration", "MedicationStatement"}
 )
@@ -86,7 +87,7 @@ def match_resource(
             return True, None
         codeable = (medication_raw or {}).get("code") or resource.get("medicationCodeableConcept")
     else:
-        codeable = resource.get(CODE_ELEMENT[resource_type])
+        codeable = resource.get(_CODE_ELEMENT[resource_type])
     concepts, matched_by, matched_code = _NO_MATCH
     if terminology is not None:
         concepts, matched_by, matched_code = match_codeable(terminology, resource_type, codeable)
