@@ -17,9 +17,7 @@ from cds_service.history.model import TherapyHistory
 
 
 def history_to_json(history: TherapyHistory) -> dict[str, Any]:
-    value = to_plain(history)
-    assert isinstance(value, dict)  # noqa: S101 - a dataclass always becomes a dict
-    return value
+    return {f.name: to_plain(getattr(history, f.name)) for f in dataclasses.fields(history)}
 
 
 def to_plain(value: Any) -> Any:

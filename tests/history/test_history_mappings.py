@@ -378,3 +378,41 @@ def test_clock_is_the_argument(build) -> None:  # type: ignore[no-untyped-def]
     later = datetime(2027, 3, 15, 10, tzinfo=AKL)
     assert build(patient(), now=later).patient.age_years == 10
     assert build(patient()).now == NOW
+
+
+# --- what is loaded ------------------------------------------------------------------------------
+
+
+def test_old_labs_beyond_the_newest_two_are_not_loaded(build) -> None:  # type: ignore[no-untyped-def]
+    def ck(rid: str, at: str) -> dict:  # type: ignore[type-arg]
+        return observation(rid, LOINC, "2157-6", 500, "U/L", at=at)
+
+    history = build(
+        ck("a", "2025-06-01"), ck("b", "2025-07-01"), ck("c", "2025-08-01"), ck("d", "2026-03-01")
+    )
+    # d is within the 60-day look-back; c and d are the newest two; a and b are not loaded
+    assert [m.source.resource_id for m in history.series("ck")] == ["c", "d"]
+
+
+def test_an_old_weight_is_loaded_when_an_old_dose_needs_it(build) -> None:  # type: ignore[no-untyped-def]
+    old_dose = administration("mp", medication("6902"), "2025-01-11T09:00:00+13:00", 30, "mg/kg")
+    history = build(
+        weight("w-old", 20, at="2025-01-10"),
+        weight("w-unused", 21, at="2025-04-01"),
+        weight("w-2", 24, at="2025-12-01"),
+        weight("w-1", 25, at="2026-01-01"),
+        weight("w-now", 26, at="2026-03-10"),
+        old_dose,
+    )
+    assert history.doses("methylprednisolone-iv")[0].amount_mg == Decimal(600)
+    loaded = [w.source.resource_id for w in history.series("weight")]
+    assert loaded == ["w-old", "w-1", "w-now"]  # w-unused never validated; w-2 is neither
+
+
+def test_a_broken_old_weight_is_skipped_for_the_next_nearest(build) -> None:  # type: ignore[no-untyped-def]
+    broken = weight("w-broken", 20, at="2025-01-10")
+    broken["valueQuantity"]["value"] = "twenty"
+    dose = administration("mp", medication("6902"), "2025-01-11T09:00:00+13:00", 30, "mg/kg")
+    history = build(broken, weight("w-near", 21, at="2025-01-05"), weight("w-now", 26), dose)
+    assert history.doses("methylprednisolone-iv")[0].basis.source.resource_id == "w-near"  # type: ignore[union-attr]
+    assert [n.resource_id for n in history.data_quality] == ["w-broken"]
