@@ -20,6 +20,7 @@ from fhir_server import SekmetServer
 from flask import Flask
 from flask.testing import FlaskClient
 from frozen_clock import FROZEN_NOW, frozen_clock
+from postgres_server import PostgresServer, find_bin_dir, start_postgres
 from schema_check import assert_valid as _assert_valid
 
 from cds_service import create_app
@@ -57,3 +58,15 @@ def fhir_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SekmetServ
 @pytest.fixture
 def assert_valid() -> Callable[[Any, str], Any]:
     return _assert_valid
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throw-away PostgreSQL cluster; ``.create_database()`` -> a URL. Skips when Debian's
+    ``postgresql`` binaries are absent (``.ci/run`` installs them)."""
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL binaries (Debian package postgresql) are not installed")
+    server = start_postgres(bin_dir)
+    yield server
+    server.stop()

@@ -4,6 +4,7 @@ with the shipped config (multiprocess metrics), a real FHIR server and a real Po
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -184,7 +185,7 @@ def live_gunicorn(tmp_path: Path) -> Iterator[str]:
             time.sleep(0.2)
         yield base_url
     finally:
-        process.terminate()
+        process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
         process.wait(timeout=30)
 
 

@@ -13,21 +13,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from postgres_server import PostgresServer, find_bin_dir, start_postgres
+from postgres_server import PostgresServer
 
 from cds_service.store import FeedbackRecord, IssuedCard, Store, open_store
 
 NOW = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Pacific/Auckland"))
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL binaries (Debian package postgresql) are not installed")
-    server = start_postgres(bin_dir)
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
