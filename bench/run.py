@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import json
 import pstats
@@ -65,6 +66,7 @@ class Bench:
             {"database_url": f"sqlite:///{workdir / 'inproc.sqlite3'}"}, clock=lambda: now
         )
         self.service = state(self.app).registry.get(SERVICE)
+        gc.freeze()  # as the production server does before forking (gunicorn_conf.pre_fork)
         self.records = {
             size: generate_record(size, now, patient_id=f"bench-{size}") for size in SIZES
         }

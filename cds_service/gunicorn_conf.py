@@ -7,6 +7,7 @@ server at startup with its message instead of crash-looping workers.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -64,6 +65,14 @@ def when_ready(server: Any) -> None:
     shown = local if public == local else f"{local} (public URL: {public})"
     sys.stdout.write(f"jdm-cds is up. Discovery: {shown}\n")
     sys.stdout.flush()
+
+
+def pre_fork(server: Any, worker: Any) -> None:
+    # Everything loaded so far (knowledge, models, modules: ~150,000 objects) lives as long as
+    # the server: move it out of the collector's reach, so a full collection in a worker (which
+    # otherwise walks all of it, 50-500 ms, in the middle of a request) sees only request
+    # garbage. Also keeps those pages shared between workers (copy-on-write).
+    gc.freeze()
 
 
 def post_fork(server: Any, worker: Any) -> None:
