@@ -67,7 +67,13 @@ def when_ready(server: Any) -> None:
     sys.stdout.flush()
 
 
+_warmed_up: list[bool] = []
+
+
 def pre_fork(server: Any, worker: Any) -> None:
+    if not _warmed_up:  # once, in the master: workers are forked from a warm process
+        _warmed_up.append(True)
+        _warm_up()
     # Everything loaded so far (knowledge, models, modules: ~150,000 objects) lives as long as
     # the server: move it out of the collector's reach, so a full collection in a worker (which
     # otherwise walks all of it, 50-500 ms, in the middle of a request) sees only request
@@ -87,3 +93,13 @@ def child_exit(server: Any, worker: Any) -> None:
     from cds_service.metrics import mark_worker_dead
 
     mark_worker_dead(worker.pid)
+
+
+def _warm_up() -> None:
+    from cds_service.warmup import warm_up
+    from cds_service.wsgi import app
+
+    try:
+        warm_up(app)
+    except Exception as failed:  # serve anyway: requests will show the fault with its status
+        sys.stderr.write(f"jdm-cds: warm-up failed ({type(failed).__name__}); serving cold\n")
