@@ -36,7 +36,7 @@ from cds_service.history.model import (
 )
 from cds_service.history.patient import map_patient
 from cds_service.history.policy import HistoryPolicy, load_history_policy
-from cds_service.history.problems import map_problems
+from cds_service.history.problems import map_problems, problem_notes
 from cds_service.terminology import Terminology
 
 MEDICATION_TYPES = ("MedicationAdministration", "MedicationRequest", "MedicationStatement")
@@ -107,6 +107,7 @@ def build_history(
         allergies=map_allergies(record.of_type("AllergyIntolerance")),
         data_quality=(
             *record.notes,
+            *problem_notes(record.of_type("Condition")),
             *observations.notes,
             *late_notes,
             *use_notes,
@@ -176,19 +177,27 @@ def _without_covered_expected(
 
 
 def _event_notes(events: tuple[DoseEvent, ...]) -> list[DataQualityNote]:
-    """Doses that could not be put in mg, one note per resource (not per expected week)."""
+    """Doses the history could not fully use, one note per resource (not per expected week)."""
     notes: dict[tuple[str, str, str], DataQualityNote] = {}
     for event in events:
-        if event.amount_mg is None and event.note:
+        reason, category = _event_problem(event)
+        if reason is not None:
             key = (event.source.resource_type, event.source.resource_id, event.agent)
-            notes.setdefault(
-                key,
-                DataQualityNote(
-                    event.source.resource_type,
-                    event.source.resource_id,
-                    event.note,
-                    "unit",
-                    event.agent,
-                ),
-            )
+            notes.setdefault(key, DataQualityNote(*key[:2], reason, category, event.agent))
     return list(notes.values())
+
+
+def _event_problem(event: DoseEvent) -> tuple[str | None, str]:
+    if event.amount_mg is None and event.note:
+        return event.note, "unit"
+    if (
+        event.agent == "glucocorticoid-oral"
+        and event.status in (DoseStatus.ORDERED, DoseStatus.REPORTED)
+        and event.amount_mg is not None
+        and event.daily_amount_mg is None
+    ):
+        return (
+            "oral glucocorticoid without a schedule: daily dose unknown, not in the course",
+            "other",
+        )
+    return None, ""

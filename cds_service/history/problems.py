@@ -11,7 +11,7 @@ from datetime import datetime
 
 from cds_service.fhir_parse import ParsedResource
 from cds_service.history.dates import clock_zone, to_datetime
-from cds_service.history.model import MatchKind, Problem, SourceRef
+from cds_service.history.model import DataQualityNote, MatchKind, Problem, SourceRef
 
 ACTIVE_STATUSES = frozenset({"active", "recurrence", "relapse"})
 IGNORED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
@@ -47,6 +47,22 @@ def map_problems(conditions: tuple[ParsedResource, ...], now: datetime) -> tuple
                 )
             )
     return tuple(sorted(problems, key=lambda p: (p.concept, p.source)))
+
+
+def problem_notes(conditions: tuple[ParsedResource, ...]) -> tuple[DataQualityNote, ...]:
+    """Conditions mapped as not active only because they carry no clinicalStatus."""
+    notes = []
+    for parsed in conditions:
+        condition = parsed.model
+        if _first_code(condition.verificationStatus) in IGNORED_VERIFICATION:
+            continue
+        if _first_code(condition.clinicalStatus) is None:
+            for concept in sorted(parsed.concepts):
+                reason = "no clinicalStatus: counted as not active"
+                notes.append(
+                    DataQualityNote("Condition", parsed.resource_id, reason, "other", concept)
+                )
+    return tuple(notes)
 
 
 def _first_code(codeable: object) -> str | None:

@@ -416,3 +416,17 @@ def test_a_broken_old_weight_is_skipped_for_the_next_nearest(build) -> None:  # 
     history = build(broken, weight("w-near", 21, at="2025-01-05"), weight("w-now", 26), dose)
     assert history.doses("methylprednisolone-iv")[0].basis.source.resource_id == "w-near"  # type: ignore[union-attr]
     assert [n.resource_id for n in history.data_quality] == ["w-broken"]
+
+
+def test_condition_without_clinical_status_is_inactive_with_a_note(build) -> None:  # type: ignore[no-untyped-def]
+    history = build(condition("c", ICD, "M33.02", clinical=None))
+    assert not history.problems[0].active
+    assert [(n.resource_id, n.concept) for n in history.data_quality] == [("c", "jdm")]
+
+
+def test_glucocorticoid_order_without_schedule_is_noted_not_guessed(build) -> None:  # type: ignore[no-untyped-def]
+    unscheduled = order("p", medication("8638"), "2026-03-01", 40, "mg")
+    del unscheduled["dosageInstruction"][0]["timing"]
+    history = build(unscheduled)
+    assert history.glucocorticoid is None
+    assert "daily dose unknown" in history.data_quality[0].reason
