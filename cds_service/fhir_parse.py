@@ -19,6 +19,9 @@ Nothing here raises on bad input: one bad resource never fails the request.
 from __future__ import annotations
 
 import importlib
+import json
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -307,10 +310,54 @@ def load_deferred(item: DeferredObservation, notes: list[DataQualityNote]) -> Pa
     return _validated(item.match, notes)
 
 
+class _ValidatedCache:
+    """Validated models by the exact JSON text of their resource, least recently used out.
+
+    An EHR calls patient-view each time a chart is opened: the same resources come again, and
+    their validation (the dominant cost) is not repeated. The key is the whole content, so a
+    changed resource, or another patient's, never hits; models are only ever read.
+    """
+
+    def __init__(self, size: int):
+        self._size = size
+        self._models: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Any:
+        with self._lock:
+            model = self._models.get(key)
+            if model is not None:
+                self._models.move_to_end(key)
+            return model
+
+    def put(self, key: str, model: Any) -> None:
+        with self._lock:
+            self._models[key] = model
+            if len(self._models) > self._size:
+                self._models.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._models.clear()
+
+
+VALIDATED = _ValidatedCache(4096)  # ~3 charts' worth of used resources; tens of MB at most
+
+
 def _validate(resource: Mapping[str, Any], notes: list[DataQualityNote]) -> Any:
     resource_type = str(resource["resourceType"])
     try:
-        return _model_class(resource_type).model_validate(resource)
+        key = json.dumps(resource, separators=(",", ":"), sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):
+        key = None  # not plain JSON: validate (and most likely refuse) without caching
+    model = VALIDATED.get(key) if key is not None else None
+    if model is not None:
+        return model
+    try:
+        model = _model_class(resource_type).model_validate(resource)
+        if key is not None:
+            VALIDATED.put(key, model)
+        return model
     except ValidationError as exc:
         # the error's location and kind only: its message can quote the (PHI-bearing) value
         first = exc.errors(include_input=False, include_url=False)[0]

@@ -152,3 +152,21 @@ def test_naive_clock_is_refused(build) -> None:  # type: ignore[no-untyped-def]
 
     with pytest.raises(ValueError, match="timezone-aware"):
         build(weight("w", 26), now=datetime(2026, 3, 15, 10))
+
+
+def test_validation_cache_never_serves_stale_or_foreign_content(build) -> None:  # type: ignore[no-untyped-def]
+    assert build(weight("w", 26)).latest_weight.value == 26  # type: ignore[union-attr]
+    assert build(weight("w", 27)).latest_weight.value == 27  # type: ignore[union-attr]
+    mine = weight("w", 26)
+    theirs = weight("w", 26, subject="p2")
+    assert build(theirs).latest_weight is None
+    assert build(mine).latest_weight.value == 26  # type: ignore[union-attr]
+
+
+def test_validation_cache_is_bounded() -> None:
+    from cds_service.fhir_parse import _ValidatedCache
+
+    cache = _ValidatedCache(2)
+    for key in ("a", "b", "c"):
+        cache.put(key, key.upper())
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (None, "B", "C")
