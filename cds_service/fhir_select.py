@@ -104,30 +104,38 @@ def retained(
     Older weights and heights are deferred, not dropped: a per-kg dose of that time may need one.
     """
     zone = retention.now.tzinfo or UTC
-    by_concept: dict[str, list[tuple[datetime, int]]] = {}
+    by_concept: dict[str, list[tuple[float, int]]] = {}  # POSIX seconds sort fast
+    times: dict[int, datetime] = {}
     for index, match in enumerate(matches):
         if match.resource["resourceType"] != "Observation":
             continue
-        at = raw_time(match.resource, zone) or datetime.min.replace(tzinfo=UTC)
+        at = raw_time(match.resource, zone)
+        if at is not None:
+            times[index] = at
+        stamp = at.timestamp() if at is not None else float("-inf")
         for concept in match.concepts:
-            by_concept.setdefault(concept, []).append((at, index))
+            by_concept.setdefault(concept, []).append((stamp, index))
     keep: set[int] = set()
-    body: dict[int, datetime] = {}
+    body: set[int] = set()
     for concept, timed in by_concept.items():
         timed.sort(reverse=True)
-        start = retention.now - retention.lookback_by_concept.get(concept, retention.lookback)
-        keep.update(index for at, index in timed if at >= start)
+        lookback = retention.lookback_by_concept.get(concept, retention.lookback)
+        since = (retention.now - lookback).timestamp()
+        keep.update(index for stamp, index in timed if stamp >= since)
         keep.update(index for _, index in timed[: retention.keep_latest])
         if concept in BODY_CONCEPTS:
-            body.update((index, at) for at, index in timed)
+            body.update(index for _, index in timed)
     kept = [
         m for i, m in enumerate(matches) if m.resource["resourceType"] != "Observation" or i in keep
     ]
-    deferred = [
-        DeferredObservation(at, matches[i].concepts, matches[i])
-        for i, at in sorted(body.items(), key=lambda item: item[1])
-        if i not in keep and at.year > 1
-    ]
+    deferred = sorted(
+        (
+            DeferredObservation(times[i], matches[i].concepts, matches[i])
+            for i in body - keep
+            if i in times
+        ),
+        key=lambda item: item.at,
+    )
     return kept, deferred
 
 
