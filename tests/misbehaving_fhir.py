@@ -60,6 +60,8 @@ class MisbehavingFhir:
     resources: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     requests: list[RecordedRequest] = field(default_factory=list)
     connections: int = 0
+    in_flight: int = 0
+    most_in_flight: int = 0
     port: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -83,6 +85,15 @@ class MisbehavingFhir:
     def count_connection(self) -> None:
         with self._lock:
             self.connections += 1
+
+    def enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
 
 @contextmanager
@@ -124,6 +135,13 @@ def _handler_for(state: MisbehavingFhir) -> type[BaseHTTPRequestHandler]:
             pass  # quiet: tests read state.requests instead
 
         def do_GET(self) -> None:
+            state.enter()
+            try:
+                self._get()
+            finally:
+                state.leave()
+
+        def _get(self) -> None:
             parts = urlsplit(self.path)
             query = parse_qs(parts.query)
             state.record(
