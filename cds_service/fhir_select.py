@@ -32,6 +32,13 @@ _CODE_ELEMENT = dict(CODE_ELEMENT)  # a plain dict: read for every resource
 MEDICATION_TYPES = frozenset(
     {"MedicationRequest", "MedicationAdministration", "MedicationStatement"}
 )
+# medication records that can say something: the rest are skipped before validation
+GIVEN_STATUSES = frozenset({"completed", "in-progress", "stopped"})
+REPORTED_STATUSES = frozenset({"active", "completed", "stopped"})
+ORDER_STATUSES = frozenset({"active", "completed", "stopped", "on-hold"})
+ORDER_INTENTS = frozenset(
+    {"order", "original-order", "reflex-order", "filler-order", "instance-order"}
+)
 LOINC = "http://loinc.org"
 _NO_MATCH: tuple[frozenset[str], MatchKind | None, str | None] = (frozenset(), None, None)
 BODY_CONCEPTS = frozenset({"weight", "height"})  # the basis of per-kg and per-m2 doses
@@ -93,7 +100,19 @@ def match_resource(
         concepts, matched_by, matched_code = match_codeable(terminology, resource_type, codeable)
         if not concepts:
             return False, None
+    if resource_type in MEDICATION_TYPES and not can_give_doses(resource):
+        return True, None  # e.g. a cancelled order or a dose not given: nothing to validate
     return True, Match(resource, concepts, matched_by, matched_code, medication_raw)
+
+
+def can_give_doses(resource: Mapping[str, Any]) -> bool:
+    """Whether a medication record's status (and intent) lets it give, report or order doses."""
+    resource_type, status = resource["resourceType"], resource.get("status")
+    if resource_type == "MedicationAdministration":
+        return status in GIVEN_STATUSES
+    if resource_type == "MedicationStatement":
+        return status in REPORTED_STATUSES
+    return status in ORDER_STATUSES and resource.get("intent") in ORDER_INTENTS
 
 
 def retained(

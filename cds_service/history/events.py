@@ -20,18 +20,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from decimal import Decimal
 
+from cds_service.fhir_select import (
+    GIVEN_STATUSES,
+    ORDER_INTENTS,
+    ORDER_STATUSES,
+    REPORTED_STATUSES,
+)
 from cds_service.history.body import BodySize
 from cds_service.history.dates import clock_zone, period_end, period_start, to_datetime
 from cds_service.history.medications import MedicationUse
 from cds_service.history.model import BodySurfaceArea, DoseEvent, DoseStatus, Measurement
 from cds_service.history.policy import HistoryPolicy
 
-GIVEN_STATUSES = frozenset({"completed", "in-progress", "stopped"})
-REPORTED_STATUSES = frozenset({"active", "completed", "stopped"})
-ORDER_STATUSES = frozenset({"active", "completed", "stopped", "on-hold"})
-ORDER_INTENTS = frozenset(
-    {"order", "original-order", "reflex-order", "filler-order", "instance-order"}
-)
 _MASS_TO_MG = {"mg": Decimal(1), "g": Decimal(1000), "ug": Decimal("0.001")}
 
 

@@ -430,3 +430,14 @@ def test_glucocorticoid_order_without_schedule_is_noted_not_guessed(build) -> No
     history = build(unscheduled)
     assert history.glucocorticoid is None
     assert "daily dose unknown" in history.data_quality[0].reason
+
+
+def test_cancelled_orders_and_doses_not_given_are_not_counted(build) -> None:  # type: ignore[no-untyped-def]
+    mtx = medication("6851")
+    history = build(
+        order("cancelled", mtx, "2026-03-01", 15, "mg", (1, 1, "wk"), status="cancelled"),
+        order("proposal", mtx, "2026-03-01", 15, "mg", (1, 1, "wk"), intent="proposal"),
+        administration("not-done", mtx, "2026-03-08", 15, "mg", status="not-done"),
+    )
+    assert history.dose_events == () and history.methotrexate is None
+    assert history.data_quality == () and history.unmatched_counts == {}
