@@ -107,3 +107,23 @@ def test_history_policy_loads_and_refuses_bad_values(tmp_path: Path) -> None:
     (tmp_path / "history.json").write_text(json.dumps(document))
     with pytest.raises(KnowledgeError, match="parameters/pulse_min_mg/value"):
         load_history_policy(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        ("problem", "Bone marrow aspiration", set()),  # a procedure, not the red flag
+        ("problem", "Recurrent aspiration pneumonia", {"aspiration"}),
+        ("problem", "Hoarseness", set()),  # laryngitis must not look like dysphonia
+        ("problem", "Nasal voice (dysphonia)", {"dysphonia"}),
+        ("agent", "Anti-D immunoglobulin", set()),
+        ("agent", "Rho(D) immune globulin", set()),
+        ("agent", "Solu-Medrol 1 g IV", {"methylprednisolone-iv"}),
+        ("agent", "Tacrolimus 0.1% ointment", set()),
+        ("agent", "methylprednisolone", {"methylprednisolone-iv"}),  # the route decides later
+        ("measurement", "MMT8 total score", {"mmt8"}),
+        ("Observation", "CMAS", {"cmas"}),
+    ],
+)
+def test_name_matching(terminology: Terminology, kind: str, text: str, expected: set[str]) -> None:
+    assert terminology.match_text(kind, text) == expected
