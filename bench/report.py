@@ -45,6 +45,7 @@ class Results:
     peer_concurrency: dict[int, LoadResult] = field(default_factory=dict)
     workers: int = 0
     card_topics: list[str] = field(default_factory=list)
+    hot_spots: list[tuple[str, float]] = field(default_factory=list)
 
 
 def ms(seconds: float) -> str:
@@ -81,8 +82,8 @@ def latency_table(results: Results) -> str:
         )
         http = results.http.get(size)
         peer = results.peer_http.get(size)
-        rss = max(results.rss.get(size, {0: 0.0}).values())
-        peer_rss = max(results.peer_rss.get(size, {0: 0.0}).values())
+        rss = max(results.rss.get(size, {}).values(), default=0.0)
+        peer_rss = max(results.peer_rss.get(size, {}).values(), default=0.0)
         rows.append(
             [
                 f"{size:,}",
@@ -248,6 +249,11 @@ def commit() -> str:
     return git("rev-parse", "--short", "HEAD") + dirty
 
 
+def hot_spots(results: Results) -> str:
+    rows = [[f"`{where}`", f"{ms_per_call:.1f}"] for where, ms_per_call in results.hot_spots]
+    return _markdown_table(["function", "ms per call"], rows)
+
+
 def render_markdown(results: Results, table: str) -> str:
     workers = results.workers
     return f"""# Benchmarks
@@ -274,6 +280,12 @@ json.loads + validating every prefetched resource with `fhir.resources` R4B, the
 FHIR-validating service does; "json.loads" is the floor.
 
 {table}
+
+## Hot spots (cProfile, 3,000 resources, in process)
+
+Own time per call, top functions (profiling inflates Python-heavy code; read it as a ranking):
+
+{hot_spots(results)}
 
 ## Method notes
 
