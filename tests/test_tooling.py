@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,6 @@ import pytest
 from cds_service.commands.serve import server_environment
 from cds_service.commands.settings import markdown_table
 from cds_service.config import settings_table
-from cds_service.gunicorn_conf import _bind_address, default_workers
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
@@ -36,11 +37,35 @@ def test_readme_first_screen_holds_the_two_commands() -> None:
     assert "https://jdm-cds.example.org/fhir/CodeSystem/card-topic" in README
 
 
-def test_gunicorn_workers_and_bind() -> None:
-    assert default_workers(1) == 3
-    assert default_workers(8) == 5
-    assert _bind_address("127.0.0.1", 8080) == "127.0.0.1:8080"
-    assert _bind_address("::1", 8080) == "[::1]:8080"
+def _gunicorn_conf(env: dict[str, str]) -> dict[str, object]:
+    """The config gunicorn would read, loaded in a child process: importing it here would set
+    PROMETHEUS_MULTIPROC_DIR in the test process and switch every later test's metrics."""
+    code = (
+        "import json, cds_service.gunicorn_conf as c; "
+        "print(json.dumps({'bind': c.bind, 'workers': c.workers, 'threads': c.threads, "
+        "'ctl': c.control_socket_disable, 'w8': c.default_workers(8), 'w1': c.default_workers(1)}))"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CDS_")}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    loaded: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_gunicorn_config_follows_the_settings() -> None:
+    conf = _gunicorn_conf({"CDS_HOST": "::1", "CDS_PORT": "8123", "CDS_WORKERS": "2"})
+    assert conf["bind"] == ["[::1]:8123"]
+    assert conf["workers"] == 2
+    assert conf["threads"] == 4
+    assert conf["ctl"] is True
+    assert (conf["w1"], conf["w8"]) == (3, 5)  # 2 x cores + 1, at most 5
+    assert _gunicorn_conf({})["bind"] == ["127.0.0.1:8080"]
 
 
 def test_serve_turns_auth_on_unless_told_otherwise() -> None:
