@@ -63,7 +63,9 @@ class Settings:
     max_prefetch_resources: int = _setting(
         20_000, "Most FHIR resources taken from one request's prefetch and fetches."
     )
-    max_json_depth: int = _setting(64, "Deepest JSON nesting accepted in a request body.")
+    max_json_depth: int = _setting(
+        64, "Deepest JSON nesting accepted in a request body or a FHIR server's response."
+    )
     request_deadline_s: float = _setting(
         8.0, "Deadline for gathering data for one hook call (all FHIR fetches together)."
     )
