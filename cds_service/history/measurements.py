@@ -92,6 +92,10 @@ def _measurement(
 ) -> Measurement | None:
     observation = parsed.model
     quantity = observation.valueQuantity
+    if quantity is not None and quantity.comparator is not None:
+        reason = f"value is a bound ('{quantity.comparator}'), not a measured value"
+        notes.append(_note(parsed, reason, "no-value", concept, at))
+        return None
     if quantity is not None and quantity.value is not None:
         raw_value, unit_code, unit_text = Decimal(quantity.value), quantity.code, quantity.unit
         if quantity.code is not None and quantity.system not in (None, "http://unitsofmeasure.org"):

@@ -32,6 +32,20 @@ _DAYS_PER_UNIT: dict[str, Decimal] = {
     "h": Decimal(1) / 24,
     "d": Decimal(1),
 }
+GTS_ABBREVIATION = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
+# the code system's own definitions: (doses per day, weekly)
+SCHEDULE_CODES: dict[str, tuple[Decimal | None, bool]] = {
+    "QD": (Decimal(1), False),
+    "AM": (Decimal(1), False),
+    "PM": (Decimal(1), False),
+    "BID": (Decimal(2), False),
+    "TID": (Decimal(3), False),
+    "QID": (Decimal(4), False),
+    "Q4H": (Decimal(6), False),
+    "Q6H": (Decimal(4), False),
+    "QOD": (Decimal("0.5"), False),
+    "WK": (None, True),
+}
 GLUCOCORTICOID_INGREDIENTS = ("methylprednisolone", "prednisolone", "prednisone")
 
 
@@ -222,11 +236,14 @@ def dose_spec(quantity: Any) -> DoseSpec | None:
 
 def _timing(timing: Any, zone: tzinfo) -> Timing:
     repeat = getattr(timing, "repeat", None)
+    coded = _coded_schedule(getattr(timing, "code", None))
     if repeat is None:
-        return Timing(None, False, None, None)
+        return Timing(coded[0], coded[1], None, None) if coded else Timing(None, False, None, None)
     bounds = repeat.boundsPeriod
     start = to_datetime(getattr(bounds, "start", None), zone)
     end = to_datetime(getattr(bounds, "end", None), zone)
+    if repeat.period is None and coded:
+        return Timing(coded[0], coded[1], start, end)
     frequency = Decimal(int(repeat.frequency or 1))
     period = Decimal(repeat.period) if repeat.period is not None else None
     unit = repeat.periodUnit
@@ -239,6 +256,14 @@ def _timing(timing: Any, zone: tzinfo) -> Timing:
     if period is not None and period > 0 and unit in _DAYS_PER_UNIT:
         per_day = frequency / (period * _DAYS_PER_UNIT[unit])
     return Timing(per_day, weekly, start, end)
+
+
+def _coded_schedule(codeable: Any) -> tuple[Decimal | None, bool] | None:
+    """(doses per day, weekly) of an HL7 v3 GTSAbbreviation Timing.code (BID, QD, WK...)."""
+    for coding in getattr(codeable, "coding", None) or []:
+        if coding.system == GTS_ABBREVIATION and coding.code in SCHEDULE_CODES:
+            return SCHEDULE_CODES[coding.code]
+    return None
 
 
 def _note(source: SourceRef, reason: str, concept: str) -> DataQualityNote:

@@ -441,3 +441,24 @@ def test_cancelled_orders_and_doses_not_given_are_not_counted(build) -> None:  #
     )
     assert history.dose_events == () and history.methotrexate is None
     assert history.data_quality == () and history.unmatched_counts == {}
+
+
+def test_a_bound_is_not_a_value(build) -> None:  # type: ignore[no-untyped-def]
+    crp = observation("crp", LOINC, "1988-5", 5, "mg/L")
+    crp["valueQuantity"]["comparator"] = "<"
+    history = build(crp)
+    assert history.series("crp") == () and history.data_quality[0].category == "no-value"
+
+
+def test_coded_schedules(build) -> None:  # type: ignore[no-untyped-def]
+    gts = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
+    bid = order("bid", medication("8638"), "2026-03-01", 10, "mg")
+    bid["dosageInstruction"][0]["timing"] = {"code": {"coding": [{"system": gts, "code": "BID"}]}}
+    weekly = order("wk", medication("6851"), "2026-03-01", 15, "mg", route="34206005")
+    weekly["dosageInstruction"][0]["timing"] = {
+        "code": {"coding": [{"system": gts, "code": "WK"}]},
+        "repeat": {"boundsPeriod": {"start": "2026-03-01"}},
+    }
+    history = build(bid, weekly)
+    assert history.glucocorticoid is not None and history.glucocorticoid.points[0].daily_mg == 20
+    assert history.methotrexate is not None and history.methotrexate.doses_expected == 3
