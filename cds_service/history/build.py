@@ -87,10 +87,11 @@ def build_history(
         "height": body.heights.measurements,
     }
     weights = body.weights.measurements
+    patient = map_patient(record.patient, patient_id, now)
     return TherapyHistory(
-        patient=map_patient(record.patient, patient_id, now),
+        patient=patient,
         now=now,
-        problems=map_problems(record.of_type("Condition"), now),
+        problems=map_problems(record.of_type("Condition"), now, patient.birth_date),
         measurements=MappingProxyType({k: v for k, v in sorted(measurements.items()) if v}),
         coded_results=observations.coded_results,
         dose_events=events,

@@ -7,7 +7,8 @@ clinicalStatus is active, recurrence or relapse; without a clinicalStatus it is 
 
 from __future__ import annotations
 
-from datetime import datetime
+import calendar
+from datetime import date, datetime, tzinfo
 
 from cds_service.fhir_parse import ParsedResource
 from cds_service.history.dates import clock_zone, to_datetime
@@ -17,7 +18,10 @@ ACTIVE_STATUSES = frozenset({"active", "recurrence", "relapse"})
 IGNORED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
 
 
-def map_problems(conditions: tuple[ParsedResource, ...], now: datetime) -> tuple[Problem, ...]:
+def map_problems(
+    conditions: tuple[ParsedResource, ...], now: datetime, birth_date: date | None = None
+) -> tuple[Problem, ...]:
+    """Problems by concept; an onset given as an age (onsetAge) needs the birth date."""
     problems: list[Problem] = []
     for parsed in conditions:
         condition = parsed.model
@@ -26,8 +30,10 @@ def map_problems(conditions: tuple[ParsedResource, ...], now: datetime) -> tuple
         if verification in IGNORED_VERIFICATION:
             continue
         zone = clock_zone(now)
-        onset = to_datetime(condition.onsetDateTime, zone) or to_datetime(
-            getattr(condition.onsetPeriod, "start", None), zone
+        onset = (
+            to_datetime(condition.onsetDateTime, zone)
+            or to_datetime(getattr(condition.onsetPeriod, "start", None), zone)
+            or _onset_from_age(condition.onsetAge, birth_date, zone)
         )
         for concept in sorted(parsed.concepts):
             problems.append(
@@ -47,6 +53,20 @@ def map_problems(conditions: tuple[ParsedResource, ...], now: datetime) -> tuple
                 )
             )
     return tuple(sorted(problems, key=lambda p: (p.concept, p.source)))
+
+
+def _onset_from_age(age: object, birth_date: date | None, zone: tzinfo) -> datetime | None:
+    """The date the patient reached the stated age, in whole months: 12.5 years -> 150 months
+    after birth. Never later than the true onset, so "onset before 18" is never wrongly denied.
+    """
+    value, unit = getattr(age, "value", None), getattr(age, "code", None)
+    months_per_unit = {"a": 12, "mo": 1}.get(str(unit))
+    if birth_date is None or value is None or value < 0 or months_per_unit is None:
+        return None
+    months = birth_date.month - 1 + int(value * months_per_unit)
+    year, month = birth_date.year + months // 12, months % 12 + 1
+    day = min(birth_date.day, calendar.monthrange(year, month)[1])
+    return datetime(year, month, day, tzinfo=zone)
 
 
 def problem_notes(conditions: tuple[ParsedResource, ...]) -> tuple[DataQualityNote, ...]:

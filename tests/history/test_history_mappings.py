@@ -462,3 +462,16 @@ def test_coded_schedules(build) -> None:  # type: ignore[no-untyped-def]
     history = build(bid, weekly)
     assert history.glucocorticoid is not None and history.glucocorticoid.points[0].daily_mg == 20
     assert history.methotrexate is not None and history.methotrexate.doses_expected == 3
+
+
+def test_onset_given_as_an_age(build) -> None:  # type: ignore[no-untyped-def]
+    dm = condition("dm", ICD, "M33.12")
+    dm["onsetAge"] = {
+        "value": 17.9,
+        "unit": "years",
+        "system": "http://unitsofmeasure.org",
+        "code": "a",
+    }
+    history = build(patient(birthDate="2000-01-31"), dm)
+    # 17.9 years = 214 whole months after 2000-01-31: 2017-11-30 (day clamped), before 18
+    assert history.problems[0].onset == datetime(2017, 11, 30, tzinfo=AKL)
