@@ -144,13 +144,15 @@ Fetch = Callable[[str, float], Any]
 def fetch_jwks(url: str, timeout_s: float) -> Any:
     """GET a JWKS: no redirects, capped size, JSON only. Raises KeyUnavailable."""
     try:
-        with requests.get(
-            url,
-            timeout=timeout_s,
-            allow_redirects=False,
-            stream=True,
-            headers={"Accept": "application/json"},
-        ) as response:
+        with requests.Session() as session:
+            session.trust_env = False  # no proxy variables or ~/.netrc decide where this goes
+            response = session.get(
+                url,
+                timeout=timeout_s,
+                allow_redirects=False,
+                stream=True,
+                headers={"Accept": "application/json"},
+            )
             if response.status_code != 200:
                 raise KeyUnavailable(f"issuer JWKS answered HTTP {response.status_code}")
             body = bytearray()
@@ -162,7 +164,7 @@ def fetch_jwks(url: str, timeout_s: float) -> Any:
         raise KeyUnavailable(f"issuer JWKS could not be fetched ({type(exc).__name__})") from exc
     try:
         return json.loads(bytes(body))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise KeyUnavailable("issuer JWKS is not JSON") from exc
 
 

@@ -121,6 +121,9 @@ def test_oversized_or_non_json_jwks_is_refused(tmp_path: Path) -> None:
         server.body_override = b"<html>login</html>"
         with pytest.raises(KeyUnavailable, match="not JSON"):
             JwksCache(timeout_s=2, cache_s=300).key(trusted, "k")
+        server.body_override = b"[" * 100_000 + b"]" * 100_000  # past the parser's recursion
+        with pytest.raises(KeyUnavailable, match="not JSON"):
+            JwksCache(timeout_s=2, cache_s=300).key(trusted, "k")
 
 
 def test_jwks_url_on_a_closed_port_fails_fast(tmp_path: Path) -> None:
