@@ -105,26 +105,11 @@ def parse_resources(
     """
     notes: list[DataQualityNote] = []
     candidates = _deduplicate(_flatten(raw, notes))
-    medications = {
-        f"Medication/{r['id']}": r for r in candidates if r["resourceType"] == "Medication"
-    }
-    patient: ParsedResource | None = None
-    matches: list[Match] = []
-    unmatched: dict[str, int] = {}
+    patient = None
     for resource in candidates:
-        resource_type = resource["resourceType"]
-        if resource_type == "Medication" or _entered_in_error(resource):
-            continue
-        if resource_type == "Patient":
+        if resource["resourceType"] == "Patient" and not _entered_in_error(resource):
             patient = _parse_patient(resource, patient_id, notes) or patient
-            continue
-        if not _is_about_patient(resource, patient_id, notes):
-            continue
-        matched, match = match_resource(resource, medications, terminology, notes)
-        if not matched:
-            unmatched[resource_type] = unmatched.get(resource_type, 0) + 1
-        elif match is not None:
-            matches.append(match)
+    matches, unmatched = _matches(candidates, patient_id, terminology, notes)
     deferred: list[DeferredObservation] = []
     if retention is not None:
         matches, deferred = retained(matches, retention)
@@ -141,6 +126,32 @@ def parse_resources(
         unmatched_counts=MappingProxyType(dict(sorted(unmatched.items()))),
         deferred=tuple(deferred),
     )
+
+
+def _matches(
+    candidates: list[Mapping[str, Any]],
+    patient_id: str,
+    terminology: Terminology | None,
+    notes: list[DataQualityNote],
+) -> tuple[list[Match], dict[str, int]]:
+    """This patient's resources worth validating, and counts by type of those in no value set."""
+    medications = {
+        f"Medication/{r['id']}": r for r in candidates if r["resourceType"] == "Medication"
+    }
+    matches: list[Match] = []
+    unmatched: dict[str, int] = {}
+    for resource in candidates:
+        resource_type = resource["resourceType"]
+        if resource_type in ("Medication", "Patient") or _entered_in_error(resource):
+            continue
+        if not _is_about_patient(resource, patient_id, notes):
+            continue
+        matched, match = match_resource(resource, medications, terminology, notes)
+        if not matched:
+            unmatched[resource_type] = unmatched.get(resource_type, 0) + 1
+        elif match is not None:
+            matches.append(match)
+    return matches, unmatched
 
 
 # --- unwrapping and de-duplication -------------------------------------------------------------

@@ -7,6 +7,7 @@ dose events -> derived summaries (pulses, methotrexate, glucocorticoid course, I
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from types import MappingProxyType
@@ -27,9 +28,12 @@ from cds_service.history.glucocorticoid import glucocorticoid_course
 from cds_service.history.measurements import map_observations
 from cds_service.history.medications import MedicationUse, uses_of
 from cds_service.history.model import (
+    BodySurfaceArea,
     DataQualityNote,
     DoseEvent,
     DoseStatus,
+    GlucocorticoidCourse,
+    IvigCourse,
     Measurement,
     MethotrexateSummary,
     TherapyHistory,
@@ -68,19 +72,7 @@ def build_history(
     observations = map_observations(record.of_type("Observation"), now)
     late_notes: list[DataQualityNote] = []
     body = _body_size(record, observations.measurements, policy, now, late_notes)
-    uses, use_notes = _medication_uses(record, terminology, policy, now)
-    timed = build_events(uses, body, policy, now)
-    active_mtx_order = any(
-        u.agent == "methotrexate"
-        and u.resource_type == "MedicationRequest"
-        and u.status == "active"
-        for u in uses
-    )
-    methotrexate = methotrexate_summary(_sorted_events(timed), active_mtx_order, policy, now)
-    events = _without_covered_expected(_sorted_events(timed), methotrexate)
-    glucocorticoid = glucocorticoid_course(timed, body, now)
-    courses = ivig_courses(events, body, policy)
-    bsa = body.latest_bsa()
+    therapy = _therapy(record, terminology, body, policy, now)
     measurements = {
         **observations.measurements,
         "weight": body.weights.measurements,
@@ -94,13 +86,7 @@ def build_history(
         problems=map_problems(record.of_type("Condition"), now, patient.birth_date),
         measurements=MappingProxyType({k: v for k, v in sorted(measurements.items()) if v}),
         coded_results=observations.coded_results,
-        dose_events=events,
-        methylprednisolone_pulses=methylprednisolone_pulses(events, policy),
-        methotrexate=methotrexate,
-        glucocorticoid=glucocorticoid,
-        ivig_courses=courses,
         latest_weight=weights[-1] if weights else None,
-        bsa=bsa,
         procedures=map_procedures(
             record.of_type("Procedure"), record.of_type("ServiceRequest"), now
         ),
@@ -111,10 +97,58 @@ def build_history(
             *problem_notes(record.of_type("Condition")),
             *observations.notes,
             *late_notes,
-            *use_notes,
-            *_event_notes(events),
+            *therapy.notes,
         ),
         unmatched_counts=record.unmatched_counts,
+        dose_events=therapy.dose_events,
+        methylprednisolone_pulses=therapy.methylprednisolone_pulses,
+        methotrexate=therapy.methotrexate,
+        glucocorticoid=therapy.glucocorticoid,
+        ivig_courses=therapy.ivig_courses,
+        bsa=therapy.bsa,
+    )
+
+
+@dataclass(frozen=True)
+class _TherapyFacts:
+    dose_events: tuple[DoseEvent, ...]
+    methylprednisolone_pulses: tuple[DoseEvent, ...]
+    methotrexate: MethotrexateSummary | None
+    glucocorticoid: GlucocorticoidCourse | None
+    ivig_courses: tuple[IvigCourse, ...]
+    bsa: BodySurfaceArea | None
+    notes: tuple[DataQualityNote, ...]
+
+
+def _therapy(
+    record: ParsedRecord,
+    terminology: Terminology,
+    body: BodySize,
+    policy: HistoryPolicy,
+    now: datetime,
+) -> _TherapyFacts:
+    """The medication part of the history."""
+    uses, use_notes = _medication_uses(record, terminology, policy, now)
+    timed = build_events(uses, body, policy, now)
+    active_mtx_order = any(
+        u.agent == "methotrexate"
+        and u.resource_type == "MedicationRequest"
+        and u.status == "active"
+        for u in uses
+    )
+    methotrexate = methotrexate_summary(_sorted_events(timed), active_mtx_order, policy, now)
+    events = _without_covered_expected(_sorted_events(timed), methotrexate)
+    # each of these may load deferred weights, so the BSA (and the weight series) come last
+    glucocorticoid = glucocorticoid_course(timed, body, now)
+    courses = ivig_courses(events, body, policy)
+    return _TherapyFacts(
+        dose_events=events,
+        methylprednisolone_pulses=methylprednisolone_pulses(events, policy),
+        methotrexate=methotrexate,
+        glucocorticoid=glucocorticoid,
+        ivig_courses=courses,
+        bsa=body.latest_bsa(),
+        notes=(*use_notes, *_event_notes(events)),
     )
 
 
