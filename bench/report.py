@@ -172,10 +172,12 @@ def targets(results: Results) -> list[tuple[str, str, bool]]:
             )
         )
     if 300 in results.http:
-        p99 = results.http[300].latency.p99
-        checks.append(
-            ("300 resources p99 <= 100 ms over HTTP", f"{ms(p99)} ms", p99 <= TARGET_P99_300_S)
-        )
+        # both one-client runs at 300 (the per-size one and the sustained one): the worse p99
+        runs = [results.http[300], *([results.concurrency[1]] if 1 in results.concurrency else [])]
+        p99 = max(run.latency.p99 for run in runs)
+        shown = " / ".join(f"{ms(run.latency.p99)} ms" for run in runs)
+        checks.append(("300 resources p99 <= 100 ms over HTTP (one client)", shown,
+                       p99 <= TARGET_P99_300_S))  # fmt: skip
     if 10000 in results.http:
         result = results.http[10000]
         ok = set(result.statuses) == {200} and result.latency.worst <= TARGET_10000_S
