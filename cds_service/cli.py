@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "demo",
     "demo_token",
     "dose",
+    "example_request",
     "evaluate",
     "history",
     "serve",
