@@ -1,14 +1,12 @@
 """A 3,000-resource chart: the noise is filtered on the raw JSON, never validated.
 
-Timing uses CPU time (process_time), best of several runs: the box is shared, and wall time
-measures the neighbours. The figures and the target are in docs/therapy-history.md.
+Speed itself is measured by the benchmark (`make bench`, bench/run.py), not by a timed test; the
+figures are in docs/benchmarks.md and docs/therapy-history.md. This checks the mechanism behind it.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,15 +16,6 @@ from record_mix import chart
 import cds_service.fhir_parse as fhir_parse
 from cds_service.history.build import build_history
 from cds_service.terminology import Terminology
-
-
-def _best_cpu_seconds(action: Callable[[], object], runs: int = 7) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        start = time.process_time()
-        action()
-        best = min(best, time.process_time() - start)
-    return best
 
 
 @pytest.fixture(scope="module")
@@ -57,16 +46,3 @@ def test_only_what_the_rules_use_is_validated(
     assert history.unmatched_counts["Observation"] > 2000  # vitals, unrelated labs: not validated
     assert 20 < validated.count("Observation") < 80  # recent labs, newest per concept, weights used
     assert history.latest_weight is not None and history.latest("ck") is not None
-
-
-def test_3000_resource_chart_maps_in_bounded_time(
-    big_chart: tuple[str, list[dict[str, Any]]], terminology: Terminology
-) -> None:
-    text, raw = big_chart
-    build_history(raw, PATIENT, terminology, NOW)  # warm: imports, regexes
-    loads_twice = 2 * _best_cpu_seconds(lambda: json.loads(text))
-    mapping = _best_cpu_seconds(lambda: build_history(raw, PATIENT, terminology, NOW))
-    # a regression guard (validating the whole chart costs ~10x this), not the target itself
-    assert mapping < 2.5 * loads_twice, (
-        f"map {mapping * 1000:.1f} ms, loads x2 {loads_twice * 1000:.1f} ms"
-    )
