@@ -124,7 +124,19 @@ def jdm_cds(workdir: Path, issuers_file: Path, workers: int | None = None) -> It
     gunicorn = Path(sys.executable).parent / "gunicorn"
     argv = [str(gunicorn), "-c", "cds_service/gunicorn_conf.py"]
     with _serve(argv, env, f"{base_url}/healthz", base_url, ROOT) as running:
+        _wait_for_all_workers(running)
         yield running
+
+
+def _wait_for_all_workers(running: Running, settle_s: float = 2.0) -> None:
+    """Healthy means one worker answers; wait until the worker count stops growing."""
+    deadline = time.monotonic() + 60
+    count, stable_since = len(running.worker_pids()), time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - stable_since < settle_s:
+        time.sleep(0.2)
+        now_count = len(running.worker_pids())
+        if now_count != count:
+            count, stable_since = now_count, time.monotonic()
 
 
 @contextmanager
@@ -141,6 +153,7 @@ def healthchain_peer(workers: int) -> Iterator[Running]:
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("CDS_")}
     with _serve(argv, env, f"{base_url}/cds-discovery", base_url, ROOT) as running:
+        _wait_for_all_workers(running)
         yield running
 
 
