@@ -15,6 +15,7 @@ from cds_service.markdown import md_escape
 from cds_service.rules.findings import Finding
 from cds_service.rules.refractory import ACTIVITY_PROBLEMS, RED_FLAG_PROBLEMS
 from cds_service.rules.timeutil import day, weeks_between
+from cds_service.units_display import display_unit
 
 KEY_LABS: tuple[tuple[str, str], ...] = (
     ("weight", "Weight"),
@@ -34,21 +35,13 @@ KEY_LABS: tuple[tuple[str, str], ...] = (
     ("hemoglobin", "Haemoglobin"),
 )
 COMPARISON_WORDS = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-# UCUM codes as a clinician reads them
-DISPLAY_UNITS = {
-    "{score}": "",
-    "mL/min/{1.73_m2}": "mL/min/1.73 m²",
-    "10*9/L": "×10⁹/L",
-    "umol/L": "µmol/L",
-    "1": "",
-}
 
 
 def unit_text(unit: str | None) -> str:
     """' kg', ' mL/min/1.73 m²', or '' for a dimensionless score (leading space included)."""
     if not unit:
         return ""
-    shown = DISPLAY_UNITS.get(unit, unit)
+    shown = display_unit(unit)
     return f" {md_escape(shown)}" if shown else ""
 
 

@@ -106,11 +106,18 @@ def _links(text: TopicText, knowledge: Knowledge, public_base_url: str) -> list[
 
 
 def summary(finding: Finding, text: TopicText) -> str:
-    template = text.summaries.get(finding.summary_variant) or text.summaries["default"]
-    filled = " ".join(_fill(template, finding, escape=False).split())
-    if len(filled) > SUMMARY_MAX:
-        filled = filled[: SUMMARY_MAX - 1].rstrip() + "…"
-    return filled
+    """The filled summary; when the record's words make it too long, the variant's ``.short``
+    template (which leaves them to the detail), and only as a last resort a cut at a word."""
+    variant = finding.summary_variant if finding.summary_variant in text.summaries else "default"
+    for name in (variant, f"{variant}.short"):
+        template = text.summaries.get(name)
+        if template is None:
+            continue
+        filled = " ".join(_fill(template, finding, escape=False).split())
+        if len(filled) <= SUMMARY_MAX:
+            return filled
+    cut = filled[: SUMMARY_MAX - 1].rsplit(" ", 1)[0].rstrip(" ,;:-(")
+    return cut + "…"
 
 
 def detail(finding: Finding, history: TherapyHistory, knowledge: Knowledge, now: datetime) -> str:

@@ -110,8 +110,8 @@ def _severity(model: object) -> tuple[bool, str]:
         if reaction.severity == "severe":
             reasons.append("severe reaction")
     unique = list(dict.fromkeys(reasons))
-    if unique:
-        return True, ", ".join(unique) + " (severe)"
+    if unique:  # each reason names the severity already
+        return True, ", ".join(unique)
     return False, "allergy or intolerance (not severe)"
 
 

@@ -314,7 +314,7 @@ class ImmunizationFact:
 class AllergyFact:
     concept: str
     severe: bool  # criticality high, or a severe / anaphylactic reaction
-    description: str  # e.g. "anaphylaxis (severe)"
+    description: str  # e.g. "anaphylaxis, severe reaction"
     source: SourceRef
 
 

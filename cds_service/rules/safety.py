@@ -17,6 +17,7 @@ from cds_service.rules.findings import Effect, Fact, Finding, Indicator, SafetyC
 from cds_service.rules.ivig_dose import course_dose
 from cds_service.rules.safety_checks import CHECKS
 from cds_service.rules.timeutil import day
+from cds_service.units_display import quantity_text
 
 RULE_ID = "safety"
 
@@ -60,7 +61,7 @@ def checked_values(history: TherapyHistory) -> tuple[tuple[Fact, ...], str]:
             shown.append(f"{label} none")
             continue
         facts.append(Fact.of(concept, latest))
-        shown.append(f"{label} {latest.value} {latest.unit} ({day(latest.at)})")
+        shown.append(f"{label} {quantity_text(latest.value, latest.unit)} ({day(latest.at)})")
     groups = sorted(
         (r for r in history.coded_results if r.concept == "blood-group"), key=lambda r: r.at
     )

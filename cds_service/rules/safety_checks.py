@@ -14,6 +14,7 @@ from cds_service.history.model import Measurement, TherapyHistory
 from cds_service.knowledge import Knowledge
 from cds_service.rules.findings import Effect, Fact, SafetyCheckResult, ThresholdUse
 from cds_service.rules.timeutil import day, window_start
+from cds_service.units_display import quantity_text
 
 PRESENT_PROCEDURE_STATUSES = frozenset({"completed", "in-progress"})
 
@@ -55,7 +56,7 @@ def iga_deficiency(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyChec
     threshold = k.threshold("iga_low_mg_dl")
     if latest.reference_low is not None:
         low = latest.value < latest.reference_low
-        compared = f"below the lab's range (low {latest.reference_low} {latest.unit})"
+        compared = f"below the lab's range (low {quantity_text(latest.reference_low, latest.unit)})"
         used: tuple[ThresholdUse, ...] = ()
     else:
         low = latest.value < threshold.value
@@ -251,7 +252,7 @@ def migraine(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResul
 
 
 def _value(measurement: Measurement) -> str:
-    return f"{measurement.value} {measurement.unit}"
+    return quantity_text(measurement.value, measurement.unit)
 
 
 Check = Callable[[TherapyHistory, Knowledge, datetime], SafetyCheckResult | None]

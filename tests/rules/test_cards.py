@@ -207,3 +207,35 @@ def test_record_text_is_escaped_in_markdown(knowledge: Knowledge) -> None:
     assert "<img" not in detail
     assert "[click](" not in detail  # brackets escaped: no live link
     assert "&lt;img" in detail and "\\[click\\]" in detail
+
+
+def test_a_long_record_phrase_gets_the_short_summary_not_a_cut(knowledge: Knowledge) -> None:
+    from cds_service.cards import summary
+    from cds_service.rules.findings import Finding, Indicator
+
+    long_finding = "creatinine rose from 40 umol/L (2026-01-02) to 95 umol/L (2026-03-01), " * 2
+    finding = Finding(
+        topic="ivig-safety-renal",
+        indicator=Indicator.WARNING,
+        rule_id="safety",
+        texts={"renal_finding": long_finding},
+    )
+    text = summary(finding, knowledge.topic("ivig-safety-renal"))
+    assert (
+        text == "Renal risk before IVIG: sucrose-free product, rate <= 0.03 mL/kg/min, 5-day split"
+    )
+
+    short_finding = replace(finding, texts={"renal_finding": "eGFR 55"})
+    assert "(eGFR 55)" in summary(short_finding, knowledge.topic("ivig-safety-renal"))
+
+
+def test_every_summary_with_record_text_has_a_short_fallback(knowledge: Knowledge) -> None:
+    # placeholders that carry the record's own words (findings, reasons, lists) can overflow 139
+    open_ended = ("_finding}", "{hard_stop}", "{weight_problem}", "{missing}")
+    checked = 0
+    for topic_code, topic in knowledge.texts.topics.items():
+        for name, template in topic.summaries.items():
+            if any(marker in template for marker in open_ended) and not name.endswith(".short"):
+                assert f"{name}.short" in topic.summaries, (topic_code, name)
+                checked += 1
+    assert checked >= 8
