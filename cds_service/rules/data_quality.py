@@ -143,11 +143,15 @@ def evaluate(
 
 
 def _ref(note: DataQualityNote) -> SourceRef | None:
-    return SourceRef(note.resource_type, note.resource_id) if note.resource_id else None
+    # another patient's resource id is an identifier from another chart: never shown on this one
+    if not note.resource_id or note.category == "other-patient":
+        return None
+    return SourceRef(note.resource_type, note.resource_id)
 
 
 def _line(note: DataQualityNote) -> str:
-    ref = SourceRef(note.resource_type, note.resource_id or "(no id)").reference
+    shown_id = "(id withheld)" if note.category == "other-patient" else note.resource_id
+    ref = SourceRef(note.resource_type, shown_id or "(no id)").reference
     if note.concept:
         affects = AFFECTS.get(note.concept, "the cards that read it")
         about = f" — could change {affects} (a {note.concept} record)"
