@@ -10,11 +10,14 @@ and raises :class:`~cds_service.errors.SchemaViolationError` whose message names
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -22,6 +25,38 @@ from referencing.jsonschema import DRAFT202012
 from cds_service.errors import SchemaViolationError
 
 _DOCUMENT_URI = "urn:jdm-cds:openapi"
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.ASCII)
+
+_FORMATS = FormatChecker()  # the defaults (uuid, ...) plus a date-time checker that needs no extra
+
+
+def _is_date_time(instance: object) -> bool:
+    """RFC 3339 date-time that is also a real instant (no month 13, no 25 o'clock)."""
+    if not isinstance(instance, str):
+        return True
+    if not _RFC3339.fullmatch(instance):
+        return False
+    datetime.fromisoformat(instance.replace("Z", "+00:00"))  # ValueError for impossible dates
+    return True
+
+
+def _anchored_pattern(
+    validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    """ECMA-262 ``$`` is the end of the string; Python's also matches before a final newline,
+    so ``"p1\n"`` would pass ``^[a-z0-9]+$``. Anchored patterns are matched in full instead."""
+    if not validator.is_type(instance, "string"):
+        return
+    if pattern.startswith("^") and pattern.endswith("$") and not pattern.endswith("\\$"):
+        matched = re.fullmatch(pattern[1:-1], instance) is not None
+    else:
+        matched = re.search(pattern, instance) is not None
+    if not matched:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_FORMATS.checks("date-time", raises=ValueError)(_is_date_time)
+_Validator = validators.extend(Draft202012Validator, {"pattern": _anchored_pattern})
 
 
 @cache
@@ -44,7 +79,8 @@ def validator(schema_name: str) -> Draft202012Validator:
     resource = Resource.from_contents(openapi_document(), default_specification=DRAFT202012)
     registry: Registry[Any] = Registry().with_resource(_DOCUMENT_URI, resource)
     schema = {"$ref": f"{_DOCUMENT_URI}#/components/schemas/{schema_name}"}
-    return Draft202012Validator(schema, registry=registry, format_checker=FormatChecker())
+    built: Draft202012Validator = _Validator(schema, registry=registry, format_checker=_FORMATS)
+    return built
 
 
 def field_path(error: ValidationError) -> str:
