@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from scenario_contract import contract_problems, order_problems
+from scenario_contract import TOPIC_ORDER, contract_problems, order_problems
 from scenario_support import expectation_problems
 from schema_check import assert_valid
 
@@ -43,22 +43,8 @@ SCENARIO_NOW = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Pacific/Auckland"))
 PUBLIC_BASE_URL = "http://jdm-cds.test"
 SERVICE_URL = "/cds-services/jdm-ivig"
 
-# decision-model.md's topic table and safety.md's check codes (compared with the docs when present)
-TOPICS = (
-    "ivig-start",
-    "weight-needed",
-    "first-line-window",
-    "dysphagia-aspiration",
-    "ivig-safety-iga-deficiency",
-    "ivig-safety-renal",
-    "ivig-safety-thrombosis",
-    "ivig-safety-cardiac-fluid",
-    "ivig-monitoring-due",
-    "escalate-after-ivig",
-    "extramuscular-screen",
-    "steroid-taper",
-    "data-quality",
-)
+# decision-model.md's topic table (compared with the docs when present): the contract's order
+TOPICS = TOPIC_ORDER
 SAFETY_CHECKS = (
     "anaphylaxis-to-ig",
     "iga-deficiency",
