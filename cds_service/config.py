@@ -74,7 +74,11 @@ class Settings:
     fhir_timeout_s: float = _setting(4.0, "Timeout of one FHIR HTTP call (connect and read).")
     fhir_max_pages: int = _setting(20, "Most Bundle pages followed per prefetch key.")
     fhir_page_size: int = _setting(200, "`_count` asked for in prefetch templates and fetches.")
-    fhir_max_concurrency: int = _setting(8, "Most FHIR calls in flight for one hook call.")
+    fhir_max_concurrency: int = _setting(
+        10,
+        "Most FHIR calls in flight for one hook call (the service has 9 prefetch keys, so all go "
+        "at once).",
+    )
     fhir_max_response_bytes: int = _setting(
         16_777_216, "Largest FHIR response body accepted from a FHIR server."
     )

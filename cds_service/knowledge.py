@@ -27,6 +27,7 @@ import jsonschema
 
 if TYPE_CHECKING:
     from cds_service.dosing.policy import DosingPolicy
+    from cds_service.history.policy import HistoryPolicy
     from cds_service.order_sets import OrderSet
     from cds_service.terminology import Terminology
 
@@ -140,6 +141,7 @@ class Knowledge:
 
     root: Path
     terminology: Terminology
+    history_policy: HistoryPolicy
     dosing: DosingPolicy
     order_sets: Mapping[str, OrderSet]
     sources: Mapping[str, Source]
@@ -160,6 +162,7 @@ def load_knowledge(root: Path) -> Knowledge:
     """Load and validate every file under `root`; raise KnowledgeError on the first fault."""
     # Imported here: those modules import KnowledgeError from this one.
     from cds_service.dosing.policy import load_dosing_policy
+    from cds_service.history.policy import load_history_policy
     from cds_service.order_sets import load_order_sets
     from cds_service.terminology import load_terminology
 
@@ -171,6 +174,7 @@ def load_knowledge(root: Path) -> Knowledge:
         root / "thresholds.json", root / "schemas" / "thresholds.schema.json", sources
     )
     terminology = load_terminology(root / "valuesets")
+    history_policy = load_history_policy(root)
     dosing = load_dosing_policy(root / "dosing.json")
     order_sets = load_order_sets(root / "order-sets")
     texts = load_card_texts(
@@ -182,6 +186,7 @@ def load_knowledge(root: Path) -> Knowledge:
     return Knowledge(
         root=root,
         terminology=terminology,
+        history_policy=history_policy,
         dosing=dosing,
         order_sets=MappingProxyType(dict(order_sets)),
         sources=sources,

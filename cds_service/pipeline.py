@@ -52,7 +52,9 @@ def evaluate(
     `extra` carries PHI-free facts for logs and metrics: whether the patient was in scope and why
     not, and the topics of the cards returned.
     """
-    history = build_history(resources, context.patient_id, knowledge.terminology, now)
+    history = build_history(
+        resources, context.patient_id, knowledge.terminology, now, policy=knowledge.history_policy
+    )
     scope = assess_scope(history, now)
     findings = evaluate_all(history, knowledge, now, tuple(gather_notes))
     cards = build_cards(findings, history, knowledge, now, public_base_url, context.patient_id)

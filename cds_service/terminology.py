@@ -30,7 +30,8 @@ from cds_service.history import model
 from cds_service.knowledge import KnowledgeError
 
 EXT = "https://jdm-cds.example.org/fhir/StructureDefinition/"
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "cards" / "schemas" / "valueset.schema.json"
+# the schema lives in the knowledge folder: <cards>/schemas/, beside <cards>/valuesets/
+SCHEMA_RELATIVE_PATH = Path("schemas") / "valueset.schema.json"
 
 # concept kind -> the concept keys the history model knows for it
 MODEL_CONCEPTS: Mapping[str, tuple[str, ...]] = {
@@ -200,8 +201,11 @@ class Terminology:
 
 
 @cache
-def _validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+def _validator(schema_path: Path) -> jsonschema.Draft202012Validator:
+    try:
+        schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise KnowledgeError(f"{schema_path}: value-set schema cannot be read ({error})") from error
     return jsonschema.Draft202012Validator(schema)
 
 
@@ -233,7 +237,8 @@ def _read_json(path: Path) -> dict[str, Any]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise KnowledgeError(f"{path}: not readable JSON ({exc})") from exc
-    errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
+    validator = _validator(path.parent.parent / SCHEMA_RELATIVE_PATH)
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
         field = "/".join(str(part) for part in first.absolute_path) or "(root)"

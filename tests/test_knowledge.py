@@ -137,3 +137,14 @@ def test_knowledge_is_frozen(shipped: Knowledge) -> None:
         knowledge.root = Path("/tmp")  # type: ignore[misc]
     with pytest.raises(TypeError):
         knowledge.thresholds["x"] = knowledge.thresholds["cmas_weakness"]  # type: ignore[index]
+
+
+def test_the_history_policy_comes_from_the_knowledge_folder(cards_copy: Path) -> None:
+    edit(cards_copy / "history.json", lambda d: d["parameters"]["pulse_min_mg"].update(value="300"))
+    assert load_knowledge(cards_copy).history_policy.pulse_min_mg == 300
+
+
+def test_a_broken_history_policy_stops_startup(cards_copy: Path) -> None:
+    edit(cards_copy / "history.json", lambda d: d["parameters"].pop("pulse_min_mg"))
+    with pytest.raises(KnowledgeError, match=r"history\.json"):
+        load_knowledge(cards_copy)

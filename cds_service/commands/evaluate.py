@@ -21,7 +21,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cds_service.commands.history import CommandError, _clock, _only_patient, _read
+from cds_service.commands.history import (
+    CommandError,
+    only_patient_id,
+    parse_clock,
+    read_fhir_file,
+)
 from cds_service.config import REPO_ROOT
 from cds_service.knowledge import KnowledgeError, load_knowledge
 from cds_service.pipeline import Evaluation, HookContext, evaluate
@@ -73,9 +78,9 @@ def record_of(document: list[Any]) -> tuple[list[Any], str | None]:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        values, request_patient = record_of(_read(args.file))
-        now = _clock(args.now, args.tz)
-        patient_id = args.patient or request_patient or _only_patient(values)
+        values, request_patient = record_of(read_fhir_file(args.file))
+        now = parse_clock(args.now, args.tz)
+        patient_id = args.patient or request_patient or only_patient_id(values)
         knowledge = load_knowledge(args.knowledge_dir)
     except (CommandError, KnowledgeError) as exc:
         sys.stderr.write(f"jdm-cds evaluate: {exc}\n")

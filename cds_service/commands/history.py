@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cds_service.config import REPO_ROOT
 from cds_service.history.build import build_history
+from cds_service.history.policy import load_history_policy
 from cds_service.history.render import render_history
 from cds_service.history.to_json import history_to_json
 from cds_service.knowledge import KnowledgeError
@@ -54,14 +55,15 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        raw = _read(args.bundle)
-        now = _clock(args.now, args.tz)
-        patient_id = args.patient or _only_patient(raw)
+        raw = read_fhir_file(args.bundle)
+        now = parse_clock(args.now, args.tz)
+        patient_id = args.patient or only_patient_id(raw)
         terminology = load_terminology(args.knowledge_dir / "valuesets")
+        policy = load_history_policy(args.knowledge_dir)
     except (CommandError, KnowledgeError) as exc:
         sys.stderr.write(f"jdm-cds history: {exc}\n")
         return 2
-    history = build_history(raw, patient_id, terminology, now)
+    history = build_history(raw, patient_id, terminology, now, policy=policy)
     if args.json:
         sys.stdout.write(json.dumps(history_to_json(history), indent=2, sort_keys=True) + "\n")
     else:
@@ -73,7 +75,7 @@ class CommandError(ValueError):
     """Bad command-line input; the message says what to fix."""
 
 
-def _read(path: Path) -> list[Any]:
+def read_fhir_file(path: Path) -> list[Any]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -83,7 +85,7 @@ def _read(path: Path) -> list[Any]:
     return document if isinstance(document, list) else [document]
 
 
-def _clock(text: str | None, zone_name: str | None) -> datetime:
+def parse_clock(text: str | None, zone_name: str | None) -> datetime:
     zone = None
     if zone_name:
         try:
@@ -102,7 +104,7 @@ def _clock(text: str | None, zone_name: str | None) -> datetime:
     return now.astimezone(zone) if zone else now
 
 
-def _only_patient(raw: list[Any]) -> str:
+def only_patient_id(raw: list[Any]) -> str:
     ids: set[str] = set()
     for item in raw:
         entries = item.get("entry", []) if isinstance(item, dict) else []

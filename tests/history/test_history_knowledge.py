@@ -64,8 +64,10 @@ def test_valueset_is_a_copy(terminology: Terminology) -> None:
 
 @pytest.fixture
 def valueset_copy(tmp_path: Path) -> Path:
+    # a knowledge folder of its own: the value sets and the schema they are checked against
     target = tmp_path / "valuesets"
     shutil.copytree(VALUESETS_DIR, target)
+    shutil.copytree(VALUESETS_DIR.parent / "schemas", tmp_path / "schemas")
     return target
 
 
