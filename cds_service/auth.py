@@ -7,7 +7,8 @@ accepts it only when all of these hold (each failure is a 401 with a reason, nev
 - ``iss`` is on the configured allowlist (:mod:`cds_service.jwks`), a ``jku`` header (when sent)
   equals the JWKS URL configured for that issuer, and ``kid`` names a key in that JWKS;
 - the signature verifies; ``aud`` is exactly the URL called (public base URL + path);
-- ``exp`` is present and not past, ``iat`` present and not in the future (``auth_clock_skew_s``);
+- ``exp`` is present, not past and at most 5 minutes ahead, ``iat`` present and not in the future
+  (``auth_clock_skew_s``);
 - ``jti`` is present and never seen before: the store's replay table is shared by all workers.
 
 Auth is installed as a Flask ``before_request`` on the CDS Hooks paths (``/cds-services...``);
@@ -35,6 +36,9 @@ from cds_service.jwks import public_key_for as _public_key_for
 
 ALLOWED_ALGORITHMS = ("ES384", "RS384")
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti")
+# CDS Hooks 2.0: a client's JWT expires at most 5 minutes after it is issued; a longer-lived one
+# widens the replay window and the replay cache, so it is refused.
+MAX_TOKEN_LIFETIME_S = 300
 MAX_JTI_LENGTH = 1024
 MAX_TOKEN_CHARS = 16_384
 DISCOVERY_PATH = "/cds-services"
@@ -163,6 +167,8 @@ class TokenVerifier:
                 raise AuthFailure(f"{name} claim must be a number")
         if expires + self._skew_s <= now_s:
             raise AuthFailure("token expired")
+        if expires - now_s > MAX_TOKEN_LIFETIME_S + self._skew_s:
+            raise AuthFailure("token lives too long (exp more than 5 minutes ahead)")
         if issued - self._skew_s > now_s:
             raise AuthFailure("token issued in the future (iat)")
         if claims.get("nbf", 0) - self._skew_s > now_s:

@@ -200,6 +200,7 @@ FAILURES: list[tuple[str, Callable[[TrustSetup], str], str]] = [
         audience=PUBLIC_BASE + "/cds-services/jdm-ivig"), "aud does not match"),
     ("expired", lambda t: "Bearer " + t.token(now=FROZEN_NOW - timedelta(minutes=10)),
      "token expired"),
+    ("too-long-lived", lambda t: "Bearer " + t.token(lifetime_s=3600), "lives too long"),
     ("future-iat", lambda t: "Bearer " + t.token(
         claim_overrides={"iat": int(FROZEN_NOW.timestamp()) + 600}), "issued in the future"),
     ("missing-jti", lambda t: "Bearer " + t.token(drop_claims=("jti",)), "jti claim missing"),
