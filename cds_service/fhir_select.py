@@ -207,18 +207,19 @@ def match_codeable(
     A LOINC-coded Observation outside the value sets is a different test: its words are not
     searched (CMAS/MMT-8 have no LOINC code, so a name match is only for local codes or text).
     """
-    if not is_object(codeable):
+    if type(codeable) is not dict and not is_object(codeable):
         return _NO_MATCH
     codings = codeable.get("coding")
-    if not isinstance(codings, list):
-        codings = []
+    if type(codings) is not list:
+        codings = codings if isinstance(codings, list) else []
     loinc_coded = False
+    by_type = terminology.concepts_for_type  # bound once: called for every resource's codings
     for coding in codings:
-        if not is_object(coding):
+        if type(coding) is not dict and not is_object(coding):
             continue
         system, code = coding.get("system"), coding.get("code")
         if isinstance(system, str) and isinstance(code, str):
-            concepts = terminology.concepts_for_type(system, code, resource_type)
+            concepts = by_type(system, code, resource_type)
             if concepts:
                 return concepts, MatchKind.CODE, f"{system}|{code}"
             loinc_coded = loinc_coded or system == LOINC
