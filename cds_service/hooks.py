@@ -158,18 +158,19 @@ def openapi() -> Response:
 
 @blueprint.get("/healthz")
 def health() -> Response:
-    return jsonify(_health())
+    return jsonify(health_report())
 
 
 @blueprint.get("/healthz/ready")
 def ready() -> Response:
-    report = _health()
+    report = health_report()
     response = jsonify(report)
     response.status_code = 200 if report["ready"] else 503
     return response
 
 
-def _health() -> dict[str, Any]:
+def health_report() -> dict[str, Any]:
+    """Liveness and readiness in one place (also behind ``/readyz``)."""
     app_state = state()
     database_ok = app_state.store.ping()
     # create_app refuses to start without a valid knowledge base, so a running app has one

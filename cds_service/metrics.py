@@ -147,14 +147,11 @@ def metrics() -> Response:
 @blueprint.get("/readyz")
 def readyz() -> Response:
     """200 when the knowledge base is loaded and the store answers; 503 otherwise."""
-    from cds_service import state
+    from cds_service.hooks import health_report  # the same checks as /healthz/ready
 
-    app_state = state()
-    checks = {
-        "knowledge": "loaded" if app_state.knowledge is not None else "missing",
-        "database": "ok" if app_state.store.ping() else "error",
-    }
-    ready = checks == {"knowledge": "loaded", "database": "ok"}
+    report = health_report()
+    checks = {"knowledge": report["knowledge"], "database": report["database"]}
+    ready = bool(report["ready"])
     response = jsonify({"ready": ready, "checks": checks})
     response.status_code = 200 if ready else 503
     return response

@@ -23,6 +23,7 @@ from typing import Any
 
 from cds_service.commands.history import (
     CommandError,
+    add_clock_arguments,
     only_patient_id,
     parse_clock,
     read_fhir_file,
@@ -45,12 +46,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("file", type=Path, help="Bundle / resource / list / CDS Hooks request")
     parser.add_argument("--patient", help="patient id (default: the request's or the only one)")
-    parser.add_argument(
-        "--now",
-        help="the clock, ISO 8601 with an offset (e.g. 2026-03-15T10:00:00+13:00); "
-        "default: the current time",
-    )
-    parser.add_argument("--tz", help="IANA time zone of the clock (default: --now's offset)")
+    add_clock_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print the CDS Hooks response")
     parser.add_argument(
         "--knowledge-dir", type=Path, default=REPO_ROOT / "cards", help="default: cards/"

@@ -33,6 +33,19 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("bundle", type=Path, help="FHIR JSON file (Bundle, resource or list)")
     parser.add_argument("--patient", help="patient id (default: the only Patient in the file)")
+    add_clock_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print the history as JSON")
+    parser.add_argument(
+        "--knowledge-dir",
+        type=Path,
+        default=REPO_ROOT / "cards",
+        help="folder holding valuesets/ (default: the repository's cards/)",
+    )
+    parser.set_defaults(func=run)
+
+
+def add_clock_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--now`` and ``--tz``, read by :func:`parse_clock` (shared by history and evaluate)."""
     parser.add_argument(
         "--now",
         help="the clock, ISO 8601 with an offset (e.g. 2026-03-15T10:00:00+13:00); "
@@ -43,14 +56,6 @@ def register(subparsers: Any) -> None:
         help="IANA time zone of the clock (e.g. Pacific/Auckland): dates without a time become "
         "midnight there; default: the offset of --now (or the local zone)",
     )
-    parser.add_argument("--json", action="store_true", help="print the history as JSON")
-    parser.add_argument(
-        "--knowledge-dir",
-        type=Path,
-        default=REPO_ROOT / "cards",
-        help="folder holding valuesets/ (default: the repository's cards/)",
-    )
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
