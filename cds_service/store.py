@@ -8,6 +8,7 @@ and a busy timeout so several gunicorn workers can share it), PostgreSQL via
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,9 +34,11 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SCHEMA_ATTEMPTS = 5  # racing creators on SQLite: the loser finds the tables next time
+SCHEMA_LOCK_KEY = 0x6A646D636473  # "jdmcds": the advisory lock serialising schema creation
 
 metadata = MetaData()
 
@@ -97,7 +100,24 @@ class Store:
         self.engine = engine
 
     def create_schema(self) -> None:
-        metadata.create_all(self.engine, checkfirst=True)
+        """Create the missing tables; safe when several workers or hosts start at once.
+
+        PostgreSQL: one creator at a time (a transaction-scoped advisory lock). SQLite has no
+        such lock: a creator that loses the race finds the tables on its next attempt.
+        """
+        for attempt in range(SCHEMA_ATTEMPTS):
+            try:
+                with self.engine.begin() as connection:
+                    if connection.dialect.name == "postgresql":
+                        connection.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY}
+                        )
+                    metadata.create_all(connection, checkfirst=True)
+                return
+            except (OperationalError, IntegrityError, ProgrammingError):
+                if attempt == SCHEMA_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
 
     def ping(self) -> bool:
         try:

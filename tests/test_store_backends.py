@@ -120,3 +120,30 @@ def test_naive_datetimes_are_refused(open_stores: Callable[[], Store]) -> None:
     store = open_stores()
     with pytest.raises(ValueError, match="naive"):
         store.remember_jti("jti-naive", datetime(2026, 3, 15, 10, 0), NOW)
+
+
+def test_replicas_starting_together_create_the_schema_once(database_url: str) -> None:
+    """Two hosts (or gunicorn workers) starting at once on a new database must both come up."""
+    starters = 6
+    barrier = threading.Barrier(starters)
+    opened: list[Store] = []
+    failures: list[BaseException] = []
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            opened.append(open_store(database_url))
+        except BaseException as exc:  # any failure to start counts: reported below by type
+            failures.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(starters)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    try:
+        assert [type(failure).__name__ for failure in failures] == []
+        assert len(opened) == starters and all(store.ping() for store in opened)
+    finally:
+        for store in opened:
+            store.close()
