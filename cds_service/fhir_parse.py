@@ -11,36 +11,33 @@ collection) mixed, in any order. This module
 5. with a :class:`Terminology`, drops cheaply (on the raw JSON, :mod:`cds_service.fhir_select`)
    every resource whose code or name matches no value set, counting them, and, with a
    :class:`Retention`, the Observations the rules have no use for, BEFORE validating;
-6. validates what is left with the R4B models; a resource that fails becomes a note, never data.
+6. validates what is left with the R4B models (:mod:`cds_service.fhir_validate`: each repeated
+   element validated once); a resource that fails becomes a note, never data.
 
 Nothing here raises on bad input: one bad resource never fails the request.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from types import MappingProxyType
 from typing import Any
 
-from pydantic import ValidationError
-
 from cds_service.fhir_select import (
+    CODE_ELEMENT,
     DeferredObservation,
     Match,
     Retention,
     is_object,
-    match_resource,
+    match_codeable,
+    match_medication_record,
     note,
     retained,
     text_or_none,
 )
+from cds_service.fhir_validate import validate_resource
 from cds_service.history.model import DataQualityNote, MatchKind
 from cds_service.terminology import Terminology
 
@@ -58,8 +55,8 @@ PATIENT_ELEMENT: Mapping[str, str] = MappingProxyType(
         "AllergyIntolerance": "patient",
     }
 )
-# resource type -> the CodeableConcept that says what it is
-_PATIENT_ELEMENT = dict(PATIENT_ELEMENT)  # a plain dict: read for every resource
+_PATIENT_ELEMENT = dict(PATIENT_ELEMENT)  # plain dicts: read for every resource
+_CODE_ELEMENT = dict(CODE_ELEMENT)
 USED_TYPES = frozenset({"Patient", "Medication", *PATIENT_ELEMENT})
 
 
@@ -104,12 +101,12 @@ def parse_resources(
     only the Observations it keeps.
     """
     notes: list[DataQualityNote] = []
-    candidates = _deduplicate(_flatten(raw, notes))
+    gathered = _gather(raw, notes)
     patient = None
-    for resource in candidates:
-        if resource["resourceType"] == "Patient" and not _entered_in_error(resource):
+    for resource in gathered.patients:
+        if not _entered_in_error(resource):
             patient = _parse_patient(resource, patient_id, notes) or patient
-    matches, unmatched = _matches(candidates, patient_id, terminology, notes)
+    matches, unmatched = _matches(gathered, patient_id, terminology, notes)
     deferred: list[DeferredObservation] = []
     if retention is not None:
         matches, deferred = retained(matches, retention)
@@ -129,39 +126,114 @@ def parse_resources(
 
 
 def _matches(
-    candidates: list[Mapping[str, Any]],
+    gathered: _Gathered,
     patient_id: str,
     terminology: Terminology | None,
     notes: list[DataQualityNote],
 ) -> tuple[list[Match], dict[str, int]]:
-    """This patient's resources worth validating, and counts by type of those in no value set."""
-    medications = {
-        f"Medication/{r['id']}": r for r in candidates if r["resourceType"] == "Medication"
-    }
+    """This patient's resources worth validating, and counts by type of those in no value set.
+
+    The loop every resource of a chart goes through, most of them noise: kept plain on purpose.
+    """
     matches: list[Match] = []
     unmatched: dict[str, int] = {}
     usual_reference = f"Patient/{patient_id}"
-    for resource in candidates:
+    for resource in gathered.records:
         resource_type = resource["resourceType"]
-        if resource_type in ("Medication", "Patient") or _entered_in_error(resource):
+        if resource.get("status") == "entered-in-error" or (
+            resource.get("verificationStatus") is not None and _entered_in_error(resource)
+        ):
             continue
         subject = resource.get(_PATIENT_ELEMENT[resource_type])
         usual = type(subject) is dict and subject.get("reference") == usual_reference
         if not usual and not _is_about_patient(resource, patient_id, notes):
             continue
-        matched, match = match_resource(resource, medications, terminology, notes)
+        code_element = _CODE_ELEMENT.get(resource_type)
+        if code_element is None:  # a medication record: its code may be its Medication's
+            matched, match = match_medication_record(
+                resource, gathered.medications, terminology, notes
+            )
+            if match is not None:
+                matches.append(match)
+        elif terminology is None:
+            matched = True
+            matches.append(Match(resource, frozenset(), None, None, None))
+        else:
+            codeable = resource.get(code_element)
+            concepts, matched_by, matched_code = match_codeable(
+                terminology, resource_type, codeable
+            )
+            matched = bool(concepts)
+            if matched:
+                matches.append(Match(resource, concepts, matched_by, matched_code, None))
         if not matched:
             unmatched[resource_type] = unmatched.get(resource_type, 0) + 1
-        elif match is not None:
-            matches.append(match)
     return matches, unmatched
 
 
 # --- unwrapping and de-duplication -------------------------------------------------------------
 
 
-def _flatten(raw: Sequence[Any], notes: list[DataQualityNote]) -> list[Mapping[str, Any]]:
-    flat: list[Mapping[str, Any]] = []
+@dataclass
+class _Gathered:
+    """The newest version of each resource of a used type, by role, in the order first seen."""
+
+    records: list[Mapping[str, Any]]  # resources about a patient
+    patients: list[Mapping[str, Any]]
+    medications: dict[str, Mapping[str, Any]]  # by "Medication/<id>"
+
+
+def _gather(raw: Sequence[Any], notes: list[DataQualityNote]) -> _Gathered:
+    """Unwrap, keep the used types, and keep one resource per type/id (see :func:`_is_newer`).
+
+    A chart is thousands of resources, mostly of no use: each is looked at once, plainly.
+    """
+    records: dict[tuple[str, str], Mapping[str, Any]] = {}  # by type and id
+    patients: dict[tuple[str, str], Mapping[str, Any]] = {}
+    medications: dict[tuple[str, str], Mapping[str, Any]] = {}
+    records_without_id: list[Mapping[str, Any]] = []
+    patients_without_id: list[Mapping[str, Any]] = []
+    for resource in _flatten(raw, notes):
+        if type(resource) is not dict and not is_object(resource):
+            notes.append(note("unknown", None, "not a JSON object", "unparseable"))
+            continue
+        resource_type = resource.get("resourceType")
+        if type(resource_type) is not str or resource_type not in USED_TYPES:
+            if resource_type == "Bundle":
+                notes.append(
+                    note("Bundle", text_or_none(resource.get("id")), "nested Bundle", "other")
+                )
+            continue  # a type the history never reads (Encounter, OperationOutcome, ...)
+        resource_id = resource.get("id")
+        if resource_id is None:  # kept, but a Medication without an id can be referred to by none
+            if resource_type == "Patient":
+                patients_without_id.append(resource)
+            elif resource_type != "Medication":
+                records_without_id.append(resource)
+            continue
+        if type(resource_id) is not str:
+            notes.append(note(resource_type, None, "id is not a string", "unparseable"))
+            continue
+        if resource_type == "Medication":
+            newest = medications
+        elif resource_type == "Patient":
+            newest = patients
+        else:
+            newest = records
+        key = (resource_type, resource_id)
+        kept = newest.get(key)
+        if kept is None or _is_newer(resource, kept):
+            newest[key] = resource
+    return _Gathered(
+        records=[*records.values(), *records_without_id],
+        patients=[*patients.values(), *patients_without_id],
+        medications={f"Medication/{rid}": r for (_, rid), r in medications.items()},
+    )
+
+
+def _flatten(raw: Sequence[Any], notes: list[DataQualityNote]) -> list[Any]:
+    """Single resources and the resources of Bundles' entries, in order."""
+    flat: list[Any] = []
     for item in raw:
         if not is_object(item):
             notes.append(note("unknown", None, "not a JSON object", "unparseable"))
@@ -169,18 +241,11 @@ def _flatten(raw: Sequence[Any], notes: list[DataQualityNote]) -> list[Mapping[s
             flat.extend(_bundle_resources(item, notes))
         else:
             flat.append(item)
-    # the usual resource (a dict of a used type, a string id) is kept without a call per resource
-    return [
-        r
-        for r in flat
-        if (
-            type(r) is dict and r.get("resourceType") in USED_TYPES and type(r.get("id", "")) is str
-        )
-        or _usable_shape(r, notes)
-    ]
+    return flat
 
 
 def _bundle_resources(bundle: Mapping[str, Any], notes: list[DataQualityNote]) -> list[Any]:
+    """The entries' resources, less ``search.mode = outcome`` ones; nested Bundles are kept."""
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
         notes.append(
@@ -198,45 +263,14 @@ def _bundle_resources(bundle: Mapping[str, Any], notes: list[DataQualityNote]) -
         if search is not None and is_object(search) and search.get("mode") == "outcome":
             continue
         resource = entry.get("resource")
-        if type(resource) is dict:
-            if resource.get("resourceType") != "Bundle":
-                resources.append(resource)
-                continue
-        if is_object(resource) and resource.get("resourceType") == "Bundle":
-            notes.append(note("Bundle", text_or_none(resource.get("id")), "nested Bundle", "other"))
-        elif resource is not None:
+        if resource is not None:
             resources.append(resource)
     return resources
 
 
-def _usable_shape(resource: Any, notes: list[DataQualityNote]) -> bool:
-    if not is_object(resource):
-        notes.append(note("unknown", None, "not a JSON object", "unparseable"))
-        return False
-    resource_type = resource.get("resourceType")
-    if resource_type not in USED_TYPES:
-        return False  # a type the history never reads (Encounter, OperationOutcome, ...)
-    resource_id = resource.get("id")
-    if resource_id is not None and not isinstance(resource_id, str):
-        notes.append(note(str(resource_type), None, "id is not a string", "unparseable"))
-        return False
-    return True
-
-
-def _deduplicate(resources: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """One resource per type/id: highest versionId, else latest lastUpdated, else the last seen."""
-    newest: dict[tuple[str, str], Mapping[str, Any]] = {}
-    without_id: list[Mapping[str, Any]] = []
-    for resource in resources:
-        resource_id = resource.get("id")
-        if resource_id is None:
-            without_id.append(resource)
-            continue
-        key = (resource["resourceType"], resource_id)
-        kept = newest.get(key)
-        if kept is None or _version_key(resource) >= _version_key(kept):
-            newest[key] = resource
-    return [*newest.values(), *without_id]
+def _is_newer(resource: Mapping[str, Any], kept: Mapping[str, Any]) -> bool:
+    """Higher versionId, else later lastUpdated; on a tie, the one seen last."""
+    return _version_key(resource) >= _version_key(kept)
 
 
 def _version_key(resource: Mapping[str, Any]) -> tuple[int, float]:
@@ -305,7 +339,7 @@ def _parse_patient(
     if resource.get("id") != patient_id:
         notes.append(note("Patient", resource.get("id"), "another patient", "other-patient"))
         return None
-    model = _validate(resource, notes)
+    model = validate_resource(resource, notes)
     return ParsedResource("Patient", patient_id, model) if model is not None else None
 
 
@@ -314,12 +348,12 @@ def _parse_patient(
 
 def _validated(match: Match, notes: list[DataQualityNote]) -> ParsedResource | None:
     resource = match.resource
-    model = _validate(resource, notes)
+    model = validate_resource(resource, notes)
     if model is None:
         return None
     medication_model = None
     if match.medication_raw is not None and "medicationReference" in resource:
-        medication_model = _validate(match.medication_raw, notes)
+        medication_model = validate_resource(match.medication_raw, notes)
         if medication_model is None:
             return None
     return ParsedResource(
@@ -336,70 +370,3 @@ def _validated(match: Match, notes: list[DataQualityNote]) -> ParsedResource | N
 def load_deferred(item: DeferredObservation, notes: list[DataQualityNote]) -> ParsedResource | None:
     """Validate a deferred Observation now (None, with a note, when it is not valid FHIR)."""
     return _validated(item.match, notes)
-
-
-class _ValidatedCache:
-    """Validated models by the exact JSON text of their resource, least recently used out.
-
-    An EHR calls patient-view each time a chart is opened: the same resources come again, and
-    their validation (the dominant cost) is not repeated. The key is the whole content, so a
-    changed resource, or another patient's, never hits; models are only ever read.
-    """
-
-    def __init__(self, size: int):
-        self._size = size
-        self._models: OrderedDict[str, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> Any:
-        with self._lock:
-            model = self._models.get(key)
-            if model is not None:
-                self._models.move_to_end(key)
-            return model
-
-    def put(self, key: str, model: Any) -> None:
-        with self._lock:
-            self._models[key] = model
-            if len(self._models) > self._size:
-                self._models.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._models.clear()
-
-
-VALIDATED = _ValidatedCache(4096)  # ~3 charts' worth of used resources; tens of MB at most
-
-
-def _validate(resource: Mapping[str, Any], notes: list[DataQualityNote]) -> Any:
-    resource_type = str(resource["resourceType"])
-    try:
-        # not sorted: the same JSON text parses to the same key order, and a reordered (but equal)
-        # resource only misses the cache; sorting cost ~20% of the key
-        key = json.dumps(resource, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError):
-        key = None  # not plain JSON: validate (and most likely refuse) without caching
-    model = VALIDATED.get(key) if key is not None else None
-    if model is not None:
-        return model
-    try:
-        model = _model_class(resource_type).model_validate(resource)
-        if key is not None:
-            VALIDATED.put(key, model)
-        return model
-    except ValidationError as exc:
-        # the error's location and kind only: its message can quote the (PHI-bearing) value
-        first = exc.errors(include_input=False, include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(resource)"
-        reason = f"not valid FHIR R4: {where}: {first['type']}"
-    except (TypeError, ValueError) as exc:
-        reason = f"not valid FHIR R4: {type(exc).__name__}"
-    notes.append(note(resource_type, resource.get("id"), reason, "unparseable"))
-    return None
-
-
-@cache
-def _model_class(resource_type: str) -> Any:
-    module = importlib.import_module(f"fhir.resources.R4B.{resource_type.lower()}")
-    return getattr(module, resource_type)

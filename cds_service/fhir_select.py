@@ -44,8 +44,10 @@ _NO_MATCH: tuple[frozenset[str], MatchKind | None, str | None] = (frozenset(), N
 BODY_CONCEPTS = frozenset({"weight", "height"})  # the basis of per-kg and per-m2 doses
 
 
-@dataclass
+@dataclass(slots=True)  # one per matched resource: thousands in a lab-dense chart
 class Match:
+    """A resource worth validating, with the concepts its code (or name) matched."""
+
     resource: Mapping[str, Any]
     concepts: frozenset[str]
     matched_by: MatchKind | None
@@ -77,30 +79,29 @@ class Retention:
     lookback_by_concept: Mapping[str, timedelta] = field(default_factory=dict)
 
 
-def match_resource(
+def match_medication_record(
     resource: Mapping[str, Any],
     medications: Mapping[str, Mapping[str, Any]],
     terminology: Terminology | None,
     notes: list[DataQualityNote],
 ) -> tuple[bool, Match | None]:
-    """(matched a value set, the match or None when it was dropped with a note). No validation."""
+    """(matched a value set, the match or None when it was dropped with a note) for a
+    MedicationRequest, -Administration or -Statement, coded by itself or by its Medication.
+    No validation.
+    """
     resource_type = resource["resourceType"]
-    medication_raw: Mapping[str, Any] | None = None
-    if resource_type in MEDICATION_TYPES:
-        medication_raw = resolve_medication(resource, medications)
-        if medication_raw is None and "medicationReference" in resource:
-            reason = "its Medication is not in the record"
-            notes.append(note(resource_type, resource.get("id"), reason, "other"))
-            return True, None
-        codeable = (medication_raw or {}).get("code") or resource.get("medicationCodeableConcept")
-    else:
-        codeable = resource.get(_CODE_ELEMENT[resource_type])
+    medication_raw = resolve_medication(resource, medications)
+    if medication_raw is None and "medicationReference" in resource:
+        reason = "its Medication is not in the record"
+        notes.append(note(resource_type, resource.get("id"), reason, "other"))
+        return True, None
+    codeable = (medication_raw or {}).get("code") or resource.get("medicationCodeableConcept")
     concepts, matched_by, matched_code = _NO_MATCH
     if terminology is not None:
         concepts, matched_by, matched_code = match_codeable(terminology, resource_type, codeable)
         if not concepts:
             return False, None
-    if resource_type in MEDICATION_TYPES and not can_give_doses(resource):
+    if not can_give_doses(resource):
         return True, None  # e.g. a cancelled order or a dose not given: nothing to validate
     return True, Match(resource, concepts, matched_by, matched_code, medication_raw)
 
@@ -140,8 +141,10 @@ def retained(
         timed.sort(reverse=True)
         lookback = retention.lookback_by_concept.get(concept, retention.lookback)
         since = (retention.now - lookback).timestamp()
-        keep.update(index for stamp, index in timed if stamp >= since)
-        keep.update(index for _, index in timed[: retention.keep_latest])
+        for position, (stamp, index) in enumerate(timed):  # newest first
+            if stamp < since and position >= retention.keep_latest:
+                break
+            keep.add(index)
         if concept in BODY_CONCEPTS:
             body.update(index for _, index in timed)
     kept = [
@@ -163,6 +166,9 @@ _TIME_ELEMENTS = ("effectiveDateTime", "effectiveInstant", "authoredOn", "occurr
 
 def raw_time(resource: Mapping[str, Any], zone: tzinfo) -> datetime | None:
     """The resource's clinical time read cheaply from raw JSON (only to choose what to validate)."""
+    usual = resource.get("effectiveDateTime")  # an Observation's, nearly always
+    if type(usual) is str:
+        return _parse_time(usual, zone)
     for element in _TIME_ELEMENTS:
         value = resource.get(element)
         if isinstance(value, str):
@@ -174,8 +180,12 @@ def raw_time(resource: Mapping[str, Any], zone: tzinfo) -> datetime | None:
 
 
 def _parse_time(text: str, zone: tzinfo) -> datetime | None:
+    if len(text) == 4:  # a year
+        text += "-01-01"
+    elif len(text) == 7:  # a month
+        text += "-01"
     try:
-        parsed = datetime.fromisoformat({4: f"{text}-01-01", 7: f"{text}-01"}.get(len(text), text))
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
@@ -213,13 +223,13 @@ def match_codeable(
     if type(codings) is not list:
         codings = codings if isinstance(codings, list) else []
     loinc_coded = False
-    by_type = terminology.concepts_for_type  # bound once: called for every resource's codings
+    index = terminology.code_index  # read for every coding of thousands of resources
     for coding in codings:
         if type(coding) is not dict and not is_object(coding):
             continue
         system, code = coding.get("system"), coding.get("code")
         if isinstance(system, str) and isinstance(code, str):
-            concepts = by_type(system, code, resource_type)
+            concepts = index.get((system, code, resource_type))
             if concepts:
                 return concepts, MatchKind.CODE, f"{system}|{code}"
             loinc_coded = loinc_coded or system == LOINC

@@ -130,6 +130,14 @@ class Terminology:
         """:meth:`concepts_for`, keeping only value sets that apply to `resource_type`."""
         return self._by_type.get((coding_system, code, resource_type), frozenset())
 
+    @property
+    def code_index(self) -> Mapping[tuple[str, str, str], frozenset[str]]:
+        """(system, code, resource type) -> the concepts :meth:`concepts_for_type` gives.
+
+        The lookup itself, for loops over thousands of codings; read-only like the rest.
+        """
+        return self._by_type
+
     def has_names(self, kind: str) -> bool:
         """Whether any value set of `kind` (or for that resource type) can match by name."""
         return bool(self._name_matchers(kind))

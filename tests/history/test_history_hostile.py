@@ -164,9 +164,40 @@ def test_validation_cache_never_serves_stale_or_foreign_content(build) -> None: 
 
 
 def test_validation_cache_is_bounded() -> None:
-    from cds_service.fhir_parse import _ValidatedCache
+    from cds_service.fhir_validate import ModelCache
 
-    cache = _ValidatedCache(2)
+    cache = ModelCache(2)
     for key in ("a", "b", "c"):
         cache.put(key, key.upper())
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == (None, "B", "C")
+
+
+def test_medication_without_id_is_kept_out_without_failing(build) -> None:  # type: ignore[no-untyped-def]
+    mtx = administration(
+        "m1", {"medicationReference": {"reference": "Medication/mtx"}}, "2026-03-12", 15, "mg"
+    )
+    anonymous = {"resourceType": "Medication", "code": {"text": "methotrexate"}}
+    history = build(patient(), anonymous, mtx, weight("w", 26))
+    assert history.doses("methotrexate") == ()  # nothing can refer to a Medication with no id
+    assert any(n.resource_id == "m1" and n.category == "other" for n in history.data_quality)
+    assert history.latest_weight is not None
+
+
+def test_resource_type_that_is_not_a_string_is_skipped(build) -> None:  # type: ignore[no-untyped-def]
+    odd = {"resourceType": ["Observation"], "id": "odd"}
+    unhashable = {"resourceType": {"coding": []}, "id": "odd2"}
+    history = build(patient(), odd, unhashable, weight("w", 26))
+    assert [w.source.resource_id for w in history.series("weight")] == ["w"]
+
+
+def test_nested_bundle_is_a_note_and_not_read() -> None:
+    inner = {"resourceType": "Bundle", "id": "inner", "entry": [{"resource": weight("x", 90)}]}
+    outer = {
+        "resourceType": "Bundle",
+        "entry": [{"resource": inner}, {"resource": weight("w", 26)}],
+    }
+    record = parse_resources([outer], "p1")
+    assert [r.resource_id for r in record.of_type("Observation")] == ["w"]
+    assert [(n.resource_type, n.resource_id, n.reason) for n in record.notes] == [
+        ("Bundle", "inner", "nested Bundle")
+    ]

@@ -35,13 +35,13 @@ def test_only_what_the_rules_use_is_validated(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     validated: list[str] = []
-    real_validate = fhir_parse._validate
+    real_validate = fhir_parse.validate_resource
 
     def counting(resource: Any, notes: Any) -> Any:
         validated.append(resource["resourceType"])
         return real_validate(resource, notes)
 
-    monkeypatch.setattr(fhir_parse, "_validate", counting)
+    monkeypatch.setattr(fhir_parse, "validate_resource", counting)
     history = build_history(big_chart[1], PATIENT, terminology, NOW)
     assert history.unmatched_counts["Observation"] > 2000  # vitals, unrelated labs: not validated
     assert 20 < validated.count("Observation") < 80  # recent labs, newest per concept, weights used
