@@ -260,8 +260,9 @@ def _bundle_resources(bundle: Mapping[str, Any], notes: list[DataQualityNote]) -
             )
             continue
         search = entry.get("search")
-        if search is not None and is_object(search) and search.get("mode") == "outcome":
-            continue
+        if search is not None and (type(search) is dict or is_object(search)):
+            if search.get("mode") == "outcome":
+                continue
         resource = entry.get("resource")
         if resource is not None:
             resources.append(resource)

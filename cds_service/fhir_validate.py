@@ -75,7 +75,7 @@ def validate_resource(resource: Mapping[str, Any], notes: list[DataQualityNote])
     if model is not None:
         return model
     try:
-        model_class = get_fhir_model_class(resource_type)
+        model_class = _model_class(resource_type)
     except (KeyError, ValueError):
         notes.append(note(resource_type, resource.get("id"), "not a FHIR R4 type", "unparseable"))
         return None
@@ -146,6 +146,12 @@ def _element_model(element_class: Any, raw: dict[str, Any]) -> Any:
             return raw  # left for the resource's validation to refuse, with its location
         ELEMENTS.put(key, model)
     return model
+
+
+@cache
+def _model_class(resource_type: str) -> Any:
+    """The R4B model class (the library imports it by name on every lookup)."""
+    return get_fhir_model_class(resource_type)
 
 
 @cache
