@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
+import urllib3
 
 from cds_service import metrics
 from cds_service.config import Settings
@@ -199,14 +200,24 @@ class FhirClient:
             raise FhirFetchError(f"{resource_type}: FHIR response larger than {cap} bytes")
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_content(chunk_size=_CHUNK_BYTES):
+        while True:
+            # read1: whatever has arrived, at once. A full-chunk read would wait for the whole
+            # chunk, and a server trickling a byte inside each read timeout could hold this
+            # thread for as long as it liked; this way the deadline is seen between bytes.
+            try:
+                chunk = response.raw.read1(_CHUNK_BYTES, decode_content=True)
+            except urllib3.exceptions.ReadTimeoutError as exc:
+                raise FhirFetchError(f"{resource_type}: FHIR server timed out") from exc
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                raise FhirFetchError(f"{resource_type}: FHIR response broken off") from exc
+            if not chunk:
+                return b"".join(chunks)
             size += len(chunk)
             if size > cap:
                 raise FhirFetchError(f"{resource_type}: FHIR response larger than {cap} bytes")
             if self.deadline.expired():
                 raise FhirFetchError(f"{resource_type}: request deadline passed")
             chunks.append(chunk)
-        return b"".join(chunks)
 
 
 def _as_fhir_json(body: bytes, resource_type: str, max_depth: int) -> dict[str, Any]:

@@ -10,6 +10,8 @@ fault            what the server does
 ===============  ===================================================================
 ``ok``           answers properly (paged searchset Bundles, Patient reads)
 ``slow``         sleeps ``delay_s`` before answering properly
+``trickle``      answers properly, one byte of the body every ``trickle_interval_s`` (each
+                 byte well inside a read timeout); records when the client hung up
 ``500``/``429``  answers that status with an OperationOutcome
 ``html``         answers 200 with an HTML page (a proxy's login page, say)
 ``truncated``    answers 200 with the first half of the JSON body
@@ -56,6 +58,8 @@ class MisbehavingFhir:
     faults: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
     huge_bytes: int = 2_000_000
+    trickle_interval_s: float = 0.25
+    hung_up_at: list[float] = field(default_factory=list)  # time.monotonic() of each hang-up
     other_base: str = "http://127.0.0.2:9/fhir"
     resources: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     requests: list[RecordedRequest] = field(default_factory=list)
@@ -196,7 +200,24 @@ def _handler_for(state: MisbehavingFhir) -> type[BaseHTTPRequestHandler]:
                 if fault == "truncated":
                     encoded = encoded[: len(encoded) // 2]
                 content_type = "text/plain" if fault == "wrong-type" else "application/fhir+json"
-                self._send(200, encoded, content_type)
+                if fault == "trickle":
+                    self._trickle(encoded, content_type)
+                else:
+                    self._send(200, encoded, content_type)
+
+        def _trickle(self, body: bytes, content_type: str) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for index in range(len(body)):
+                    self.wfile.write(body[index : index + 1])
+                    self.wfile.flush()
+                    time.sleep(state.trickle_interval_s)
+            except (BrokenPipeError, ConnectionResetError):
+                with state._lock:
+                    state.hung_up_at.append(time.monotonic())
 
         def _resource_body(
             self, resource_type: str, rest: list[str], query: dict[str, list[str]], fault: str

@@ -134,7 +134,9 @@ def test_closed_port_is_412_inside_the_deadline(client: FlaskClient) -> None:
     assert elapsed < ANSWER_WITHIN_S
 
 
-@pytest.mark.parametrize("fault", ["slow", "500", "429", "html", "truncated", "huge", "wrong-type"])
+@pytest.mark.parametrize(
+    "fault", ["slow", "trickle", "500", "429", "html", "truncated", "huge", "wrong-type"]
+)
 def test_patient_unobtainable_is_412_inside_the_deadline(
     client: FlaskClient, fhir: MisbehavingFhir, fault: str
 ) -> None:
@@ -149,6 +151,7 @@ def test_patient_unobtainable_is_412_inside_the_deadline(
     ("fault", "note"),
     [
         ("slow", "Observation"),
+        ("trickle", "deadline"),
         ("500", "answered 500"),
         ("429", "answered 429"),
         ("html", "text/html"),
@@ -274,3 +277,20 @@ def test_plain_http_is_refused_for_hosts_that_need_https(make_app: Any) -> None:
         response, _ = hook_call(app.test_client(), server.base_url)
         assert "https" in assert_error(response, 412)["issue"][0]["diagnostics"]
         assert server.connections == 0
+
+
+def test_a_trickling_server_is_let_go_soon_after_the_deadline(
+    client: FlaskClient, fhir: MisbehavingFhir
+) -> None:
+    """Each byte arrives inside the read timeout, so only the deadline can end the read: the
+    fetching thread must hang up, not keep a worker's thread for as long as the server likes."""
+    fhir.faults = {"Observation": "trickle"}
+    started = time.monotonic()
+    response, elapsed = hook_call(client, fhir.base_url)
+    assert response.status_code == 200 and elapsed < ANSWER_WITHIN_S, elapsed
+    # at most one read timeout (1 s) past the deadline; the server sees it at its next write
+    let_go_by = started + DEADLINE_S + 1.0 + fhir.trickle_interval_s * 2 + 1.0  # 1 s: CI slack
+    while not fhir.hung_up_at and time.monotonic() < let_go_by + 5:
+        time.sleep(0.05)
+    assert fhir.hung_up_at, "the trickling response was still being read"
+    assert fhir.hung_up_at[0] < let_go_by, fhir.hung_up_at[0] - started
