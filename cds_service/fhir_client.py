@@ -15,11 +15,11 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
-import urllib3
 
 from cds_service import metrics
 from cds_service.config import Settings
 from cds_service.errors import FhirServerNotAllowedError
+from cds_service.http_body import BodyBroken, BodyDeadlinePassed, BodyTooLarge, read_body
 from cds_service.limits import json_depth
 
 FHIR_JSON_TYPES = ("application/fhir+json", "application/json")
@@ -28,7 +28,6 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # token must never reach another server).
 MAX_REDIRECTS = 3
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-_CHUNK_BYTES = 16_384
 
 
 class FhirFetchError(Exception):
@@ -198,26 +197,15 @@ class FhirClient:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > cap:
             raise FhirFetchError(f"{resource_type}: FHIR response larger than {cap} bytes")
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            # read1: whatever has arrived, at once. A full-chunk read would wait for the whole
-            # chunk, and a server trickling a byte inside each read timeout could hold this
-            # thread for as long as it liked; this way the deadline is seen between bytes.
-            try:
-                chunk = response.raw.read1(_CHUNK_BYTES, decode_content=True)
-            except urllib3.exceptions.ReadTimeoutError as exc:
-                raise FhirFetchError(f"{resource_type}: FHIR server timed out") from exc
-            except (urllib3.exceptions.HTTPError, OSError) as exc:
-                raise FhirFetchError(f"{resource_type}: FHIR response broken off") from exc
-            if not chunk:
-                return b"".join(chunks)
-            size += len(chunk)
-            if size > cap:
-                raise FhirFetchError(f"{resource_type}: FHIR response larger than {cap} bytes")
-            if self.deadline.expired():
-                raise FhirFetchError(f"{resource_type}: request deadline passed")
-            chunks.append(chunk)
+        try:
+            return read_body(response, cap, self.deadline.expired)
+        except BodyTooLarge as exc:
+            raise FhirFetchError(f"{resource_type}: FHIR response larger than {cap} bytes") from exc
+        except BodyDeadlinePassed as exc:
+            raise FhirFetchError(f"{resource_type}: request deadline passed") from exc
+        except BodyBroken as exc:
+            what = "timed out" if exc.timed_out else "response broken off"
+            raise FhirFetchError(f"{resource_type}: FHIR server {what}") from exc
 
 
 def _as_fhir_json(body: bytes, resource_type: str, max_depth: int) -> dict[str, Any]:

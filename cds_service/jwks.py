@@ -31,6 +31,8 @@ import requests
 from jwt import PyJWK
 from jwt.exceptions import InvalidKeyError, PyJWKError
 
+from cds_service.http_body import BodyBroken, BodyDeadlinePassed, BodyTooLarge, read_body
+
 # A JWKS is a few keys; anything larger is not one.
 MAX_JWKS_BYTES = 256 * 1024
 # After an unknown `kid`, refetch the JWKS (key rotation) at most this often, so tokens with
@@ -142,7 +144,9 @@ Fetch = Callable[[str, float], Any]
 
 
 def fetch_jwks(url: str, timeout_s: float) -> Any:
-    """GET a JWKS: no redirects, capped size, JSON only. Raises KeyUnavailable."""
+    """GET a JWKS: no redirects, capped size, `timeout_s` in all, JSON only. Raises
+    KeyUnavailable."""
+    give_up_at = time.monotonic() + timeout_s
     try:
         with requests.Session() as session:
             session.trust_env = False  # no proxy variables or ~/.netrc decide where this goes
@@ -155,15 +159,15 @@ def fetch_jwks(url: str, timeout_s: float) -> Any:
             )
             if response.status_code != 200:
                 raise KeyUnavailable(f"issuer JWKS answered HTTP {response.status_code}")
-            body = bytearray()
-            for chunk in response.iter_content(chunk_size=16_384):
-                body.extend(chunk)
-                if len(body) > MAX_JWKS_BYTES:
-                    raise KeyUnavailable("issuer JWKS is too large")
-    except requests.RequestException as exc:
+            body = read_body(response, MAX_JWKS_BYTES, lambda: time.monotonic() > give_up_at)
+    except BodyTooLarge as exc:
+        raise KeyUnavailable("issuer JWKS is too large") from exc
+    except BodyDeadlinePassed as exc:
+        raise KeyUnavailable(f"issuer JWKS took longer than {timeout_s} s") from exc
+    except (requests.RequestException, BodyBroken) as exc:
         raise KeyUnavailable(f"issuer JWKS could not be fetched ({type(exc).__name__})") from exc
     try:
-        return json.loads(bytes(body))
+        return json.loads(body)
     except (ValueError, RecursionError) as exc:
         raise KeyUnavailable("issuer JWKS is not JSON") from exc
 

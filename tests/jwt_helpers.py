@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -91,6 +92,7 @@ class JwksServer:
     status: int = 200
     redirect_to: str | None = None
     body_override: bytes | None = None
+    trickle_interval_s: float | None = None  # send the body a byte at a time, this far apart
     hits: list[str] = field(default_factory=list)
     port: int = 0
 
@@ -121,7 +123,16 @@ def jwks_server(document: dict[str, Any]) -> Iterator[JwksServer]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if state.trickle_interval_s is None:
+                self.wfile.write(body)
+                return
+            try:
+                for index in range(len(body)):
+                    self.wfile.write(body[index : index + 1])
+                    self.wfile.flush()
+                    time.sleep(state.trickle_interval_s)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up: the point of trickling
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,13 @@ def test_a_published_private_key_is_not_a_trust_anchor() -> None:
     )
     with pytest.raises(KeyUnavailable, match="not a public key"):
         jwks.public_key_for(private_jwk | {"kid": key.kid}, "ES384")
+
+
+def test_a_trickling_jwks_url_is_given_up_after_the_timeout(tmp_path: Path) -> None:
+    """Each byte arrives inside the read timeout: only the fetch's own time limit can end it."""
+    with jwks_server(jwks_document(ec_key())) as server:
+        server.trickle_interval_s = 0.1
+        started = time.monotonic()
+        with pytest.raises(KeyUnavailable, match="took longer than 1"):
+            JwksCache(timeout_s=1, cache_s=300).key(_url_issuer(tmp_path, server.url), "k")
+        assert time.monotonic() - started < 1 + 1.0  # one read of 0.1 s past it, with slack
