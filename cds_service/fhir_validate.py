@@ -86,7 +86,7 @@ def validate_resource(resource: Mapping[str, Any], notes: list[DataQualityNote])
         except ValidationError as exc:
             notes.append(note(resource_type, resource.get("id"), refusal(exc), "unparseable"))
             return None
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RecursionError) as exc:
             reason = f"not valid FHIR R4: {type(exc).__name__}"
             notes.append(note(resource_type, resource.get("id"), reason, "unparseable"))
             return None
@@ -111,7 +111,7 @@ def _validated_with_elements(model_class: Any, raw: Mapping[str, Any]) -> Any:
         # the constructor is model_validate's own path for these models, less a second run of
         # the model's after-validators
         return model_class(**_with_element_models(model_class, raw))
-    except (ValidationError, TypeError, ValueError):
+    except (ValidationError, TypeError, ValueError, RecursionError):
         return None  # the caller validates the original JSON: the refusal is the library's
 
 
@@ -191,5 +191,5 @@ def _json_key(raw: Mapping[str, Any]) -> str | None:
     """The exact JSON text (key order kept: the same text parses to the same order)."""
     try:
         return _KEY_ENCODER.encode(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return None  # not plain JSON: validated (and most likely refused) without caching

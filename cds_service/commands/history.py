@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cds_service.config import REPO_ROOT
+from cds_service.config import REPO_ROOT, Settings, SettingsError
 from cds_service.history.build import build_history
 from cds_service.history.policy import load_history_policy
 from cds_service.history.render import render_history
 from cds_service.history.to_json import history_to_json
 from cds_service.knowledge import KnowledgeError
+from cds_service.limits import json_depth
 from cds_service.terminology import load_terminology
 
 
@@ -81,12 +83,22 @@ class CommandError(ValueError):
 
 
 def read_fhir_file(path: Path) -> list[Any]:
+    """The file's JSON as a list of values, held to the service's JSON depth limit."""
+    try:
+        max_depth = Settings.from_env(os.environ).max_json_depth
+    except SettingsError as exc:
+        raise CommandError(str(exc)) from exc
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise CommandError(f"{path}: no such file") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise CommandError(f"{path}: not a JSON file ({type(exc).__name__})") from exc
+    if json_depth(document, stop_above=max_depth) > max_depth:
+        raise CommandError(
+            f"{path}: JSON nests deeper than {max_depth} levels (CDS_MAX_JSON_DEPTH), as a "
+            "request body may not"
+        )
     return document if isinstance(document, list) else [document]
 
 

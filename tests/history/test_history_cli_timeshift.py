@@ -66,6 +66,20 @@ def test_cli_missing_or_broken_file(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "not a JSON file" in capsys.readouterr().err
 
 
+def test_cli_refuses_json_deeper_than_a_request_may_be(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nested: dict[str, object] = {"url": "x"}
+    for _ in range(70):
+        nested = {"url": "x", "extension": [nested]}
+    deep = tmp_path / "deep.json"
+    deep.write_text(json.dumps([{"resourceType": "Patient", "id": "p1"}, nested]))
+    assert main(["history", str(deep), "--now", NOW]) == 2
+    assert "deeper than 64 levels" in capsys.readouterr().err
+    monkeypatch.setenv("CDS_MAX_JSON_DEPTH", "200")  # the service's own setting applies
+    assert main(["history", str(deep), "--now", NOW]) == 0
+
+
 def test_timeshift_keeps_precision_and_offset() -> None:
     delta = timedelta(days=10)
     assert shift_value("2026-03-15T10:00:00+13:00", delta) == "2026-03-25T10:00:00+13:00"

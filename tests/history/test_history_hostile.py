@@ -201,3 +201,14 @@ def test_nested_bundle_is_a_note_and_not_read() -> None:
     assert [(n.resource_type, n.resource_id, n.reason) for n in record.notes] == [
         ("Bundle", "inner", "nested Bundle")
     ]
+
+
+def test_resource_nested_past_the_recursion_limit_is_a_note(build) -> None:  # type: ignore[no-untyped-def]
+    deep = weight("deep", 26)
+    nested: dict[str, object] = {"url": "x"}
+    for _ in range(3000):  # past Python's recursion limit; the service caps JSON depth before this
+        nested = {"url": "x", "extension": [nested]}
+    deep["extension"] = [nested]
+    history = build(patient(), deep, weight("fine", 27))
+    assert [w.source.resource_id for w in history.series("weight")] == ["fine"]
+    assert [(n.resource_id, n.category) for n in history.data_quality] == [("deep", "unparseable")]
