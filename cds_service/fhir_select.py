@@ -29,9 +29,6 @@ CODE_ELEMENT: Mapping[str, str] = MappingProxyType(
     }
 )
 _CODE_ELEMENT = dict(CODE_ELEMENT)  # a plain dict: read for every resource
-MEDICATION_TYPES = frozenset(
-    {"MedicationRequest", "MedicationAdministration", "MedicationStatement"}
-)
 # medication records that can say something: the rest are skipped before validation
 GIVEN_STATUSES = frozenset({"completed", "in-progress", "stopped"})
 REPORTED_STATUSES = frozenset({"active", "completed", "stopped"})

@@ -124,17 +124,12 @@ class Terminology:
             return frozenset()
         return self._concepts.get((coding_system, code), frozenset())
 
-    def concepts_for_type(
-        self, coding_system: str, code: str, resource_type: str
-    ) -> frozenset[str]:
-        """:meth:`concepts_for`, keeping only value sets that apply to `resource_type`."""
-        return self._by_type.get((coding_system, code, resource_type), frozenset())
-
     @property
     def code_index(self) -> Mapping[tuple[str, str, str], frozenset[str]]:
-        """(system, code, resource type) -> the concepts :meth:`concepts_for_type` gives.
+        """(system, code, resource type) -> the concepts whose value sets hold ``system|code``
+        and apply to that resource type.
 
-        The lookup itself, for loops over thousands of codings; read-only like the rest.
+        A plain lookup, for loops over thousands of codings; read-only like the rest.
         """
         return self._by_type
 
