@@ -140,9 +140,7 @@ def _matches(
     usual_reference = f"Patient/{patient_id}"
     for resource in gathered.records:
         resource_type = resource["resourceType"]
-        if resource.get("status") == "entered-in-error" or (
-            resource.get("verificationStatus") is not None and _entered_in_error(resource)
-        ):
+        if _entered_in_error(resource):
             continue
         subject = resource.get(_PATIENT_ELEMENT[resource_type])
         usual = type(subject) is dict and subject.get("reference") == usual_reference
@@ -260,9 +258,8 @@ def _bundle_resources(bundle: Mapping[str, Any], notes: list[DataQualityNote]) -
             )
             continue
         search = entry.get("search")
-        if search is not None and (type(search) is dict or is_object(search)):
-            if search.get("mode") == "outcome":
-                continue
+        if search is not None and is_object(search) and search.get("mode") == "outcome":
+            continue
         resource = entry.get("resource")
         if resource is not None:
             resources.append(resource)
