@@ -119,31 +119,48 @@ def retained(
     """Split off the Observations `retention` does not keep, before paying for validation.
 
     Older weights and heights are deferred, not dropped: a per-kg dose of that time may need one.
+    A lab-dense chart matches thousands of Observations, mostly years old: one whose local date
+    is surely before its concept's look-back (:meth:`_LookBack.surely_before`) is set aside
+    unparsed, and its time is read only when its concept has fewer than `keep_latest` within the
+    look-back.
     """
     zone = retention.now.tzinfo or UTC
-    by_concept: dict[str, list[tuple[float, int]]] = {}  # POSIX seconds sort fast
+    timed: dict[str, list[tuple[float, int]]] = {}  # POSIX seconds sort fast
+    set_aside: dict[str, list[int]] = {}  # surely older than the look-back, time not read
     times: dict[int, datetime] = {}
+    lookback = _LookBack(retention)
     for index, match in enumerate(matches):
-        if match.resource["resourceType"] != "Observation":
+        resource = match.resource
+        if resource["resourceType"] != "Observation":
             continue
-        at = raw_time(match.resource, zone)
-        if at is not None:
-            times[index] = at
-        stamp = at.timestamp() if at is not None else float("-inf")
+        text = resource.get("effectiveDateTime")
+        if type(text) is str and len(text) >= _DATE_LENGTH:
+            day = text[:_DATE_LENGTH]
+            for concept in match.concepts:
+                if day >= lookback.surely_before(concept):
+                    break
+            else:
+                for concept in match.concepts:
+                    set_aside.setdefault(concept, []).append(index)
+                continue
+        stamp = _read_time(matches, index, zone, times)
         for concept in match.concepts:
-            by_concept.setdefault(concept, []).append((stamp, index))
+            timed.setdefault(concept, []).append((stamp, index))
     keep: set[int] = set()
     body: set[int] = set()
-    for concept, timed in by_concept.items():
-        timed.sort(reverse=True)
-        lookback = retention.lookback_by_concept.get(concept, retention.lookback)
-        since = (retention.now - lookback).timestamp()
-        for position, (stamp, index) in enumerate(timed):  # newest first
+    for concept in timed.keys() | set_aside.keys():
+        stamps = timed.get(concept, [])
+        since = lookback.since(concept)
+        within = sum(1 for stamp, _ in stamps if stamp >= since)
+        if within < retention.keep_latest:  # the newest older ones count: read their times
+            stamps += [(_read_time(matches, i, zone, times), i) for i in set_aside.get(concept, [])]
+        stamps.sort(reverse=True)
+        for position, (stamp, index) in enumerate(stamps):  # newest first
             if stamp < since and position >= retention.keep_latest:
                 break
             keep.add(index)
         if concept in BODY_CONCEPTS:
-            body.update(index for _, index in timed)
+            body.update(index for _, index in stamps)
     kept = [
         m for i, m in enumerate(matches) if m.resource["resourceType"] != "Observation" or i in keep
     ]
@@ -156,6 +173,51 @@ def retained(
         key=lambda item: item.at,
     )
     return kept, deferred
+
+
+_DATE_LENGTH = len("2026-03-15")
+
+
+class _LookBack:
+    """Each concept's look-back start, as POSIX seconds and as a date to compare text with."""
+
+    def __init__(self, retention: Retention):
+        self._retention = retention
+        self._since: dict[str, float] = {}
+        self._surely_before: dict[str, str] = {}
+
+    def since(self, concept: str) -> float:
+        since = self._since.get(concept)
+        if since is None:
+            lookback = self._retention.lookback_by_concept.get(concept, self._retention.lookback)
+            since = self._since[concept] = (self._retention.now - lookback).timestamp()
+        return since
+
+    def surely_before(self, concept: str) -> str:
+        """A ``YYYY-MM-DD``: a time whose first ten characters sort before it is earlier than
+        the look-back, whatever its offset (a local date is within a day of the UTC one; one
+        more day of margin). Anything else that sorts before it is no time at all.
+
+        Empty for weights and heights, whose times are always read (see :func:`retained`).
+        """
+        day = self._surely_before.get(concept)
+        if day is None:
+            if concept in BODY_CONCEPTS:
+                day = ""
+            else:
+                since_day = datetime.fromtimestamp(self.since(concept), UTC).date()
+                day = (since_day - timedelta(days=2)).isoformat()
+            self._surely_before[concept] = day
+        return day
+
+
+def _read_time(matches: list[Match], index: int, zone: tzinfo, times: dict[int, datetime]) -> float:
+    """The Observation's time as POSIX seconds (-inf when it has none), kept in `times`."""
+    at = raw_time(matches[index].resource, zone)
+    if at is None:
+        return float("-inf")
+    times[index] = at
+    return at.timestamp()
 
 
 _TIME_ELEMENTS = ("effectiveDateTime", "effectiveInstant", "authoredOn", "occurrenceDateTime")
