@@ -56,6 +56,8 @@ CONDITION_CODES: dict[str, list[Coding]] = {
         (ICD10, "I50.9", "Heart failure, unspecified"),
     ],
     "migraine": [(SCT, "37796009", "Migraine (disorder)")],
+    # not in any value set: a code once listed as dysphonia by mistake (see specs_more.py)
+    "irritability": [(SCT, "55929007", "Feeling irritable (finding)")],
     "ild": [(ICD10, "J84.9", "Interstitial pulmonary disease, unspecified")],
     "polymyositis": [(ICD10, "M33.22", "Polymyositis with myopathy")],
     # codes.md has no verified myocarditis code: ICD-10-CM I51.4 is the candidate the value set uses

@@ -72,6 +72,13 @@ SCENARIOS = [
         [x.ivig_start("critical", evidence=["ild"])],
     ),
     Scenario(
+        "out-ivig-start-red-flag-irritability",
+        "Irritability is not a red flag: SNOMED 55929007 is 'Feeling irritable', once listed as "
+        "dysphonia by mistake. At 6 weeks of MTX this is the first-line window, not ivig-start.",
+        steps(_early, _problem("irr", "irritability", 10)),
+        [x.first_line_window()],
+    ),
+    Scenario(
         "in-ivig-safety-cardiac-fluid-myocarditis",
         "Myocarditis is both a red flag (ivig-start critical at 6 weeks of MTX) and a fluid-load "
         "risk (its own card, 5-day split; rate limit stays 0.04).",

@@ -16,6 +16,7 @@ from cds_service.knowledge import KnowledgeError
 from cds_service.terminology import Terminology, load_terminology
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+SNOMED = "http://snomed.info/sct"
 
 
 def test_every_model_concept_has_a_valueset(terminology: Terminology) -> None:
@@ -28,6 +29,18 @@ def test_codes_verify_corrections_are_applied(terminology: Terminology) -> None:
     assert terminology.concepts_for("http://loinc.org", "50210-4") == frozenset()  # cystatin
     assert terminology.concepts_for("http://loinc.org", "883-9") == {"blood-group"}
     assert terminology.concepts_for("http://loinc.org", "1761-6") == {"aldolase"}
+
+
+def test_codes_found_to_mean_something_else_are_not_in_the_value_sets(
+    terminology: Terminology,
+) -> None:
+    # SNOMED 55929007 is "Feeling irritable" (a MedDRA map and two apps' code tables), not
+    # dysphonia: as a dysphonia code it made irritability a red flag. 399122003 is "Swallowing
+    # problem (finding)" (KBV value sets), not the "Oropharyngeal dysphagia" it was listed as.
+    assert terminology.concepts_for(SNOMED, "55929007") == frozenset()
+    assert terminology.concepts_for(SNOMED, "399122003") == frozenset()
+    assert terminology.match_text("problem", "Dysphonia") == {"dysphonia"}  # names still match
+    assert terminology.concepts_for(SNOMED, "40739000") == {"dysphagia"}
 
 
 def test_products_map_to_their_ingredient_and_say_so(terminology: Terminology) -> None:

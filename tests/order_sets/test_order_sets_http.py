@@ -46,9 +46,12 @@ def test_html_for_browsers(order_client: FlaskClient) -> None:
 
 
 def test_html_marks_unverified_codes(order_client: FlaskClient) -> None:
+    page = order_client.get("/order-sets/ivig-infusion?_format=html").get_data(as_text=True)
+    assert "5665" in page
+    assert "UNVERIFIED candidate" in page  # the IVIG RxNorm code
     page = order_client.get("/order-sets/jdm-extramuscular?_format=html").get_data(as_text=True)
     assert "29303009" in page
-    assert "UNVERIFIED candidate" in page
+    assert "UNVERIFIED candidate" not in page  # the ECG code is verified
     assert "ordered by name" in page  # nailfold capillaroscopy has no verified code
 
 

@@ -17,15 +17,16 @@ from cds_service.order_sets import ORDER_SET_IDS, load_order_sets
 REPO = Path(__file__).resolve().parents[2]
 CARDS = REPO / "cards"
 
-# Codes VERIFIED in codes.md / codes-verify.md; an order set must not use a code outside this
-# list unless it marks it as a candidate.
+# Codes VERIFIED in codes.md / codes-verify.md, and SNOMED 29303009 (ECG), seen with its display in
+# HL7/cimi-vital-signs (2026-11-25); an order set must not use a code outside this list unless it
+# marks it as a candidate.
 VERIFIED = {
     ("http://loinc.org", code)
     for code in (
         "8302-2 29463-7 718-7 882-1 13946-9 2160-0 2458-8 2157-6 1761-6 2532-0 1920-8 1742-6 "
         "4537-7 1988-5 24702-3 86395-1"
     ).split()
-} | {("http://snomed.info/sct", code) for code in ("308452008", "40701008", "23426006")}
+} | {("http://snomed.info/sct", code) for code in ("308452008", "40701008", "23426006", "29303009")}
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,7 @@ def test_codes_are_verified_or_marked_candidate(order_sets: Any) -> None:
 
 def test_unverified_codes_are_marked(order_sets: Any) -> None:
     ecg = order_sets["jdm-extramuscular"].item("ecg").codes[0]
-    assert (ecg.code, ecg.status, ecg.verified) == ("29303009", "candidate", False)
+    assert (ecg.code, ecg.status, ecg.verified) == ("29303009", "verified", True)
     ivig = order_sets["ivig-infusion"].item("ivig")
     assert ivig.kind == "MedicationRequest"
     assert ivig.codes[0].status == "candidate"
