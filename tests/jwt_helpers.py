@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+from slow_body import write_slowly
 
 ISSUER = "https://ehr.test.example"
 
@@ -125,14 +125,8 @@ def jwks_server(document: dict[str, Any]) -> Iterator[JwksServer]:
             self.end_headers()
             if state.trickle_interval_s is None:
                 self.wfile.write(body)
-                return
-            try:
-                for index in range(len(body)):
-                    self.wfile.write(body[index : index + 1])
-                    self.wfile.flush()
-                    time.sleep(state.trickle_interval_s)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up: the point of trickling
+            else:
+                write_slowly(self.wfile, body, state.trickle_interval_s)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True

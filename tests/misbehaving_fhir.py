@@ -38,6 +38,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from slow_body import write_slowly
+
 OTHER_PATIENT_ID = "other-patient-7f3a"
 DEFAULT_PAGE_SIZE = 20
 
@@ -210,12 +212,7 @@ def _handler_for(state: MisbehavingFhir) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            try:
-                for index in range(len(body)):
-                    self.wfile.write(body[index : index + 1])
-                    self.wfile.flush()
-                    time.sleep(state.trickle_interval_s)
-            except (BrokenPipeError, ConnectionResetError):
+            if not write_slowly(self.wfile, body, state.trickle_interval_s):
                 with state._lock:
                     state.hung_up_at.append(time.monotonic())
 
