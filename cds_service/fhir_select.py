@@ -196,7 +196,9 @@ class _LookBack:
     def surely_before(self, concept: str) -> str:
         """A ``YYYY-MM-DD``: a time whose first ten characters sort before it is earlier than
         the look-back, whatever its offset (a local date is within a day of the UTC one; one
-        more day of margin). Anything else that sorts before it is no time at all.
+        more day of margin). The times Python reads start ``YYYY-MM-DD``, ``YYYYMMDD`` or
+        ``YYYY-Www``: the last two sort before it only with an earlier year. A text that is no
+        time at all counts as older than any time, so setting it aside changes nothing.
 
         Empty for weights and heights, whose times are always read (see :func:`retained`).
         """

@@ -61,6 +61,9 @@ def effective_times(draw: st.DrawFn) -> dict[str, Any]:
                 moment.strftime("%Y-%m"),
                 moment.strftime("%Y"),
                 moment.strftime("%Y%m%dT%H%M%S"),
+                moment.strftime("%G-W%V-%uT%H:%M"),  # a week date: not FHIR, read by Python
+                moment.strftime("%Y-%jT%H:%M:%S"),  # an ordinal date: Python reads none
+                moment.strftime("%Y-%m-%dT%H:%M:%S").replace("-0", "-x", 1),
                 "not a time at all",
                 "0000-00-00T00:00:00",
             ]
