@@ -77,6 +77,7 @@ SCENARIOS = [
         "dysphonia by mistake. At 6 weeks of MTX this is the first-line window, not ivig-start.",
         steps(_early, _problem("irr", "irritability", 10)),
         [x.first_line_window()],
+        forbidden=("irr",),
     ),
     Scenario(
         "in-ivig-safety-cardiac-fluid-myocarditis",
