@@ -1,4 +1,4 @@
-# jdm-cds: the CDS Hooks service, served by gunicorn (cds_service/gunicorn_conf.py).
+# jdm-cds: the CDS Hooks service, served by gunicorn (cds_service/serving/gunicorn_conf.py).
 # Build: docker build -t jdm-cds:local .     Run: see docker-compose.yml and docs/deploy.md
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -39,7 +39,7 @@ fhir-server: $(FHIR_VENV)/bin/sekmet
 # Local service on http://127.0.0.1:8080 (the CDS_* defaults: loopback, auth off, SQLite in var/).
 run: install
 	@echo "jdm-cds: starting gunicorn; discovery at http://$${CDS_HOST:-127.0.0.1}:$${CDS_PORT:-8080}/cds-services"
-	$(BIN)/gunicorn -c cds_service/gunicorn_conf.py
+	$(BIN)/gunicorn -c cds_service/serving/gunicorn_conf.py
 
 test: install-test fhir-server lint typecheck pytest
 

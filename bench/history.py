@@ -6,7 +6,7 @@ For each record, `build_history` on already-parsed JSON (as the service holds it
 (`time.process_time`: a shared 2-core box's neighbours are not counted), each figure the best of
 `--repeats` rounds, the three measured in turn in every round so that all meet the same machine:
 
-- cold: first sight of these resources, both model caches of `cds_service.fhir_validate` empty;
+- cold: first sight of these resources, both model caches of `cds_service.history.validate` empty;
 - new chart: a running service's first call for this chart (the caches hold another patient's
   chart: common codes and units are known, this chart's resources are not);
 - warm: the same chart again (an EHR calls patient-view each time the chart is opened).
@@ -36,9 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "history"))
 from record_mix import chart  # noqa: E402 - the vitals-heavy chart of the history tests
 
-from cds_service import fhir_validate  # noqa: E402
+from cds_service.history import validate as fhir_validate  # noqa: E402
 from cds_service.history.build import build_history  # noqa: E402
-from cds_service.terminology import Terminology, load_terminology  # noqa: E402
+from cds_service.knowledge.terminology import Terminology, load_terminology  # noqa: E402
 
 TARGET_RATIO = 0.5
 NOW = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Pacific/Auckland"))

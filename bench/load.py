@@ -55,8 +55,8 @@ import generate  # noqa: E402 - the sibling benchmark module, not an installed p
 SERVICE = "jdm-ivig"
 ISSUER = "https://load-test-ehr.invalid"
 KID = "load-test-es384"
-GUNICORN_CONF = ROOT / "cds_service" / "gunicorn_conf.py"
-WSGI_APP = "cds_service.wsgi:app"
+GUNICORN_CONF = ROOT / "cds_service" / "serving" / "gunicorn_conf.py"
+WSGI_APP = "cds_service.serving.wsgi:app"
 
 
 # --- the server under test ----------------------------------------------------------------------

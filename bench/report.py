@@ -265,9 +265,9 @@ Written by `make bench` (bench/run.py). Do not edit by hand: run it again.
 - Date: {results.now.isoformat()}
 - Commit: {commit()}
 - Machine: {machine()}
-- Production server: gunicorn with `cds_service/gunicorn_conf.py` ({workers} workers, gthread),
-  auth on (every request carries a fresh ES384 JWT), SQLite store. The HealthChain peer runs
-  under uvicorn with the same number of workers. Client and servers share the machine.
+- Production server: gunicorn with `cds_service/serving/gunicorn_conf.py` ({workers} workers,
+  gthread), auth on (every request carries a fresh ES384 JWT), SQLite store. The HealthChain
+  peer runs under uvicorn with the same number of workers. Client and servers share the machine.
 - Records: `bench/generate.py`, the seed case (JDM, weakness, dysphagia, first-line therapy)
   plus years of routine care; about a third of the resources are of no use to the service.
   Full prefetch sends every resource of each prefetch type (no code filter applied by the

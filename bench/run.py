@@ -40,11 +40,12 @@ from measure import Latency, LoadResult, baseline_parse, run_load, time_calls
 from report import PARALLEL, Results, render_markdown, render_table, slowest_query
 from servers import healthchain_peer, jdm_cds, sekmet
 
-from cds_service import create_app, state
+from cds_service.app import create_app
 from cds_service.commands.demo_token import demo_token, ensure_demo_issuer
+from cds_service.gather.prefetch import fill_template, gather
 from cds_service.pipeline import HookContext, evaluate
-from cds_service.prefetch import fill_template, gather
-from cds_service.warmup import warm_up
+from cds_service.serving.warmup import warm_up
+from cds_service.web.state import state
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE = "jdm-ivig"

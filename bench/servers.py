@@ -1,7 +1,7 @@
 """Servers the benchmark starts on free loopback ports, and their workers' memory.
 
-- jdm-cds under gunicorn with the SHIPPED config (cds_service/gunicorn_conf.py), auth on with a
-  throw-away demo issuer, a temp SQLite store;
+- jdm-cds under gunicorn with the SHIPPED config (cds_service/serving/gunicorn_conf.py), auth
+  on with a throw-away demo issuer, a temp SQLite store;
 - the HealthChain peer under uvicorn in ``.peer-venv``, with the same number of workers;
 - sekmet (the test FHIR server) for the fetch path.
 """
@@ -122,7 +122,7 @@ def jdm_cds(workdir: Path, issuers_file: Path, workers: int | None = None) -> It
     if workers:
         env["CDS_WORKERS"] = str(workers)
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    argv = [str(gunicorn), "-c", "cds_service/gunicorn_conf.py"]
+    argv = [str(gunicorn), "-c", "cds_service/serving/gunicorn_conf.py"]
     with _serve(argv, env, f"{base_url}/healthz", base_url, ROOT) as running:
         _wait_for_all_workers(running)
         yield running

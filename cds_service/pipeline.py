@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cds_service.cards import build_cards
+from cds_service.card_builder.cards import build_cards
 from cds_service.history.build import build_history
-from cds_service.knowledge import Knowledge
+from cds_service.knowledge.loader import Knowledge
 from cds_service.rules import evaluate_all
 from cds_service.rules.scope import assess_scope
 

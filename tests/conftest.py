@@ -23,7 +23,7 @@ from frozen_clock import FROZEN_NOW, frozen_clock
 from postgres_server import PostgresServer, find_bin_dir, start_postgres
 from schema_check import assert_valid as _assert_valid
 
-from cds_service import create_app
+from cds_service.app import create_app
 
 __all__ = ["FROZEN_NOW", "frozen_clock"]
 

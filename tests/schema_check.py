@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cds_service.schemas import schema_errors
+from cds_service.web.openapi import schema_errors
 
 # status -> schema of the body, for answers whose schema follows from the status alone
 ERROR_SCHEMA = "OperationOutcome"

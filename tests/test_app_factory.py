@@ -14,10 +14,11 @@ from foundation_data import JDM_PATIENT_ID
 from frozen_clock import FROZEN_NOW
 from hook_requests import patient_view
 
-import cds_service.hooks as hooks
-from cds_service import create_app, state
+import cds_service.web.hooks as hooks
+from cds_service.app import create_app
 from cds_service.config import REPO_ROOT, Settings, SettingsError
-from cds_service.knowledge import KnowledgeError
+from cds_service.knowledge.loader import KnowledgeError
+from cds_service.web.state import state
 
 
 def test_settings_come_from_cds_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

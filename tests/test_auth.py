@@ -36,8 +36,8 @@ from jwt_helpers import (
 )
 from schema_check import assert_error
 
-from cds_service import create_app
-from cds_service.auth import AuthConfigError
+from cds_service.app import create_app
+from cds_service.web.auth.tokens import AuthConfigError
 
 PUBLIC_BASE = "https://cds.example.org/jdm"
 DISCOVERY_AUD = PUBLIC_BASE + "/cds-services"

@@ -125,7 +125,7 @@ def test_hapi_is_r4_and_the_loader_posts_to_it() -> None:
 
 
 def test_loader_command_parses_with_the_real_cli() -> None:
-    cli = pytest.importorskip("cds_service.cli")
+    cli = pytest.importorskip("cds_service.commands.cli")
     command = load_compose()["services"]["loader"]["command"]
     try:
         args = cli.build_parser().parse_args(command[1:])

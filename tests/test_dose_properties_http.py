@@ -28,7 +28,7 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cds_service import create_app
+from cds_service.app import create_app
 
 SCENARIO = Path(__file__).resolve().parent.parent / "fhir_fixtures/scenarios"
 REQUEST = json.loads((SCENARIO / "in-ivig-start-inadequate-response/request.json").read_text())

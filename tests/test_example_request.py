@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from cds_service.cli import main
+from cds_service.commands.cli import main
 
 EVIDENCE = "org.jdm-cds.evidence"
 
@@ -20,7 +20,7 @@ EVIDENCE = "org.jdm-cds.evidence"
 def test_example_request_gets_the_seed_cards_on_todays_clock(
     capsys: pytest.CaptureFixture[str], tmp_path: Any, assert_valid: Any
 ) -> None:
-    from cds_service import create_app
+    from cds_service.app import create_app
 
     assert main(["example-request"]) == 0
     request = json.loads(capsys.readouterr().out)

@@ -26,7 +26,7 @@ from flask.testing import FlaskClient
 from misbehaving_fhir import MisbehavingFhir, connection_recorder, misbehaving_fhir
 from schema_check import assert_error, assert_valid
 
-from cds_service import create_app
+from cds_service.app import create_app
 
 SCENARIO = Path(__file__).resolve().parent.parent / "fhir_fixtures/scenarios"
 SCENARIO = SCENARIO / "in-ivig-start-inadequate-response"

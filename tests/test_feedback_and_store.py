@@ -16,9 +16,9 @@ from foundation_data import JDM_PATIENT_ID, jdm_patient_resources
 from hook_requests import patient_view
 from schema_check import assert_error, assert_valid
 
-from cds_service import state
-from cds_service.feedback import TOPIC_SYSTEM
-from cds_service.store import IssuedCard, open_store
+from cds_service.store.database import IssuedCard, open_store
+from cds_service.store.feedback import TOPIC_SYSTEM
+from cds_service.web.state import state
 
 FEEDBACK_URL = "/cds-services/jdm-ivig/feedback"
 COMMENT = "Discussed with Jane Doe's mother on ward 4"

@@ -14,9 +14,9 @@ from recording_fhir import RecordingServer
 
 from cds_service.config import Settings
 from cds_service.errors import FhirServerNotAllowedError
-from cds_service.fhir_client import check_server_allowed, next_link
-from cds_service.prefetch import fill_template, resource_type_of
-from cds_service.services import jdm_ivig_prefetch
+from cds_service.gather.fhir_client import check_server_allowed, next_link
+from cds_service.gather.prefetch import fill_template, resource_type_of
+from cds_service.gather.registry import jdm_ivig_prefetch
 
 CONTEXT = {"userId": "Practitioner/dr-7", "patientId": "p-1", "encounterId": "e-9"}
 

@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from cds_service import create_app
+from cds_service.app import create_app
 
 EXAMPLES_PER_OPERATION = 100
 SERVICE_ID = "jdm-ivig"
@@ -51,7 +51,7 @@ CHECKS = [
 SIGNING_KEY: SigningKey = ec_key("fuzz-key")
 
 
-OPENAPI = Path(__file__).resolve().parent.parent / "cds_service/schemas/openapi.json"
+OPENAPI = Path(__file__).resolve().parent.parent / "cds_service/web/openapi/openapi.json"
 _DOCUMENT: dict[str, Any] = json.loads(OPENAPI.read_text())
 # real ids, so generated requests get past the 404 in front of the handlers
 PINNED_IDS = {"id": "jdm-ivig", "order_set_id": "ivig-baseline"}

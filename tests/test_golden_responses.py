@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask.testing import FlaskClient
 
-from cds_service import create_app
+from cds_service.app import create_app
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "fhir_fixtures" / "scenarios"
 SCENARIOS = sorted(p.name for p in SCENARIO_DIR.iterdir() if (p / "request.json").is_file())

@@ -14,8 +14,9 @@ from hook_requests import patient_view
 from jsonschema import Draft202012Validator
 from schema_check import assert_error, assert_valid
 
-from cds_service import create_app, state
-from cds_service.schemas import openapi_document, schema_names
+from cds_service.app import create_app
+from cds_service.web.openapi import openapi_document, schema_names
+from cds_service.web.state import state
 
 SERVICE_URL = "/cds-services/jdm-ivig"
 FEEDBACK_URL = "/cds-services/jdm-ivig/feedback"

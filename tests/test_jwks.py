@@ -9,8 +9,13 @@ from pathlib import Path
 import pytest
 from jwt_helpers import ec_key, jwks_document, jwks_server, rsa_key, write_issuers_file
 
-from cds_service import jwks
-from cds_service.jwks import JwksCache, KeyUnavailable, TrustConfigError, load_trusted_issuers
+from cds_service.web.auth import jwks
+from cds_service.web.auth.jwks import (
+    JwksCache,
+    KeyUnavailable,
+    TrustConfigError,
+    load_trusted_issuers,
+)
 
 SANDBOX_FILE = Path(jwks.__file__).parent / "trust" / "cds-hooks-sandbox.json"
 

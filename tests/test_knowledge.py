@@ -11,8 +11,13 @@ from typing import Any
 
 import pytest
 
-from cds_service.cli import main
-from cds_service.knowledge import REQUIRED_THRESHOLDS, Knowledge, KnowledgeError, load_knowledge
+from cds_service.commands.cli import main
+from cds_service.knowledge.loader import (
+    REQUIRED_THRESHOLDS,
+    Knowledge,
+    KnowledgeError,
+    load_knowledge,
+)
 
 CARDS = Path(__file__).resolve().parent.parent / "cards"
 

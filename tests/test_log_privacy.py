@@ -29,8 +29,8 @@ from jwt_helpers import ISSUER, ec_key, jwks_document, make_token, write_issuers
 from misbehaving_fhir import MisbehavingFhir, misbehaving_fhir
 from werkzeug.serving import make_server
 
-from cds_service import create_app
-from cds_service.logging_setup import configure_logging
+from cds_service.app import create_app
+from cds_service.web.logging_setup import configure_logging
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "fhir_fixtures/scenarios/in-ivig-start-inadequate-response"
@@ -215,7 +215,7 @@ def test_in_process_server_logs_no_phi_or_token_at_debug(
         thread.join(timeout=5)
     text = everything_at_debug.getvalue()
     assert '"logger":"werkzeug"' in text and '"logger":"urllib3' in text  # both were captured
-    assert '"logger":"cds_service.audit"' in text
+    assert '"logger":"cds_service.web.audit"' in text
     assert_clean(text, [*tokens, *(t.split(".")[2] for t in tokens)])
 
 
@@ -244,5 +244,5 @@ def test_production_server_logs_no_phi_or_token_at_debug(
         time.sleep(0.3)  # let the last lines reach the log file
     output = server.log_path.read_text()
     assert '"logger":"gunicorn.error"' in output
-    assert '"logger":"cds_service.audit"' in output
+    assert '"logger":"cds_service.web.audit"' in output
     assert_clean(output, [*tokens, *(t.split(".")[2] for t in tokens)])

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from cds_service.logging_setup import configure_logging, redact_url_paths
+from cds_service.web.logging_setup import configure_logging, redact_url_paths
 
 
 @pytest.fixture
@@ -29,12 +29,12 @@ def lines(stream: io.StringIO) -> list[dict[str, object]]:
 
 
 def test_each_record_is_one_json_object_with_audit_fields(log_stream: io.StringIO) -> None:
-    logging.getLogger("cds_service.audit").info(
+    logging.getLogger("cds_service.web.audit").info(
         "request", extra={"audit": {"status": 200, "cards_by_topic": {"ivig": 1}}}
     )
     (entry,) = lines(log_stream)
     assert entry["level"] == "INFO"
-    assert entry["logger"] == "cds_service.audit"
+    assert entry["logger"] == "cds_service.web.audit"
     assert entry["status"] == 200
     assert entry["cards_by_topic"] == {"ivig": 1}
 
@@ -61,7 +61,7 @@ def test_exceptions_are_logged_by_type_and_place_never_message(log_stream: io.St
     try:
         raise ValueError("birthDate 2014-02-03 of Jane Smith is invalid")
     except ValueError:
-        logging.getLogger("cds_service.hooks").exception("parse failed")
+        logging.getLogger("cds_service.web.hooks").exception("parse failed")
     (entry,) = lines(log_stream)
     assert entry["exc_type"] == "ValueError"
     assert any("test_logging_setup.py" in frame for frame in entry["exc_where"])  # type: ignore[attr-defined]

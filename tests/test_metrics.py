@@ -20,7 +20,7 @@ from hook_requests import patient_view
 from postgres_server import find_bin_dir, start_postgres
 from prometheus_client.parser import text_string_to_metric_families
 
-from cds_service import state
+from cds_service.web.state import state
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE = "jdm-ivig"
@@ -165,7 +165,7 @@ def live_gunicorn(tmp_path: Path) -> Iterator[str]:
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     gunicorn = Path(sys.executable).parent / "gunicorn"
     process = subprocess.Popen(
-        [str(gunicorn), "-c", "cds_service/gunicorn_conf.py"],
+        [str(gunicorn), "-c", "cds_service/serving/gunicorn_conf.py"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -12,7 +12,7 @@ from fhir_server import SekmetServer, closed_port
 from flask import Flask
 from hook_requests import patient_view
 
-from cds_service.cli import main
+from cds_service.commands.cli import main
 from cds_service.commands.demo import FIXTURES_NOW, shift_delta
 from cds_service.commands.demo_token import demo_token, ensure_demo_issuer
 

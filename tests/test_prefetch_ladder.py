@@ -28,7 +28,7 @@ from hook_requests import patient_view
 from recording_fhir import RecordingServer, empty_searchset
 from schema_check import assert_error, assert_valid
 
-import cds_service.hooks as hooks
+import cds_service.web.hooks as hooks
 
 SERVICE_URL = "/cds-services/jdm-ivig"
 PAGE_SIZE = 10  # small pages, so 29 matching Observations take 3 pages
@@ -381,7 +381,7 @@ def test_another_patients_resources_in_a_fetched_bundle_reach_only_the_parser(
         response = post(app, body)
     assert response.status_code == 200
     assert "Observation/stray-1" in by_identity(spy["resources"])  # handed on as received ...
-    from cds_service.fhir_parse import parse_resources
+    from cds_service.history.parse import parse_resources
 
     parsed = parse_resources(spy["resources"], JDM_PATIENT_ID)  # ... and dropped by the parser
     assert parsed.of_type("Observation") == ()

@@ -39,7 +39,7 @@ def free_port() -> int:
 
 def serve(env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "cds_service.cli", "serve"],
+        [sys.executable, "-m", "cds_service.commands.cli", "serve"],
         env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
 

@@ -33,7 +33,7 @@ from scenario_contract import TOPIC_ORDER, contract_problems, order_problems
 from scenario_support import expectation_problems
 from schema_check import assert_valid
 
-from cds_service import create_app
+from cds_service.app import create_app
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = REPO_ROOT / "fhir_fixtures" / "scenarios"

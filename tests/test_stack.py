@@ -19,7 +19,7 @@ import requests
 from fhir_server import SekmetServer, free_port
 from postgres_server import PostgresServer
 
-from cds_service.cli import main
+from cds_service.commands.cli import main
 from cds_service.commands.demo_token import KEY_ID, _load_private_key, demo_token
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from postgres_server import PostgresServer
 
-from cds_service.store import FeedbackRecord, IssuedCard, Store, open_store
+from cds_service.store.database import FeedbackRecord, IssuedCard, Store, open_store
 
 NOW = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Pacific/Auckland"))
 

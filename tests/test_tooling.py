@@ -41,7 +41,7 @@ def _gunicorn_conf(env: dict[str, str]) -> dict[str, object]:
     """The config gunicorn would read, loaded in a child process: importing it here would set
     PROMETHEUS_MULTIPROC_DIR in the test process and switch every later test's metrics."""
     code = (
-        "import json, cds_service.gunicorn_conf as c; "
+        "import json, cds_service.serving.gunicorn_conf as c; "
         "print(json.dumps({'bind': c.bind, 'workers': c.workers, 'threads': c.threads, "
         "'ctl': c.control_socket_disable, 'w8': c.default_workers(8), 'w1': c.default_workers(1)}))"
     )

@@ -6,7 +6,7 @@ import json
 
 from flask import Flask
 
-from cds_service.warmup import RECORD_PATH, WARMUP_PATIENT, warm_up
+from cds_service.serving.warmup import RECORD_PATH, WARMUP_PATIENT, warm_up
 
 
 def test_the_warm_up_record_gets_the_ivig_card(app: Flask) -> None:

@@ -1,7 +1,8 @@
 """`jdm-cds check-knowledge [--dir DIR]`: validate the knowledge base as startup does.
 
 Exit 0 with a one-screen summary when every file is valid; exit 1 with the file and field of the
-first fault otherwise (the same :class:`~cds_service.knowledge.KnowledgeError` that stops startup).
+first fault otherwise (the same
+:class:`~cds_service.knowledge.loader.KnowledgeError` that stops startup).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cds_service.config import Settings
-from cds_service.knowledge import DESIGN_DEFAULT, Knowledge, KnowledgeError, load_knowledge
+from cds_service.knowledge.loader import DESIGN_DEFAULT, Knowledge, KnowledgeError, load_knowledge
 
 
 def register(subparsers: Any) -> None:

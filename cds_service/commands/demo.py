@@ -54,7 +54,7 @@ def shift_delta(today: datetime, fixtures_now: datetime = FIXTURES_NOW) -> timed
 
 
 def load_bundles(folder: Path, delta: timedelta) -> list[dict[str, Any]]:
-    from cds_service.timeshift import shift_resources  # the history package's date shifter
+    from cds_service.commands.timeshift import shift_resources  # the history package's date shifter
 
     paths = sorted(folder.glob("*.bundle.json"))
     if not paths:

@@ -29,7 +29,7 @@ from cds_service.dosing import (
     rituximab_dose,
 )
 from cds_service.history.model import Measurement, SourceRef
-from cds_service.knowledge import KnowledgeError
+from cds_service.knowledge.loader import KnowledgeError
 
 
 def register(subparsers: Any) -> None:

@@ -29,7 +29,7 @@ from cds_service.commands.history import (
     read_fhir_file,
 )
 from cds_service.config import REPO_ROOT
-from cds_service.knowledge import KnowledgeError, load_knowledge
+from cds_service.knowledge.loader import KnowledgeError, load_knowledge
 from cds_service.pipeline import Evaluation, HookContext, evaluate
 
 CLI_USER = "Practitioner/jdm-cds-cli"

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cds_service.commands.demo import shift_delta
+from cds_service.commands.timeshift import shift_resources
 from cds_service.config import REPO_ROOT
-from cds_service.timeshift import shift_resources
 
 SCENARIOS_DIR = REPO_ROOT / "fhir_fixtures" / "scenarios"
 DEFAULT_SCENARIO = "in-seed-case"

@@ -17,13 +17,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cds_service.config import REPO_ROOT, Settings, SettingsError
+from cds_service.gather.limits import json_depth
 from cds_service.history.build import build_history
-from cds_service.history.policy import load_history_policy
 from cds_service.history.render import render_history
 from cds_service.history.to_json import history_to_json
-from cds_service.knowledge import KnowledgeError
-from cds_service.limits import json_depth
-from cds_service.terminology import load_terminology
+from cds_service.knowledge.history_policy import load_history_policy
+from cds_service.knowledge.loader import KnowledgeError
+from cds_service.knowledge.terminology import load_terminology
 
 
 def register(subparsers: Any) -> None:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-GUNICORN_CONF = Path(__file__).resolve().parent.parent / "gunicorn_conf.py"
+GUNICORN_CONF = Path(__file__).resolve().parent.parent / "serving" / "gunicorn_conf.py"
 
 
 def register(subparsers: Any) -> None:

@@ -18,8 +18,8 @@ from decimal import Decimal
 
 import rcpchgrowth
 
-from cds_service.dosing.policy import DosingPolicy
 from cds_service.history.model import Measurement
+from cds_service.knowledge.dosing_policy import DosingPolicy
 
 REFERENCES = {"uk-who": rcpchgrowth.UK_WHO, "cdc": rcpchgrowth.CDC}
 SEXES = frozenset({"male", "female"})  # the growth references have charts for these only

@@ -12,9 +12,9 @@ from typing import Any
 
 from cds_service.dosing.figures import plain
 from cds_service.dosing.growth import dose_determining_weight_kg, ideal_body_weight_kg
-from cds_service.dosing.policy import DosingPolicy
 from cds_service.dosing.vials import VialChoice, round_to_vials
 from cds_service.history.model import Measurement, SourceRef
+from cds_service.knowledge.dosing_policy import DosingPolicy
 
 MINUTES_PER_HOUR = Decimal(60)
 
@@ -117,7 +117,7 @@ class IvigDose:
 
     def arithmetic_lines(self) -> list[str]:
         """The dose arithmetic, one human-readable line per step, for the card's detail."""
-        from cds_service.dosing.ivig_text import ivig_arithmetic_lines
+        from cds_service.card_builder.dose_text import ivig_arithmetic_lines
 
         return ivig_arithmetic_lines(self)
 

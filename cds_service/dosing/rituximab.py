@@ -10,8 +10,8 @@ from decimal import Decimal, localcontext
 from typing import Any
 
 from cds_service.dosing.figures import plain
-from cds_service.dosing.policy import DosingPolicy
 from cds_service.history.model import BodySurfaceArea, Measurement, SourceRef
+from cds_service.knowledge.dosing_policy import DosingPolicy
 
 MOSTELLER_DIVISOR = Decimal(3600)
 

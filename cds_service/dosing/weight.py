@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from cds_service.dosing.policy import DosingPolicy
 from cds_service.history.model import Measurement
+from cds_service.knowledge.dosing_policy import DosingPolicy
 
 UNUSABLE_STATUSES = frozenset({"entered-in-error", "cancelled"})
 # An EHR clock a little ahead of ours must not make a weight taken just now unusable; anything

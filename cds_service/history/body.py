@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from cds_service.fhir_select import DeferredObservation
 from cds_service.history.model import BodySurfaceArea, Measurement
-from cds_service.history.policy import HistoryPolicy
+from cds_service.history.select import DeferredObservation
+from cds_service.knowledge.history_policy import HistoryPolicy
 
 BSA_QUANTUM = Decimal("0.01")  # m2, the precision BSA is charted and dosed with
 

@@ -13,8 +13,6 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any
 
-from cds_service.fhir_parse import ParsedRecord, load_deferred, parse_resources
-from cds_service.fhir_select import DeferredObservation, Retention
 from cds_service.history.body import BodySeries, BodySize
 from cds_service.history.clinical import map_allergies, map_immunizations, map_procedures
 from cds_service.history.dates import clock_zone
@@ -38,10 +36,12 @@ from cds_service.history.model import (
     MethotrexateSummary,
     TherapyHistory,
 )
+from cds_service.history.parse import ParsedRecord, load_deferred, parse_resources
 from cds_service.history.patient import map_patient
-from cds_service.history.policy import HistoryPolicy, load_history_policy
 from cds_service.history.problems import map_problems, problem_notes
-from cds_service.terminology import Terminology
+from cds_service.history.select import DeferredObservation, Retention
+from cds_service.knowledge.history_policy import HistoryPolicy, load_history_policy
+from cds_service.knowledge.terminology import Terminology
 
 MEDICATION_TYPES = ("MedicationAdministration", "MedicationRequest", "MedicationStatement")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cds_service.fhir_parse import ParsedResource
 from cds_service.history.dates import clock_zone, period_start, to_datetime
 from cds_service.history.model import (
     PROCEDURE_CONCEPTS,
@@ -19,6 +18,7 @@ from cds_service.history.model import (
     ProcedureFact,
     SourceRef,
 )
+from cds_service.history.parse import ParsedResource
 
 PROCEDURE_STATUSES = frozenset({"completed", "in-progress"})
 SERVICE_REQUEST_STATUSES = frozenset({"active", "completed"})

@@ -13,7 +13,7 @@ from cds_service.history.model import (
     IvigCourse,
     MethotrexateSummary,
 )
-from cds_service.history.policy import HistoryPolicy
+from cds_service.knowledge.history_policy import HistoryPolicy
 
 COUNTED = (DoseStatus.GIVEN, DoseStatus.REPORTED)
 

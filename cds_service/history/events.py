@@ -20,17 +20,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from decimal import Decimal
 
-from cds_service.fhir_select import (
+from cds_service.history.body import BodySize
+from cds_service.history.dates import clock_zone, period_end, period_start, to_datetime
+from cds_service.history.medications import MedicationUse
+from cds_service.history.model import BodySurfaceArea, DoseEvent, DoseStatus, Measurement
+from cds_service.history.select import (
     GIVEN_STATUSES,
     ORDER_INTENTS,
     ORDER_STATUSES,
     REPORTED_STATUSES,
 )
-from cds_service.history.body import BodySize
-from cds_service.history.dates import clock_zone, period_end, period_start, to_datetime
-from cds_service.history.medications import MedicationUse
-from cds_service.history.model import BodySurfaceArea, DoseEvent, DoseStatus, Measurement
-from cds_service.history.policy import HistoryPolicy
+from cds_service.knowledge.history_policy import HistoryPolicy
 
 _MASS_TO_MG = {"mg": Decimal(1), "g": Decimal(1000), "ug": Decimal("0.001")}
 

@@ -15,7 +15,6 @@ from datetime import datetime, tzinfo
 from decimal import Decimal
 from types import MappingProxyType
 
-from cds_service.fhir_parse import ParsedResource
 from cds_service.history.dates import clock_zone, to_datetime
 from cds_service.history.model import (
     CANONICAL_UNITS,
@@ -25,6 +24,7 @@ from cds_service.history.model import (
     Measurement,
     SourceRef,
 )
+from cds_service.history.parse import ParsedResource
 from cds_service.history.units import convert
 
 COUNTING_STATUSES = frozenset({"final", "amended", "corrected", "preliminary"})

@@ -19,11 +19,11 @@ from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from cds_service.fhir_parse import ParsedResource
 from cds_service.history.dates import to_datetime
 from cds_service.history.model import DataQualityNote, MatchKind, SourceRef
-from cds_service.history.policy import HistoryPolicy
-from cds_service.terminology import Terminology, normalise_text
+from cds_service.history.parse import ParsedResource
+from cds_service.knowledge.history_policy import HistoryPolicy
+from cds_service.knowledge.terminology import Terminology, normalise_text
 
 _DOSE_UNIT = re.compile(r"^(mg|g|ug|mcg)(?:/(kg|m2))?(?:/(d|day))?$")
 _DAYS_PER_UNIT: dict[str, Decimal] = {

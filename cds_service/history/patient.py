@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from cds_service.fhir_parse import ParsedResource
 from cds_service.history.model import PatientFacts, SourceRef
+from cds_service.history.parse import ParsedResource
 
 
 def map_patient(parsed: ParsedResource | None, patient_id: str, now: datetime) -> PatientFacts:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import calendar
 from datetime import date, datetime, tzinfo
 
-from cds_service.fhir_parse import ParsedResource
 from cds_service.history.dates import clock_zone, to_datetime
 from cds_service.history.model import DataQualityNote, MatchKind, Problem, SourceRef
+from cds_service.history.parse import ParsedResource
 
 ACTIVE_STATUSES = frozenset({"active", "recurrence", "relapse"})
 IGNORED_VERIFICATION = frozenset({"refuted", "entered-in-error"})

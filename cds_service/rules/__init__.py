@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from cds_service.history.model import TherapyHistory
-from cds_service.knowledge import Knowledge
+from cds_service.knowledge.loader import Knowledge
 from cds_service.rules import (
     data_quality,
     dysphagia,

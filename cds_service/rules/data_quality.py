@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from cds_service.card_builder.markdown import md_escape
 from cds_service.history.model import DataQualityNote, SourceRef, TherapyHistory
-from cds_service.knowledge import Knowledge
-from cds_service.markdown import md_escape
+from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.findings import Fact, Finding, Indicator, unique_refs
 
 RULE_ID = "data_quality"

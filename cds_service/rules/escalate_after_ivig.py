@@ -17,7 +17,7 @@ from cds_service.dosing import (
     select_height,
 )
 from cds_service.history.model import TherapyHistory
-from cds_service.knowledge import Knowledge
+from cds_service.knowledge.loader import Knowledge
 from cds_service.rules import refractory
 from cds_service.rules.findings import Fact, Finding, Indicator, unique_refs
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cds_service.history.model import TherapyHistory
-from cds_service.knowledge import Knowledge
+from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.findings import Fact, Finding, Indicator, ThresholdUse, unique_refs
 from cds_service.rules.timeutil import window_start
 

@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from cds_service.history.model import MatchKind, Measurement, SourceRef
-from cds_service.knowledge import Threshold
+from cds_service.knowledge.loader import Threshold
 
 
 class Indicator(StrEnum):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cds_service.history.model import TherapyHistory
-from cds_service.knowledge import Knowledge
+from cds_service.knowledge.loader import Knowledge
 from cds_service.rules import refractory
 from cds_service.rules.findings import Finding, Indicator
 from cds_service.rules.timeutil import day, shift, weeks_between

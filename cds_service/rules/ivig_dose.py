@@ -9,7 +9,7 @@ from datetime import datetime
 from cds_service.dosing import IvigDose, WeightAssessment, ivig_course_dose, select_dosing_weight
 from cds_service.dosing.weight import select_height
 from cds_service.history.model import TherapyHistory
-from cds_service.knowledge import Knowledge
+from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.obesity import bmi_inputs
 
 FIVE_DAY_RISKS = frozenset({"renal", "renal-severe", "thrombosis", "cardiac-fluid"})

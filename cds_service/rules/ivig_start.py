@@ -13,7 +13,7 @@ from datetime import datetime
 
 from cds_service.dosing import IvigDose, WeightAssessment
 from cds_service.history.model import TherapyHistory
-from cds_service.knowledge import Knowledge
+from cds_service.knowledge.loader import Knowledge
 from cds_service.rules import refractory, safety
 from cds_service.rules.findings import (
     Effect,

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from cds_service.dosing.growth import bmi_inputs_for_dose
 from cds_service.history.model import Measurement, TherapyHistory
-from cds_service.knowledge import Knowledge
+from cds_service.knowledge.loader import Knowledge
 
 
 def bmi_inputs(

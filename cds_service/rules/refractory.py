@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cds_service.history.model import IvigCourse, Measurement, SourceRef, TherapyHistory
-from cds_service.knowledge import Knowledge
+from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.findings import Fact, ThresholdUse
 from cds_service.rules.timeutil import day, shift, weeks_between, window_start
 

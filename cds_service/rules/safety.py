@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from cds_service.card_builder.units_display import quantity_text
 from cds_service.dosing import IvigDose
 from cds_service.history.model import TherapyHistory
-from cds_service.knowledge import Knowledge
+from cds_service.knowledge.loader import Knowledge
 from cds_service.rules import refractory
 from cds_service.rules.findings import Effect, Fact, Finding, Indicator, SafetyCheckResult
 from cds_service.rules.ivig_dose import course_dose
 from cds_service.rules.safety_checks import CHECKS
 from cds_service.rules.timeutil import day
-from cds_service.units_display import quantity_text
 
 RULE_ID = "safety"
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from cds_service.card_builder.units_display import quantity_text
 from cds_service.history.model import Measurement, TherapyHistory
-from cds_service.knowledge import Knowledge
+from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.findings import Effect, Fact, SafetyCheckResult, ThresholdUse
 from cds_service.rules.timeutil import day, window_start
-from cds_service.units_display import quantity_text
 
 PRESENT_PROCEDURE_STATUSES = frozenset({"completed", "in-progress"})
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cds_service.history.model import Problem, TherapyHistory
-from cds_service.knowledge import Knowledge
+from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.findings import Finding
 from cds_service.rules.timeutil import add_months
 

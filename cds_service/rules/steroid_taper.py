@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from cds_service.history.model import GlucocorticoidCourse, TherapyHistory
-from cds_service.knowledge import Knowledge, Threshold
+from cds_service.knowledge.loader import Knowledge, Threshold
 from cds_service.rules import refractory
 from cds_service.rules.findings import Fact, Finding, Indicator, ThresholdUse
 from cds_service.rules.timeutil import add_months, day, window_start

@@ -6,7 +6,7 @@ import calendar
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from cds_service.knowledge import Threshold
+from cds_service.knowledge.loader import Threshold
 
 
 def window_start(now: datetime, threshold: Threshold) -> datetime:

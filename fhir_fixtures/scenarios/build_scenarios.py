@@ -37,7 +37,7 @@ from scenario import Scenario  # noqa: E402
 
 SERVICE_ID = "jdm-ivig"
 PRACTITIONER = "Practitioner/prac-rheum-1"
-# prefetch key of each FHIR resource type (cds_service/services.py jdm_ivig_prefetch)
+# prefetch key of each FHIR resource type (cds_service/gather/registry.py jdm_ivig_prefetch)
 PREFETCH_KEYS = {
     "Patient": "patient",
     "Condition": "conditions",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from dosing_helpers import REPO
 
-from cds_service.cli import main
+from cds_service.commands.cli import main
 
 
 def test_ivig_prints_the_card_arithmetic(capsys: pytest.CaptureFixture[str]) -> None:

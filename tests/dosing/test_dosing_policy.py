@@ -13,7 +13,7 @@ import pytest
 from dosing_helpers import REPO
 
 from cds_service.dosing import DosingPolicy, load_dosing_policy
-from cds_service.knowledge import KnowledgeError
+from cds_service.knowledge.loader import KnowledgeError
 
 Edit = Callable[[dict[str, Any]], None]
 

@@ -11,7 +11,7 @@ from history_helpers import NOW, PATIENT, VALUESETS_DIR
 
 from cds_service.history.build import build_history
 from cds_service.history.model import TherapyHistory
-from cds_service.terminology import Terminology, load_terminology
+from cds_service.knowledge.terminology import Terminology, load_terminology
 
 
 @pytest.fixture(scope="session")

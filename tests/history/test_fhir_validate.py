@@ -19,14 +19,14 @@ from history_helpers import PATIENTS_DIR
 from pydantic import ValidationError
 
 from cds_service.config import REPO_ROOT
-from cds_service.fhir_validate import (
+from cds_service.history.model import DataQualityNote
+from cds_service.history.validate import (
     ELEMENTS,
     VALIDATED,
     element_fields,
     refusal,
     validate_resource,
 )
-from cds_service.history.model import DataQualityNote
 
 SCENARIOS_DIR = REPO_ROOT / "fhir_fixtures" / "scenarios"
 

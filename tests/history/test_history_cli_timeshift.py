@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from history_helpers import PATIENTS_DIR, load_bundle
 
-from cds_service.cli import main
-from cds_service.timeshift import shift_resources, shift_value
+from cds_service.commands.cli import main
+from cds_service.commands.timeshift import shift_resources, shift_value
 
 NOW = "2026-03-15T10:00:00+13:00"
 

@@ -11,7 +11,7 @@ from history_helpers import NOW, golden, load_bundle
 
 from cds_service.history.build import build_history
 from cds_service.history.to_json import history_to_json
-from cds_service.terminology import Terminology
+from cds_service.knowledge.terminology import Terminology
 
 PATIENTS = {
     "seed-case": "seed-jdm",

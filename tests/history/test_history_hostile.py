@@ -15,7 +15,7 @@ from history_helpers import (
     weight,
 )
 
-from cds_service.fhir_parse import parse_resources
+from cds_service.history.parse import parse_resources
 
 ICD = "http://hl7.org/fhir/sid/icd-10-cm"
 
@@ -164,7 +164,7 @@ def test_validation_cache_never_serves_stale_or_foreign_content(build) -> None: 
 
 
 def test_validation_cache_is_bounded() -> None:
-    from cds_service.fhir_validate import ModelCache
+    from cds_service.history.validate import ModelCache
 
     cache = ModelCache(2)
     for key in ("a", "b", "c"):

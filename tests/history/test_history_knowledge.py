@@ -11,9 +11,9 @@ from history_helpers import VALUESETS_DIR
 
 from cds_service.config import REPO_ROOT
 from cds_service.history.model import AGENTS, MEASUREMENT_CONCEPTS, PROBLEM_CONCEPTS
-from cds_service.history.policy import load_history_policy
-from cds_service.knowledge import KnowledgeError
-from cds_service.terminology import Terminology, load_terminology
+from cds_service.knowledge.history_policy import load_history_policy
+from cds_service.knowledge.loader import KnowledgeError
+from cds_service.knowledge.terminology import Terminology, load_terminology
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SNOMED = "http://snomed.info/sct"

@@ -13,9 +13,9 @@ import pytest
 from history_helpers import NOW, PATIENT
 from record_mix import chart
 
-import cds_service.fhir_parse as fhir_parse
+import cds_service.history.parse as fhir_parse
 from cds_service.history.build import build_history
-from cds_service.terminology import Terminology
+from cds_service.knowledge.terminology import Terminology
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from history_helpers import NOW
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cds_service.fhir_select import (
+from cds_service.history.select import (
     BODY_CONCEPTS,
     DeferredObservation,
     Match,

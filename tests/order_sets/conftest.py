@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from cds_service import create_app
+from cds_service.app import create_app
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,11 @@ import pytest
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
+from cds_service.card_builder.drafts import ivig_medication_request, json_number
+from cds_service.card_builder.order_set_drafts import draft_service_requests
 from cds_service.dosing import DosingPolicy, ivig_course_dose, load_dosing_policy
-from cds_service.drafts import ivig_medication_request, json_number
 from cds_service.history.model import Measurement, SourceRef
-from cds_service.order_sets import draft_service_requests, load_order_sets
+from cds_service.knowledge.order_sets import load_order_sets
 
 CARDS = Path(__file__).resolve().parents[2] / "cards"
 

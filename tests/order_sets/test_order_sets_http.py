@@ -12,7 +12,7 @@ from fhir.resources.R4B.plandefinition import PlanDefinition
 from flask import Flask
 from flask.testing import FlaskClient
 
-from cds_service.order_sets import ORDER_SET_IDS
+from cds_service.knowledge.order_sets import ORDER_SET_IDS
 
 REPO = Path(__file__).resolve().parents[2]
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -124,7 +124,7 @@ def test_etag_gives_304(order_client: FlaskClient) -> None:
 
 def test_links_need_no_token_even_when_auth_is_required(make_app: Any) -> None:
     # cards link here and browsers cannot send a CDS Hooks JWT; the pages hold no patient data
-    trust = REPO / "cds_service" / "trust" / "cds-hooks-sandbox.json"
+    trust = REPO / "cds_service" / "web" / "auth" / "trust" / "cds-hooks-sandbox.json"
     app: Flask = make_app(auth_required=True, auth_issuers_file=str(trust))
     client = app.test_client()
     assert client.get("/cds-services").status_code == 401  # auth is really on

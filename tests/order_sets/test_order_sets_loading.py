@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.plandefinition import PlanDefinition
 
-from cds_service.knowledge import KnowledgeError
-from cds_service.order_sets import ORDER_SET_IDS, load_order_sets
+from cds_service.knowledge.loader import KnowledgeError
+from cds_service.knowledge.order_sets import ORDER_SET_IDS, load_order_sets
 
 REPO = Path(__file__).resolve().parents[2]
 CARDS = REPO / "cards"

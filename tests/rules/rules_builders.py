@@ -37,7 +37,7 @@ from cds_service.history.model import (
     SourceRef,
     TherapyHistory,
 )
-from cds_service.knowledge import Knowledge, load_knowledge
+from cds_service.knowledge.loader import Knowledge, load_knowledge
 
 TZ = ZoneInfo("Pacific/Auckland")
 NOW = datetime(2026, 3, 15, 10, 0, tzinfo=TZ)

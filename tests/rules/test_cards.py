@@ -23,9 +23,9 @@ from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowled
     without,
 )
 
-from cds_service.cards import build_cards
+from cds_service.card_builder.cards import build_cards
 from cds_service.history.model import DataQualityNote, TherapyHistory
-from cds_service.knowledge import Knowledge
+from cds_service.knowledge.loader import Knowledge
 from cds_service.rules import evaluate_all
 
 BASE = "https://cds.example.org/jdm"
@@ -210,7 +210,7 @@ def test_record_text_is_escaped_in_markdown(knowledge: Knowledge) -> None:
 
 
 def test_a_long_record_phrase_gets_the_short_summary_not_a_cut(knowledge: Knowledge) -> None:
-    from cds_service.cards import summary
+    from cds_service.card_builder.cards import summary
     from cds_service.rules.findings import Finding, Indicator
 
     long_finding = "creatinine rose from 40 umol/L (2026-01-02) to 95 umol/L (2026-03-01), " * 2

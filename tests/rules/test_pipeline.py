@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from rules_builders import NOW, knowledge_fixture  # noqa: F401  (provides `knowledge`)
 
-from cds_service.knowledge import Knowledge
+from cds_service.knowledge.loader import Knowledge
 from cds_service.pipeline import HookContext, evaluate
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "fhir_fixtures" / "scenarios"

@@ -23,7 +23,7 @@ from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowled
 )
 
 from cds_service.history.model import TherapyHistory
-from cds_service.knowledge import Knowledge
+from cds_service.knowledge.loader import Knowledge
 from cds_service.rules import evaluate_all, first_line_window, ivig_start
 from cds_service.rules.scope import assess_scope
 

@@ -22,7 +22,7 @@ from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowled
 )
 
 from cds_service.history.model import DataQualityNote, ProcedureFact, SourceRef, TherapyHistory
-from cds_service.knowledge import Knowledge
+from cds_service.knowledge.loader import Knowledge
 from cds_service.rules import (
     data_quality,
     dysphagia,

@@ -21,9 +21,9 @@ from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowled
     without,
 )
 
-from cds_service.cards import build_cards
+from cds_service.card_builder.cards import build_cards
 from cds_service.history.model import AllergyFact, SourceRef, TherapyHistory
-from cds_service.knowledge import Knowledge
+from cds_service.knowledge.loader import Knowledge
 from cds_service.rules import evaluate_all
 from cds_service.rules.findings import Effect
 

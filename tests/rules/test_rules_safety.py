@@ -29,7 +29,7 @@ from cds_service.history.model import (
     SourceRef,
     TherapyHistory,
 )
-from cds_service.knowledge import Knowledge
+from cds_service.knowledge.loader import Knowledge
 from cds_service.rules import evaluate_all, ivig_start, safety
 from cds_service.rules.findings import Effect, Finding
 

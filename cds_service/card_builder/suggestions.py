@@ -1,0 +1,93 @@
+"""Draft orders offered on cards: FHIR R4 resources (status draft, intent proposal).
+
+- ``ivig-draft``: the IVIG MedicationRequest for the course (never without a usable weight or with
+  a hard stop: the rule leaves the kind out then);
+- ``ivig-baseline``: one ServiceRequest per order of the ``ivig-baseline`` order set;
+- ``vfss``: the swallow study from ``jdm-reevaluation``;
+- ``ecg`` / ``echocardiogram`` / ``pft``: the missing organ screens from ``jdm-extramuscular``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from cds_service.card_builder.drafts import ivig_medication_request
+from cds_service.card_builder.order_set_drafts import draft_service_requests
+from cds_service.knowledge.loader import Knowledge
+from cds_service.rules.findings import Finding
+
+EXTRAMUSCULAR = ("ecg", "echocardiogram", "pft")
+
+
+def suggestions(finding: Finding, knowledge: Knowledge, patient_id: str) -> list[dict[str, Any]]:
+    drafted: list[dict[str, Any]] = []
+    kinds = set(finding.suggest)
+    if "ivig-draft" in kinds and finding.dose is not None:
+        drafted.append(_ivig_draft(finding, knowledge, patient_id))
+    if "ivig-baseline" in kinds:
+        drafted.append(
+            _order_set_suggestion(
+                knowledge, "ivig-baseline", patient_id, None, "Baseline orders (ivig-baseline)"
+            )
+        )
+    if "vfss" in kinds:
+        drafted.append(
+            _order_set_suggestion(
+                knowledge,
+                "jdm-reevaluation",
+                patient_id,
+                {"vfss"},
+                "Videofluoroscopic swallow study",
+            )
+        )
+    screens = [kind for kind in EXTRAMUSCULAR if kind in kinds]
+    if screens:
+        drafted.append(
+            _order_set_suggestion(
+                knowledge,
+                "jdm-extramuscular",
+                patient_id,
+                set(screens),
+                "Organ screen (jdm-extramuscular)",
+            )
+        )
+    return [s for s in drafted if s["actions"]]
+
+
+def _ivig_draft(finding: Finding, knowledge: Knowledge, patient_id: str) -> dict[str, Any]:
+    dose = finding.dose
+    resource = ivig_medication_request(dose, patient_id, knowledge.dosing)
+    evidence = finding.dose_evidence or {}
+    label = (
+        f"Draft IVIG course: {evidence.get('perDayG')} g/day x {evidence.get('days')} days "
+        f"({evidence.get('courseTotalG')} g)"
+    )
+    return {
+        "label": label,
+        "uuid": str(uuid.uuid4()),
+        "isRecommended": True,
+        "actions": [{"type": "create", "description": label, "resource": resource}],
+    }
+
+
+def _order_set_suggestion(
+    knowledge: Knowledge, set_id: str, patient_id: str, only: set[str] | None, label: str
+) -> dict[str, Any]:
+    requests = draft_service_requests(knowledge.order_sets[set_id], patient_id, only=only)
+    return {
+        "label": label,
+        "uuid": str(uuid.uuid4()),
+        "actions": [
+            {"type": "create", "description": _describe(request), "resource": request}
+            for request in requests
+        ],
+    }
+
+
+def _describe(request: dict[str, Any]) -> str:
+    code = request.get("code", {})
+    text = code.get("text") or next(
+        (c.get("display") for c in code.get("coding", []) if c.get("display")), None
+    )
+    return f"Draft order: {text}" if text else "Draft order"

@@ -1,0 +1,1 @@
+"""Gathering a hook call's data: the service registry, the prefetch ladder, the FHIR client."""

@@ -1,0 +1,235 @@
+"""Outbound FHIR calls: allowlist, timeouts, one deadline, paging, size cap, bearer token.
+
+The only module that talks to a FHIR server. Every failure becomes a :class:`FhirFetchError` whose
+``reason`` is short and PHI-free (no URLs with patient ids, no response bodies), so it can go into
+a gather note or a log line as is.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
+
+import requests
+
+from cds_service.config import Settings
+from cds_service.errors import FhirServerNotAllowedError
+from cds_service.gather.http_body import BodyBroken, BodyDeadlinePassed, BodyTooLarge, read_body
+from cds_service.gather.limits import json_depth
+
+FHIR_JSON_TYPES = ("application/fhir+json", "application/json")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# Same-server redirects are followed by hand, a few at most; others are refused (the bearer
+# token must never reach another server).
+MAX_REDIRECTS = 3
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+class FhirFetchError(Exception):
+    """A FHIR call failed; ``reason`` is safe to show and log."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Deadline:
+    """One deadline for all of a hook call's fetches (monotonic clock)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expires_at = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self.expires_at - time.monotonic())
+
+    def expired(self) -> bool:
+        return self.remaining() <= 0.0
+
+
+@dataclass(frozen=True)
+class _UrlParts:
+    scheme: str
+    host: str
+    port: int | None
+    path: str
+
+
+def _parts(url: str) -> _UrlParts | None:
+    try:
+        split = urlsplit(url)
+        port = split.port
+    except ValueError:
+        return None
+    if split.scheme not in _DEFAULT_PORTS or not split.hostname or split.username is not None:
+        return None
+    # "/fhir/../admin" starts with "/fhir/" but is not under it once the server resolves it
+    if "\\" in split.path or {".", ".."} & set(unquote(split.path).split("/")):
+        return None
+    return _UrlParts(split.scheme, split.hostname.lower(), port, split.path.rstrip("/"))
+
+
+def _within(url: _UrlParts, prefix: _UrlParts) -> bool:
+    if (url.scheme, url.host) != (prefix.scheme, prefix.host):
+        return False
+    if prefix.port is not None and (url.port or _DEFAULT_PORTS[url.scheme]) != prefix.port:
+        return False
+    return url.path == prefix.path or url.path.startswith(prefix.path + "/")
+
+
+def check_server_allowed(server_url: str, settings: Settings) -> None:
+    """Raise FhirServerNotAllowedError unless ``server_url`` is on the allowlist; no connection.
+
+    An allowlist entry is ``scheme://host[:port][/path]``; without a port any port matches, and
+    the path is a prefix by whole segments. Plain http:// is only for ``fhir_http_hosts``.
+    """
+    parts = _parts(server_url)
+    if parts is None:
+        raise FhirServerNotAllowedError("fhirServer is not a usable http(s) URL")
+    if "?" in server_url or "#" in server_url:
+        raise FhirServerNotAllowedError("fhirServer must be a base URL, without query or fragment")
+    if parts.scheme == "http" and parts.host not in {h.lower() for h in settings.fhir_http_hosts}:
+        raise FhirServerNotAllowedError("fhirServer uses plain http:// on a host that needs https")
+    for entry in settings.fhir_server_allowlist:
+        prefix = _parts(entry)
+        if prefix is not None and _within(parts, prefix):
+            return
+    raise FhirServerNotAllowedError(
+        "fhirServer is not on this service's allowlist (CDS_FHIR_SERVER_ALLOWLIST)"
+    )
+
+
+@dataclass
+class FhirCall:
+    """One HTTP call made, for logs and tests (resource type only: URLs can hold patient ids)."""
+
+    resource_type: str
+    status: int | None
+    duration_ms: float
+
+
+@dataclass
+class FhirClient:
+    """Calls one FHIR server for one hook call. Thread-safe enough for the gather pool."""
+
+    base_url: str
+    settings: Settings
+    deadline: Deadline
+    session: requests.Session
+    access_token: str | None = None
+    calls: list[FhirCall] = field(default_factory=list)
+    # told of each call as it ends (metrics, audit): the layer above decides what to record
+    on_call: Callable[[FhirCall], None] | None = None
+
+    def __post_init__(self) -> None:
+        # No proxy variables, no ~/.netrc credentials: what is sent, and where, is decided here.
+        self.session.trust_env = False
+
+    def url_for(self, relative_url: str) -> str:
+        return urljoin(self.base_url.rstrip("/") + "/", relative_url.lstrip("/"))
+
+    def owns(self, absolute_url: str) -> bool:
+        """True when ``absolute_url`` is on this FHIR server (so the token may go there)."""
+        url, base = _parts(absolute_url), _parts(self.base_url)
+        return url is not None and base is not None and _within(url, base)
+
+    def get_json(self, absolute_url: str, resource_type: str) -> dict[str, Any]:
+        """GET one FHIR JSON value from this server; raise FhirFetchError on any failure."""
+        if not self.owns(absolute_url):
+            raise FhirFetchError(f"{resource_type}: link leads off the FHIR server; not followed")
+        url = absolute_url
+        for _ in range(MAX_REDIRECTS + 1):
+            location, body = self._get_once(url, resource_type)
+            if location is None:
+                return _as_fhir_json(body, resource_type, self.settings.max_json_depth)
+            url = urljoin(url, location)
+            if not self.owns(url):
+                raise FhirFetchError(f"{resource_type}: redirect leads off the FHIR server")
+        raise FhirFetchError(f"{resource_type}: more than {MAX_REDIRECTS} redirects")
+
+    def _get_once(self, url: str, resource_type: str) -> tuple[str | None, bytes]:
+        """One GET: (redirect target, b"") or (None, body)."""
+        timeout = min(self.settings.fhir_timeout_s, self.deadline.remaining())
+        if timeout <= 0:
+            raise FhirFetchError(f"{resource_type}: request deadline passed")
+        started = time.monotonic()
+        status: int | None = None
+        location: str | None = None
+        body = b""
+        try:
+            with self.session.get(
+                url,
+                headers=self._headers(),
+                timeout=timeout,
+                allow_redirects=False,
+                stream=True,
+            ) as response:
+                status = response.status_code
+                if status in _REDIRECT_STATUSES and response.headers.get("Location"):
+                    location = response.headers["Location"]
+                else:
+                    body = self._read_body(response, resource_type)
+        except requests.Timeout as exc:
+            raise FhirFetchError(f"{resource_type}: FHIR server timed out") from exc
+        except requests.RequestException as exc:
+            raise FhirFetchError(f"{resource_type}: FHIR server unreachable") from exc
+        finally:
+            elapsed_ms = (time.monotonic() - started) * 1000
+            call = FhirCall(resource_type, status, round(elapsed_ms, 1))
+            self.calls.append(call)
+            if self.on_call is not None:
+                self.on_call(call)
+        return location, body
+
+    def _headers(self) -> Mapping[str, str]:
+        headers = {"Accept": "application/fhir+json"}
+        if self.access_token:
+            headers["Authorization"] = f"Bearer {self.access_token}"
+        return headers
+
+    def _read_body(self, response: requests.Response, resource_type: str) -> bytes:
+        if response.status_code != 200:
+            raise FhirFetchError(f"{resource_type}: FHIR server answered {response.status_code}")
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if content_type not in FHIR_JSON_TYPES:
+            raise FhirFetchError(f"{resource_type}: FHIR server sent {content_type or 'no type'}")
+        cap = self.settings.fhir_max_response_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise FhirFetchError(f"{resource_type}: FHIR response larger than {cap} bytes")
+        try:
+            return read_body(response, cap, self.deadline.expired)
+        except BodyTooLarge as exc:
+            raise FhirFetchError(f"{resource_type}: FHIR response larger than {cap} bytes") from exc
+        except BodyDeadlinePassed as exc:
+            raise FhirFetchError(f"{resource_type}: request deadline passed") from exc
+        except BodyBroken as exc:
+            what = "timed out" if exc.timed_out else "response broken off"
+            raise FhirFetchError(f"{resource_type}: FHIR server {what}") from exc
+
+
+def _as_fhir_json(body: bytes, resource_type: str, max_depth: int) -> dict[str, Any]:
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise FhirFetchError(f"{resource_type}: FHIR server sent invalid JSON") from exc
+    if json_depth(value, stop_above=max_depth) > max_depth:
+        raise FhirFetchError(f"{resource_type}: FHIR JSON nests deeper than {max_depth} levels")
+    if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
+        raise FhirFetchError(f"{resource_type}: FHIR server sent no FHIR resource")
+    return value
+
+
+def next_link(bundle: Mapping[str, Any]) -> str | None:
+    """The ``next`` link of a searchset Bundle, if any."""
+    links = bundle.get("link")
+    if not isinstance(links, list):
+        return None
+    for link in links:
+        if isinstance(link, dict) and link.get("relation") == "next":
+            url = link.get("url")
+            return url if isinstance(url, str) and url else None
+    return None

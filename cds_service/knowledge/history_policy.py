@@ -1,0 +1,94 @@
+"""The mapping policy in ``cards/history.json``: pulse thresholds, weight windows, equivalences."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import jsonschema
+
+from cds_service.knowledge.loader import KnowledgeError
+
+CARDS_DIR = Path(__file__).resolve().parent.parent.parent / "cards"
+
+
+@dataclass(frozen=True)
+class HistoryPolicy:
+    pulse_min_mg_per_kg: Decimal
+    pulse_min_mg: Decimal
+    dose_weight_before: timedelta
+    dose_weight_after: timedelta
+    bsa_height_gap: timedelta
+    ivig_course_window: timedelta
+    methotrexate_interval: timedelta
+    methotrexate_active_window: timedelta
+    measurement_lookback: timedelta  # Observations older than this are not loaded ...
+    measurement_keep_latest: int  # ... except the newest this many of each concept
+    measurement_lookback_by_concept: Mapping[str, timedelta]  # longer look-backs, per concept
+    # ingredient -> factor to prednisolone-equivalent mg (prednisone 1, methylprednisolone 1.25)
+    glucocorticoid_factors: Mapping[str, Decimal]
+    # "system|code" -> route, and normalised route text -> route
+    route_codes: Mapping[str, str]
+    route_names: Mapping[str, str]
+
+
+def load_history_policy(cards_dir: Path = CARDS_DIR) -> HistoryPolicy:
+    """Read and validate ``history.json``; :class:`KnowledgeError` names the file and field."""
+    path = cards_dir / "history.json"
+    schema_path = cards_dir / "schemas" / "history.schema.json"
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise KnowledgeError(f"{path}: not readable JSON ({exc})") from exc
+    errors = sorted(
+        jsonschema.Draft202012Validator(schema).iter_errors(document),
+        key=lambda e: list(e.absolute_path),
+    )
+    if errors:
+        field = "/".join(str(p) for p in errors[0].absolute_path) or "(root)"
+        raise KnowledgeError(f"{path}: {field}: {errors[0].message}")
+    return _policy_from(document)
+
+
+def _policy_from(document: dict[str, Any]) -> HistoryPolicy:
+    params = {name: Decimal(item["value"]) for name, item in document["parameters"].items()}
+
+    def days(name: str) -> timedelta:
+        return timedelta(days=float(params[name]))
+
+    route_codes: dict[str, str] = {}
+    route_names: dict[str, str] = {}
+    for route, spec in document["routes"].items():
+        route_codes.update({token: route for token in spec["codes"]})
+        route_names.update({name: route for name in spec["names"]})
+    factors = document["glucocorticoid_equivalence"]["factors"]
+    return HistoryPolicy(
+        pulse_min_mg_per_kg=params["pulse_min_mg_per_kg"],
+        pulse_min_mg=params["pulse_min_mg"],
+        dose_weight_before=days("dose_weight_days_before"),
+        dose_weight_after=days("dose_weight_days_after"),
+        bsa_height_gap=days("bsa_height_days"),
+        ivig_course_window=days("ivig_course_days"),
+        methotrexate_interval=days("methotrexate_interval_days"),
+        methotrexate_active_window=days("methotrexate_active_days"),
+        measurement_lookback=days("measurement_lookback_days"),
+        measurement_keep_latest=int(params["measurement_keep_latest"]),
+        measurement_lookback_by_concept=MappingProxyType(
+            {
+                concept: timedelta(days=int(value))
+                for concept, value in document["measurement_lookback_days_by_concept"][
+                    "days"
+                ].items()
+            }
+        ),
+        glucocorticoid_factors=MappingProxyType({k: Decimal(v) for k, v in factors.items()}),
+        route_codes=MappingProxyType(route_codes),
+        route_names=MappingProxyType(route_names),
+    )

@@ -1,0 +1,314 @@
+"""Value-set membership from ``cards/valuesets/``: which concept a code or a name belongs to.
+
+Each file is a FHIR ``ValueSet`` whose id is a concept key of :mod:`cds_service.history.model`
+(``weight``, ``methotrexate``, ``dysphagia`` ...). Every code records whether it was VERIFIED
+against a published source, and where; medication products (SCD/SBD) sit in their ingredient's
+value set, marked as products. A value set also lists the FHIR resource types it applies to
+(``useContext`` focus) and the names that may match a resource that carries no code.
+
+>>> terminology = load_terminology(Path("cards/valuesets"))
+>>> terminology.concepts_for("http://loinc.org", "29463-7")
+frozenset({'weight'})
+>>> terminology.match_text("agent", "Privigen 10% infusion")
+frozenset({'ivig'})
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from cds_service.history import model
+from cds_service.knowledge.loader import KnowledgeError
+
+EXT = "https://jdm-cds.example.org/fhir/StructureDefinition/"
+# the schema lives in the knowledge folder: <cards>/schemas/, beside <cards>/valuesets/
+SCHEMA_RELATIVE_PATH = Path("schemas") / "valueset.schema.json"
+
+# concept kind -> the concept keys the history model knows for it
+MODEL_CONCEPTS: Mapping[str, tuple[str, ...]] = {
+    "problem": model.PROBLEM_CONCEPTS,
+    "measurement": model.MEASUREMENT_CONCEPTS,
+    "coded-result": model.CODED_RESULT_CONCEPTS,
+    "agent": model.AGENTS,
+    "procedure": model.PROCEDURE_CONCEPTS,
+    "immunization": model.IMMUNIZATION_CONCEPTS,
+    "allergy": model.ALLERGY_CONCEPTS,
+}
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+@dataclass(frozen=True)
+class CodeEntry:
+    """One code of one value set, with its provenance."""
+
+    concept: str
+    system: str
+    code: str
+    display: str
+    verified: bool
+    source: str
+    product: bool = False  # a medication product (SCD/SBD/brand), not an ingredient
+    dose_form: str | None = None  # "injection" | "oral" for products
+    ingredient: str | None = None  # e.g. "prednisone": for prednisolone-equivalence
+
+    @property
+    def token(self) -> str:
+        return f"{self.system}|{self.code}"
+
+
+@dataclass(frozen=True)
+class ValueSetInfo:
+    concept: str
+    kind: str
+    title: str
+    resource_types: frozenset[str]
+    names: tuple[str, ...]  # normalised (see normalise_text)
+    excludes: tuple[str, ...]
+    codes: tuple[CodeEntry, ...]
+
+
+def _words_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex finding any of `names` (normalised) as whole words, any punctuation between.
+
+    With no names it matches nothing.
+    """
+    if not names:
+        return re.compile(r"(?!)")
+    alternatives = "|".join(r"[^0-9a-z]+".join(map(re.escape, n.split())) for n in names)
+    return re.compile(rf"(?<![0-9a-z])(?:{alternatives})(?![0-9a-z])")
+
+
+def normalise_text(text: str) -> str:
+    """Lower case, every run of punctuation/space one space, padded: `` solu medrol 1 g ``."""
+    return " " + _NON_ALNUM.sub(" ", text.lower()).strip() + " "
+
+
+_NameMatcher = tuple[str, re.Pattern[str], re.Pattern[str]]
+
+
+class Terminology:
+    """Membership lookups over the loaded value sets. Immutable after construction."""
+
+    def __init__(self, valuesets: Mapping[str, ValueSetInfo], raw: Mapping[str, dict[str, Any]]):
+        self._valuesets = dict(valuesets)
+        self._raw = dict(raw)
+        by_token: dict[tuple[str, str], list[CodeEntry]] = {}
+        for info in self._valuesets.values():
+            for entry in info.codes:
+                by_token.setdefault((entry.system, entry.code), []).append(entry)
+        self._by_token = {key: tuple(entries) for key, entries in by_token.items()}
+        self._concepts = {
+            key: frozenset(e.concept for e in entries) for key, entries in self._by_token.items()
+        }
+        self._matchers: dict[str, tuple[_NameMatcher, ...]] = {}
+        self._by_type: dict[tuple[str, str, str], frozenset[str]] = {}
+        for key, concepts in self._concepts.items():
+            for resource_type in {t for c in concepts for t in self._valuesets[c].resource_types}:
+                self._by_type[(*key, resource_type)] = frozenset(
+                    c for c in concepts if resource_type in self._valuesets[c].resource_types
+                )
+
+    # --- codes ---------------------------------------------------------------------------
+    def concepts_for(self, coding_system: str | None, code: str | None) -> frozenset[str]:
+        """The concepts whose value set holds ``system|code`` (empty when either is missing)."""
+        if not coding_system or not code:
+            return frozenset()
+        return self._concepts.get((coding_system, code), frozenset())
+
+    @property
+    def code_index(self) -> Mapping[tuple[str, str, str], frozenset[str]]:
+        """(system, code, resource type) -> the concepts whose value sets hold ``system|code``
+        and apply to that resource type.
+
+        A plain lookup, for loops over thousands of codings; read-only like the rest.
+        """
+        return self._by_type
+
+    def has_names(self, kind: str) -> bool:
+        """Whether any value set of `kind` (or for that resource type) can match by name."""
+        return bool(self._name_matchers(kind))
+
+    def code_entries(self, coding_system: str | None, code: str | None) -> tuple[CodeEntry, ...]:
+        """The value-set entries for ``system|code``: provenance, product flag, dose form."""
+        if not coding_system or not code:
+            return ()
+        return self._by_token.get((coding_system, code), ())
+
+    def search_codes(self, resource_type: str) -> list[str]:
+        """Sorted ``system|code`` tokens of every value set that applies to `resource_type`."""
+        tokens = {
+            entry.token
+            for info in self._valuesets.values()
+            if resource_type in info.resource_types
+            for entry in info.codes
+        }
+        return sorted(tokens)
+
+    # --- names ---------------------------------------------------------------------------
+    def match_text(self, kind: str, text: str) -> frozenset[str]:
+        """Concepts of `kind` whose names occur as whole words in `text` (case-insensitive).
+
+        `kind` is a concept kind (``agent``, ``problem``, ``measurement``, ``procedure``,
+        ``immunization``, ``allergy``, ``coded-result``) or a FHIR resource type. A value set's
+        exclusions win: "hepatitis B immune globulin" is not IVIG.
+        """
+        if not text:
+            return frozenset()
+        lowered = text.lower()
+        return frozenset(
+            concept
+            for concept, names, excludes in self._name_matchers(kind)
+            if names.search(lowered) and not excludes.search(lowered)
+        )
+
+    def _name_matchers(self, kind: str) -> tuple[_NameMatcher, ...]:
+        """(concept, names regex, exclusions regex) of the value sets with names, per kind."""
+        cached = self._matchers.get(kind)
+        if cached is None:
+            cached = tuple(
+                (info.concept, _words_pattern(info.names), _words_pattern(info.excludes))
+                for info in self._valuesets.values()
+                if info.names and (info.kind == kind or kind in info.resource_types)
+            )
+            self._matchers[kind] = cached
+        return cached
+
+    # --- value sets ----------------------------------------------------------------------
+    def valueset(self, concept_id: str) -> dict[str, Any]:
+        """The raw ValueSet JSON (a copy) for `concept_id`; KeyError when there is none."""
+        return copy.deepcopy(self._raw[concept_id])
+
+    def info(self, concept_id: str) -> ValueSetInfo:
+        return self._valuesets[concept_id]
+
+    def concept_ids(self) -> tuple[str, ...]:
+        return tuple(sorted(self._valuesets))
+
+    def kind_of(self, concept_id: str) -> str:
+        return self._valuesets[concept_id].kind
+
+    def applies_to(self, concept_id: str, resource_type: str) -> bool:
+        return resource_type in self._valuesets[concept_id].resource_types
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+@cache
+def _validator(schema_path: Path) -> jsonschema.Draft202012Validator:
+    try:
+        schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise KnowledgeError(f"{schema_path}: value-set schema cannot be read ({error})") from error
+    return jsonschema.Draft202012Validator(schema)
+
+
+def load_terminology(valueset_dir: Path) -> Terminology:
+    """Load and validate every ``*.json`` under `valueset_dir`.
+
+    Raises :class:`KnowledgeError` naming the file and the field on the first problem: a schema
+    violation, an id that is not the file name or not a concept of the history model, an
+    expansion that disagrees with the compose, or a model concept without a value set.
+    """
+    if not valueset_dir.is_dir():
+        raise KnowledgeError(f"{valueset_dir}: value-set folder not found")
+    infos: dict[str, ValueSetInfo] = {}
+    raw: dict[str, dict[str, Any]] = {}
+    for path in sorted(valueset_dir.glob("*.json")):
+        document = _read_json(path)
+        info = _parse_valueset(path, document)
+        infos[info.concept] = info
+        raw[info.concept] = document
+    for kind, concepts in MODEL_CONCEPTS.items():
+        for concept in concepts:
+            if concept not in infos:
+                raise KnowledgeError(f"{valueset_dir}/{concept}.json: missing ({kind} concept)")
+    return Terminology(infos, raw)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise KnowledgeError(f"{path}: not readable JSON ({exc})") from exc
+    validator = _validator(path.parent.parent / SCHEMA_RELATIVE_PATH)
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        field = "/".join(str(part) for part in first.absolute_path) or "(root)"
+        raise KnowledgeError(f"{path}: {field}: {first.message}")
+    if not isinstance(document, dict):
+        raise KnowledgeError(f"{path}: (root): not an object")
+    return document
+
+
+def _parse_valueset(path: Path, document: dict[str, Any]) -> ValueSetInfo:
+    concept = str(document["id"])
+    if concept != path.stem:
+        raise KnowledgeError(f"{path}: id: {concept!r} is not the file name {path.stem!r}")
+    extensions = document["extension"]
+    kind = next(str(e["valueCode"]) for e in extensions if e["url"] == EXT + "concept-kind")
+    known = MODEL_CONCEPTS[kind]
+    if concept not in known:
+        raise KnowledgeError(f"{path}: id: {concept!r} is not a {kind} concept of the model")
+    compose_codes = _compose_codes(path, concept, document)
+    expansion_tokens = {
+        f"{item['system']}|{item['code']}" for item in document["expansion"]["contains"]
+    }
+    if expansion_tokens != {entry.token for entry in compose_codes}:
+        raise KnowledgeError(f"{path}: expansion/contains: does not match compose/include")
+    types = frozenset(
+        str(coding["code"])
+        for context in document["useContext"]
+        for coding in context["valueCodeableConcept"]["coding"]
+    )
+    return ValueSetInfo(
+        concept=concept,
+        kind=kind,
+        title=str(document.get("title", concept)),
+        resource_types=types,
+        names=_names(extensions, "name-match"),
+        excludes=_names(extensions, "name-exclude"),
+        codes=compose_codes,
+    )
+
+
+def _names(extensions: list[dict[str, Any]], kind: str) -> tuple[str, ...]:
+    return tuple(
+        normalise_text(str(e["valueString"])).strip() for e in extensions if e["url"] == EXT + kind
+    )
+
+
+def _compose_codes(path: Path, concept: str, document: dict[str, Any]) -> tuple[CodeEntry, ...]:
+    entries: list[CodeEntry] = []
+    seen: set[str] = set()
+    for index, include in enumerate(document["compose"]["include"]):
+        for item in include.get("concept", []):
+            extras = {str(e["url"]).removeprefix(EXT): e for e in item["extension"]}
+            entry = CodeEntry(
+                concept=concept,
+                system=str(include["system"]),
+                code=str(item["code"]),
+                display=str(item["display"]),
+                verified=extras["code-status"]["valueCode"] == "VERIFIED",
+                source=str(extras["code-source"]["valueString"]),
+                product=bool(extras.get("medication-product", {}).get("valueBoolean", False)),
+                dose_form=extras.get("dose-form", {}).get("valueCode"),
+                ingredient=extras.get("ingredient", {}).get("valueString"),
+            )
+            if entry.token in seen:
+                raise KnowledgeError(
+                    f"{path}: compose/include/{index}: code {entry.code} listed twice"
+                )
+            seen.add(entry.token)
+            entries.append(entry)
+    return tuple(entries)

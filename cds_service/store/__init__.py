@@ -1,0 +1,1 @@
+"""The database: issued cards, card feedback, the JWT replay cache."""

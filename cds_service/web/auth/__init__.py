@@ -1,0 +1,1 @@
+"""CDS Hooks JWT verification (auth) and the trusted issuers' keys (jwks, trust/)."""
