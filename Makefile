@@ -48,6 +48,7 @@ test: install-test fhir-server lint typecheck pytest
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install-test
 	$(BIN)/ruff format .

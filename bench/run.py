@@ -43,7 +43,7 @@ from servers import healthchain_peer, jdm_cds, sekmet
 from cds_service.app import create_app
 from cds_service.commands.demo_token import demo_token, ensure_demo_issuer
 from cds_service.gather.prefetch import fill_template, gather
-from cds_service.pipeline import HookContext, evaluate
+from cds_service.pipeline import evaluate
 from cds_service.serving.warmup import warm_up
 from cds_service.web.state import state
 
@@ -105,7 +105,7 @@ class Bench:
                 context = body["context"]
                 evaluate(
                     gathered.resources,
-                    HookContext(patient_id=context["patientId"], user_id=context["userId"]),
+                    context["patientId"],
                     app_state.knowledge,
                     self.now,
                     public_base_url=app_state.settings.public_base_url,

@@ -17,13 +17,13 @@ from typing import Any
 from flask import Flask
 
 from cds_service.config import Settings
-from cds_service.errors import register_error_handlers
 from cds_service.gather.registry import build_registry
 from cds_service.knowledge.loader import Knowledge, load_knowledge
 from cds_service.store.database import open_store
 from cds_service.web import metrics
 from cds_service.web.audit import install_audit
 from cds_service.web.auth.tokens import install_auth
+from cds_service.web.errors import register_error_handlers
 from cds_service.web.feedback_summary import feedback_summary_blueprint
 from cds_service.web.hooks import blueprint, install_cors
 from cds_service.web.order_set_pages import order_sets_blueprint

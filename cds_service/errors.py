@@ -1,23 +1,30 @@
-"""One exception tree for everything a caller can get wrong, mapped to HTTP in one place.
+"""One exception tree for everything a caller can get wrong; each class carries its HTTP status.
 
-Every error answer is a FHIR ``OperationOutcome`` (JSON, never HTML, never a stack trace)::
+::
+
+    CdsError (500, exception)                 base: status + OperationOutcome issue code
+    ├── RequestError (400, invalid)           the client must change the request
+    │   ├── MalformedJsonError (400, structure)      the body is not JSON
+    │   ├── SchemaViolationError (400, invalid)      breaks the schema; names the field
+    │   ├── WrongHookError (400, not-supported)      a hook this service does not answer
+    │   ├── UnknownServiceError (404, not-found)
+    │   ├── BodyTooLargeError (413, too-costly)
+    │   └── UnsupportedMediaTypeError (415, not-supported)
+    ├── DataUnavailableError (412, incomplete)  the patient's data cannot be had
+    │   └── FhirServerNotAllowedError (412)       fhirServer (or a link) not allowlisted
+    └── ServiceUnavailableError (503, transient) the store is down; the client may retry
+
+Authentication failures (401) are answered by :mod:`cds_service.web.auth.tokens` before a
+handler runs. :mod:`cds_service.web.errors` turns every one of these, werkzeug's own errors and
+anything unexpected into a FHIR ``OperationOutcome`` (JSON, never HTML, never a stack trace)::
 
     {"resourceType": "OperationOutcome",
      "issue": [{"severity": "error", "code": "invalid", "diagnostics": "context.patientId: ..."}]}
-
-Callers catch the class they mean: :class:`RequestError` for "the client sent something we cannot
-use" (4xx), :class:`DataUnavailableError` for "the patient's data cannot be had" (412).
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any, ClassVar
-
-from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException
-
-log = logging.getLogger(__name__)
 
 
 class CdsError(Exception):
@@ -75,13 +82,6 @@ class UnsupportedMediaTypeError(RequestError):
     issue_code = "not-supported"
 
 
-class NotAuthenticatedError(RequestError):
-    """No or a bad CDS Hooks JWT (the trust layer raises it and adds WWW-Authenticate)."""
-
-    status = 401
-    issue_code = "login"
-
-
 class DataUnavailableError(CdsError):
     """Data the service needs cannot be obtained: CDS Hooks says 412 Precondition Failed.
 
@@ -108,50 +108,7 @@ class ServiceUnavailableError(CdsError):
 
 
 def operation_outcome(issue_code: str, diagnostics: str, *more: str) -> dict[str, Any]:
+    """The one OperationOutcome builder: an error issue, then informational ones (``more``)."""
     issues = [{"severity": "error", "code": issue_code, "diagnostics": diagnostics}]
     issues += [{"severity": "information", "code": "informational", "diagnostics": m} for m in more]
     return {"resourceType": "OperationOutcome", "issue": issues}
-
-
-# werkzeug's own exceptions (unknown path, wrong method, body over MAX_CONTENT_LENGTH) keep their
-# status; this maps them to an OperationOutcome issue code.
-_HTTP_ISSUE_CODES = {
-    400: "invalid",
-    404: "not-found",
-    405: "not-supported",
-    413: "too-costly",
-    415: "not-supported",
-}
-
-
-def _json_response(status: int, body: dict[str, Any]) -> Response:
-    response = jsonify(body)
-    response.status_code = status
-    return response
-
-
-def register_error_handlers(app: Flask) -> None:
-    """Every error leaves the app as JSON: ours, werkzeug's, and unexpected ones (as a bare 500)."""
-
-    @app.errorhandler(CdsError)
-    def _cds_error(error: CdsError) -> Response:
-        if error.status >= 500:
-            log.error("service error %s: %s", type(error).__name__, error.diagnostics)
-        return _json_response(error.status, error.outcome())
-
-    @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> Response:
-        status = error.code or 500
-        code = _HTTP_ISSUE_CODES.get(status, "exception")
-        response = _json_response(status, operation_outcome(code, error.description or error.name))
-        allowed = error.get_headers()
-        for name, value in allowed:
-            if name.lower() == "allow":
-                response.headers["Allow"] = value
-        return response
-
-    @app.errorhandler(Exception)
-    def _unexpected(error: Exception) -> Response:
-        # The trace goes to the log (type and location only in the message); the client gets none.
-        log.exception("unexpected error handling request: %s", type(error).__name__)
-        return _json_response(500, operation_outcome("exception", "internal error"))

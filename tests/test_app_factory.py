@@ -17,7 +17,7 @@ from hook_requests import patient_view
 import cds_service.web.hooks as hooks
 from cds_service.app import create_app
 from cds_service.config import REPO_ROOT, Settings, SettingsError
-from cds_service.knowledge.loader import KnowledgeError
+from cds_service.knowledge.errors import KnowledgeError
 from cds_service.web.state import state
 
 

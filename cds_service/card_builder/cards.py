@@ -1,4 +1,4 @@
-"""Findings + knowledge texts -> CDS Hooks 2.0 cards (CARD-CONTRACT.md).
+"""Findings + knowledge texts -> CDS Hooks 2.0 cards (docs/clinical/card-contract.md).
 
 Every card: ``uuid``, ``summary`` (<= 139 characters), ``indicator``, ``detail`` (Markdown, in
 this order: recommendation, "Why this card", "Dose arithmetic", "Safety notes", "Sources"),
@@ -9,30 +9,33 @@ warning -> info, then by the contract's topic order.
 
 Example::
 
-    cards = build_cards(findings, history, knowledge, now, "https://cds.example.org", "p1")
+    cards = build_cards(findings, context.history, knowledge, now, "https://x.org", "p1")
     cards[0]["source"]["topic"]["code"]   # "ivig-start"
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from string import Formatter
 from typing import Any
 
+from cds_service.card_builder.dose_text import arithmetic_lines
 from cds_service.card_builder.evidence import EVIDENCE_KEY, evidence
 from cds_service.card_builder.markdown import md_escape
+from cds_service.card_builder.safety_text import check_detail
 from cds_service.card_builder.suggestions import suggestions
 from cds_service.card_builder.timeline import finding_lines, timeline_lines
+from cds_service.card_builder.wording import checked_values_line, note_lines, template_values
 from cds_service.history.model import TherapyHistory
-from cds_service.knowledge.loader import DESIGN_DEFAULT, Knowledge, TopicText
+from cds_service.knowledge.loader import Knowledge
+from cds_service.knowledge.sources import DESIGN_DEFAULT
+from cds_service.knowledge.text_contract import MARKDOWN_PLACEHOLDERS
+from cds_service.knowledge.texts import TopicText, fill
 from cds_service.rules.findings import TOPIC_ORDER, Effect, Finding, Indicator
 
 SUMMARY_MAX = 139
 INDICATOR_RANK = {Indicator.CRITICAL: 0, Indicator.WARNING: 1, Indicator.INFO: 2}
-# template values that are Markdown written by the rules, not record text
-MARKDOWN_VALUES = frozenset({"rituximab_dose"})
 
 
 def build_cards(
@@ -44,9 +47,15 @@ def build_cards(
     patient_id: str,
 ) -> list[dict[str, Any]]:
     ordered = sorted(
-        findings, key=lambda f: (INDICATOR_RANK[f.indicator], TOPIC_ORDER.index(f.topic))
+        findings,
+        key=lambda f: (INDICATOR_RANK[indicator(f, knowledge)], TOPIC_ORDER.index(f.topic)),
     )
     return [build_card(f, history, knowledge, now, public_base_url, patient_id) for f in ordered]
+
+
+def indicator(finding: Finding, knowledge: Knowledge) -> Indicator:
+    """The indicator card-texts.json gives the finding's topic for the rule's case."""
+    return Indicator(knowledge.topic(finding.topic).indicators[finding.indicator_case])
 
 
 def build_card(
@@ -58,11 +67,12 @@ def build_card(
     patient_id: str,
 ) -> dict[str, Any]:
     text = knowledge.topic(finding.topic)
+    values = template_values(finding, knowledge)
     card: dict[str, Any] = {
         "uuid": str(uuid.uuid4()),
-        "summary": summary(finding, text),
-        "indicator": str(finding.indicator),
-        "detail": detail(finding, history, knowledge, now),
+        "summary": summary(finding, text, values),
+        "indicator": str(indicator(finding, knowledge)),
+        "detail": detail(finding, history, knowledge, now, values),
         "source": _source(finding, text, knowledge),
     }
     drafted = suggestions(finding, knowledge, patient_id)
@@ -105,7 +115,7 @@ def _links(text: TopicText, knowledge: Knowledge, public_base_url: str) -> list[
     ]
 
 
-def summary(finding: Finding, text: TopicText) -> str:
+def summary(finding: Finding, text: TopicText, values: Mapping[str, str]) -> str:
     """The filled summary; when the record's words make it too long, the variant's ``.short``
     template (which leaves them to the detail), and only as a last resort a cut at a word."""
     variant = finding.summary_variant if finding.summary_variant in text.summaries else "default"
@@ -113,57 +123,60 @@ def summary(finding: Finding, text: TopicText) -> str:
         template = text.summaries.get(name)
         if template is None:
             continue
-        filled = " ".join(_fill(template, finding, escape=False).split())
+        filled = " ".join(_fill(template, values, escape=False).split())
         if len(filled) <= SUMMARY_MAX:
             return filled
     cut = filled[: SUMMARY_MAX - 1].rsplit(" ", 1)[0].rstrip(" ,;:-(")
     return cut + "…"
 
 
-def detail(finding: Finding, history: TherapyHistory, knowledge: Knowledge, now: datetime) -> str:
-    text = knowledge.topic(finding.topic)
-    parts = [_fill(paragraph, finding, escape=True) for paragraph in text.recommendation]
+def detail(
+    finding: Finding,
+    history: TherapyHistory,
+    knowledge: Knowledge,
+    now: datetime,
+    values: Mapping[str, str],
+) -> str:
+    text, texts = knowledge.topic(finding.topic), knowledge.texts
+    parts = [_fill(paragraph, values, escape=True) for paragraph in text.recommendation]
     hard_stops = [c for c in finding.safety_checks if c.effect is Effect.HARD_STOP]
     if hard_stops:
-        parts.insert(
-            0,
-            "**Hard stop — no IVIG order is drafted:** "
-            + "; ".join(md_escape(c.detail) for c in hard_stops)
-            + ".",
-        )
-    if finding.notes:
-        parts.append("\n".join(finding.notes))
+        reasons = "; ".join(md_escape(check_detail(c, texts)) for c in hard_stops)
+        parts.insert(0, texts.phrase("detail.hardStop", reasons=reasons))
+    notes = note_lines(finding, knowledge)
+    if notes:
+        parts.append("\n".join(notes))
+    timeline = timeline_lines(history, now, knowledge) + finding_lines(finding)
     sections = [
         "\n\n".join(parts),
-        "### Why this card\n\n" + "\n".join(timeline_lines(history, now) + finding_lines(finding)),
-        "### Dose arithmetic\n\n" + _arithmetic(finding),
-        "### Safety notes\n\n" + _safety_notes(finding, knowledge),
+        "### Why this card\n\n" + "\n".join(timeline),
+        "### Dose arithmetic\n\n" + _arithmetic(finding, knowledge),
+        "### Safety notes\n\n" + _safety_notes(finding, history, knowledge),
         "### Sources\n\n" + _sources(finding, text, knowledge),
     ]
     return "\n\n".join(sections)
 
 
-def _arithmetic(finding: Finding) -> str:
+def _arithmetic(finding: Finding, knowledge: Knowledge) -> str:
+    texts = knowledge.texts
     if finding.dose is not None:
-        return "\n".join(f"- {line}" for line in finding.dose.arithmetic_lines())
+        return "\n".join(f"- {line}" for line in arithmetic_lines(finding.dose, texts))
     if finding.topic == "ivig-start":
-        return (
-            "No dose in grams: there is no usable current weight (see the weight-needed "
-            "card). Regimen: 2 g/kg per course over 2-5 days, every 4 weeks."
-        )
+        return texts.phrase("arithmetic.noIvigDose")
     if finding.topic == "escalate-after-ivig":
-        return "No rituximab dose: a current weight and a height are needed for the BSA."
-    return "No dose on this card."
+        return texts.phrase("arithmetic.noRituximabDose")
+    return texts.phrase("arithmetic.none")
 
 
-def _safety_notes(finding: Finding, knowledge: Knowledge) -> str:
-    checked = finding.texts.get("checked_values")
+def _safety_notes(finding: Finding, history: TherapyHistory, knowledge: Knowledge) -> str:
+    texts = knowledge.texts
+    checked = checked_values_line(history, texts) if finding.topic == "ivig-start" else ""
     if not finding.safety_checks:
-        return md_escape(checked) if checked else "None for this card."
+        return md_escape(checked) if checked else texts.phrase("safetyNotes.none")
     lines = []
     for check in finding.safety_checks:
-        check_text = knowledge.texts.safety_checks[check.code]
-        line = check_text.text.replace("{detail}", md_escape(check.detail))
+        check_text = texts.safety_checks[check.code]
+        line = fill(check_text.text, {"detail": md_escape(check_detail(check, texts))})
         keys = ", ".join(check_text.sources)
         prefix = {Effect.HARD_STOP: "**HARD STOP** ", Effect.WARNING: "**Warning** "}.get(
             check.effect, ""
@@ -189,21 +202,18 @@ def _sources(finding: Finding, text: TopicText, knowledge: Knowledge) -> str:
         label = md_escape(source.label) + (" (secondary)" if source.secondary else "")
         lines.append(f"- [{key}] {label}" + (f" <{source.url}>" if source.url else ""))
     if any(used.source_key == DESIGN_DEFAULT for used in finding.thresholds):
-        lines.append(
-            "- Thresholds marked [design default] have no published number: the "
-            "default is this service's, reviewable in cards/thresholds.json."
-        )
+        lines.append(knowledge.texts.phrase("sources.designDefault"))
     return "\n".join(lines)
 
 
-def _fill(template: str, finding: Finding, *, escape: bool) -> str:
-    values = {}
-    for _, name, _, _ in Formatter().parse(template):
-        if name is None:
-            continue
-        raw = finding.texts.get(name, "")
-        values[name] = raw if (not escape or name in MARKDOWN_VALUES) else md_escape(raw)
-    return template.format_map(values)
+def _fill(template: str, values: Mapping[str, str], *, escape: bool) -> str:
+    """The template filled; record-derived values are Markdown-escaped in the detail."""
+    if escape:
+        values = {
+            name: value if name in MARKDOWN_PLACEHOLDERS else md_escape(value)
+            for name, value in values.items()
+        }
+    return fill(template, values)
 
 
 def _order_set_title(knowledge: Knowledge, set_id: str) -> str:

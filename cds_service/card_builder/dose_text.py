@@ -1,14 +1,13 @@
-"""The IVIG dose arithmetic in words, one line per step, so a pharmacist can check it quickly."""
+"""Dose arithmetic in words, one line per step, so a pharmacist can check it quickly."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from cds_service.dosing.figures import percent, plain
-
-if TYPE_CHECKING:
-    from cds_service.dosing.ivig import IvigDose
+from cds_service.dosing.ivig import IvigDose
+from cds_service.dosing.rituximab import RituximabDose
+from cds_service.knowledge.texts import CardTexts
 
 
 def ivig_arithmetic_lines(dose: IvigDose) -> list[str]:
@@ -96,11 +95,13 @@ def _split_lines(dose: IvigDose) -> list[str]:
             f"{plain(abs(difference))} g {'above' if difference > 0 else 'below'} the course "
             "total because of rounding)"
         )
+    five = plain(dose.policy.ivig.risk_days.value)
     if dose.five_day_split:
-        return [main + "; 5-day split because of a renal, thrombosis or fluid-load risk."]
+        return [main + f"; {five}-day split because of a renal, thrombosis or fluid-load risk."]
     return [
         main + ".",
-        f"5-day alternative: {total} g ÷ 5 days = {_g(dose, dose.five_day_per_day_g)} g/day.",
+        f"{five}-day alternative: {total} g ÷ {five} days = "
+        f"{_g(dose, dose.five_day_per_day_g)} g/day.",
     ]
 
 
@@ -142,3 +143,31 @@ def _vial_lines(dose: IvigDose) -> list[str]:
         f"{percent(abs(vials.deviation_fraction))} % {direction} the exact "
         f"{_g(dose, vials.exact_g)} g/day (limit {percent(vials.max_deviation_fraction)} %)."
     ]
+
+
+def rituximab_arithmetic_lines(dose: RituximabDose, texts: CardTexts) -> list[str]:
+    bsa = plain(dose.bsa_m2_rounded)
+    product = f"{plain(dose.mg_per_m2)} mg/m² × {bsa} m² = {plain(dose.uncapped_mg_rounded)} mg"
+    dose_line = (
+        f"{product} → capped at {plain(dose.cap_mg)} mg per infusion."
+        if dose.capped
+        else f"{product} per infusion (cap {plain(dose.cap_mg)} mg not reached)."
+    )
+    return [
+        f"Height {plain(dose.height.value)} cm ({dose.height.source.reference}, "
+        f"{dose.height.at.date().isoformat()}), weight {plain(dose.weight.value)} kg "
+        f"({dose.weight.source.reference}, {dose.weight.at.date().isoformat()}).",
+        f"BSA (Mosteller) = √({plain(dose.height.value)} × {plain(dose.weight.value)} / 3600)"
+        f" = {bsa} m².",
+        dose_line,
+        f"{dose.infusions} infusions of {plain(dose.per_infusion_mg_rounded)} mg, "
+        f"{dose.interval_days} days apart (weeks 0 and 1).",
+        texts.phrase("rituximab.adultRegimen"),
+        f"Rounding: {dose.policy.rounding.rule}",
+    ]
+
+
+def arithmetic_lines(dose: IvigDose | RituximabDose, texts: CardTexts) -> list[str]:
+    if isinstance(dose, IvigDose):
+        return ivig_arithmetic_lines(dose)
+    return rituximab_arithmetic_lines(dose, texts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from cds_service.card_builder.dose_text import ivig_arithmetic_lines
 from cds_service.card_builder.order_set_drafts import FHIR_ID
 from cds_service.dosing.figures import plain
 from cds_service.dosing.ivig import IvigDose
@@ -68,7 +69,7 @@ def ivig_medication_request(
                 ],
             }
         ],
-        "note": [{"text": line} for line in dose.arithmetic_lines()],
+        "note": [{"text": line} for line in ivig_arithmetic_lines(dose)],
     }
 
 

@@ -1,7 +1,8 @@
 """The machine-readable evidence on every card: ``card.extension["org.jdm-cds.evidence"]``.
 
-Shape (CARD-CONTRACT.md): topic, ruleId, resources (sorted, unique), facts, thresholds, dose
-(cards that state one), safetyChecks (``ivig-start`` only), matchedByName (omitted when empty).
+Shape (docs/clinical/card-contract.md): topic, ruleId, resources (sorted, unique), facts,
+thresholds, dose (cards that state one), safetyChecks (``ivig-start`` only), matchedByName
+(omitted when empty).
 Numbers are JSON strings of Decimals; nothing is ever ``null``.
 """
 
@@ -24,8 +25,8 @@ def evidence(finding: Finding, history: TherapyHistory) -> dict[str, Any]:
         "facts": [_fact(fact) for fact in finding.facts],
         "thresholds": [_threshold(used) for used in _unique(finding.thresholds)],
     }
-    if finding.dose_evidence is not None:
-        body["dose"] = dict(finding.dose_evidence)
+    if finding.dose is not None:
+        body["dose"] = finding.dose.evidence()
     if finding.topic == "ivig-start":
         body["safetyChecks"] = [
             {"code": check.code, "effect": str(check.effect)} for check in finding.safety_checks

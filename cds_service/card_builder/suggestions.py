@@ -58,7 +58,7 @@ def suggestions(finding: Finding, knowledge: Knowledge, patient_id: str) -> list
 def _ivig_draft(finding: Finding, knowledge: Knowledge, patient_id: str) -> dict[str, Any]:
     dose = finding.dose
     resource = ivig_medication_request(dose, patient_id, knowledge.dosing)
-    evidence = finding.dose_evidence or {}
+    evidence = dose.evidence()
     label = (
         f"Draft IVIG course: {evidence.get('perDayG')} g/day x {evidence.get('days')} days "
         f"({evidence.get('courseTotalG')} g)"

@@ -13,28 +13,37 @@ from decimal import Decimal
 from cds_service.card_builder.markdown import md_escape
 from cds_service.card_builder.units_display import display_unit
 from cds_service.history.model import DoseEvent, Measurement, TherapyHistory
+from cds_service.knowledge.concepts import MeasurementConcept
+from cds_service.knowledge.loader import Knowledge
+from cds_service.knowledge.thresholds import COMPARISON_SIGNS
 from cds_service.rules.findings import Finding
-from cds_service.rules.refractory import ACTIVITY_PROBLEMS, RED_FLAG_PROBLEMS
 from cds_service.rules.timeutil import day, weeks_between
 
-KEY_LABS: tuple[tuple[str, str], ...] = (
-    ("weight", "Weight"),
-    ("height", "Height"),
-    ("cmas", "CMAS"),
-    ("mmt8", "MMT-8"),
-    ("ck", "CK"),
-    ("aldolase", "Aldolase"),
-    ("ldh", "LDH"),
-    ("ast", "AST"),
-    ("alt", "ALT"),
-    ("esr", "ESR"),
-    ("crp", "CRP"),
-    ("iga", "IgA"),
-    ("creatinine", "Creatinine"),
-    ("egfr", "eGFR"),
-    ("hemoglobin", "Haemoglobin"),
+# the key results the timeline shows, in this order (labels: card-texts.json)
+KEY_RESULTS: tuple[MeasurementConcept, ...] = (
+    "weight",
+    "height",
+    "cmas",
+    "mmt8",
+    "ck",
+    "aldolase",
+    "ldh",
+    "ast",
+    "alt",
+    "esr",
+    "crp",
+    "iga",
+    "creatinine",
+    "egfr",
+    "hemoglobin",
 )
-COMPARISON_WORDS = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+def line_start(label: str) -> str:
+    """A label as the first word of a line: ``creatinine`` -> ``Creatinine``, ``eGFR`` stays."""
+    if len(label) > 1 and label[1].islower():
+        return label[0].upper() + label[1:]
+    return label
 
 
 def unit_text(unit: str | None) -> str:
@@ -45,14 +54,14 @@ def unit_text(unit: str | None) -> str:
     return f" {md_escape(shown)}" if shown else ""
 
 
-def timeline_lines(history: TherapyHistory, now: datetime) -> list[str]:
+def timeline_lines(history: TherapyHistory, now: datetime, knowledge: Knowledge) -> list[str]:
     lines = ["**Therapy timeline found in the record**", ""]
     lines += _pulses(history)
     lines += _methotrexate(history, now)
     lines += _glucocorticoid(history)
     lines += _ivig(history)
-    lines += _symptoms(history)
-    lines += _labs(history)
+    lines += _symptoms(history, knowledge)
+    lines += _labs(history, knowledge)
     return lines
 
 
@@ -64,7 +73,7 @@ def finding_lines(finding: Finding) -> list[str]:
         source = f" — {fact.source.reference}" if fact.source else ""
         lines.append(f"- {md_escape(fact.name)}: {md_escape(fact.value)}{unit}{when}{source}")
     for used in finding.thresholds:
-        comparison = COMPARISON_WORDS.get(used.comparison, used.comparison)
+        comparison = COMPARISON_SIGNS.get(used.comparison, used.comparison)
         lines.append(
             f"- threshold {md_escape(used.name)}: {comparison} {used.value}"
             f"{unit_text(used.unit)} [{used.source_key}]"
@@ -129,8 +138,9 @@ def _ivig(history: TherapyHistory) -> list[str]:
     return lines
 
 
-def _symptoms(history: TherapyHistory) -> list[str]:
-    concepts = set(ACTIVITY_PROBLEMS) | set(RED_FLAG_PROBLEMS)
+def _symptoms(history: TherapyHistory, knowledge: Knowledge) -> list[str]:
+    lists = knowledge.decision
+    concepts = set(lists.activity_problems) | set(lists.red_flag_problems)
     active = [p for p in history.problems if p.active and p.concept in concepts]
     if not active:
         return ["- Active symptoms: none recorded as active Conditions"]
@@ -143,8 +153,12 @@ def _symptoms(history: TherapyHistory) -> list[str]:
     return lines
 
 
-def _labs(history: TherapyHistory) -> list[str]:
-    found = [(label, m) for concept, label in KEY_LABS if (m := history.latest(concept))]
+def _labs(history: TherapyHistory, knowledge: Knowledge) -> list[str]:
+    found = [
+        (line_start(knowledge.texts.label(concept)), m)
+        for concept in KEY_RESULTS
+        if (m := history.latest(concept))
+    ]
     if not found:
         return ["- Key results: none recorded"]
     return ["- Key results (latest):"] + [f"  - {label}: {_measure(m)}" for label, m in found]

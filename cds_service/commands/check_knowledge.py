@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from cds_service.config import Settings
-from cds_service.knowledge.loader import DESIGN_DEFAULT, Knowledge, KnowledgeError, load_knowledge
+from cds_service.knowledge.errors import KnowledgeError
+from cds_service.knowledge.loader import Knowledge, load_knowledge
+from cds_service.knowledge.sources import DESIGN_DEFAULT
 
 
 def register(subparsers: Any) -> None:

@@ -1,7 +1,8 @@
 """`jdm-cds dose ivig|rituximab ...`: the dose arithmetic for given numbers, as the cards show it.
 
 For pharmacists and the pharmacy and therapeutics committee: check a policy edit in
-``cards/dosing.json`` (``--dir``) against worked examples without building a patient record::
+``cards/dosing.json`` (``--dir``: a whole knowledge folder) against worked examples without
+building a patient record::
 
     jdm-cds dose ivig --weight 26
     jdm-cds dose ivig --weight 50 --height 140 --sex female --birth-date 2016-03-01 --five-day
@@ -20,16 +21,13 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from cds_service.card_builder.dose_text import ivig_arithmetic_lines, rituximab_arithmetic_lines
 from cds_service.config import Settings
-from cds_service.dosing import (
-    DosingPolicy,
-    bmi_inputs_for_dose,
-    ivig_course_dose,
-    load_dosing_policy,
-    rituximab_dose,
-)
+from cds_service.dosing import bmi_inputs_for_dose, ivig_course_dose, rituximab_dose
 from cds_service.history.model import Measurement, SourceRef
-from cds_service.knowledge.loader import KnowledgeError
+from cds_service.knowledge.concepts import MeasurementConcept
+from cds_service.knowledge.errors import KnowledgeError
+from cds_service.knowledge.loader import Knowledge, load_knowledge
 
 
 def register(subparsers: Any) -> None:
@@ -50,16 +48,16 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     root = args.dir if args.dir is not None else Path(Settings().knowledge_dir)
     try:
-        policy = load_dosing_policy(root / "dosing.json")
+        knowledge = load_knowledge(root)
     except KnowledgeError as error:
-        sys.stderr.write(f"dosing policy INVALID: {error}\n")
+        sys.stderr.write(f"knowledge INVALID: {error}\n")
         return 1
     measured_on = args.date or datetime.now(UTC).date()
     at = datetime.combine(measured_on, time(12, 0), tzinfo=UTC)
     weight = _measurement("weight", args.weight, "kg", at)
     height = _measurement("height", args.height, "cm", at) if args.height else None
     try:
-        lines, evidence = _compute(args, policy, weight, height)
+        lines, evidence = _compute(args, knowledge, weight, height)
     except ValueError as error:
         sys.stderr.write(f"no dose: {error}\n")
         return 2
@@ -72,15 +70,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _compute(
     args: argparse.Namespace,
-    policy: DosingPolicy,
+    knowledge: Knowledge,
     weight: Measurement,
     height: Measurement | None,
 ) -> tuple[list[str], dict[str, Any]]:
+    policy = knowledge.dosing
     if args.agent == "rituximab":
         dose = rituximab_dose(policy, weight=weight, height=height)
         if dose is None:
             raise ValueError("rituximab needs --weight and --height (BSA)")
-        return dose.arithmetic_lines(), dose.evidence()
+        return rituximab_arithmetic_lines(dose, knowledge.texts), dose.evidence()
     centile = p50 = None
     if height is not None and args.birth_date is not None:
         centile, p50 = bmi_inputs_for_dose(
@@ -95,10 +94,12 @@ def _compute(
         bmi_centile=centile,
         bmi_p50_kg_m2=p50,
     )
-    return ivig.arithmetic_lines(), ivig.evidence()
+    return ivig_arithmetic_lines(ivig), ivig.evidence()
 
 
-def _measurement(concept: str, value: Decimal, unit: str, at: datetime) -> Measurement:
+def _measurement(
+    concept: MeasurementConcept, value: Decimal, unit: str, at: datetime
+) -> Measurement:
     return Measurement(
         concept=concept,
         value=value,

@@ -29,8 +29,9 @@ from cds_service.commands.history import (
     read_fhir_file,
 )
 from cds_service.config import REPO_ROOT
-from cds_service.knowledge.loader import KnowledgeError, load_knowledge
-from cds_service.pipeline import Evaluation, HookContext, evaluate
+from cds_service.knowledge.errors import KnowledgeError
+from cds_service.knowledge.loader import load_knowledge
+from cds_service.pipeline import Evaluation, evaluate
 
 CLI_USER = "Practitioner/jdm-cds-cli"
 INDENT = "    "
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"jdm-cds evaluate: {exc}\n")
         return 2
     evaluation = evaluate(
-        values, HookContext(patient_id=patient_id, user_id=CLI_USER), knowledge, now,
+        values, patient_id, knowledge, now,
         public_base_url=args.base_url,
     )  # fmt: skip
     if args.json:

@@ -21,8 +21,8 @@ from cds_service.gather.limits import json_depth
 from cds_service.history.build import build_history
 from cds_service.history.render import render_history
 from cds_service.history.to_json import history_to_json
+from cds_service.knowledge.errors import KnowledgeError
 from cds_service.knowledge.history_policy import load_history_policy
-from cds_service.knowledge.loader import KnowledgeError
 from cds_service.knowledge.terminology import load_terminology
 
 

@@ -1,7 +1,7 @@
 """IVIG per course: 2 g/kg up to the cap, split over 2 or 5 days; volume and rates (10 % product).
 
 Every intermediate figure is kept exact on :class:`IvigDose`; figures are rounded once, when shown
-(:meth:`IvigDose.evidence`, :meth:`IvigDose.arithmetic_lines`), by the policy's stated rule.
+(:meth:`IvigDose.evidence`; the card builder words the arithmetic), by the policy's stated rule.
 """
 
 from __future__ import annotations
@@ -114,12 +114,6 @@ class IvigDose:
         if self.vial_rounding is not None:
             dose["roundedPerDayG"] = plain(self.vial_rounding.rounded_g)
         return dose
-
-    def arithmetic_lines(self) -> list[str]:
-        """The dose arithmetic, one human-readable line per step, for the card's detail."""
-        from cds_service.card_builder.dose_text import ivig_arithmetic_lines
-
-        return ivig_arithmetic_lines(self)
 
 
 def ivig_course_dose(

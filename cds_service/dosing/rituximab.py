@@ -76,28 +76,9 @@ class RituximabDose:
             "intervalDays": self.interval_days,
         }
 
-    def arithmetic_lines(self) -> list[str]:
-        bsa = plain(self.bsa_m2_rounded)
-        product = (
-            f"{plain(self.mg_per_m2)} mg/m² × {bsa} m² = {plain(self._mg(self.uncapped_mg))} mg"
-        )
-        dose_line = (
-            f"{product} → capped at {plain(self.cap_mg)} mg per infusion."
-            if self.capped
-            else f"{product} per infusion (cap {plain(self.cap_mg)} mg not reached)."
-        )
-        return [
-            f"Height {plain(self.height.value)} cm ({self.height.source.reference}, "
-            f"{self.height.at.date().isoformat()}), weight {plain(self.weight.value)} kg "
-            f"({self.weight.source.reference}, {self.weight.at.date().isoformat()}).",
-            f"BSA (Mosteller) = √({plain(self.height.value)} × {plain(self.weight.value)} / 3600)"
-            f" = {bsa} m².",
-            dose_line,
-            f"{self.infusions} infusions of {plain(self.per_infusion_mg_rounded)} mg, "
-            f"{self.interval_days} days apart (weeks 0 and 1).",
-            self.policy.rituximab.adult_regimen_warning,
-            f"Rounding: {self.policy.rounding.rule}",
-        ]
+    @property
+    def uncapped_mg_rounded(self) -> Decimal:
+        return self._mg(self.uncapped_mg)
 
 
 def rituximab_dose(

@@ -43,7 +43,6 @@ class WeightAssessment:
     status: WeightStatus
     weight: Measurement | None
     age_days: int | None  # whole calendar days from the weight's date to now's date (>= 0)
-    reason: str  # one sentence for the card, no PHI beyond the value and its date
     compared_with: Measurement | None = None
     change_fraction: Decimal | None = None  # |new - old| / old, exact
 
@@ -79,36 +78,17 @@ def select_dosing_weight(
         (m for m in history_weights if m.status not in UNUSABLE_STATUSES), key=lambda m: m.at
     )
     if not weights:
-        return WeightAssessment(
-            WeightStatus.MISSING, None, None, "No body weight is recorded for this patient."
-        )
+        return WeightAssessment(WeightStatus.MISSING, None, None)
     newest = weights[-1]
     age_days = max(calendar_age_days(newest.at, now), 0)
     rules = policy.weight
     if newest.at > now + CLOCK_SKEW_ALLOWANCE:
-        return WeightAssessment(
-            WeightStatus.FUTURE,
-            newest,
-            age_days,
-            f"The newest weight ({_kg(newest)}) is dated after now; check its date.",
-        )
+        return WeightAssessment(WeightStatus.FUTURE, newest, age_days)
     low, high = rules.plausible_min_kg.value, rules.plausible_max_kg.value
     if not low <= newest.value <= high:
-        return WeightAssessment(
-            WeightStatus.IMPLAUSIBLE,
-            newest,
-            age_days,
-            f"The newest weight ({_kg(newest)}) is outside the plausible range "
-            f"{low}-{high} kg; confirm or re-measure it.",
-        )
+        return WeightAssessment(WeightStatus.IMPLAUSIBLE, newest, age_days)
     if age_days > rules.recency_days.as_int:
-        return WeightAssessment(
-            WeightStatus.STALE,
-            newest,
-            age_days,
-            f"The newest weight ({_kg(newest)}) is {age_days} days old; a dose needs a weight "
-            f"from the last {rules.recency_days.as_int} days.",
-        )
+        return WeightAssessment(WeightStatus.STALE, newest, age_days)
     return _check_change(newest, weights[:-1], age_days, policy)
 
 
@@ -128,19 +108,10 @@ def _check_change(
         if fraction > limit and (largest is None or fraction > largest[0]):
             largest = (fraction, previous)
     if largest is None:
-        return WeightAssessment(
-            WeightStatus.USABLE, newest, age_days, f"Weight {_kg(newest)}, {age_days} days old."
-        )
+        return WeightAssessment(WeightStatus.USABLE, newest, age_days)
     fraction, previous = largest
-    percent = (fraction * 100).quantize(Decimal("1"))
     return WeightAssessment(
-        WeightStatus.CHANGED,
-        newest,
-        age_days,
-        f"The newest weight ({_kg(newest)}) differs by {percent} % from {_kg(previous)} "
-        f"measured {(newest.at - previous.at).days} days earlier; confirm it before dosing.",
-        compared_with=previous,
-        change_fraction=fraction,
+        WeightStatus.CHANGED, newest, age_days, compared_with=previous, change_fraction=fraction
     )
 
 
@@ -158,7 +129,3 @@ def select_height(
         return None
     # closest in time; on a tie, the later one (the child has not shrunk)
     return min(candidates, key=lambda m: (abs(m.at - weight.at), -m.at.timestamp()))
-
-
-def _kg(measurement: Measurement) -> str:
-    return f"{measurement.value.normalize():f} kg on {measurement.at.date().isoformat()}"

@@ -40,6 +40,7 @@ from cds_service.history.parse import ParsedRecord, load_deferred, parse_resourc
 from cds_service.history.patient import map_patient
 from cds_service.history.problems import map_problems, problem_notes
 from cds_service.history.select import DeferredObservation, Retention
+from cds_service.knowledge.concepts import measurement_concept
 from cds_service.knowledge.history_policy import HistoryPolicy, load_history_policy
 from cds_service.knowledge.terminology import Terminology
 
@@ -84,14 +85,16 @@ def build_history(
         patient=patient,
         now=now,
         problems=map_problems(record.of_type("Condition"), now, patient.birth_date),
-        measurements=MappingProxyType({k: v for k, v in sorted(measurements.items()) if v}),
+        measurements=MappingProxyType(
+            {measurement_concept(k): v for k, v in sorted(measurements.items()) if v}
+        ),
         coded_results=observations.coded_results,
         latest_weight=weights[-1] if weights else None,
         procedures=map_procedures(
             record.of_type("Procedure"), record.of_type("ServiceRequest"), now
         ),
         immunizations=map_immunizations(record.of_type("Immunization"), now),
-        allergies=map_allergies(record.of_type("AllergyIntolerance")),
+        allergies=map_allergies(record.of_type("AllergyIntolerance"), policy),
         data_quality=(
             *record.notes,
             *problem_notes(record.of_type("Condition")),

@@ -12,17 +12,21 @@ from datetime import datetime
 
 from cds_service.history.dates import clock_zone, period_start, to_datetime
 from cds_service.history.model import (
-    PROCEDURE_CONCEPTS,
     AllergyFact,
     ImmunizationFact,
     ProcedureFact,
     SourceRef,
 )
 from cds_service.history.parse import ParsedResource
+from cds_service.knowledge.concepts import (
+    PROCEDURE_CONCEPTS,
+    allergy_concept,
+    immunization_concept,
+)
+from cds_service.knowledge.history_policy import HistoryPolicy
 
 PROCEDURE_STATUSES = frozenset({"completed", "in-progress"})
 SERVICE_REQUEST_STATUSES = frozenset({"active", "completed"})
-ANAPHYLAXIS_CODES = frozenset({"http://snomed.info/sct|39579001"})
 
 
 def map_procedures(
@@ -70,7 +74,7 @@ def map_immunizations(
         for concept in sorted(parsed.concepts):
             facts.append(
                 ImmunizationFact(
-                    concept=concept,
+                    concept=immunization_concept(concept),
                     vaccine=str(display),
                     code=parsed.matched_code,
                     at=to_datetime(model.occurrenceDateTime, zone),
@@ -80,7 +84,9 @@ def map_immunizations(
     return tuple(sorted(facts, key=lambda f: (f.at is None, f.at, f.source)))
 
 
-def map_allergies(allergies: tuple[ParsedResource, ...]) -> tuple[AllergyFact, ...]:
+def map_allergies(
+    allergies: tuple[ParsedResource, ...], policy: HistoryPolicy
+) -> tuple[AllergyFact, ...]:
     facts = []
     for parsed in allergies:
         model = parsed.model
@@ -88,14 +94,14 @@ def map_allergies(allergies: tuple[ParsedResource, ...]) -> tuple[AllergyFact, .
             continue
         if _code(model.verificationStatus) == "refuted":
             continue
-        severe, description = _severity(model)
+        severe, description = _severity(model, policy)
         for concept in sorted(parsed.concepts):
             source = SourceRef("AllergyIntolerance", parsed.resource_id or "")
-            facts.append(AllergyFact(concept, severe, description, source))
+            facts.append(AllergyFact(allergy_concept(concept), severe, description, source))
     return tuple(sorted(facts, key=lambda f: f.source))
 
 
-def _severity(model: object) -> tuple[bool, str]:
+def _severity(model: object, policy: HistoryPolicy) -> tuple[bool, str]:
     reasons = []
     if getattr(model, "criticality", None) == "high":
         reasons.append("criticality high")
@@ -105,7 +111,9 @@ def _severity(model: object) -> tuple[bool, str]:
             words = " ".join(
                 [manifestation.text or ""] + [c.display or "" for c in manifestation.coding or []]
             ).lower()
-            if tokens & ANAPHYLAXIS_CODES or "anaphyla" in words:
+            if tokens & policy.anaphylaxis_codes or any(
+                stem in words for stem in policy.anaphylaxis_names
+            ):
                 reasons.append("anaphylaxis")
         if reaction.severity == "severe":
             reasons.append("severe reaction")

@@ -30,6 +30,7 @@ from cds_service.history.select import (
     ORDER_STATUSES,
     REPORTED_STATUSES,
 )
+from cds_service.knowledge.concepts import agent_concept
 from cds_service.knowledge.history_policy import HistoryPolicy
 
 _MASS_TO_MG = {"mg": Decimal(1), "g": Decimal(1000), "ug": Decimal("0.001")}
@@ -165,7 +166,7 @@ def _event(
     amount = normalise_amount(use, at, body, policy)
     as_written = use.dose.as_written if use.dose else (use.dose_text or "dose not stated")
     return DoseEvent(
-        agent=use.agent,
+        agent=agent_concept(use.agent),
         at=at,
         route=use.route if use.route != "topical" else None,
         amount_mg=amount.amount_mg,

@@ -17,7 +17,6 @@ from types import MappingProxyType
 
 from cds_service.history.dates import clock_zone, to_datetime
 from cds_service.history.model import (
-    CANONICAL_UNITS,
     CodedResult,
     DataQualityNote,
     MatchKind,
@@ -26,6 +25,7 @@ from cds_service.history.model import (
 )
 from cds_service.history.parse import ParsedResource
 from cds_service.history.units import convert
+from cds_service.knowledge.concepts import CANONICAL_UNITS, concept_key, measurement_concept
 
 COUNTING_STATUSES = frozenset({"final", "amended", "corrected", "preliminary"})
 SCORE_RANGES: Mapping[str, tuple[Decimal, Decimal]] = MappingProxyType(
@@ -105,6 +105,7 @@ def _measurement(
     else:
         notes.append(_note(parsed, "no numeric value", "no-value", concept, at))
         return None
+    concept = measurement_concept(concept)
     value = convert(concept, raw_value, unit_code, unit_text)
     recorded_unit = unit_code or unit_text or ""
     if value is None:
@@ -174,4 +175,6 @@ def _blood_group(parsed: ParsedResource, at: datetime) -> CodedResult | None:
 def _note(
     parsed: ParsedResource, reason: str, category: str, concept: str, at: datetime | None = None
 ) -> DataQualityNote:
-    return DataQualityNote("Observation", parsed.resource_id, reason, category, concept, at)
+    return DataQualityNote(
+        "Observation", parsed.resource_id, reason, category, concept_key(concept), at
+    )

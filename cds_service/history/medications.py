@@ -22,6 +22,7 @@ from typing import Any
 from cds_service.history.dates import to_datetime
 from cds_service.history.model import DataQualityNote, MatchKind, SourceRef
 from cds_service.history.parse import ParsedResource
+from cds_service.knowledge.concepts import concept_key
 from cds_service.knowledge.history_policy import HistoryPolicy
 from cds_service.knowledge.terminology import Terminology, normalise_text
 
@@ -267,4 +268,6 @@ def _coded_schedule(codeable: Any) -> tuple[Decimal | None, bool] | None:
 
 
 def _note(source: SourceRef, reason: str, concept: str) -> DataQualityNote:
-    return DataQualityNote(source.resource_type, source.resource_id, reason, "other", concept)
+    return DataQualityNote(
+        source.resource_type, source.resource_id, reason, "other", concept_key(concept)
+    )

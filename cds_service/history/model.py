@@ -4,10 +4,8 @@ This module is the contract between the FHIR mapping (``cds_service.history`` bu
 clinical rules (``cds_service.rules``). Everything here is a frozen dataclass; every fact carries
 the resource(s) it came from (:class:`SourceRef`) so a card can say why it fired.
 
-Concept keys (strings) name what a fact is about. They are the ids of the ValueSets under
-``cards/valuesets/`` and are listed in :data:`PROBLEM_CONCEPTS`, :data:`MEASUREMENT_CONCEPTS`,
-:data:`AGENTS`, :data:`PROCEDURE_CONCEPTS`, :data:`IMMUNIZATION_CONCEPTS` and
-:data:`ALLERGY_CONCEPTS`.
+Concept keys name what a fact is about: the ids of the ValueSets under ``cards/valuesets/``,
+typed as ``Literal``s in :mod:`cds_service.knowledge.concepts`.
 
 Times are timezone-aware ``datetime`` values. A FHIR date without a time (``2025-03-01``) becomes
 midnight of that day in the clock's zone (the ``now`` passed to the builder).
@@ -22,102 +20,16 @@ from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
 
-# --- concept vocabularies -------------------------------------------------------------------
-
-PROBLEM_CONCEPTS: tuple[str, ...] = (
-    "jdm",  # juvenile dermatomyositis
-    "dermatomyositis",  # dermatomyositis, not specified as juvenile (in scope if onset < 18 y)
-    "polymyositis",  # recorded for exclusion/information only
-    "muscle-weakness",  # proximal / girdle / generalised muscle weakness
-    "dysphagia",
-    "dysphonia",
-    "aspiration",  # aspiration, aspiration pneumonia
-    "ild",  # interstitial lung disease
-    "calcinosis",
-    "skin-ulceration",
-    "gi-vasculopathy",
-    "myocarditis",
-    "iga-deficiency",
-    "renal-impairment",
-    "thrombosis",  # venous/arterial thrombosis, current or history of
-    "thrombophilia",
-    "central-venous-catheter",
-    "immobility",
-    "heart-failure",
-    "migraine",
-    "pregnancy",
+from cds_service.knowledge.concepts import (
+    AgentConcept,
+    AllergyConcept,
+    CodedResultConcept,
+    ConceptKey,
+    ImmunizationConcept,
+    MeasurementConcept,
+    ProblemConcept,
+    ProcedureConcept,
 )
-
-MEASUREMENT_CONCEPTS: tuple[str, ...] = (
-    "weight",  # canonical unit kg
-    "height",  # canonical unit cm
-    "ck",  # U/L
-    "aldolase",  # U/L
-    "ldh",  # U/L
-    "ast",  # U/L
-    "alt",  # U/L
-    "esr",  # mm/h
-    "crp",  # mg/L
-    "iga",  # mg/dL
-    "creatinine",  # umol/L
-    "egfr",  # mL/min/{1.73_m2}
-    "hemoglobin",  # g/dL
-    "platelets",  # 10*9/L
-    "cmas",  # score 0-52
-    "mmt8",  # score 0-80
-)
-
-CANONICAL_UNITS: Mapping[str, str] = MappingProxyType(
-    {
-        "weight": "kg",
-        "height": "cm",
-        "ck": "U/L",
-        "aldolase": "U/L",
-        "ldh": "U/L",
-        "ast": "U/L",
-        "alt": "U/L",
-        "esr": "mm/h",
-        "crp": "mg/L",
-        "iga": "mg/dL",
-        "creatinine": "umol/L",
-        "egfr": "mL/min/{1.73_m2}",
-        "hemoglobin": "g/dL",
-        "platelets": "10*9/L",
-        "cmas": "{score}",
-        "mmt8": "{score}",
-    }
-)
-
-AGENTS: tuple[str, ...] = (
-    "methylprednisolone-iv",  # IV methylprednisolone (pulses)
-    "glucocorticoid-oral",  # oral prednisolone / prednisone (mg as prednisolone-equivalent)
-    "methotrexate",
-    "ivig",
-    "rituximab",
-    "cyclosporine",
-    "cyclophosphamide",
-    "mycophenolate",
-    "tacrolimus",
-    "hydroxychloroquine",
-    "jak-inhibitor",
-    "estrogen",  # estrogen-containing therapy (thrombosis risk)
-)
-
-PROCEDURE_CONCEPTS: tuple[str, ...] = (
-    "ecg",
-    "echocardiogram",
-    "pft",  # pulmonary function test
-    "vfss",  # videofluoroscopic swallow study
-    "slt-referral",  # speech and language therapy
-    "mri-thigh",
-    "central-venous-catheter",  # catheter insertion (thrombosis risk)
-)
-
-IMMUNIZATION_CONCEPTS: tuple[str, ...] = ("live-vaccine",)
-
-ALLERGY_CONCEPTS: tuple[str, ...] = ("immune-globulin",)
-
-CODED_RESULT_CONCEPTS: tuple[str, ...] = ("blood-group",)
 
 
 class MatchKind(StrEnum):
@@ -157,7 +69,7 @@ class DataQualityNote:
     resource_id: str | None
     reason: str  # human-readable, e.g. "unit '[stone_av]' cannot be converted to kg"
     category: str  # unparseable | other-patient | unit | no-value | unknown-code | other
-    concept: str | None = None  # what it would have informed, e.g. "weight"
+    concept: ConceptKey | None = None  # what it would have informed, e.g. "weight"
     at: datetime | None = None  # the record's clinical date when known (lets the rules judge
     # whether a newer usable record supersedes it)
 
@@ -177,7 +89,7 @@ class PatientFacts:
 class Problem:
     """A Condition mapped to a concept. Refuted / entered-in-error ones never get here."""
 
-    concept: str
+    concept: ProblemConcept
     display: str
     active: bool  # clinicalStatus active | recurrence | relapse
     clinical_status: str | None
@@ -194,7 +106,7 @@ class Problem:
 class Measurement:
     """A numeric Observation in its canonical unit (see :data:`CANONICAL_UNITS`)."""
 
-    concept: str
+    concept: MeasurementConcept
     value: Decimal
     unit: str
     at: datetime
@@ -215,7 +127,7 @@ class Measurement:
 class CodedResult:
     """A coded Observation result, e.g. ABO blood group ``A`` / ``O``."""
 
-    concept: str
+    concept: CodedResultConcept
     value: str  # normalised, e.g. "A", "B", "AB", "O"
     display: str
     at: datetime
@@ -226,7 +138,7 @@ class CodedResult:
 class DoseEvent:
     """One dose of one agent, from an administration, an order's schedule, or a statement."""
 
-    agent: str
+    agent: AgentConcept
     at: datetime
     route: str | None  # intravenous | oral | subcutaneous | intramuscular | None (unknown)
     amount_mg: Decimal | None  # None when it could not be normalised (the note says why)
@@ -295,7 +207,7 @@ class BodySurfaceArea:
 
 @dataclass(frozen=True)
 class ProcedureFact:
-    concept: str
+    concept: ProcedureConcept
     at: datetime | None
     status: str  # FHIR Procedure.status / ServiceRequest.status
     source: SourceRef
@@ -303,7 +215,7 @@ class ProcedureFact:
 
 @dataclass(frozen=True)
 class ImmunizationFact:
-    concept: str
+    concept: ImmunizationConcept
     vaccine: str  # display, e.g. "MMR"
     code: str | None  # "system|code"
     at: datetime | None
@@ -312,7 +224,7 @@ class ImmunizationFact:
 
 @dataclass(frozen=True)
 class AllergyFact:
-    concept: str
+    concept: AllergyConcept
     severe: bool  # criticality high, or a severe / anaphylactic reaction
     description: str  # e.g. "anaphylaxis, severe reaction"
     source: SourceRef
@@ -321,7 +233,7 @@ class AllergyFact:
 # --- the whole model -------------------------------------------------------------------------
 
 
-def _empty_mapping() -> Mapping[str, tuple[Measurement, ...]]:
+def _empty_mapping() -> Mapping[MeasurementConcept, tuple[Measurement, ...]]:
     return MappingProxyType({})
 
 
@@ -333,7 +245,9 @@ class TherapyHistory:
     now: datetime
     problems: tuple[Problem, ...] = ()
     # concept -> measurements ascending by time (only usable statuses, canonical units)
-    measurements: Mapping[str, tuple[Measurement, ...]] = field(default_factory=_empty_mapping)
+    measurements: Mapping[MeasurementConcept, tuple[Measurement, ...]] = field(
+        default_factory=_empty_mapping
+    )
     coded_results: tuple[CodedResult, ...] = ()
     dose_events: tuple[DoseEvent, ...] = ()  # every agent, ascending by time
     methylprednisolone_pulses: tuple[DoseEvent, ...] = ()  # IV MP doses counting as a pulse
@@ -349,15 +263,15 @@ class TherapyHistory:
     # resources of the right type that were fetched but matched no concept (counts by type)
     unmatched_counts: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
-    def active_problems(self, concept: str) -> tuple[Problem, ...]:
+    def active_problems(self, concept: ProblemConcept) -> tuple[Problem, ...]:
         return tuple(p for p in self.problems if p.concept == concept and p.active)
 
-    def series(self, concept: str) -> tuple[Measurement, ...]:
+    def series(self, concept: MeasurementConcept) -> tuple[Measurement, ...]:
         return self.measurements.get(concept, ())
 
-    def latest(self, concept: str) -> Measurement | None:
+    def latest(self, concept: MeasurementConcept) -> Measurement | None:
         values = self.series(concept)
         return values[-1] if values else None
 
-    def doses(self, agent: str) -> tuple[DoseEvent, ...]:
+    def doses(self, agent: AgentConcept) -> tuple[DoseEvent, ...]:
         return tuple(d for d in self.dose_events if d.agent == agent)

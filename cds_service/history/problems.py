@@ -13,6 +13,7 @@ from datetime import date, datetime, tzinfo
 from cds_service.history.dates import clock_zone, to_datetime
 from cds_service.history.model import DataQualityNote, MatchKind, Problem, SourceRef
 from cds_service.history.parse import ParsedResource
+from cds_service.knowledge.concepts import concept_key, problem_concept
 
 ACTIVE_STATUSES = frozenset({"active", "recurrence", "relapse"})
 IGNORED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
@@ -38,7 +39,7 @@ def map_problems(
         for concept in sorted(parsed.concepts):
             problems.append(
                 Problem(
-                    concept=concept,
+                    concept=problem_concept(concept),
                     display=_display(condition.code) or concept,
                     active=clinical in ACTIVE_STATUSES,
                     clinical_status=clinical,
@@ -80,7 +81,9 @@ def problem_notes(conditions: tuple[ParsedResource, ...]) -> tuple[DataQualityNo
             for concept in sorted(parsed.concepts):
                 reason = "no clinicalStatus: counted as not active"
                 notes.append(
-                    DataQualityNote("Condition", parsed.resource_id, reason, "other", concept)
+                    DataQualityNote(
+                        "Condition", parsed.resource_id, reason, "other", concept_key(concept)
+                    )
                 )
     return tuple(notes)
 

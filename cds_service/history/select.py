@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any, TypeGuard
 
 from cds_service.history.model import DataQualityNote, MatchKind
+from cds_service.knowledge.concepts import concept_key
 from cds_service.knowledge.terminology import Terminology
 
 # resource type -> the CodeableConcept that says what it is
@@ -306,7 +307,13 @@ def match_codeable(
 def note(
     resource_type: str, resource_id: Any, reason: str, category: str, concept: str | None = None
 ) -> DataQualityNote:
-    return DataQualityNote(resource_type, text_or_none(resource_id), reason, category, concept)
+    return DataQualityNote(
+        resource_type,
+        text_or_none(resource_id),
+        reason,
+        category,
+        concept_key(concept) if concept is not None else None,
+    )
 
 
 def is_object(value: Any) -> TypeGuard[Mapping[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from cds_service.knowledge.dosing_policy_types import (
@@ -73,16 +74,11 @@ class _Builder:
             ivig=self._ivig(),
             obesity=self._obesity(),
             rituximab=self._rituximab(),
-            other_agents=tuple(
-                OtherAgentDose(
-                    agent=row["agent"],
-                    display=row["display"],
-                    dose=row["dose"],
-                    max=row["max"],
-                    sources=tuple(row["sources"]),
-                    note=row["note"],
-                )
-                for row in raw["otherAgents"]
+            other_agents=MappingProxyType(
+                {
+                    agent: OtherAgentDose(agent, entry["dose"], tuple(entry["sources"]))
+                    for agent, entry in raw["otherAgents"].items()
+                }
             ),
         )
 
@@ -113,7 +109,6 @@ class _Builder:
             risk_days=self.sourced("ivig", "riskDays"),
             risk_g_per_kg_per_day=self.sourced("ivig", "riskGPerKgPerDay"),
             interval_weeks=self.sourced("ivig", "intervalWeeks"),
-            courses_before_response_review=self.sourced("ivig", "coursesBeforeResponseReview"),
             ml_per_kg_per_course=self.sourced("ivig", "mlPerKgPerCourse"),
             start_rate_ml_per_kg_min=self.sourced("ivig", "startRateMlPerKgMin"),
             start_rate_minutes=self.sourced("ivig", "startRateMinutes"),
@@ -128,7 +123,6 @@ class _Builder:
                     code=coding["code"],
                     display=coding["display"],
                     verified=coding["verified"],
-                    verification_note=coding["verificationNote"],
                 ),
             ),
             vial_rounding=VialRounding(
@@ -156,5 +150,7 @@ class _Builder:
             cap_mg_per_infusion=self.sourced("rituximab", "capMgPerInfusion"),
             infusions=self.sourced("rituximab", "infusions"),
             interval_days=self.sourced("rituximab", "intervalDays"),
-            adult_regimen_warning=self.raw["rituximab"]["adultRegimenWarning"],
+            adult_dose_mg=self.sourced("rituximab.adultRegimen", "doseMg"),
+            adult_infusions=self.sourced("rituximab.adultRegimen", "infusions"),
+            adult_interval_days=self.sourced("rituximab.adultRegimen", "intervalDays"),
         )

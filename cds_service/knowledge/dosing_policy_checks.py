@@ -15,7 +15,8 @@ from cds_service.knowledge.dosing_policy_types import (
     SourcedValue,
     WeightPolicy,
 )
-from cds_service.knowledge.loader import KnowledgeError
+from cds_service.knowledge.errors import KnowledgeError
+from cds_service.knowledge.files import field_error
 
 
 def check_policy_meaning(policy: DosingPolicy, path: Path) -> None:
@@ -23,17 +24,16 @@ def check_policy_meaning(policy: DosingPolicy, path: Path) -> None:
     for value in _sourced_values(policy):
         for key in value.sources:
             if key not in policy.sources:
-                raise KnowledgeError(
-                    f"{path}: field {value.name}.sources: unknown source key {key!r} "
-                    "(add it to sources.json)"
+                raise field_error(
+                    path,
+                    f"{value.name}.sources",
+                    f"unknown source key {key!r} (add it to sources.json)",
                 )
         if value.value <= 0:
-            raise KnowledgeError(f"{path}: field {value.name}.value: must be greater than 0")
+            raise field_error(path, f"{value.name}.value", "must be greater than 0")
     for key in policy.obesity.growth_reference_sources:
         if key not in policy.sources:
-            raise KnowledgeError(
-                f"{path}: field obesity.growthReferenceSources: unknown source key {key!r}"
-            )
+            raise field_error(path, "obesity.growthReferenceSources", f"unknown source key {key!r}")
     _check_ivig(policy.ivig, path)
     _check_weight(policy.weight, path)
     _check_rounding(policy.rounding, path)
@@ -51,7 +51,7 @@ def _sourced_values(node: Any) -> Iterator[SourcedValue]:
 
 
 def _fail(path: Path, field: str, message: str) -> KnowledgeError:
-    return KnowledgeError(f"{path}: field {field}: {message}")
+    return field_error(path, field, message)
 
 
 def _check_ivig(ivig: IvigPolicy, path: Path) -> None:

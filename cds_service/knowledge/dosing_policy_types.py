@@ -59,7 +59,6 @@ class ProductCoding:
     code: str
     display: str
     verified: bool
-    verification_note: str
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,6 @@ class IvigPolicy:
     risk_days: SourcedValue
     risk_g_per_kg_per_day: SourcedValue
     interval_weeks: SourcedValue
-    courses_before_response_review: SourcedValue
     ml_per_kg_per_course: SourcedValue
     start_rate_ml_per_kg_min: SourcedValue
     start_rate_minutes: SourcedValue
@@ -112,17 +110,19 @@ class RituximabPolicy:
     cap_mg_per_infusion: SourcedValue
     infusions: SourcedValue
     interval_days: SourcedValue
-    adult_regimen_warning: str
+    # the adult fixed regimen: named on cards only to say it is not a paediatric dose
+    adult_dose_mg: SourcedValue
+    adult_infusions: SourcedValue
+    adult_interval_days: SourcedValue
 
 
 @dataclass(frozen=True)
 class OtherAgentDose:
+    """A dose card texts quote for an agent the service does not calculate."""
+
     agent: str
-    display: str
     dose: str
-    max: str
     sources: tuple[str, ...]
-    note: str
 
 
 @dataclass(frozen=True)
@@ -135,4 +135,4 @@ class DosingPolicy:
     ivig: IvigPolicy
     obesity: ObesityPolicy
     rituximab: RituximabPolicy
-    other_agents: tuple[OtherAgentDose, ...]
+    other_agents: Mapping[str, OtherAgentDose]  # agent concept -> dose

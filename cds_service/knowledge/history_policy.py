@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -11,9 +10,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import jsonschema
-
-from cds_service.knowledge.loader import KnowledgeError
+from cds_service.knowledge.files import read_validated
+from cds_service.knowledge.sources import check_source_keys, load_sources
 
 CARDS_DIR = Path(__file__).resolve().parent.parent.parent / "cards"
 
@@ -36,25 +34,31 @@ class HistoryPolicy:
     # "system|code" -> route, and normalised route text -> route
     route_codes: Mapping[str, str]
     route_names: Mapping[str, str]
+    # reaction manifestations that count as anaphylaxis: "system|code" tokens and word stems
+    anaphylaxis_codes: frozenset[str]
+    anaphylaxis_names: tuple[str, ...]
 
 
 def load_history_policy(cards_dir: Path = CARDS_DIR) -> HistoryPolicy:
     """Read and validate ``history.json``; :class:`KnowledgeError` names the file and field."""
     path = cards_dir / "history.json"
-    schema_path = cards_dir / "schemas" / "history.schema.json"
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise KnowledgeError(f"{path}: not readable JSON ({exc})") from exc
-    errors = sorted(
-        jsonschema.Draft202012Validator(schema).iter_errors(document),
-        key=lambda e: list(e.absolute_path),
-    )
-    if errors:
-        field = "/".join(str(p) for p in errors[0].absolute_path) or "(root)"
-        raise KnowledgeError(f"{path}: {field}: {errors[0].message}")
+    document = read_validated(path, cards_dir / "schemas" / "history.schema.json")
+    sources = load_sources(cards_dir)
+    for field, node in _sourced_nodes(document):
+        check_source_keys(node["sources"], sources, path, f"{field}.sources")
     return _policy_from(document)
+
+
+def _sourced_nodes(document: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    nodes = [(f"parameters.{name}", item) for name, item in document["parameters"].items()]
+    nodes += [(f"routes.{route}", spec) for route, spec in document["routes"].items()]
+    for key in (
+        "glucocorticoid_equivalence",
+        "anaphylaxis",
+        "measurement_lookback_days_by_concept",
+    ):
+        nodes.append((key, document[key]))
+    return nodes
 
 
 def _policy_from(document: dict[str, Any]) -> HistoryPolicy:
@@ -91,4 +95,6 @@ def _policy_from(document: dict[str, Any]) -> HistoryPolicy:
         glucocorticoid_factors=MappingProxyType({k: Decimal(v) for k, v in factors.items()}),
         route_codes=MappingProxyType(route_codes),
         route_names=MappingProxyType(route_names),
+        anaphylaxis_codes=frozenset(document["anaphylaxis"]["codes"]),
+        anaphylaxis_names=tuple(document["anaphylaxis"]["names"]),
     )

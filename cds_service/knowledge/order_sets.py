@@ -12,18 +12,17 @@ the field.
 from __future__ import annotations
 
 import copy
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import jsonschema
 from fhir.resources.R4B.plandefinition import PlanDefinition
 from pydantic import ValidationError
 
-from cds_service.knowledge.loader import KnowledgeError
+from cds_service.knowledge.errors import KnowledgeError
+from cds_service.knowledge.files import field_error, read_json, read_validated
 
 ORDER_SET_IDS: tuple[str, ...] = (
     "ivig-baseline",
@@ -106,7 +105,7 @@ def load_order_sets(
     if not directory.is_dir():
         raise KnowledgeError(f"{directory}: order-set folder not found")
     cards = directory.parent
-    schema = _read_json(schema_path or cards / SCHEMA_RELATIVE_PATH)
+    schema = schema_path or cards / SCHEMA_RELATIVE_PATH
     source_keys = _source_keys(sources_path or cards / "sources.json")
     order_sets: dict[str, OrderSet] = {}
     for path in sorted(directory.glob("*.json")):
@@ -119,19 +118,16 @@ def load_order_sets(
     return MappingProxyType({key: order_sets[key] for key in ORDER_SET_IDS})
 
 
-def load_order_set(
-    path: Path, schema: Mapping[str, Any], source_keys: Mapping[str, Any]
-) -> OrderSet:
-    raw = _read_json(path)
-    _check_schema(raw, schema, path)
+def load_order_set(path: Path, schema: Path, source_keys: Mapping[str, Any]) -> OrderSet:
+    raw = read_validated(path, schema)
     try:
         PlanDefinition.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
-        raise KnowledgeError(f"{path}: field {field}: {first['msg']} (FHIR R4B)") from exc
+        raise field_error(path, field, f"{first['msg']} (FHIR R4B)") from exc
     if raw["id"] != path.stem:
-        raise KnowledgeError(f"{path}: field id: {raw['id']!r} differs from the file name")
+        raise field_error(path, "id", f"{raw['id']!r} differs from the file name")
     return _build(raw, path, source_keys)
 
 
@@ -139,24 +135,23 @@ def _build(raw: Mapping[str, Any], path: Path, source_keys: Mapping[str, Any]) -
     contained = {resource["id"]: resource for resource in raw.get("contained", [])}
     items: list[OrderItem] = []
     for index, action in enumerate(raw["action"]):
-        field = f"action[{index}]"
+        field = f"action.{index}"
         reference = action["definitionCanonical"].removeprefix("#")
         activity = contained.get(reference)
         if activity is None or activity.get("resourceType") != "ActivityDefinition":
-            raise KnowledgeError(
-                f"{path}: field {field}.definitionCanonical: no contained ActivityDefinition "
-                f"{reference!r}"
+            raise field_error(
+                path,
+                f"{field}.definitionCanonical",
+                f"no contained ActivityDefinition {reference!r}",
             )
         if action["id"] in {item.id for item in items}:
-            raise KnowledgeError(f"{path}: field {field}.id: duplicate action id {action['id']!r}")
+            raise field_error(path, f"{field}.id", f"duplicate action id {action['id']!r}")
         items.append(_item(action, activity))
     citations = []
     for index, artifact in enumerate(raw["relatedArtifact"]):
         key = artifact["label"]
         if key not in source_keys:
-            raise KnowledgeError(
-                f"{path}: field relatedArtifact[{index}].label: unknown source key {key!r}"
-            )
+            raise field_error(path, f"relatedArtifact.{index}.label", f"unknown source key {key!r}")
         citations.append(Citation(key, artifact.get("display", key), artifact.get("url")))
     return OrderSet(
         id=raw["id"],
@@ -197,33 +192,9 @@ def _code_ref(coding: Mapping[str, Any]) -> CodeRef:
     return CodeRef(coding["system"], coding["code"], coding.get("display", ""), status)
 
 
-def _check_schema(raw: Any, schema: Mapping[str, Any], path: Path) -> None:
-    errors = sorted(
-        jsonschema.Draft202012Validator(schema).iter_errors(raw),
-        key=lambda error: [str(part) for part in error.absolute_path],
-    )
-    if errors:
-        first = errors[0]
-        raise KnowledgeError(f"{path}: field {_field(first.absolute_path)}: {first.message}")
-
-
-def _field(parts: Sequence[Any]) -> str:
-    text = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in parts)
-    return text.lstrip(".") or "(top level)"
-
-
 def _source_keys(path: Path) -> Mapping[str, Any]:
-    raw = _read_json(path)
+    raw = read_json(path)
     sources = raw.get("sources") if isinstance(raw, dict) else None
     if not isinstance(sources, dict):
-        raise KnowledgeError(f"{path}: field sources: missing or not an object")
+        raise field_error(path, "sources", "missing or not an object")
     return sources
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise KnowledgeError(f"{path}: file not found") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise KnowledgeError(f"{path}: not readable JSON ({exc})") from exc

@@ -16,33 +16,21 @@ frozenset({'ivig'})
 from __future__ import annotations
 
 import copy
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
-from cds_service.history import model
-from cds_service.knowledge.loader import KnowledgeError
+from cds_service.knowledge.concepts import CONCEPTS_BY_KIND
+from cds_service.knowledge.errors import KnowledgeError
+from cds_service.knowledge.files import field_error, read_validated
 
 EXT = "https://jdm-cds.example.org/fhir/StructureDefinition/"
 # the schema lives in the knowledge folder: <cards>/schemas/, beside <cards>/valuesets/
 SCHEMA_RELATIVE_PATH = Path("schemas") / "valueset.schema.json"
 
-# concept kind -> the concept keys the history model knows for it
-MODEL_CONCEPTS: Mapping[str, tuple[str, ...]] = {
-    "problem": model.PROBLEM_CONCEPTS,
-    "measurement": model.MEASUREMENT_CONCEPTS,
-    "coded-result": model.CODED_RESULT_CONCEPTS,
-    "agent": model.AGENTS,
-    "procedure": model.PROCEDURE_CONCEPTS,
-    "immunization": model.IMMUNIZATION_CONCEPTS,
-    "allergy": model.ALLERGY_CONCEPTS,
-}
+MODEL_CONCEPTS = CONCEPTS_BY_KIND
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
@@ -203,15 +191,6 @@ class Terminology:
 # --- loading ---------------------------------------------------------------------------------
 
 
-@cache
-def _validator(schema_path: Path) -> jsonschema.Draft202012Validator:
-    try:
-        schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise KnowledgeError(f"{schema_path}: value-set schema cannot be read ({error})") from error
-    return jsonschema.Draft202012Validator(schema)
-
-
 def load_terminology(valueset_dir: Path) -> Terminology:
     """Load and validate every ``*.json`` under `valueset_dir`.
 
@@ -231,41 +210,34 @@ def load_terminology(valueset_dir: Path) -> Terminology:
     for kind, concepts in MODEL_CONCEPTS.items():
         for concept in concepts:
             if concept not in infos:
-                raise KnowledgeError(f"{valueset_dir}/{concept}.json: missing ({kind} concept)")
+                raise KnowledgeError(
+                    f"{valueset_dir}/{concept}.json: file not found ({kind} concept)"
+                )
     return Terminology(infos, raw)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise KnowledgeError(f"{path}: not readable JSON ({exc})") from exc
-    validator = _validator(path.parent.parent / SCHEMA_RELATIVE_PATH)
-    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        field = "/".join(str(part) for part in first.absolute_path) or "(root)"
-        raise KnowledgeError(f"{path}: {field}: {first.message}")
+    document = read_validated(path, path.parent.parent / SCHEMA_RELATIVE_PATH)
     if not isinstance(document, dict):
-        raise KnowledgeError(f"{path}: (root): not an object")
+        raise field_error(path, "(top level)", "not an object")
     return document
 
 
 def _parse_valueset(path: Path, document: dict[str, Any]) -> ValueSetInfo:
     concept = str(document["id"])
     if concept != path.stem:
-        raise KnowledgeError(f"{path}: id: {concept!r} is not the file name {path.stem!r}")
+        raise field_error(path, "id", f"{concept!r} is not the file name {path.stem!r}")
     extensions = document["extension"]
     kind = next(str(e["valueCode"]) for e in extensions if e["url"] == EXT + "concept-kind")
     known = MODEL_CONCEPTS[kind]
     if concept not in known:
-        raise KnowledgeError(f"{path}: id: {concept!r} is not a {kind} concept of the model")
+        raise field_error(path, "id", f"{concept!r} is not a {kind} concept of the model")
     compose_codes = _compose_codes(path, concept, document)
     expansion_tokens = {
         f"{item['system']}|{item['code']}" for item in document["expansion"]["contains"]
     }
     if expansion_tokens != {entry.token for entry in compose_codes}:
-        raise KnowledgeError(f"{path}: expansion/contains: does not match compose/include")
+        raise field_error(path, "expansion.contains", "does not match compose.include")
     types = frozenset(
         str(coding["code"])
         for context in document["useContext"]
@@ -306,8 +278,8 @@ def _compose_codes(path: Path, concept: str, document: dict[str, Any]) -> tuple[
                 ingredient=extras.get("ingredient", {}).get("valueString"),
             )
             if entry.token in seen:
-                raise KnowledgeError(
-                    f"{path}: compose/include/{index}: code {entry.code} listed twice"
+                raise field_error(
+                    path, f"compose.include.{index}", f"code {entry.code} listed twice"
                 )
             seen.add(entry.token)
             entries.append(entry)

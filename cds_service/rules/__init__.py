@@ -1,16 +1,16 @@
-"""Clinical rules: pure functions ``(history, knowledge, now) -> findings``.
+"""Clinical rules: pure functions ``(context, knowledge, now) -> findings``.
 
-One module per clinical question of decision-model.md. :func:`evaluate_all` applies the scope gate
-and runs them in the card contract's topic order. No rule reads the clock, the network or the
-database; each takes ``now``.
+One module per clinical question of docs/clinical/decision-model.md. :func:`evaluate_all`
+computes the shared context once (:mod:`cds_service.rules.context`), applies the scope gate and
+runs the rules in the card contract's topic order. No rule reads the clock, the network or the
+database; each takes ``now``. Rules return facts; the card builder words them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 
-from cds_service.history.model import TherapyHistory
 from cds_service.knowledge.loader import Knowledge
 from cds_service.rules import (
     data_quality,
@@ -23,10 +23,10 @@ from cds_service.rules import (
     safety,
     steroid_taper,
 )
+from cds_service.rules.context import ClinicalContext
 from cds_service.rules.findings import Finding
-from cds_service.rules.scope import assess_scope
 
-Rule = Callable[[TherapyHistory, Knowledge, datetime], tuple[Finding, ...]]
+Rule = Callable[[ClinicalContext, Knowledge, datetime], tuple[Finding, ...]]
 
 RULES: tuple[Rule, ...] = (
     ivig_start.evaluate,
@@ -37,20 +37,14 @@ RULES: tuple[Rule, ...] = (
     escalate_after_ivig.evaluate,
     extramuscular.evaluate,
     steroid_taper.evaluate,
+    data_quality.evaluate,
 )
 
 
 def evaluate_all(
-    history: TherapyHistory,
-    knowledge: Knowledge,
-    now: datetime,
-    gather_notes: Sequence[str] = (),
+    context: ClinicalContext, knowledge: Knowledge, now: datetime
 ) -> tuple[Finding, ...]:
     """Every finding for an in-scope patient; () for anyone out of scope (deceased, no JDM...)."""
-    if not assess_scope(history, now).in_scope:
+    if not context.scope.in_scope:
         return ()
-    findings: list[Finding] = []
-    for rule in RULES:
-        findings.extend(rule(history, knowledge, now))
-    findings.extend(data_quality.evaluate(history, knowledge, now, gather_notes))
-    return tuple(findings)
+    return tuple(finding for rule in RULES for finding in rule(context, knowledge, now))

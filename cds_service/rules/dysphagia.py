@@ -1,54 +1,59 @@
-"""Dysphagia / aspiration (decision-model.md section 5): a red flag that stands on its own.
+"""Dysphagia / aspiration (decision-model.md §5): a red flag that stands on its own.
 
-Fires on an active dysphagia or aspiration Condition, whatever the therapy stage. Suggests the
-videofluoroscopic swallow study unless one was done within the recency window.
+Fires on an active Condition of a swallow problem (decision.json), whatever the therapy stage.
+Suggests the videofluoroscopic swallow study unless one was done within the recency window.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from cds_service.history.model import TherapyHistory
+from cds_service.history.model import ProcedureFact
 from cds_service.knowledge.loader import Knowledge
-from cds_service.rules.findings import Fact, Finding, Indicator, ThresholdUse, unique_refs
-from cds_service.rules.timeutil import day, window_start
+from cds_service.rules.context import ClinicalContext
+from cds_service.rules.findings import Fact, Finding, ThresholdUse, unique_refs
 
 RULE_ID = "dysphagia"
 PRESENT_STATUSES = frozenset({"completed", "in-progress"})
 
 
-def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
-    problems = history.active_problems("dysphagia") + history.active_problems("aspiration")
+@dataclass(frozen=True)
+class DysphagiaSubject:
+    latest_study: ProcedureFact | None  # a swallow study within the recency window
+
+
+def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
+    history = context.history
+    problems = tuple(
+        p
+        for concept in knowledge.decision.swallow_problems
+        for p in history.active_problems(concept)
+    )
     if not problems:
         return ()
     recency = knowledge.threshold("swallow_study_recent_weeks")
-    since = window_start(now, recency)
     studies = [
         p
         for p in history.procedures
         if p.concept == "vfss"
         and p.status in PRESENT_STATUSES
         and p.at is not None
-        and since <= p.at <= now
+        and p.at <= now
+        and recency.crossed_by_elapsed(p.at, now)
     ]
     facts = [Fact(p.concept, p.display, None, p.onset or p.recorded, p.source) for p in problems]
-    if studies:
-        latest = max(studies, key=lambda p: p.at or now)
+    latest = max(studies, key=lambda p: p.at or now) if studies else None
+    if latest is not None:
         facts.append(Fact("vfss", latest.status, None, latest.at, latest.source))
-        status = f" (a swallow study was done on {day(latest.at)}: review its result)"
-        suggest: tuple[str, ...] = ()
-    else:
-        status = " (none in the last 4 weeks: a draft order is offered)"
-        suggest = ("vfss",)
     return (
         Finding(
             topic="dysphagia-aspiration",
-            indicator=Indicator.CRITICAL,
             rule_id=RULE_ID,
             resources=unique_refs([p.source for p in problems] + [s.source for s in studies]),
             facts=tuple(facts),
             thresholds=(ThresholdUse.of(recency),),
-            texts={"vfss_status": status},
-            suggest=suggest,
+            subject=DysphagiaSubject(latest),
+            suggest=() if latest is not None else ("vfss",),
         ),
     )

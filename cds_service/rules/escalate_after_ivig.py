@@ -1,53 +1,41 @@
-"""IVIG failing (decision-model.md section 4): enough IVIG courses and the disease still active.
+"""IVIG failing (decision-model.md §4): enough IVIG courses and the disease still active.
 
-Options in the card's order: rituximab at the paediatric dose (750 mg/m2, max 1 g, x2 one week
-apart - a mg figure only with a usable weight and a height for the BSA), ciclosporin;
-cyclophosphamide only for severe organ involvement. The adult 1000 mg x 2 / 14 days regimen is
-named only to say it is not a paediatric dose.
+Options in the card's order: rituximab at the paediatric dose (a mg figure only with a usable
+weight and a height for the BSA), ciclosporin; cyclophosphamide only for severe organ involvement
+(decision.json lists the organ problems). The adult rituximab regimen is named only to say it is
+not a paediatric dose.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from cds_service.dosing import (
-    RituximabDose,
-    rituximab_dose,
-    select_dosing_weight,
-    select_height,
-)
-from cds_service.history.model import TherapyHistory
+from cds_service.dosing import RituximabDose, rituximab_dose, select_height
+from cds_service.history.model import Problem
 from cds_service.knowledge.loader import Knowledge
-from cds_service.rules import refractory
-from cds_service.rules.findings import Fact, Finding, Indicator, unique_refs
+from cds_service.rules.context import ClinicalContext
+from cds_service.rules.findings import Fact, Finding, unique_refs
 
 RULE_ID = "escalate_after_ivig"
-ORGAN_CONCEPTS = {
-    "ild": "interstitial lung disease",
-    "gi-vasculopathy": "GI vasculitis",
-    "skin-ulceration": "skin ulceration",
-    "myocarditis": "myocarditis",
-}
 
 
-def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
-    disease = refractory.assess(history, knowledge, now)
-    status = refractory.ivig_status(history, knowledge, now, disease.active)
+@dataclass(frozen=True)
+class EscalateSubject:
+    courses: int
+    organ_problems: tuple[Problem, ...]  # active severe organ involvement
+
+
+def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
+    disease, status = context.disease, context.ivig
     if not status.failing:
         return ()
-    dose = _rituximab(history, knowledge, now)
-    organ = [
-        (label, p)
-        for concept, label in ORGAN_CONCEPTS.items()
-        for p in history.active_problems(concept)
-    ]
-    organ_text = (
-        " - present here: " + ", ".join(sorted({label for label, _ in organ})) if organ else ""
+    dose = _rituximab(context, knowledge)
+    organ = tuple(
+        p
+        for concept in knowledge.decision.organ_involvement
+        for p in context.history.active_problems(concept)
     )
-    if dose is not None:
-        rtx_text = f": **{dose.evidence()['perInfusionMg']} mg per infusion** for this patient"
-    else:
-        rtx_text = " (no mg figure: a current weight and a height are needed for the BSA)"
     facts = [Fact("ivig_courses", str(len(status.courses)), "courses")]
     facts += [
         Fact(
@@ -64,35 +52,24 @@ def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tu
     return (
         Finding(
             topic="escalate-after-ivig",
-            indicator=Indicator.WARNING,
             rule_id=RULE_ID,
             resources=unique_refs(
-                list(disease.resources)
-                + list(status.resources)
-                + used
-                + [p.source for _, p in organ]
+                list(disease.resources) + list(status.resources) + used + [p.source for p in organ]
             ),
             facts=tuple(facts),
             thresholds=disease.thresholds + status.thresholds,
             dose=dose,
-            dose_evidence=dose.evidence() if dose is not None else None,
-            texts={
-                "courses": str(len(status.courses)),
-                "rituximab_dose": rtx_text,
-                "organ_involvement": organ_text,
-            },
+            subject=EscalateSubject(len(status.courses), organ),
         ),
     )
 
 
-def _rituximab(
-    history: TherapyHistory, knowledge: Knowledge, now: datetime
-) -> RituximabDose | None:
+def _rituximab(context: ClinicalContext, knowledge: Knowledge) -> RituximabDose | None:
     """The paediatric dose from a usable weight and a height near it; None without either."""
-    weight = select_dosing_weight(history.series("weight"), now, knowledge.dosing)
+    weight = context.weight
     if not weight.usable or weight.weight is None:
         return None
-    height = select_height(history.series("height"), weight.weight, knowledge.dosing)
+    height = select_height(context.history.series("height"), weight.weight, knowledge.dosing)
     if height is None:
         return None
     return rituximab_dose(knowledge.dosing, weight=weight.weight, height=height)

@@ -1,49 +1,53 @@
-"""Extramuscular screen (decision-model.md section 5): ECG, echocardiogram, lung function.
+"""Extramuscular screen (decision-model.md §5): ECG, echocardiogram, lung function.
 
-Fires in active JDM (any in-scope patient) when any of the three has no record within the window;
-suggests the missing ones from the ``jdm-extramuscular`` order set. An order already placed
-(ServiceRequest active) counts as present: suggesting it again is noise.
+Fires in active JDM (any in-scope patient) when any screen of decision.json has no record within
+the window; suggests the missing ones from the ``jdm-extramuscular`` order set. An order already
+placed (ServiceRequest active) counts as present: suggesting it again is noise.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from cds_service.history.model import TherapyHistory
+from cds_service.knowledge.concepts import ProcedureConcept
 from cds_service.knowledge.loader import Knowledge
-from cds_service.rules.findings import Fact, Finding, Indicator, ThresholdUse, unique_refs
-from cds_service.rules.timeutil import window_start
+from cds_service.rules.context import ClinicalContext
+from cds_service.rules.findings import Fact, Finding, ThresholdUse, unique_refs
 
 RULE_ID = "extramuscular"
-SCREEN = {"ecg": "ECG", "echocardiogram": "echocardiogram", "pft": "pulmonary function tests"}
 COUNTING_STATUSES = frozenset({"completed", "in-progress", "active", "preparation", "on-hold"})
 
 
-def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
+@dataclass(frozen=True)
+class ExtramuscularSubject:
+    missing: tuple[ProcedureConcept, ...]
+
+
+def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
     window = knowledge.threshold("extramuscular_screen_months")
-    since = window_start(now, window)
+    screen = knowledge.decision.extramuscular_screen
     done = [
         p
-        for p in history.procedures
-        if p.concept in SCREEN
+        for p in context.history.procedures
+        if p.concept in screen
         and p.status in COUNTING_STATUSES
-        and ((p.at is None and p.status != "completed") or (p.at is not None and p.at >= since))
+        and (
+            (p.at is None and p.status != "completed")
+            or (p.at is not None and not window.crossed_by_elapsed(p.at, now))
+        )
     ]
-    missing = [concept for concept in SCREEN if not any(p.concept == concept for p in done)]
+    missing = tuple(concept for concept in screen if not any(p.concept == concept for p in done))
     if not missing:
         return ()
     return (
         Finding(
             topic="extramuscular-screen",
-            indicator=Indicator.INFO,
             rule_id=RULE_ID,
             resources=unique_refs(p.source for p in done),
             facts=tuple(Fact(p.concept, p.status, None, p.at, p.source) for p in done),
             thresholds=(ThresholdUse.of(window),),
-            texts={
-                "missing": ", ".join(SCREEN[c] for c in missing),
-                "window_months": str(window.value),
-            },
-            suggest=tuple(missing),
+            subject=ExtramuscularSubject(missing),
+            suggest=missing,
         ),
     )

@@ -1,23 +1,23 @@
-"""What a rule returns: a finding with the evidence a card (and an auditor) needs.
+"""What a rule returns: a finding with the facts a card (and an auditor) needs, and no prose.
 
-A finding says which card topic fired, at what indicator, and exactly why: the resources used,
-the facts read from them (values with dates), the thresholds compared, any dose, and, for
-``ivig-start``, the safety checks that fired. Cards are built from findings; nothing in a card
-is worked out again.
+A finding says which card topic fired, which indicator case applies (the words and the indicator
+live in ``cards/card-texts.json``), and exactly why: the resources used, the facts read from
+them (values with dates), the thresholds compared, any dose, the safety checks that fired, and a
+topic-specific ``subject`` holding the structured facts the card builder turns into sentences.
+Cards are built from findings; nothing in a card is worked out again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
-from cds_service.history.model import MatchKind, Measurement, SourceRef
-from cds_service.knowledge.loader import Threshold
+from cds_service.history.model import Measurement, SourceRef
+from cds_service.knowledge.thresholds import Threshold
 
 
 class Indicator(StrEnum):
@@ -84,13 +84,48 @@ class ThresholdUse:
         )
 
 
+# Why a safety check fired, as facts; the card builder words each kind (card-texts phrases).
+ReasonKind = Literal[
+    "allergy",  # text: the allergy's recorded reaction
+    "problem",  # text: the Condition's display
+    "iga-problem-list",
+    "iga-below-range",  # measurement (its reference_low is the lab's lower limit)
+    "iga-below-threshold",  # measurement, threshold
+    "iga-unknown",
+    "renal-unknown",
+    "egfr-low",  # measurement, threshold
+    "creatinine-high",  # measurement (its reference_high)
+    "creatinine-rise",  # measurement, baseline, threshold (the ratio)
+    "risk-factor",  # concept: a thrombosis risk factor
+    "blood-group",  # text: the group
+    "blood-group-unknown",
+    "vaccine",  # text: the vaccine, at
+    "vaccine-deferral",
+    "migraine",
+]
+
+
+@dataclass(frozen=True)
+class CheckReason:
+    kind: ReasonKind
+    text: str | None = None
+    concept: str | None = None
+    measurement: Measurement | None = None
+    baseline: Measurement | None = None
+    threshold: ThresholdUse | None = None
+    at: datetime | None = None
+
+
 @dataclass(frozen=True)
 class SafetyCheckResult:
-    """A safety check from safety.md that fired, with what it was based on."""
+    """A safety check that fired (docs/clinical/safety.md), with what it was based on.
+
+    ``effect`` comes from ``cards/card-texts.json`` (safetyChecks.<code>.effect).
+    """
 
     code: str
     effect: Effect
-    detail: str  # short, PHI-free, e.g. "eGFR 52 mL/min/1.73m2 on 2026-03-01"
+    reasons: tuple[CheckReason, ...]
     resources: tuple[SourceRef, ...] = ()
     facts: tuple[Fact, ...] = ()
     thresholds: tuple[ThresholdUse, ...] = ()
@@ -99,20 +134,17 @@ class SafetyCheckResult:
 @dataclass(frozen=True)
 class Finding:
     topic: str
-    indicator: Indicator
     rule_id: str
+    indicator_case: str = "default"  # which of the topic's indicators (card-texts.json) applies
     resources: tuple[SourceRef, ...] = ()
     facts: tuple[Fact, ...] = ()
     thresholds: tuple[ThresholdUse, ...] = ()
     dose: Any = None  # IvigDose / RituximabDose from cds_service.dosing, when the card states one
-    dose_evidence: Mapping[str, Any] | None = None  # the contract's dose object (JSON-ready)
     safety_checks: tuple[SafetyCheckResult, ...] = ()
-    matched_by_name: tuple[SourceRef, ...] = ()
-    # template values for the card texts (summary variant, placeholders)
-    texts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    subject: Any = None  # the topic's structured facts (a dataclass of the rule's module)
     summary_variant: str = "default"
     suggest: tuple[str, ...] = ()  # suggestion kinds the card builder should draft
-    notes: tuple[str, ...] = ()  # extra Markdown lines for the detail's recommendation
+    note_keys: tuple[str, ...] = ()  # keyed paragraphs of the topic's text to add
 
     def all_resources(self) -> tuple[str, ...]:
         """Every resource used (sorted, unique references), safety checks and facts included."""
@@ -126,7 +158,3 @@ class Finding:
 
 def unique_refs(refs: Iterable[SourceRef]) -> tuple[SourceRef, ...]:
     return tuple(sorted(set(refs)))
-
-
-def name_matched(sources: Iterable[tuple[MatchKind, SourceRef]]) -> tuple[SourceRef, ...]:
-    return unique_refs(ref for kind, ref in sources if kind is MatchKind.NAME)

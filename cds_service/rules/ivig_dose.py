@@ -1,5 +1,6 @@
 """The IVIG course this patient would get now: the one dose both ``ivig-start`` and the safety
-cards quote (so a fluid-load card never states a volume the dose card does not)."""
+cards quote (so a fluid-load card never states a volume the dose card does not). Which fired
+safety checks make it the 5-day split or cap its rate is data (``cards/decision.json``)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,6 @@ from cds_service.dosing.weight import select_height
 from cds_service.history.model import TherapyHistory
 from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.obesity import bmi_inputs
-
-FIVE_DAY_RISKS = frozenset({"renal", "renal-severe", "thrombosis", "cardiac-fluid"})
-SLOW_RATE_RISKS = frozenset({"renal", "renal-severe", "thrombosis"})
 
 
 def course_dose(
@@ -28,8 +26,8 @@ def course_dose(
     dose = ivig_course_dose(
         weight.weight,
         knowledge.dosing,
-        risk_5_day=bool(FIVE_DAY_RISKS.intersection(risk_codes)),
-        risk_slow_rate=bool(SLOW_RATE_RISKS.intersection(risk_codes)),
+        risk_5_day=bool(knowledge.decision.five_day_risks.intersection(risk_codes)),
+        risk_slow_rate=bool(knowledge.decision.slow_rate_risks.intersection(risk_codes)),
         height=height,
         bmi_centile=centile,
         bmi_p50_kg_m2=bmi_p50,

@@ -1,41 +1,45 @@
-"""On IVIG, monitoring due (decision-model.md section 4).
+"""On IVIG, monitoring due (decision-model.md §4).
 
 Fires when an IVIG infusion was given within the recency window and, within the monitoring window,
-there is no muscle-enzyme/inflammatory result (CK, ESR or CRP) or no strength score (CMAS or
-MMT-8). Both groups are needed to judge the IVIG trial, so a missing group is enough.
+there is no lab of the monitoring labs (CK, ESR or CRP) or no strength score (CMAS or MMT-8);
+decision.json lists both groups. Both are needed to judge the IVIG trial, so one missing group is
+enough.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from cds_service.history.model import TherapyHistory
+from cds_service.knowledge.concepts import MeasurementConcept
 from cds_service.knowledge.loader import Knowledge
-from cds_service.rules import refractory
-from cds_service.rules.findings import Fact, Finding, Indicator, ThresholdUse, unique_refs
-from cds_service.rules.timeutil import window_start
+from cds_service.rules.context import ClinicalContext
+from cds_service.rules.findings import Fact, Finding, ThresholdUse, unique_refs
 
 RULE_ID = "ivig_monitoring"
-LAB_CONCEPTS = ("ck", "esr", "crp")
-SCORE_CONCEPTS = ("cmas", "mmt8")
 
 
-def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
-    disease = refractory.assess(history, knowledge, now)
-    status = refractory.ivig_status(history, knowledge, now, disease.active)
+@dataclass(frozen=True)
+class MonitoringSubject:
+    missing_groups: tuple[tuple[MeasurementConcept, ...], ...]  # labs, scores: whichever lack
+
+
+def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
+    status = context.ivig
     if not status.recent:
         return ()
     window = knowledge.threshold("monitoring_window_weeks")
-    since = window_start(now, window)
+    groups = (knowledge.decision.monitoring_labs, knowledge.decision.monitoring_scores)
     recent = {
-        c: [m for m in history.series(c) if since <= m.at <= now]
-        for c in LAB_CONCEPTS + SCORE_CONCEPTS
+        concept: [
+            m
+            for m in context.history.series(concept)
+            if m.at <= now and not window.crossed_by_elapsed(m.at, now)
+        ]
+        for group in groups
+        for concept in group
     }
-    missing = []
-    if not any(recent[c] for c in LAB_CONCEPTS):
-        missing.append("CK, ESR or CRP")
-    if not any(recent[c] for c in SCORE_CONCEPTS):
-        missing.append("CMAS or MMT-8")
+    missing = tuple(group for group in groups if not any(recent[c] for c in group))
     if not missing:
         return ()
     present = [m for c in recent for m in recent[c]]
@@ -51,11 +55,10 @@ def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tu
     return (
         Finding(
             topic="ivig-monitoring-due",
-            indicator=Indicator.INFO,
             rule_id=RULE_ID,
             resources=unique_refs(list(status.resources) + [m.source for m in present]),
             facts=tuple(facts),
             thresholds=(*status.thresholds, ThresholdUse.of(window)),
-            texts={"missing": " and no ".join(missing), "window_weeks": str(window.value)},
+            subject=MonitoringSubject(missing),
         ),
     )

@@ -1,63 +1,68 @@
-"""IVIG as the next step (decision-model.md section 3), and ``weight-needed`` without a weight.
+"""IVIG as the next step (decision-model.md §3), and ``weight-needed`` without a weight.
 
 ``ivig-start`` fires when the disease is to be escalated (see :mod:`refractory`), no IVIG was given
 within the recency window, and IVIG is not already failing (then ``escalate-after-ivig`` fires
-instead, never both). Indicator: critical with a red flag or a hard stop, else warning. The dose
-needs a usable weight; without one the card gives the regimen in g/kg only and ``weight-needed``
-says what is wrong with the weight on record.
+instead, never both). Indicator case: ``hardStop`` with a hard stop, ``redFlag`` with a red flag,
+else ``default``. The dose needs a usable weight; without one the card gives the regimen in g/kg
+only and ``weight-needed`` says what is wrong with the weight on record.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from cds_service.dosing import IvigDose, WeightAssessment
+from cds_service.dosing import WeightAssessment
 from cds_service.history.model import TherapyHistory
+from cds_service.knowledge.concepts import MeasurementConcept
 from cds_service.knowledge.loader import Knowledge
-from cds_service.rules import refractory, safety
-from cds_service.rules.findings import (
-    Effect,
-    Fact,
-    Finding,
-    Indicator,
-    SafetyCheckResult,
-    unique_refs,
-)
-from cds_service.rules.ivig_dose import course_dose
+from cds_service.rules.context import ClinicalContext
+from cds_service.rules.findings import Fact, Finding, unique_refs
+from cds_service.rules.refractory import DiseaseAssessment
 
 RULE_ID = "ivig_start"
+# the results the safety checks read, shown fired or not (the card's "checked values")
+CHECKED_MEASUREMENTS: tuple[MeasurementConcept, ...] = ("egfr", "creatinine", "iga")
 
 
-def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
-    disease = refractory.assess(history, knowledge, now)
-    status = refractory.ivig_status(history, knowledge, now, disease.active)
-    if not disease.escalate or status.recent or status.failing:
+@dataclass(frozen=True)
+class IvigStartSubject:
+    disease: DiseaseAssessment
+    history: TherapyHistory  # for the line of results the checks read
+
+
+@dataclass(frozen=True)
+class WeightNeededSubject:
+    weight: WeightAssessment
+
+
+def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
+    if not context.ivig_starting:
         return ()
-    checks = safety.run_checks(history, knowledge, now)
-    codes = {check.code for check in checks if check.effect is not Effect.NOTE}
-    hard_stops = tuple(c for c in checks if c.effect is Effect.HARD_STOP)
-    weight, dose = course_dose(history, knowledge, now, codes)
-    indicator = Indicator.CRITICAL if disease.red_flags or hard_stops else Indicator.WARNING
-    checked_facts, checked_line = safety.checked_values(history)
-    facts = list(disease.facts) + list(checked_facts)
+    disease, weight, dose = context.disease, context.weight, context.ivig_dose
+    hard_stops = context.hard_stops
+    facts = list(disease.facts) + list(checked_facts(context.history))
     if weight.weight is not None:
         facts.insert(0, Fact.of("weight_kg", weight.weight))
-    variant = "hardStop" if hard_stops else ("dose" if dose is not None else "noDose")
-    texts = _texts(disease, hard_stops, dose, checked_line)
+    if hard_stops:
+        variant, case = "hardStop", "hardStop"
+    else:
+        variant = "dose" if dose is not None else "noDose"
+        case = "redFlag" if disease.red_flags else "default"
     suggest = ("ivig-baseline",) if hard_stops or dose is None else ("ivig-draft", "ivig-baseline")
+    status = context.ivig
     start = Finding(
         topic="ivig-start",
-        indicator=indicator,
         rule_id=RULE_ID,
+        indicator_case=case,
         resources=unique_refs(
             disease.resources + status.resources + tuple(m.source for m in weight.measurements)
         ),
         facts=tuple(facts),
         thresholds=disease.thresholds + status.thresholds,
         dose=dose,
-        dose_evidence=dose.evidence() if dose is not None else None,
-        safety_checks=checks,
-        texts=texts,
+        safety_checks=context.safety_checks,
+        subject=IvigStartSubject(disease, context.history),
         summary_variant=variant,
         suggest=suggest,
     )
@@ -66,46 +71,23 @@ def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tu
     return (start, _weight_needed(weight))
 
 
-def _texts(
-    disease: refractory.DiseaseAssessment,
-    hard_stops: tuple[SafetyCheckResult, ...],
-    dose: IvigDose | None,
-    checked_line: str,
-) -> dict[str, str]:
-    texts = {
-        "escalate_reason": "; ".join(disease.reasons),
-        "flag_suffix": " - red flag" if disease.red_flags else "",
-        "hard_stop": _short(hard_stops[0].detail) if hard_stops else "",
-        "checked_values": checked_line,
-    }
-    if dose is not None:
-        evidence = dose.evidence()
-        texts |= {
-            "course_total_g": str(evidence["courseTotalG"]),
-            "per_day_g": str(evidence["perDayG"]),
-            "days": str(dose.days),
-        }
-    return texts
+def checked_facts(history: TherapyHistory) -> tuple[Fact, ...]:
+    """The latest values the checks read, fired or not (an auditor sees what was checked)."""
+    facts = [Fact.of(c, m) for c in CHECKED_MEASUREMENTS if (m := history.latest(c)) is not None]
+    groups = sorted(
+        (r for r in history.coded_results if r.concept == "blood-group"), key=lambda r: r.at
+    )
+    if groups:
+        group = groups[-1]
+        facts.append(Fact("blood_group", group.value, None, group.at, group.source))
+    return tuple(facts)
 
 
 def _weight_needed(weight: WeightAssessment) -> Finding:
-    facts = tuple(Fact.of("weight_kg", m) for m in weight.measurements)
-    problem = {
-        "missing": "no weight on record",
-        "stale": f"newest weight is {weight.age_days} days old",
-        "implausible": "newest weight is implausible",
-        "changed": "weight changed sharply - confirm it",
-        "future": "newest weight is dated in the future",
-    }.get(str(weight.status), "no usable weight")
     return Finding(
         topic="weight-needed",
-        indicator=Indicator.WARNING,
         rule_id=RULE_ID,
         resources=unique_refs(m.source for m in weight.measurements),
-        facts=facts,
-        texts={"weight_problem": problem, "weight_detail": weight.reason},
+        facts=tuple(Fact.of("weight_kg", m) for m in weight.measurements),
+        subject=WeightNeededSubject(weight),
     )
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 40 else text[:39].rstrip() + "…"

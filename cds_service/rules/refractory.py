@@ -1,44 +1,47 @@
-"""Is the disease active, is it refractory, and is it time to escalate (decision-model.md 2-4).
+"""Is the disease active, is it refractory, and is it time to escalate (decision-model.md §2-4).
 
-Active disease: an active Condition of muscle weakness or dysphagia, or the latest strength score
-showing weakness (CMAS < 48 or MMT-8 < 78). Escalate when the patient has had first-line therapy
-(a glucocorticoid and methotrexate), the disease is active, and either a red flag is present or the
-response is inadequate after an adequate trial (methotrexate for >= 12 weeks, or a glucocorticoid
-dose raised again after a taper). This module decides; ``ivig_start``, ``first_line_window``,
-``escalate_after_ivig`` and ``safety`` turn the decision into findings.
+Active disease: an active Condition of an activity problem (decision.json, e.g. muscle weakness
+or dysphagia), or the latest strength score showing weakness (CMAS or MMT-8 crossing its
+threshold). Escalate when the patient has had first-line therapy (a glucocorticoid and
+methotrexate), the disease is active, and either a red flag is present or the response is
+inadequate after an adequate trial (methotrexate for the trial's weeks, or a glucocorticoid dose
+raised again after a taper). This module decides; the rule modules turn the decision into findings.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from typing import Literal
 
-from cds_service.history.model import IvigCourse, Measurement, SourceRef, TherapyHistory
+from cds_service.history.model import IvigCourse, Measurement, Problem, SourceRef, TherapyHistory
+from cds_service.knowledge.concepts import MeasurementConcept, ProblemConcept
 from cds_service.knowledge.loader import Knowledge
+from cds_service.knowledge.thresholds import Threshold
 from cds_service.rules.findings import Fact, ThresholdUse
-from cds_service.rules.timeutil import day, shift, weeks_between, window_start
+from cds_service.rules.timeutil import day, weeks_between
 
 RULE_ID = "refractory"
-
-ACTIVITY_PROBLEMS = ("muscle-weakness", "dysphagia")
-RED_FLAG_PROBLEMS: dict[str, str] = {
-    "dysphagia": "dysphagia",
-    "aspiration": "aspiration",
-    "dysphonia": "dysphonia",
-    "myocarditis": "myocarditis",
-    "ild": "interstitial lung disease",
-    "gi-vasculopathy": "GI vasculitis",
-    "skin-ulceration": "skin ulceration",
-}
+SCORES: tuple[tuple[MeasurementConcept, str, str], ...] = (
+    # concept, weakness threshold, red-flag threshold
+    ("cmas", "cmas_weakness", "cmas_red_flag"),
+    ("mmt8", "mmt8_weakness", "mmt8_red_flag"),
+)
 
 
 @dataclass(frozen=True)
 class Sign:
-    """One piece of evidence: a symptom, a score, a drug exposure."""
+    """One piece of evidence of active disease: an active Condition or a low strength score."""
 
-    label: str  # e.g. "dysphagia (active since 2026-02-20)"
-    source: SourceRef | None
-    at: datetime | None = None
+    kind: Literal["problem", "score"]
+    concept: ProblemConcept | MeasurementConcept
+    source: SourceRef
+    at: datetime | None
+    problem: Problem | None = None
+    measurement: Measurement | None = None
+    threshold: ThresholdUse | None = None  # the score threshold crossed
+    severe: bool = False  # a red-flag score (severe weakness), not only weakness
 
 
 @dataclass(frozen=True)
@@ -48,11 +51,11 @@ class DiseaseAssessment:
     red_flags: tuple[Sign, ...]
     had_glucocorticoid: bool
     methotrexate_start: datetime | None
+    methotrexate_weeks: Decimal | None  # from the first dose to now, one decimal (display)
     methotrexate_adequate: bool
     steroid_dependent: bool
     first_line: bool  # glucocorticoid and methotrexate both on record
     escalate: bool
-    reasons: tuple[str, ...]  # why escalate, in words, for the card
     facts: tuple[Fact, ...]
     thresholds: tuple[ThresholdUse, ...]
     resources: tuple[SourceRef, ...]
@@ -73,7 +76,7 @@ class IvigStatus:
 
 def assess(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> DiseaseAssessment:
     activity, activity_facts, activity_thresholds = _activity(history, knowledge)
-    red_flags, flag_facts, flag_thresholds = _red_flags(history, knowledge)
+    red_flags, flag_thresholds = _red_flags(history, knowledge)
     had_glucocorticoid = bool(
         history.methylprednisolone_pulses
         or history.glucocorticoid is not None
@@ -82,14 +85,13 @@ def assess(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> Dise
     mtx = history.methotrexate
     mtx_start = mtx.first_dose_at if mtx is not None else None
     trial = knowledge.threshold("methotrexate_adequate_trial_weeks")
-    mtx_adequate = mtx_start is not None and shift(mtx_start, trial) <= now
+    mtx_adequate = mtx_start is not None and trial.crossed_by_elapsed(mtx_start, now)
     steroid_dependent = bool(history.glucocorticoid and history.glucocorticoid.raised_after_taper)
     active = bool(activity)
     first_line = had_glucocorticoid and mtx_start is not None
-    reasons = _reasons(red_flags, mtx_adequate, steroid_dependent, mtx_start, now)
-    escalate = active and first_line and bool(reasons)
-    facts = activity_facts + flag_facts + _methotrexate_facts(history, now)
-    signs = [s.source for s in activity + red_flags if s.source is not None]
+    escalate = active and first_line and bool(red_flags or mtx_adequate or steroid_dependent)
+    facts = activity_facts + _methotrexate_facts(history, now)
+    signs = [s.source for s in activity + red_flags]
     resources = tuple(sorted(set(signs) | set(_therapy_resources(history))))
     return DiseaseAssessment(
         active=active,
@@ -97,11 +99,11 @@ def assess(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> Dise
         red_flags=red_flags,
         had_glucocorticoid=had_glucocorticoid,
         methotrexate_start=mtx_start,
+        methotrexate_weeks=weeks_between(mtx_start, now) if mtx_start is not None else None,
         methotrexate_adequate=mtx_adequate,
         steroid_dependent=steroid_dependent,
         first_line=first_line,
         escalate=escalate,
-        reasons=reasons,
         facts=facts,
         thresholds=activity_thresholds + flag_thresholds + (ThresholdUse.of(trial),),
         resources=resources,
@@ -140,8 +142,8 @@ def ivig_status(
     courses = history.ivig_courses
     infusion_times = [i.at for c in courses for i in c.infusions if i.at <= now]
     last = max(infusion_times) if infusion_times else None
-    recent = last is not None and last >= window_start(now, recency)
-    failing = disease_active and len(courses) >= failing_at.value
+    recent = last is not None and recency.crossed_by_elapsed(last, now)
+    failing = disease_active and failing_at.crossed(Decimal(len(courses)))
     return IvigStatus(
         courses=courses,
         last_infusion_at=last,
@@ -151,84 +153,59 @@ def ivig_status(
     )
 
 
+def _problem_sign(problem: Problem) -> Sign:
+    return Sign("problem", problem.concept, problem.source, problem.onset, problem=problem)
+
+
 def _activity(
     history: TherapyHistory, knowledge: Knowledge
 ) -> tuple[tuple[Sign, ...], tuple[Fact, ...], tuple[ThresholdUse, ...]]:
     signs = [
-        Sign(f"{p.display} (active, {_since(p.onset or p.recorded)})", p.source, p.onset)
-        for concept in ACTIVITY_PROBLEMS
+        _problem_sign(p)
+        for concept in knowledge.decision.activity_problems
         for p in history.active_problems(concept)
     ]
     facts: list[Fact] = []
     used: list[ThresholdUse] = []
-    for concept, name, label in (
-        ("cmas", "cmas_weakness", "CMAS"),
-        ("mmt8", "mmt8_weakness", "MMT-8"),
-    ):
+    for concept, weakness, _ in SCORES:
         latest = history.latest(concept)
         if latest is None:
             continue
-        threshold = knowledge.threshold(name)
+        threshold = knowledge.threshold(weakness)
         used.append(ThresholdUse.of(threshold))
         facts.append(Fact.of(concept, latest))
-        if latest.value < threshold.value:
-            signs.append(_score_sign(label, latest, f"< {threshold.value}: weakness"))
+        if threshold.crossed(latest.value):
+            signs.append(_score_sign(latest, threshold, severe=False))
     return tuple(signs), tuple(facts), tuple(used)
 
 
 def _red_flags(
     history: TherapyHistory, knowledge: Knowledge
-) -> tuple[tuple[Sign, ...], tuple[Fact, ...], tuple[ThresholdUse, ...]]:
+) -> tuple[tuple[Sign, ...], tuple[ThresholdUse, ...]]:
     flags = [
-        Sign(f"{label} (active, {_since(p.onset or p.recorded)})", p.source, p.onset)
-        for concept, label in RED_FLAG_PROBLEMS.items()
+        _problem_sign(p)
+        for concept in knowledge.decision.red_flag_problems
         for p in history.active_problems(concept)
     ]
     used: list[ThresholdUse] = []
-    for concept, name, label in (
-        ("cmas", "cmas_red_flag", "CMAS"),
-        ("mmt8", "mmt8_red_flag", "MMT-8"),
-    ):
+    for concept, _, red_flag in SCORES:
         latest = history.latest(concept)
         if latest is None:
             continue
-        threshold = knowledge.threshold(name)
+        threshold = knowledge.threshold(red_flag)
         used.append(ThresholdUse.of(threshold))
-        if latest.value < threshold.value:
-            flags.append(_score_sign(label, latest, f"< {threshold.value}: severe weakness"))
-    return tuple(flags), (), tuple(used)
+        if threshold.crossed(latest.value):
+            flags.append(_score_sign(latest, threshold, severe=True))
+    return tuple(flags), tuple(used)
 
 
-def _reasons(
-    red_flags: tuple[Sign, ...],
-    mtx_adequate: bool,
-    steroid_dependent: bool,
-    mtx_start: datetime | None,
-    now: datetime,
-) -> tuple[str, ...]:
-    reasons = []
-    if red_flags:
-        reasons.append("red flag: " + ", ".join(_short(flag.label) for flag in red_flags))
-    if mtx_adequate and mtx_start is not None:
-        reasons.append(
-            f"weakness persists after {weeks_between(mtx_start, now)} weeks of methotrexate"
-        )
-    if steroid_dependent:
-        reasons.append("glucocorticoid dose had to be raised again after a taper")
-    return tuple(reasons)
-
-
-def _score_sign(label: str, measurement: Measurement, comment: str) -> Sign:
+def _score_sign(measurement: Measurement, threshold: Threshold, *, severe: bool) -> Sign:
     return Sign(
-        f"{label} {measurement.value} on {day(measurement.at)} ({comment})",
+        "score",
+        measurement.concept,
         measurement.source,
         measurement.at,
+        measurement=measurement,
+        threshold=ThresholdUse.of(threshold),
+        severe=severe,
     )
-
-
-def _since(at: datetime | None) -> str:
-    return f"since {day(at)}" if at is not None else "onset date not recorded"
-
-
-def _short(label: str) -> str:
-    return label.split(" (", 1)[0]

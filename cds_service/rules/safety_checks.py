@@ -1,83 +1,79 @@
-"""The IVIG safety checks of safety.md, each returning a result or None.
+"""The IVIG safety checks of docs/clinical/safety.md, each returning a result or None.
 
-Effects: a hard stop turns ``ivig-start`` critical and removes the draft order; a warning gets a
-card of its own (``ivig-safety-<code>``); a note is a line in ``ivig-start``'s "Safety notes". A
-check that lacks the data it needs says so (a note); it never assumes normal.
+Each check decides whether it fires and on which facts; its effect (hard stop, warning or note)
+and its words come from ``cards/card-texts.json``. A hard stop turns ``ivig-start`` critical and
+removes the draft order; a warning gets a card of its own (``ivig-safety-<code>``); a note is a
+line in ``ivig-start``'s "Safety notes". A check that lacks the data it needs says so (a note);
+it never assumes normal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from cds_service.card_builder.units_display import quantity_text
-from cds_service.history.model import Measurement, TherapyHistory
+from cds_service.history.model import Measurement, SourceRef, TherapyHistory
 from cds_service.knowledge.loader import Knowledge
-from cds_service.rules.findings import Effect, Fact, SafetyCheckResult, ThresholdUse
-from cds_service.rules.timeutil import day, window_start
+from cds_service.rules.findings import CheckReason, Effect, Fact, SafetyCheckResult, ThresholdUse
 
-PRESENT_PROCEDURE_STATUSES = frozenset({"completed", "in-progress"})
+
+def fired(
+    knowledge: Knowledge,
+    code: str,
+    reasons: Sequence[CheckReason],
+    resources: Sequence[SourceRef] = (),
+    facts: Sequence[Fact] = (),
+    thresholds: Sequence[ThresholdUse] = (),
+) -> SafetyCheckResult:
+    """A fired check, with the effect the knowledge base gives it."""
+    effect = Effect(knowledge.texts.safety_checks[code].effect)
+    return SafetyCheckResult(
+        code, effect, tuple(reasons), tuple(resources), tuple(facts), tuple(thresholds)
+    )
 
 
 def anaphylaxis_to_ig(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
     severe = [a for a in h.allergies if a.concept == "immune-globulin" and a.severe]
     if not severe:
         return None
-    detail = "; ".join(a.description for a in severe)
-    return SafetyCheckResult(
-        "anaphylaxis-to-ig", Effect.HARD_STOP, detail, tuple(a.source for a in severe)
-    )
+    reasons = [CheckReason("allergy", text=a.description) for a in severe]
+    return fired(k, "anaphylaxis-to-ig", reasons, [a.source for a in severe])
 
 
 def ig_reaction_mild(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
     mild = [a for a in h.allergies if a.concept == "immune-globulin" and not a.severe]
     if not mild or any(a.severe for a in h.allergies if a.concept == "immune-globulin"):
         return None
-    return SafetyCheckResult(
-        "ig-reaction-mild",
-        Effect.NOTE,
-        "; ".join(a.description for a in mild),
-        tuple(a.source for a in mild),
-    )
+    reasons = [CheckReason("allergy", text=a.description) for a in mild]
+    return fired(k, "ig-reaction-mild", reasons, [a.source for a in mild])
 
 
 def iga_deficiency(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
     problems = h.active_problems("iga-deficiency")
     if problems:
-        return SafetyCheckResult(
-            "iga-deficiency",
-            Effect.WARNING,
-            "IgA deficiency on the problem list",
-            tuple(p.source for p in problems),
-        )
+        reason = CheckReason("iga-problem-list")
+        return fired(k, "iga-deficiency", [reason], [p.source for p in problems])
     latest = h.latest("iga")
     if latest is None:
         return None
     threshold = k.threshold("iga_low_mg_dl")
+    used: tuple[ThresholdUse, ...] = ()
     if latest.reference_low is not None:
         low = latest.value < latest.reference_low
-        compared = f"below the lab's range (low {quantity_text(latest.reference_low, latest.unit)})"
-        used: tuple[ThresholdUse, ...] = ()
+        reason = CheckReason("iga-below-range", measurement=latest)
     else:
-        low = latest.value < threshold.value
-        compared = f"< {threshold.value} {threshold.unit}, no lab range"
+        low = threshold.crossed(latest.value)
         used = (ThresholdUse.of(threshold),)
+        reason = CheckReason("iga-below-threshold", measurement=latest, threshold=used[0])
     if not low:
         return None
-    return SafetyCheckResult(
-        "iga-deficiency",
-        Effect.WARNING,
-        f"IgA {_value(latest)} on {day(latest.at)}, {compared}",
-        (latest.source,),
-        (Fact.of("iga", latest),),
-        used,
-    )
+    return fired(k, "iga-deficiency", [reason], [latest.source], [Fact.of("iga", latest)], used)
 
 
 def iga_unknown(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
     if h.series("iga") or h.active_problems("iga-deficiency") or h.ivig_courses:
         return None
-    return SafetyCheckResult("iga-unknown", Effect.NOTE, "no IgA result")
+    return fired(k, "iga-unknown", [CheckReason("iga-unknown")])
 
 
 def renal(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
@@ -85,15 +81,17 @@ def renal(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult |
     egfr, creatinine = h.latest("egfr"), h.latest("creatinine")
     problems = h.active_problems("renal-impairment")
     if egfr is None and creatinine is None and not problems:
-        return SafetyCheckResult("renal-unknown", Effect.NOTE, "no creatinine or eGFR")
+        return fired(k, "renal-unknown", [CheckReason("renal-unknown")])
     severe = _renal_severe(h, k, egfr, creatinine)
     if severe is not None:
         return severe
     warning = k.threshold("egfr_renal_warning")
-    reasons, refs, facts = [], [p.source for p in problems], []
-    reasons += [f"{p.display} on the problem list" for p in problems]
-    if egfr is not None and egfr.value < warning.value:
-        reasons.append(f"eGFR {_value(egfr)} on {day(egfr.at)} (< {warning.value})")
+    reasons = [CheckReason("problem", text=p.display) for p in problems]
+    refs, facts = [p.source for p in problems], []
+    if egfr is not None and warning.crossed(egfr.value):
+        reasons.append(
+            CheckReason("egfr-low", measurement=egfr, threshold=ThresholdUse.of(warning))
+        )
         refs.append(egfr.source)
         facts.append(Fact.of("egfr", egfr))
     if (
@@ -101,22 +99,12 @@ def renal(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult |
         and creatinine.reference_high is not None
         and creatinine.value > creatinine.reference_high
     ):
-        reasons.append(
-            f"creatinine {_value(creatinine)} on {day(creatinine.at)} above the "
-            f"range for age (high {creatinine.reference_high})"
-        )
+        reasons.append(CheckReason("creatinine-high", measurement=creatinine))
         refs.append(creatinine.source)
         facts.append(Fact.of("creatinine", creatinine))
     if not reasons:
         return None
-    return SafetyCheckResult(
-        "renal",
-        Effect.WARNING,
-        "; ".join(reasons),
-        tuple(refs),
-        tuple(facts),
-        (ThresholdUse.of(warning),),
-    )
+    return fired(k, "renal", reasons, refs, facts, [ThresholdUse.of(warning)])
 
 
 def _renal_severe(
@@ -125,80 +113,86 @@ def _renal_severe(
     hard = k.threshold("egfr_renal_hard_stop")
     ratio = k.threshold("creatinine_rise_ratio")
     window = k.threshold("creatinine_rise_window_months")
-    if egfr is not None and egfr.value < hard.value:
-        return SafetyCheckResult(
-            "renal-severe",
-            Effect.HARD_STOP,
-            f"eGFR {_value(egfr)} on {day(egfr.at)} (< {hard.value})",
-            (egfr.source,),
-            (Fact.of("egfr", egfr),),
-            (ThresholdUse.of(hard),),
-        )
+    if egfr is not None and hard.crossed(egfr.value):
+        used = ThresholdUse.of(hard)
+        reason = CheckReason("egfr-low", measurement=egfr, threshold=used)
+        return fired(k, "renal-severe", [reason], [egfr.source], [Fact.of("egfr", egfr)], [used])
     if creatinine is None:
         return None
-    earliest = window_start(creatinine.at, window)
-    earlier = [m for m in h.series("creatinine")[:-1] if earliest <= m.at < creatinine.at]
+    earlier = [
+        m
+        for m in h.series("creatinine")[:-1]
+        if m.at < creatinine.at and window.crossed_by_elapsed(m.at, creatinine.at)
+    ]
     if not earlier:
         return None
     baseline = min(earlier, key=lambda m: m.value)
-    if baseline.value <= 0 or creatinine.value < ratio.value * baseline.value:
+    if baseline.value <= 0 or not ratio.crossed_by_ratio(creatinine.value, baseline.value):
         return None
-    return SafetyCheckResult(
+    reason = CheckReason(
+        "creatinine-rise",
+        measurement=creatinine,
+        baseline=baseline,
+        threshold=ThresholdUse.of(ratio),
+    )
+    return fired(
+        k,
         "renal-severe",
-        Effect.HARD_STOP,
-        f"creatinine rose from {_value(baseline)} ({day(baseline.at)}) to {_value(creatinine)} "
-        f"({day(creatinine.at)}), >= {ratio.value} x within {window.value} months",
-        (baseline.source, creatinine.source),
-        (Fact.of("creatinine_baseline", baseline), Fact.of("creatinine", creatinine)),
-        (ThresholdUse.of(ratio), ThresholdUse.of(window)),
+        [reason],
+        [baseline.source, creatinine.source],
+        [Fact.of("creatinine_baseline", baseline), Fact.of("creatinine", creatinine)],
+        [ThresholdUse.of(ratio), ThresholdUse.of(window)],
     )
 
 
 def thrombosis(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
-    reasons, refs = [], []
-    for concept, label, any_status in (
-        ("thrombosis", "prior thrombosis", True),
-        ("thrombophilia", "thrombophilia", True),
-        ("central-venous-catheter", "central venous catheter", False),
-        ("immobility", "immobility", False),
-    ):
+    lists = k.decision
+    concepts: list[str] = []
+    refs: list[SourceRef] = []
+    for concept in (*lists.thrombosis_any_status, *lists.thrombosis_active_only):
+        any_status = concept in lists.thrombosis_any_status
         problems = [p for p in h.problems if p.concept == concept and (any_status or p.active)]
         if problems:
-            reasons.append(label)
+            concepts.append(concept)
             refs += [p.source for p in problems]
-    cvc_since = window_start(now, k.threshold("cvc_recent_days"))
+    cvc_recent = k.threshold("cvc_recent_days")
     catheters = [
         p
         for p in h.procedures
         if p.concept == "central-venous-catheter"
-        and (p.status == "in-progress" or (p.at is not None and p.at >= cvc_since))
+        and (
+            p.status == "in-progress"
+            or (p.at is not None and cvc_recent.crossed_by_elapsed(p.at, now))
+        )
     ]
-    if catheters and "central venous catheter" not in reasons:
-        reasons.append("central venous catheter")
+    if catheters and "central-venous-catheter" not in concepts:
+        concepts.append("central-venous-catheter")
     refs += [p.source for p in catheters]
-    estrogen_since = window_start(now, k.threshold("estrogen_recent_days"))
-    estrogen = [d for d in h.doses("estrogen") if d.at >= estrogen_since]
-    if estrogen:
-        reasons.append("estrogen-containing therapy")
-        refs += [d.source for d in estrogen]
-    if not reasons:
+    recent = k.threshold("estrogen_recent_days")
+    for agent in lists.thrombosis_agents:
+        doses = [d for d in h.doses(agent) if recent.crossed_by_elapsed(d.at, now)]
+        if doses:
+            concepts.append(agent)
+            refs += [d.source for d in doses]
+    if not concepts:
         return None
-    return SafetyCheckResult("thrombosis", Effect.WARNING, ", ".join(reasons), tuple(refs))
+    reasons = [CheckReason("risk-factor", concept=concept) for concept in concepts]
+    return fired(k, "thrombosis", reasons, refs)
 
 
 def hemolysis(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
     groups = [r for r in h.coded_results if r.concept == "blood-group"]
     if not groups:
-        return SafetyCheckResult("hemolysis", Effect.NOTE, "blood group unknown: check ABO/RhD")
+        return fired(k, "hemolysis", [CheckReason("blood-group-unknown")])
     latest = max(groups, key=lambda r: r.at)
     if latest.value == "O":
         return None
-    return SafetyCheckResult(
+    return fired(
+        k,
         "hemolysis",
-        Effect.NOTE,
-        f"blood group {latest.value}",
-        (latest.source,),
-        (Fact("blood_group", latest.value, None, latest.at, latest.source),),
+        [CheckReason("blood-group", text=latest.value)],
+        [latest.source],
+        [Fact("blood_group", latest.value, None, latest.at, latest.source)],
     )
 
 
@@ -206,41 +200,35 @@ def cardiac_fluid(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheck
     problems = h.active_problems("myocarditis") + h.active_problems("heart-failure")
     if not problems:
         return None
-    return SafetyCheckResult(
-        "cardiac-fluid",
-        Effect.WARNING,
-        ", ".join(sorted({p.display for p in problems})),
-        tuple(p.source for p in problems),
-    )
+    reasons = [CheckReason("problem", text=text) for text in sorted({p.display for p in problems})]
+    return fired(k, "cardiac-fluid", reasons, [p.source for p in problems])
 
 
 def live_vaccine(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
     threshold = k.threshold("live_vaccine_months")
-    since = window_start(now, threshold)
     recent = [
         i
         for i in h.immunizations
-        if i.concept == "live-vaccine" and i.at is not None and since <= i.at <= now
+        if i.concept == "live-vaccine"
+        and i.at is not None
+        and i.at <= now
+        and threshold.crossed_by_elapsed(i.at, now)
     ]
     if not recent:
         return None
-    detail = ", ".join(f"{i.vaccine} on {day(i.at)}" for i in recent)
-    return SafetyCheckResult(
+    reasons = [CheckReason("vaccine", text=i.vaccine, at=i.at) for i in recent]
+    return fired(
+        k,
         "live-vaccine",
-        Effect.NOTE,
-        detail,
-        tuple(i.source for i in recent),
-        thresholds=(ThresholdUse.of(threshold),),
+        reasons,
+        [i.source for i in recent],
+        thresholds=[ThresholdUse.of(threshold)],
     )
 
 
 def vaccine_deferral(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
-    return SafetyCheckResult(
-        "vaccine-deferral",
-        Effect.NOTE,
-        "after 2 g/kg IVIG",
-        thresholds=(ThresholdUse.of(k.threshold("vaccine_deferral_months")),),
-    )
+    used = ThresholdUse.of(k.threshold("vaccine_deferral_months"))
+    return fired(k, "vaccine-deferral", [CheckReason("vaccine-deferral")], thresholds=[used])
 
 
 def migraine(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
@@ -248,11 +236,7 @@ def migraine(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResul
     problems = [p for p in h.problems if p.concept == "migraine"]
     if not problems:
         return None
-    return SafetyCheckResult("migraine", Effect.NOTE, "migraine", tuple(p.source for p in problems))
-
-
-def _value(measurement: Measurement) -> str:
-    return quantity_text(measurement.value, measurement.unit)
+    return fired(k, "migraine", [CheckReason("migraine")], [p.source for p in problems])
 
 
 Check = Callable[[TherapyHistory, Knowledge, datetime], SafetyCheckResult | None]
@@ -271,3 +255,12 @@ CHECKS: tuple[Check, ...] = (
     ig_reaction_mild,
     vaccine_deferral,
 )
+RANK = {Effect.HARD_STOP: 0, Effect.WARNING: 1, Effect.NOTE: 2}
+
+
+def run_checks(
+    history: TherapyHistory, knowledge: Knowledge, now: datetime
+) -> tuple[SafetyCheckResult, ...]:
+    """Every check that fired, hard stops first, then warnings, then notes."""
+    results = [result for check in CHECKS if (result := check(history, knowledge, now))]
+    return tuple(sorted(results, key=lambda r: RANK[r.effect]))

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cds_service.history.model import Problem, TherapyHistory
-from cds_service.knowledge.loader import Knowledge
-from cds_service.rules.findings import Finding
 from cds_service.rules.timeutil import add_months
 
 RULE_ID = "scope"
@@ -23,7 +21,6 @@ ADULT_AGE_MONTHS = 18 * 12
 class ScopeDecision:
     in_scope: bool
     reason: str  # PHI-free, for logs and the CLI
-    diagnosis: Problem | None = None
 
 
 def assess_scope(history: TherapyHistory, now: datetime) -> ScopeDecision:
@@ -31,22 +28,15 @@ def assess_scope(history: TherapyHistory, now: datetime) -> ScopeDecision:
         return ScopeDecision(False, "patient is deceased")
     juvenile = history.active_problems("jdm")
     if juvenile:
-        return ScopeDecision(True, "active juvenile dermatomyositis", _earliest(juvenile))
+        return ScopeDecision(True, "active juvenile dermatomyositis")
     childhood_onset = tuple(
         p for p in history.active_problems("dermatomyositis") if _onset_before_18(p, history)
     )
     if childhood_onset:
-        return ScopeDecision(
-            True, "dermatomyositis with onset before 18", _earliest(childhood_onset)
-        )
+        return ScopeDecision(True, "dermatomyositis with onset before 18")
     if history.active_problems("dermatomyositis"):
         return ScopeDecision(False, "dermatomyositis with onset at 18 or later (or age unknown)")
     return ScopeDecision(False, "no active JDM diagnosis")
-
-
-def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
-    """Scope is a gate, not a card: it never yields a finding (see :func:`assess_scope`)."""
-    return ()
 
 
 def _onset_before_18(problem: Problem, history: TherapyHistory) -> bool:
@@ -60,12 +50,3 @@ def _onset_before_18(problem: Problem, history: TherapyHistory) -> bool:
     birth = datetime(birth_date.year, birth_date.month, birth_date.day, tzinfo=onset.tzinfo)
     eighteenth_birthday = add_months(birth, ADULT_AGE_MONTHS)
     return onset < eighteenth_birthday
-
-
-def _earliest(problems: tuple[Problem, ...]) -> Problem:
-    def sort_key(problem: Problem) -> tuple[int, float, str]:
-        when = problem.onset or problem.recorded
-        stamp = when.timestamp() if when else 0.0
-        return (0 if when else 1, stamp, problem.source.reference)
-
-    return min(problems, key=sort_key)

@@ -1,50 +1,67 @@
-"""Premature steroid taper (decision-model.md sections 1 and 5).
+"""Premature steroid taper (decision-model.md §1 and §5).
 
 With active disease, the oral glucocorticoid dose (prednisolone-equivalent mg/day) must not fall
-below the reference schedule for the time since the course started: about 50 % of the start dose at
-2 months, 25 % at 4, 12.5 % at 6 [Hinze2018]. The floor used is the next milestone's fraction
-(e.g. under 50 % before 2 months), which never fires on a taper that follows the schedule. It also
-fires when the dose has more than halved within the drop window.
+below the reference schedule for the time since the course started: decision.json lists the
+milestones (2, 4, 6 months) and thresholds.json the fraction of the start dose before each
+[Hinze2018]. The floor used is the next milestone's fraction (e.g. under 50 % before 2 months),
+which never fires on a taper that follows the schedule. It also fires when the dose has fallen by
+more than the allowed fraction within the drop window.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from cds_service.history.model import GlucocorticoidCourse, TherapyHistory
-from cds_service.knowledge.loader import Knowledge, Threshold
-from cds_service.rules import refractory
-from cds_service.rules.findings import Fact, Finding, Indicator, ThresholdUse
-from cds_service.rules.timeutil import add_months, day, window_start
+from cds_service.history.model import GlucocorticoidCourse
+from cds_service.knowledge.decision import TaperFloor
+from cds_service.knowledge.loader import Knowledge
+from cds_service.rules.context import ClinicalContext
+from cds_service.rules.findings import Fact, Finding, ThresholdUse
+from cds_service.rules.timeutil import add_months, window_start
 
 RULE_ID = "steroid_taper"
-FLOORS = (
-    (2, "taper_floor_before_2_months"),
-    (4, "taper_floor_before_4_months"),
-    (6, "taper_floor_before_6_months"),
-)
 
 
-def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
-    course = history.glucocorticoid
-    if course is None or not course.points:
+@dataclass(frozen=True)
+class BelowFloor:
+    current_mg: Decimal
+    start_mg: Decimal
+    floor: ThresholdUse  # the fraction of the start dose
+    before_months: int
+
+
+@dataclass(frozen=True)
+class SteepDrop:
+    highest_mg: Decimal
+    current_mg: Decimal
+    since: datetime  # the start of the drop window
+
+
+@dataclass(frozen=True)
+class TaperSubject:
+    below_floor: BelowFloor | None
+    steep_drop: SteepDrop | None
+
+
+def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
+    course = context.history.glucocorticoid
+    if course is None or not course.points or not context.disease.active:
         return ()
-    disease = refractory.assess(history, knowledge, now)
-    if not disease.active:
-        return ()
+    disease = context.disease
     start_mg = _induction_dose(course)
     current_mg = course.current.daily_mg if course.current is not None else Decimal(0)
-    findings_text, used = [], []
-    for check in (
-        _below_floor(course, knowledge, now, start_mg, current_mg),
-        _drop(course, knowledge, now, current_mg),
-    ):
-        if check is not None:
-            findings_text.append(check[0])
-            used += check[1]
-    if not findings_text:
+    below = _below_floor(course, knowledge, now, start_mg, current_mg)
+    drop = _drop(course, knowledge, now, current_mg)
+    if below is None and drop is None:
         return ()
+    used = [below.floor] if below is not None else []
+    if drop is not None:
+        used += [
+            ThresholdUse.of(knowledge.threshold("taper_max_drop_fraction")),
+            ThresholdUse.of(knowledge.threshold("taper_drop_window_weeks")),
+        ]
     facts = [
         Fact(
             "glucocorticoid_start_mg_per_day",
@@ -64,13 +81,11 @@ def evaluate(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> tu
     return (
         Finding(
             topic="steroid-taper",
-            indicator=Indicator.WARNING,
             rule_id=RULE_ID,
             resources=tuple(sorted({p.source for p in course.points} | set(disease.resources))),
             facts=tuple(facts) + disease.facts,
             thresholds=tuple(used) + disease.thresholds,
-            texts={"taper_finding": _summary_text(findings_text[0])},
-            notes=tuple(f"- {text}." for text in findings_text),
+            subject=TaperSubject(below, drop),
         ),
     )
 
@@ -88,28 +103,28 @@ def _below_floor(
     now: datetime,
     start_mg: Decimal,
     current_mg: Decimal,
-) -> tuple[str, list[ThresholdUse]] | None:
-    floor = _floor(course, knowledge, now)
-    if floor is None or start_mg <= 0 or current_mg >= floor.value * start_mg:
+) -> BelowFloor | None:
+    floor = _next_floor(course, knowledge, now)
+    if floor is None or start_mg <= 0:
         return None
-    months = next(m for m, name in FLOORS if name == floor.name)
-    text = (
-        f"{_fmt(current_mg)} mg/day is under {_pct(floor.value)} of the start "
-        f"dose {_fmt(start_mg)} mg/day before {months} months"
-    )
-    return text, [ThresholdUse.of(floor)]
+    threshold = knowledge.threshold(floor.threshold)
+    if not threshold.crossed_by_ratio(current_mg, start_mg):
+        return None
+    return BelowFloor(current_mg, start_mg, ThresholdUse.of(threshold), floor.before_months)
 
 
-def _floor(course: GlucocorticoidCourse, knowledge: Knowledge, now: datetime) -> Threshold | None:
-    for months, name in FLOORS:
-        if now < add_months(course.started_at, months):
-            return knowledge.threshold(name)
+def _next_floor(
+    course: GlucocorticoidCourse, knowledge: Knowledge, now: datetime
+) -> TaperFloor | None:
+    for floor in knowledge.decision.taper_floors:
+        if now < add_months(course.started_at, floor.before_months):
+            return floor
     return None
 
 
 def _drop(
     course: GlucocorticoidCourse, knowledge: Knowledge, now: datetime, current_mg: Decimal
-) -> tuple[str, list[ThresholdUse]] | None:
+) -> SteepDrop | None:
     window = knowledge.threshold("taper_drop_window_weeks")
     fraction = knowledge.threshold("taper_max_drop_fraction")
     since = window_start(now, window)
@@ -118,22 +133,10 @@ def _drop(
     if not in_force:
         return None
     highest = max(p.daily_mg for p in in_force)
-    if highest <= 0 or current_mg >= fraction.value * highest:
+    if highest <= 0 or not fraction.crossed_by_ratio(current_mg, highest):
         return None
-    text = (
-        f"dose fell from {_fmt(highest)} to {_fmt(current_mg)} mg/day within "
-        f"{window.value} weeks (since {day(since)})"
-    )
-    return text, [ThresholdUse.of(fraction), ThresholdUse.of(window)]
-
-
-def _summary_text(text: str) -> str:
-    return text if len(text) <= 48 else text.split(" is under")[0].split(" within")[0]
+    return SteepDrop(highest, current_mg, since)
 
 
 def _fmt(value: Decimal) -> str:
     return format(value.normalize(), "f")
-
-
-def _pct(fraction: Decimal) -> str:
-    return f"{_fmt(fraction * 100)} %"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import calendar
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
-from cds_service.knowledge.loader import Threshold
+from cds_service.knowledge.thresholds import Threshold, add_months, shift
+
+__all__ = ["add_months", "day", "shift", "weeks_between", "window_start"]
 
 
 def window_start(now: datetime, threshold: Threshold) -> datetime:
@@ -14,28 +15,13 @@ def window_start(now: datetime, threshold: Threshold) -> datetime:
     return shift(now, threshold, -1)
 
 
-def shift(at: datetime, threshold: Threshold, sign: int = 1) -> datetime:
-    """`at` moved by the threshold's span (d, wk or calendar months), forward or back."""
-    amount = threshold.value * sign
-    if threshold.unit == "d":
-        return at + timedelta(days=float(amount))
-    if threshold.unit == "wk":
-        return at + timedelta(weeks=float(amount))
-    if threshold.unit == "mo":
-        return add_months(at, int(amount))
-    raise ValueError(f"threshold {threshold.name} has no time unit: {threshold.unit}")
-
-
-def add_months(at: datetime, months: int) -> datetime:
-    """Calendar months; the day is clipped to the target month's length (31 Mar - 1 mo = 28 Feb)."""
-    index = at.year * 12 + (at.month - 1) + months
-    year, month = divmod(index, 12)
-    last_day = calendar.monthrange(year, month + 1)[1]
-    return at.replace(year=year, month=month + 1, day=min(at.day, last_day))
-
-
 def weeks_between(start: datetime, end: datetime) -> Decimal:
-    """Weeks from start to end, one decimal (display only; compare instants, not this)."""
+    """Weeks from start to end, one decimal (display only; compare instants, not this).
+
+    >>> from datetime import UTC
+    >>> weeks_between(datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 11, tzinfo=UTC))
+    Decimal('1.4')
+    """
     seconds = Decimal(str((end - start).total_seconds()))
     return (seconds / Decimal(7 * 24 * 3600)).quantize(Decimal("0.1"))
 

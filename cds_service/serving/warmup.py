@@ -21,7 +21,7 @@ from typing import Any
 
 from flask import Flask
 
-from cds_service.pipeline import HookContext, evaluate
+from cds_service.pipeline import evaluate
 from cds_service.web.openapi import validate
 from cds_service.web.state import state
 
@@ -46,7 +46,7 @@ def warm_up(app: Flask) -> list[str]:
     validate(request, "HookRequest")
     evaluation = evaluate(
         [record],
-        HookContext(patient_id=WARMUP_PATIENT, user_id="Practitioner/warmup"),
+        WARMUP_PATIENT,
         app_state.knowledge,
         WARMUP_NOW,
         public_base_url=app_state.settings.public_base_url,

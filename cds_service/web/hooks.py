@@ -26,7 +26,7 @@ from cds_service.errors import (
 from cds_service.gather.fhir_client import FhirCall
 from cds_service.gather.limits import count_resources, json_depth
 from cds_service.gather.prefetch import gather
-from cds_service.pipeline import HookContext, evaluate
+from cds_service.pipeline import evaluate
 from cds_service.store.database import IssuedCard
 from cds_service.store.feedback import feedback_records, issued_topics
 from cds_service.web import metrics
@@ -88,11 +88,7 @@ def call_service(service_id: str) -> Response:
     context = body["context"]
     evaluation = evaluate(
         gathered.resources,
-        HookContext(
-            patient_id=context["patientId"],
-            user_id=context["userId"],
-            encounter_id=context.get("encounterId"),
-        ),
+        context["patientId"],
         app_state.knowledge,
         app_state.clock(),
         public_base_url=app_state.settings.public_base_url,

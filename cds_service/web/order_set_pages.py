@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
+from cds_service.errors import operation_outcome
 from cds_service.knowledge.order_sets import OrderSet
 from cds_service.web.order_set_html import render_html, render_index_html
 from cds_service.web.state import state
@@ -105,10 +106,6 @@ def _not_acceptable() -> Response:
 
 
 def _outcome(status: int, code: str, diagnostics: str) -> Response:
-    body = {
-        "resourceType": "OperationOutcome",
-        "issue": [{"severity": "error", "code": code, "diagnostics": diagnostics}],
-    }
-    response = _fhir_json(body)
+    response = _fhir_json(operation_outcome(code, diagnostics))
     response.status_code = status
     return response

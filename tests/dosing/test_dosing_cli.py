@@ -47,8 +47,7 @@ def test_refusals_say_why(capsys: pytest.CaptureFixture[str]) -> None:
 def test_a_policy_edit_is_checked_before_use(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    shutil.copytree(REPO / "cards" / "schemas", tmp_path / "schemas")
-    shutil.copy(REPO / "cards" / "sources.json", tmp_path)
+    shutil.copytree(REPO / "cards", tmp_path, dirs_exist_ok=True)
     raw = json.loads((REPO / "cards" / "dosing.json").read_text(encoding="utf-8"))
     raw["ivig"]["capGPerCourse"]["value"] = "60"
     (tmp_path / "dosing.json").write_text(json.dumps(raw), encoding="utf-8")

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from dosing_helpers import NOW, measurement
 
+from cds_service.card_builder.dose_text import ivig_arithmetic_lines
 from cds_service.dosing import DosingPolicy, ivig_course_dose
 from cds_service.dosing.growth import bmi_for_age, bmi_inputs_for_dose
 
@@ -115,6 +116,6 @@ def test_ddw_basis_doses_on_the_reported_ddw(dosing_policy: DosingPolicy) -> Non
     assert Decimal(evidence["uncappedTotalG"]) == Decimal("74.8")
     assert Decimal(evidence["courseTotalG"]) == 70
     assert Decimal(evidence["weightKg"]) == 45
-    lines = dose.arithmetic_lines()
+    lines = ivig_arithmetic_lines(dose)
     assert "On the actual weight: 2 g/kg × 45 kg = 90 g → capped at 70 g per course." in lines
     assert "2 g/kg × 37.4 kg = 74.8 g → capped at 70 g per course." in lines

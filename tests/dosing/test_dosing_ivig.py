@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from dosing_helpers import measurement
 
+from cds_service.card_builder.dose_text import ivig_arithmetic_lines
 from cds_service.dosing import DosingPolicy, ivig_course_dose
 
 
@@ -62,10 +63,10 @@ def test_renal_risk_gives_5_day_split_and_slow_rate(dosing_policy: DosingPolicy)
     assert evidence["days"] == 5
     assert Decimal(evidence["perDayG"]) == Decimal("10.4")
     assert Decimal(evidence["maxRateMlPerKgMin"]) == Decimal("0.03")
-    assert any("5-day split because" in line for line in dose.arithmetic_lines())
+    assert any("5-day split because" in line for line in ivig_arithmetic_lines(dose))
     assert (
         "52 g ÷ 5 days = 10.4 g/day; 5-day split because of a renal, thrombosis or fluid-load risk."
-        in dose.arithmetic_lines()
+        in ivig_arithmetic_lines(dose)
     )
 
 
@@ -82,11 +83,11 @@ def test_fractional_weight_rounds_grams_half_up_once(dosing_policy: DosingPolicy
 
 
 def test_arithmetic_lines_state_the_product_and_the_cap(dosing_policy: DosingPolicy) -> None:
-    lines = dose_for(dosing_policy, "26").arithmetic_lines()
+    lines = ivig_arithmetic_lines(dose_for(dosing_policy, "26"))
     assert "2 g/kg × 26 kg = 52 g per course (cap 70 g not reached)." in lines
     assert "52 g ÷ 2 days = 26 g/day." in lines
     assert any("520 mL per course" in line for line in lines)
-    capped = dose_for(dosing_policy, "40").arithmetic_lines()
+    capped = ivig_arithmetic_lines(dose_for(dosing_policy, "40"))
     assert "2 g/kg × 40 kg = 80 g → capped at 70 g per course." in capped
 
 
@@ -126,11 +127,11 @@ def test_obese_child_shows_ddw_but_doses_on_actual_weight_by_default(
     assert Decimal(evidence["ddwKg"]) == Decimal("37.4")
     assert evidence["dosingWeightBasis"] == "actual"
     assert dose.capped is True
-    assert any("DDW = 32.3 + 0.4 × (45 − 32.3)" in line for line in dose.arithmetic_lines())
+    assert any("DDW = 32.3 + 0.4 × (45 − 32.3)" in line for line in ivig_arithmetic_lines(dose))
     assert [ref.reference for ref in dose.resources] == ["Observation/w-1", "Observation/h-1"]
     assert (
         "Alternative used by many centres: 2 g/kg × 37.4 kg DDW = 74.8 g → capped at 70 g "
-        "per course." in dose.arithmetic_lines()
+        "per course." in ivig_arithmetic_lines(dose)
     )
 
 

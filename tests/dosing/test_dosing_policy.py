@@ -13,7 +13,7 @@ import pytest
 from dosing_helpers import REPO
 
 from cds_service.dosing import DosingPolicy, load_dosing_policy
-from cds_service.knowledge.loader import KnowledgeError
+from cds_service.knowledge.errors import KnowledgeError
 
 Edit = Callable[[dict[str, Any]], None]
 
@@ -43,11 +43,8 @@ def test_shipped_policy_matches_dosing_md(dosing_policy: DosingPolicy) -> None:
     assert rituximab.mg_per_m2_per_infusion.value == 750
     assert rituximab.cap_mg_per_infusion.value == 1000
     assert (rituximab.infusions.as_int, rituximab.interval_days.as_int) == (2, 7)
-    assert {agent.agent for agent in dosing_policy.other_agents} >= {
-        "methylprednisolone-iv",
-        "methotrexate",
-        "cyclophosphamide",
-    }
+    assert dosing_policy.other_agents["cyclosporine"].dose == "3-5 mg/kg/day in 2 doses"
+    assert (rituximab.adult_dose_mg.value, rituximab.adult_interval_days.as_int) == (1000, 14)
 
 
 def test_every_cited_key_has_a_label(dosing_policy: DosingPolicy) -> None:

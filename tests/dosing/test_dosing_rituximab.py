@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from dosing_helpers import measurement
 
+from cds_service.card_builder.dose_text import rituximab_arithmetic_lines
 from cds_service.dosing import DosingPolicy, mosteller_bsa_m2, rituximab_dose
 from cds_service.history.model import BodySurfaceArea
+from cds_service.knowledge.loader import load_knowledge
+
+REPO_CARDS = Path(__file__).resolve().parents[2] / "cards"
 
 
 def test_130_cm_30_kg(dosing_policy: DosingPolicy) -> None:
@@ -27,7 +32,7 @@ def test_130_cm_30_kg(dosing_policy: DosingPolicy) -> None:
     assert evidence["intervalDays"] == 7
     assert [ref.reference for ref in dose.resources] == ["Observation/w-1", "Observation/h-1"]
     assert "750 mg/m² × 1.04 m² = 780 mg per infusion (cap 1000 mg not reached)." in (
-        dose.arithmetic_lines()
+        rituximab_arithmetic_lines(dose, load_knowledge(REPO_CARDS).texts)
     )
 
 

@@ -25,7 +25,7 @@ def test_recency_boundary_30_days(dosing_policy: DosingPolicy, days_ago: int, us
     assert result.age_days == days_ago
     if not usable:
         assert result.status is WeightStatus.STALE
-        assert "31 days old" in result.reason
+        assert result.age_days == 31 and result.weight is not None
 
 
 def test_age_counts_calendar_days_in_nows_zone(dosing_policy: DosingPolicy) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.plandefinition import PlanDefinition
 
-from cds_service.knowledge.loader import KnowledgeError
+from cds_service.knowledge.errors import KnowledgeError
 from cds_service.knowledge.order_sets import ORDER_SET_IDS, load_order_sets
 
 REPO = Path(__file__).resolve().parents[2]
@@ -101,24 +101,24 @@ def _action0(key: str, value: Any) -> Edit:
 @pytest.mark.parametrize(
     ("edit", "field", "why"),
     [
-        (_action0("definitionCanonical", "#ad-nowhere"), "action[0].definitionCanonical", "no "),
-        (_action0("id", "Bad Id"), "action[0].id", "does not match"),
+        (_action0("definitionCanonical", "#ad-nowhere"), "action.0.definitionCanonical", "no "),
+        (_action0("id", "Bad Id"), "action.0.id", "does not match"),
         (lambda raw: raw.__setitem__("status", "draft"), "status", "'active' was expected"),
         (lambda raw: raw.__setitem__("relatedArtifact", []), "relatedArtifact", "non-empty"),
         (
             lambda raw: raw["relatedArtifact"][0].__setitem__("label", "NoSuchPaper"),
-            "relatedArtifact[0].label",
+            "relatedArtifact.0.label",
             "unknown source key",
         ),
         (lambda raw: raw.__setitem__("date", "yesterday"), "date", "FHIR R4B"),
         (
             lambda raw: raw["contained"][0]["code"]["coding"][0].__setitem__("extension", []),
-            "contained[0].code.coding[0].extension",
+            "contained.0.code.coding.0.extension",
             "contain",
         ),
         (
             lambda raw: raw["action"].append(dict(raw["action"][0])),
-            "action[20].id",
+            "action.20.id",
             "duplicate",
         ),
     ],

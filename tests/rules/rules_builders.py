@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from cds_service.card_builder.cards import indicator
+from cds_service.card_builder.wording import template_values
 from cds_service.history.model import (
     AllergyFact,
     CodedResult,
@@ -38,6 +40,9 @@ from cds_service.history.model import (
     TherapyHistory,
 )
 from cds_service.knowledge.loader import Knowledge, load_knowledge
+from cds_service.rules import evaluate_all
+from cds_service.rules.context import ClinicalContext, build_context
+from cds_service.rules.findings import Finding
 
 TZ = ZoneInfo("Pacific/Auckland")
 NOW = datetime(2026, 3, 15, 10, 0, tzinfo=TZ)
@@ -296,3 +301,34 @@ CARDS_DIR = Path(__file__).resolve().parents[2] / "cards"
 def knowledge_fixture() -> Knowledge:
     """The knowledge base, loaded once (it is frozen). Import it into a test module to use it."""
     return load_knowledge(CARDS_DIR)
+
+
+# --- running the rules as the pipeline does --------------------------------------------------
+
+
+def context_for(
+    history: TherapyHistory, knowledge: Knowledge, gather_notes: tuple[str, ...] = ()
+) -> ClinicalContext:
+    return build_context(history, knowledge, NOW, gather_notes)
+
+
+def findings_for(
+    history: TherapyHistory, knowledge: Knowledge, gather_notes: tuple[str, ...] = ()
+) -> tuple[Finding, ...]:
+    """Every finding, as the pipeline computes them (scope gate included)."""
+    return evaluate_all(context_for(history, knowledge, gather_notes), knowledge, NOW)
+
+
+def run(rule: Any, history: TherapyHistory, knowledge: Knowledge) -> tuple[Finding, ...]:
+    """One rule module's findings for ``history`` (no scope gate, as when called alone)."""
+    findings: tuple[Finding, ...] = rule.evaluate(context_for(history, knowledge), knowledge, NOW)
+    return findings
+
+
+def words(finding: Finding, knowledge: Knowledge) -> dict[str, str]:
+    """The values the card builder fills into the finding's templates."""
+    return template_values(finding, knowledge)
+
+
+def indicator_of(finding: Finding, knowledge: Knowledge) -> str:
+    return str(indicator(finding, knowledge))

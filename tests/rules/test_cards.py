@@ -12,6 +12,7 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowledge`)
     NOW,
     ago,
+    findings_for,
     glucocorticoid,
     ivig_course,
     knowledge_fixture,
@@ -26,7 +27,6 @@ from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowled
 from cds_service.card_builder.cards import build_cards
 from cds_service.history.model import DataQualityNote, TherapyHistory
 from cds_service.knowledge.loader import Knowledge
-from cds_service.rules import evaluate_all
 
 BASE = "https://cds.example.org/jdm"
 SECTIONS = ("### Why this card", "### Dose arithmetic", "### Safety notes", "### Sources")
@@ -34,7 +34,7 @@ TOPIC_SYSTEM = "https://jdm-cds.example.org/fhir/CodeSystem/card-topic"
 
 
 def cards_for(history: TherapyHistory, knowledge: Knowledge) -> list[dict[str, Any]]:
-    findings = evaluate_all(history, knowledge, NOW, ("Procedure search cut short",))
+    findings = findings_for(history, knowledge, ("Procedure search cut short",))
     return build_cards(findings, history, knowledge, NOW, BASE, "seed")
 
 
@@ -211,27 +211,21 @@ def test_record_text_is_escaped_in_markdown(knowledge: Knowledge) -> None:
 
 def test_a_long_record_phrase_gets_the_short_summary_not_a_cut(knowledge: Knowledge) -> None:
     from cds_service.card_builder.cards import summary
-    from cds_service.rules.findings import Finding, Indicator
+    from cds_service.rules.findings import Finding
 
     long_finding = "creatinine rose from 40 umol/L (2026-01-02) to 95 umol/L (2026-03-01), " * 2
-    finding = Finding(
-        topic="ivig-safety-renal",
-        indicator=Indicator.WARNING,
-        rule_id="safety",
-        texts={"renal_finding": long_finding},
-    )
-    text = summary(finding, knowledge.topic("ivig-safety-renal"))
+    finding = Finding(topic="ivig-safety-renal", rule_id="safety")
+    topic = knowledge.topic("ivig-safety-renal")
+    text = summary(finding, topic, {"finding": long_finding, "fluid_volume": ""})
     assert (
         text == "Renal risk before IVIG: sucrose-free product, rate <= 0.03 mL/kg/min, 5-day split"
     )
-
-    short_finding = replace(finding, texts={"renal_finding": "eGFR 55"})
-    assert "(eGFR 55)" in summary(short_finding, knowledge.topic("ivig-safety-renal"))
+    assert "(eGFR 55)" in summary(finding, topic, {"finding": "eGFR 55", "fluid_volume": ""})
 
 
 def test_every_summary_with_record_text_has_a_short_fallback(knowledge: Knowledge) -> None:
     # placeholders that carry the record's own words (findings, reasons, lists) can overflow 139
-    open_ended = ("_finding}", "{hard_stop}", "{weight_problem}", "{missing}")
+    open_ended = ("{finding}", "_finding}", "{hard_stop}", "{weight_problem}", "{missing}")
     checked = 0
     for topic_code, topic in knowledge.texts.topics.items():
         for name, template in topic.summaries.items():

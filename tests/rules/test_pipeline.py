@@ -10,16 +10,15 @@ import pytest
 from rules_builders import NOW, knowledge_fixture  # noqa: F401  (provides `knowledge`)
 
 from cds_service.knowledge.loader import Knowledge
-from cds_service.pipeline import HookContext, evaluate
+from cds_service.pipeline import evaluate
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "fhir_fixtures" / "scenarios"
 
 
-def gathered(name: str) -> tuple[list[Any], HookContext]:
+def gathered(name: str) -> tuple[list[Any], str]:
     request = json.loads((SCENARIOS / name / "request.json").read_text())
     resources = [value for value in request["prefetch"].values() if value is not None]
-    context = HookContext(request["context"]["patientId"], request["context"]["userId"])
-    return resources, context
+    return resources, request["context"]["patientId"]
 
 
 def test_seed_case_end_to_end(knowledge: Knowledge) -> None:
@@ -55,4 +54,3 @@ def test_gather_notes_become_a_data_quality_card(knowledge: Knowledge) -> None:
     )
     quality = [c for c in result.cards if c["source"]["topic"]["code"] == "data-quality"]
     assert len(quality) == 1 and note in quality[0]["detail"]
-    assert result.gather_notes == (note,)

@@ -11,25 +11,29 @@ from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowled
     NOW,
     TZ,
     ago,
+    findings_for,
     glucocorticoid,
+    indicator_of,
     ivig_course,
     knowledge_fixture,
     measure,
     methotrexate,
     problem,
+    run,
     seed_history,
     with_measurements,
     without,
+    words,
 )
 
 from cds_service.history.model import TherapyHistory
 from cds_service.knowledge.loader import Knowledge
-from cds_service.rules import evaluate_all, first_line_window, ivig_start
+from cds_service.rules import first_line_window, ivig_start
 from cds_service.rules.scope import assess_scope
 
 
 def topics(history: TherapyHistory, knowledge: Knowledge) -> list[str]:
-    return [f.topic for f in evaluate_all(history, knowledge, NOW)]
+    return [f.topic for f in findings_for(history, knowledge)]
 
 
 def weak_only(**changes: object) -> TherapyHistory:
@@ -40,17 +44,17 @@ def weak_only(**changes: object) -> TherapyHistory:
 
 
 def test_seed_case_gives_critical_ivig_start_with_52_g_and_dysphagia(knowledge: Knowledge) -> None:
-    findings = {f.topic: f for f in evaluate_all(seed_history(), knowledge, NOW)}
+    findings = {f.topic: f for f in findings_for(seed_history(), knowledge)}
     assert set(findings) == {"ivig-start", "dysphagia-aspiration"}
     start = findings["ivig-start"]
-    assert start.indicator == "critical"
-    dose = start.dose_evidence
+    assert indicator_of(start, knowledge) == "critical"
+    dose = start.dose.evidence()
     assert dose is not None
     assert Decimal(dose["courseTotalG"]) == 52
     assert Decimal(dose["perDayG"]) == 26 and dose["days"] == 2
     assert dose["weightObservation"] == "Observation/w-3"
     assert "ivig-draft" in start.suggest
-    assert findings["dysphagia-aspiration"].indicator == "critical"
+    assert indicator_of(findings["dysphagia-aspiration"], knowledge) == "critical"
 
 
 def test_deceased_patient_gets_no_findings(knowledge: Knowledge) -> None:
@@ -103,9 +107,9 @@ def test_weakness_without_red_flag_before_12_weeks_is_first_line_window(
 ) -> None:
     history = weak_only()
     assert topics(history, knowledge) == ["first-line-window"]
-    finding = first_line_window.evaluate(history, knowledge, NOW)[0]
-    assert finding.indicator == "info"
-    assert finding.texts["twelve_week_date"] == "2026-05-11"  # 16 Feb + 12 weeks
+    finding = run(first_line_window, history, knowledge)[0]
+    assert indicator_of(finding, knowledge) == "info"
+    assert words(finding, knowledge)["twelve_week_date"] == "2026-05-11"  # 16 Feb + 12 weeks
 
 
 @pytest.mark.parametrize(
@@ -124,9 +128,9 @@ def test_methotrexate_12_week_boundary(
 
 def test_adequate_trial_gives_warning_not_critical(knowledge: Knowledge) -> None:
     history = weak_only(methotrexate=methotrexate(ago(weeks=13), 13))
-    (finding,) = ivig_start.evaluate(history, knowledge, NOW)
-    assert finding.indicator == "warning"
-    assert "13.0 weeks of methotrexate" in finding.texts["escalate_reason"]
+    (finding,) = run(ivig_start, history, knowledge)
+    assert indicator_of(finding, knowledge) == "warning"
+    assert "13.0 weeks of methotrexate" in words(finding, knowledge)["escalate_reason"]
 
 
 def test_steroid_raised_after_taper_escalates(knowledge: Knowledge) -> None:
@@ -160,7 +164,7 @@ def test_cmas_15_boundary_is_a_red_flag(knowledge: Knowledge, cmas: str, red_fla
     expected = ["ivig-start"] if red_flag else ["first-line-window"]
     assert topics(history, knowledge) == expected
     if red_flag:
-        assert ivig_start.evaluate(history, knowledge, NOW)[0].indicator == "critical"
+        assert indicator_of(run(ivig_start, history, knowledge)[0], knowledge) == "critical"
 
 
 def test_no_first_line_therapy_means_no_ivig_start(knowledge: Knowledge) -> None:
@@ -206,25 +210,25 @@ def test_two_courses_long_ago_restart_ivig(knowledge: Knowledge) -> None:
 def test_weight_30_day_boundary(knowledge: Knowledge, weight_age_days: int, usable: bool) -> None:
     history = without(seed_history(), "weight")
     history = with_measurements(history, measure("weight", "26", ago(weight_age_days), "w-9"))
-    findings = {f.topic: f for f in evaluate_all(history, knowledge, NOW)}
-    assert (findings["ivig-start"].dose_evidence is not None) is usable
+    findings = {f.topic: f for f in findings_for(history, knowledge)}
+    assert (findings["ivig-start"].dose is not None) is usable
     assert ("weight-needed" in findings) is not usable
     if not usable:
         assert findings["ivig-start"].summary_variant == "noDose"
         assert "ivig-draft" not in findings["ivig-start"].suggest
-        assert findings["weight-needed"].indicator == "warning"
+        assert indicator_of(findings["weight-needed"], knowledge) == "warning"
 
 
 def test_no_weight_gives_weight_needed_and_no_dose(knowledge: Knowledge) -> None:
-    findings = {f.topic: f for f in evaluate_all(without(seed_history(), "weight"), knowledge, NOW)}
+    findings = {f.topic: f for f in findings_for(without(seed_history(), "weight"), knowledge)}
     assert findings["ivig-start"].dose is None
-    assert findings["weight-needed"].texts["weight_problem"] == "no weight on record"
+    assert words(findings["weight-needed"], knowledge)["weight_problem"] == "no weight on record"
 
 
 def test_40_kg_child_is_capped_at_70_g(knowledge: Knowledge) -> None:
     history = without(seed_history(), "weight")
     history = with_measurements(history, measure("weight", "40", ago(2), "w-40"))
-    dose = ivig_start.evaluate(history, knowledge, NOW)[0].dose_evidence
+    dose = run(ivig_start, history, knowledge)[0].dose.evidence()
     assert dose is not None and Decimal(dose["courseTotalG"]) == 70 and dose["capped"] is True
 
 

@@ -10,17 +10,22 @@ import pytest
 from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowledge`)
     NOW,
     ago,
+    context_for,
     glucocorticoid,
+    indicator_of,
     ivig_course,
     knowledge_fixture,
     measure,
     problem,
+    run,
     seed_history,
     with_measurements,
     with_problems,
     without,
+    words,
 )
 
+from cds_service.card_builder.wording import note_lines
 from cds_service.history.model import DataQualityNote, ProcedureFact, SourceRef, TherapyHistory
 from cds_service.knowledge.loader import Knowledge
 from cds_service.rules import (
@@ -46,9 +51,9 @@ def on_ivig(weeks_ago: float = 2) -> TherapyHistory:
 
 def test_monitoring_due_when_no_labs_or_scores_in_4_weeks(knowledge: Knowledge) -> None:
     history = without(on_ivig(), "ck", "cmas")
-    (finding,) = ivig_monitoring.evaluate(history, knowledge, NOW)
-    assert finding.indicator == "info"
-    assert finding.texts["missing"] == "CK, ESR or CRP and no CMAS or MMT-8"
+    (finding,) = run(ivig_monitoring, history, knowledge)
+    assert indicator_of(finding, knowledge) == "info"
+    assert words(finding, knowledge)["missing"] == "CK, ESR or CRP and no CMAS or MMT-8"
 
 
 @pytest.mark.parametrize(("days", "due"), [(28, False), (29, True)])
@@ -57,12 +62,12 @@ def test_monitoring_4_week_window(knowledge: Knowledge, days: int, due: bool) ->
     history = with_measurements(
         history, measure("ck", "300", ago(days), "ck-x"), measure("cmas", "40", ago(1), "cm-x")
     )
-    assert bool(ivig_monitoring.evaluate(history, knowledge, NOW)) is due
+    assert bool(run(ivig_monitoring, history, knowledge)) is due
 
 
 def test_no_monitoring_card_without_recent_ivig(knowledge: Knowledge) -> None:
     history = without(on_ivig(weeks_ago=9), "ck", "cmas")
-    assert ivig_monitoring.evaluate(history, knowledge, NOW) == ()
+    assert run(ivig_monitoring, history, knowledge) == ()
 
 
 # --- escalate-after-ivig ------------------------------------------------------------------
@@ -79,9 +84,9 @@ def test_escalate_after_3_courses_gives_paediatric_rituximab_dose(knowledge: Kno
         measure("weight", "30", ago(2), "w-30"),
         measure("height", "130", ago(2), "h-130"),
     )
-    (finding,) = escalate_after_ivig.evaluate(history, knowledge, NOW)
-    assert finding.indicator == "warning"
-    dose = finding.dose_evidence
+    (finding,) = run(escalate_after_ivig, history, knowledge)
+    assert indicator_of(finding, knowledge) == "warning"
+    dose = finding.dose.evidence()
     assert dose is not None
     assert Decimal(dose["bsaM2"]) == Decimal("1.04")
     assert Decimal(dose["perInfusionMg"]) == 780
@@ -89,27 +94,27 @@ def test_escalate_after_3_courses_gives_paediatric_rituximab_dose(knowledge: Kno
 
 
 def test_escalate_without_height_has_no_mg_figure(knowledge: Knowledge) -> None:
-    (finding,) = escalate_after_ivig.evaluate(without(three_courses(), "height"), knowledge, NOW)
+    (finding,) = run(escalate_after_ivig, without(three_courses(), "height"), knowledge)
     assert finding.dose is None
-    assert "no mg figure" in finding.texts["rituximab_dose"]
+    assert "no mg figure" in words(finding, knowledge)["rituximab_dose"]
 
 
 def test_two_courses_do_not_escalate(knowledge: Knowledge) -> None:
     courses = tuple(ivig_course(ago(weeks=w), f"ivig-{w}") for w in (6, 2))
-    assert escalate_after_ivig.evaluate(seed_history(ivig_courses=courses), knowledge, NOW) == ()
+    assert run(escalate_after_ivig, seed_history(ivig_courses=courses), knowledge) == ()
 
 
 def test_three_courses_in_inactive_disease_do_not_escalate(knowledge: Knowledge) -> None:
     history = three_courses()
     history = replace(history, problems=tuple(p for p in history.problems if p.concept == "jdm"))
     history = with_measurements(history, measure("cmas", "50", ago(1), "cm-9"))
-    assert escalate_after_ivig.evaluate(history, knowledge, NOW) == ()
+    assert run(escalate_after_ivig, history, knowledge) == ()
 
 
 def test_organ_involvement_named_for_cyclophosphamide(knowledge: Knowledge) -> None:
     history = with_problems(three_courses(), problem("ild", "c-ild", ago(30), display="ILD"))
-    (finding,) = escalate_after_ivig.evaluate(history, knowledge, NOW)
-    assert "interstitial lung disease" in finding.texts["organ_involvement"]
+    (finding,) = run(escalate_after_ivig, history, knowledge)
+    assert "interstitial lung disease" in words(finding, knowledge)["organ_involvement"]
     assert "Condition/c-ild" in finding.all_resources()
 
 
@@ -117,8 +122,8 @@ def test_organ_involvement_named_for_cyclophosphamide(knowledge: Knowledge) -> N
 
 
 def test_dysphagia_suggests_swallow_study(knowledge: Knowledge) -> None:
-    (finding,) = dysphagia.evaluate(seed_history(), knowledge, NOW)
-    assert finding.indicator == "critical" and finding.suggest == ("vfss",)
+    (finding,) = run(dysphagia, seed_history(), knowledge)
+    assert indicator_of(finding, knowledge) == "critical" and finding.suggest == ("vfss",)
     assert finding.all_resources() == ("Condition/c-dys",)
 
 
@@ -128,14 +133,14 @@ def test_swallow_study_within_4_weeks_is_not_suggested_again(
 ) -> None:
     study = ProcedureFact("vfss", ago(days), "completed", SourceRef("Procedure", "vfss-1"))
     history = seed_history(procedures=(*seed_history().procedures, study))
-    (finding,) = dysphagia.evaluate(history, knowledge, NOW)
+    (finding,) = run(dysphagia, history, knowledge)
     assert (finding.suggest == ("vfss",)) is suggested
 
 
 def test_aspiration_alone_fires(knowledge: Knowledge) -> None:
     history = weak_only(seed_history())
     history = with_problems(history, problem("aspiration", "c-asp", ago(3)))
-    assert dysphagia.evaluate(history, knowledge, NOW)[0].topic == "dysphagia-aspiration"
+    assert run(dysphagia, history, knowledge)[0].topic == "dysphagia-aspiration"
 
 
 def test_resolved_dysphagia_does_not_fire(knowledge: Knowledge) -> None:
@@ -143,7 +148,7 @@ def test_resolved_dysphagia_does_not_fire(knowledge: Knowledge) -> None:
     problems = tuple(
         replace(p, active=False) if p.concept == "dysphagia" else p for p in history.problems
     )
-    assert dysphagia.evaluate(replace(history, problems=problems), knowledge, NOW) == ()
+    assert run(dysphagia, replace(history, problems=problems), knowledge) == ()
 
 
 # --- extramuscular-screen -----------------------------------------------------------------
@@ -155,7 +160,7 @@ def test_organ_screen_within_12_months(knowledge: Knowledge, days: int, fires: b
         ProcedureFact(c, ago(days), "completed", SourceRef("Procedure", c))
         for c in ("ecg", "echocardiogram", "pft")
     )
-    findings = extramuscular.evaluate(seed_history(procedures=procedures), knowledge, NOW)
+    findings = run(extramuscular, seed_history(procedures=procedures), knowledge)
     assert bool(findings) is fires
     if fires:
         assert findings[0].suggest == ("ecg", "echocardiogram", "pft")
@@ -163,28 +168,28 @@ def test_organ_screen_within_12_months(knowledge: Knowledge, days: int, fires: b
 
 def test_only_the_missing_screen_is_suggested(knowledge: Knowledge) -> None:
     procedures = tuple(p for p in seed_history().procedures if p.concept != "pft")
-    (finding,) = extramuscular.evaluate(seed_history(procedures=procedures), knowledge, NOW)
+    (finding,) = run(extramuscular, seed_history(procedures=procedures), knowledge)
     assert finding.suggest == ("pft",)
-    assert finding.texts["missing"] == "pulmonary function tests"
+    assert words(finding, knowledge)["missing"] == "pulmonary function tests"
 
 
 # --- steroid-taper ------------------------------------------------------------------------
 
 
 def test_seed_taper_follows_the_reference(knowledge: Knowledge) -> None:
-    assert steroid_taper.evaluate(seed_history(), knowledge, NOW) == ()
+    assert run(steroid_taper, seed_history(), knowledge) == ()
 
 
 def test_under_half_the_start_dose_before_2_months_fires(knowledge: Knowledge) -> None:
     course = glucocorticoid((ago(50), "52"), (ago(40), "40"), (ago(20), "20"))
-    (finding,) = steroid_taper.evaluate(seed_history(glucocorticoid=course), knowledge, NOW)
-    assert finding.indicator == "warning"
+    (finding,) = run(steroid_taper, seed_history(glucocorticoid=course), knowledge)
+    assert indicator_of(finding, knowledge) == "warning"
     assert any(t.name == "taper_floor_before_2_months" for t in finding.thresholds)
 
 
 def test_more_than_halved_within_4_weeks_fires(knowledge: Knowledge) -> None:
     course = glucocorticoid((ago(150), "52"), (ago(60), "30"), (ago(10), "12"))
-    (finding,) = steroid_taper.evaluate(seed_history(glucocorticoid=course), knowledge, NOW)
+    (finding,) = run(steroid_taper, seed_history(glucocorticoid=course), knowledge)
     assert any(t.name == "taper_max_drop_fraction" for t in finding.thresholds)
 
 
@@ -193,7 +198,7 @@ def test_fast_taper_in_inactive_disease_is_silent(knowledge: Knowledge) -> None:
     history = seed_history(glucocorticoid=course)
     history = replace(history, problems=tuple(p for p in history.problems if p.concept == "jdm"))
     history = with_measurements(history, measure("cmas", "50", ago(1), "cm-9"))
-    assert steroid_taper.evaluate(history, knowledge, NOW) == ()
+    assert run(steroid_taper, history, knowledge) == ()
 
 
 # --- data-quality -------------------------------------------------------------------------
@@ -219,17 +224,18 @@ def note(concept: str | None, category: str, days: float | None) -> DataQualityN
 def test_data_quality_shows_only_what_could_change_a_card(
     knowledge: Knowledge, dq: DataQualityNote, shown: bool
 ) -> None:
-    findings = data_quality.evaluate(seed_history(data_quality=(dq,)), knowledge, NOW)
+    findings = run(data_quality, seed_history(data_quality=(dq,)), knowledge)
     assert bool(findings) is shown
     if shown:
         # another patient's record is reported without its id (an identifier of another chart)
         withheld = dq.category == "other-patient"
         assert findings[0].all_resources() == (() if withheld else ("Observation/obs-x",))
-        assert ("(id withheld)" in findings[0].notes[0]) is withheld
+        assert ("(id withheld)" in note_lines(findings[0], knowledge)[0]) is withheld
 
 
 def test_gather_notes_always_shown(knowledge: Knowledge) -> None:
-    (finding,) = data_quality.evaluate(
-        seed_history(), knowledge, NOW, ("Observation search cut short after 20 pages",)
+    context = context_for(
+        seed_history(), knowledge, ("Observation search cut short after 20 pages",)
     )
-    assert "cut short" in finding.notes[0]
+    (finding,) = data_quality.evaluate(context, knowledge, NOW)
+    assert "cut short" in note_lines(finding, knowledge)[0]

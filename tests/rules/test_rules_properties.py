@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowledge`)
     NOW,
     ago,
+    findings_for,
+    indicator_of,
     ivig_course,
     knowledge_fixture,
     measure,
@@ -24,7 +26,6 @@ from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowled
 from cds_service.card_builder.cards import build_cards
 from cds_service.history.model import AllergyFact, SourceRef, TherapyHistory
 from cds_service.knowledge.loader import Knowledge
-from cds_service.rules import evaluate_all
 from cds_service.rules.findings import Effect
 
 
@@ -61,7 +62,7 @@ def histories(draw: st.DrawFn) -> TherapyHistory:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(history=histories())
 def test_never_do(knowledge: Knowledge, history: TherapyHistory) -> None:
-    findings = evaluate_all(history, knowledge, NOW)
+    findings = findings_for(history, knowledge)
     topics = [f.topic for f in findings]
     by_topic = {f.topic: f for f in findings}
     if history.patient.deceased:
@@ -76,13 +77,15 @@ def test_never_do(knowledge: Knowledge, history: TherapyHistory) -> None:
     if start is not None:
         # never a dose without a usable weight, and then always the weight-needed card
         assert (start.dose is None) is ("weight-needed" in topics)
-        if start.dose_evidence is not None:
-            assert Decimal(start.dose_evidence["courseTotalG"]) <= 70
+        if start.dose is not None:
+            assert Decimal(start.dose.evidence()["courseTotalG"]) <= 70
             weight = history.latest("weight")
             assert weight is not None and weight.at >= NOW - timedelta(days=30)
         hard = any(c.effect is Effect.HARD_STOP for c in start.safety_checks)
         if hard:
-            assert start.indicator == "critical" and "ivig-draft" not in start.suggest
+            assert (
+                indicator_of(start, knowledge) == "critical" and "ivig-draft" not in start.suggest
+            )
     cards = build_cards(findings, history, knowledge, NOW, "https://x", "seed")
     assert all(len(card["summary"]) <= 139 for card in cards)
     assert len({card["uuid"] for card in cards}) == len(cards)

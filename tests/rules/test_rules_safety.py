@@ -10,15 +10,20 @@ import pytest
 from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowledge`)
     NOW,
     ago,
+    context_for,
     dose,
+    findings_for,
+    indicator_of,
     ivig_course,
     knowledge_fixture,
     measure,
     problem,
+    run,
     seed_history,
     with_measurements,
     with_problems,
     without,
+    words,
 )
 
 from cds_service.history.model import (
@@ -30,12 +35,12 @@ from cds_service.history.model import (
     TherapyHistory,
 )
 from cds_service.knowledge.loader import Knowledge
-from cds_service.rules import evaluate_all, ivig_start, safety
+from cds_service.rules import ivig_start, safety
 from cds_service.rules.findings import Effect, Finding
 
 
 def start_card(history: TherapyHistory, knowledge: Knowledge) -> Finding:
-    return next(f for f in ivig_start.evaluate(history, knowledge, NOW) if f.topic == "ivig-start")
+    return next(f for f in run(ivig_start, history, knowledge) if f.topic == "ivig-start")
 
 
 def check_codes(history: TherapyHistory, knowledge: Knowledge) -> dict[str, Effect]:
@@ -43,7 +48,7 @@ def check_codes(history: TherapyHistory, knowledge: Knowledge) -> dict[str, Effe
 
 
 def topics(history: TherapyHistory, knowledge: Knowledge) -> set[str]:
-    return {f.topic for f in evaluate_all(history, knowledge, NOW)}
+    return {f.topic for f in findings_for(history, knowledge)}
 
 
 def test_clean_seed_has_only_the_vaccine_deferral_note(knowledge: Knowledge) -> None:
@@ -73,7 +78,7 @@ def test_egfr_60_and_30_boundaries(
 
 def test_renal_warning_switches_to_5_day_split_and_slow_rate(knowledge: Knowledge) -> None:
     history = with_measurements(seed_history(), measure("egfr", "50", ago(1), "egfr-2"))
-    dose_object = start_card(history, knowledge).dose_evidence
+    dose_object = start_card(history, knowledge).dose.evidence()
     assert dose_object is not None
     assert dose_object["days"] == 5
     assert Decimal(dose_object["perDayG"]) == Decimal("10.4")
@@ -83,7 +88,7 @@ def test_renal_warning_switches_to_5_day_split_and_slow_rate(knowledge: Knowledg
 def test_hard_stop_is_critical_without_a_draft_order(knowledge: Knowledge) -> None:
     history = with_measurements(seed_history(), measure("egfr", "20", ago(1), "egfr-2"))
     card = start_card(history, knowledge)
-    assert card.indicator == "critical"
+    assert indicator_of(card, knowledge) == "critical"
     assert card.summary_variant == "hardStop"
     assert "ivig-draft" not in card.suggest and "ivig-baseline" in card.suggest
 
@@ -124,7 +129,7 @@ def test_severe_ig_allergy_is_a_hard_stop(knowledge: Knowledge) -> None:
     )
     card = start_card(seed_history(allergies=(allergy,)), knowledge)
     assert card.safety_checks[0].code == "anaphylaxis-to-ig"
-    assert card.indicator == "critical" and "ivig-draft" not in card.suggest
+    assert indicator_of(card, knowledge) == "critical" and "ivig-draft" not in card.suggest
 
 
 @pytest.mark.parametrize(
@@ -150,7 +155,7 @@ def test_iga_unknown_only_before_a_first_course(knowledge: Knowledge) -> None:
 def test_thrombosis_risks_give_a_warning_card(knowledge: Knowledge, concept: str) -> None:
     history = with_problems(seed_history(), problem(concept, "c-t", ago(100)))
     assert "ivig-safety-thrombosis" in topics(history, knowledge)
-    dose_object = start_card(history, knowledge).dose_evidence
+    dose_object = start_card(history, knowledge).dose.evidence()
     assert dose_object is not None and dose_object["days"] == 5
 
 
@@ -205,7 +210,7 @@ def test_migraine_is_a_note(knowledge: Knowledge) -> None:
 def test_safety_warnings_also_fire_while_on_ivig(knowledge: Knowledge) -> None:
     history = seed_history(ivig_courses=(ivig_course(ago(weeks=2), "ivig-now"),))
     history = with_measurements(history, measure("egfr", "45", ago(1), "egfr-2"))
-    assert safety.ivig_in_play(history, knowledge, NOW)
+    assert context_for(history, knowledge).ivig_in_play
     assert "ivig-safety-renal" in topics(history, knowledge)
 
 
@@ -229,8 +234,6 @@ def test_cardiac_card_quotes_the_capped_course_volume(knowledge: Knowledge) -> N
         problem("heart-failure", "c-hf", ago(30)),
     )
     card = next(
-        f
-        for f in safety.evaluate(history, knowledge, NOW)
-        if f.topic == "ivig-safety-cardiac-fluid"
+        f for f in run(safety, history, knowledge) if f.topic == "ivig-safety-cardiac-fluid"
     )
-    assert card.texts["fluid_volume"] == ": 700 mL for this course (70 g)"
+    assert words(card, knowledge)["fluid_volume"] == ": 700 mL for this course (70 g)"

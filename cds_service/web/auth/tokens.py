@@ -31,6 +31,7 @@ from flask import Flask, Response, json, request
 from jwt import exceptions as jwt_errors
 
 from cds_service.config import Settings
+from cds_service.errors import operation_outcome
 from cds_service.web.audit import current_audit
 from cds_service.web.auth.jwks import JwksCache, KeyUnavailable, TrustedIssuer, load_trusted_issuers
 from cds_service.web.auth.jwks import public_key_for as _public_key_for
@@ -281,16 +282,7 @@ def unauthorized_response(failure: AuthFailure) -> Response:
     challenge = f'Bearer realm="{REALM}"'
     if failure.token_present:
         challenge += f', error="invalid_token", error_description="{failure.reason}"'
-    outcome = {
-        "resourceType": "OperationOutcome",
-        "issue": [
-            {
-                "severity": "error",
-                "code": "login",
-                "diagnostics": f"authentication failed: {failure.reason}",
-            }
-        ],
-    }
+    outcome = operation_outcome("login", f"authentication failed: {failure.reason}")
     return Response(
         json.dumps(outcome),
         status=401,

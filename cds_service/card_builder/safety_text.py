@@ -1,0 +1,88 @@
+"""A fired safety check in words: its reasons joined into the ``{detail}`` of its line."""
+
+from __future__ import annotations
+
+from cds_service.card_builder.units_display import quantity_text
+from cds_service.history.model import Measurement
+from cds_service.knowledge.texts import CardTexts
+from cds_service.knowledge.thresholds import COMPARISON_SIGNS
+from cds_service.rules.findings import CheckReason, SafetyCheckResult
+from cds_service.rules.timeutil import day
+
+# how a check's reasons are joined (a list of risk factors reads with commas)
+JOINERS = {"renal": "; ", "anaphylaxis-to-ig": "; ", "ig-reaction-mild": "; "}
+
+
+def check_detail(result: SafetyCheckResult, texts: CardTexts) -> str:
+    joiner = JOINERS.get(result.code, ", ")
+    return joiner.join(reason_text(reason, texts) for reason in result.reasons)
+
+
+def short_detail(result: SafetyCheckResult, texts: CardTexts, most: int = 40) -> str:
+    """The detail cut to ``most`` characters for a summary (the card's detail has it whole)."""
+    text = check_detail(result, texts)
+    return text if len(text) <= most else text[: most - 1].rstrip() + "…"
+
+
+def reason_text(reason: CheckReason, texts: CardTexts) -> str:
+    kind, phrase = reason.kind, texts.phrase
+    if kind in ("allergy", "blood-group") and reason.text is not None:
+        return (
+            reason.text if kind == "allergy" else phrase("check.hemolysis.group", group=reason.text)
+        )
+    if kind == "problem" and reason.text is not None:
+        return reason.text
+    if kind == "risk-factor" and reason.concept is not None:
+        return texts.label(reason.concept)
+    if kind == "vaccine" and reason.text is not None:
+        return phrase("check.liveVaccine.item", vaccine=reason.text, date=day(reason.at))
+    measured = reason.measurement
+    if measured is not None:
+        return _measured(reason, measured, texts)
+    simple = {
+        "iga-problem-list": "check.iga.problemList",
+        "iga-unknown": "check.iga.unknown",
+        "renal-unknown": "check.renal.unknown",
+        "blood-group-unknown": "check.hemolysis.unknown",
+        "vaccine-deferral": "check.vaccineDeferral",
+        "migraine": "check.migraine",
+    }
+    return phrase(simple[kind])
+
+
+def _measured(reason: CheckReason, measured: Measurement, texts: CardTexts) -> str:
+    values = {"value": quantity_text(measured.value, measured.unit), "date": day(measured.at)}
+    threshold = reason.threshold
+    if threshold is not None:
+        values |= {"comparison": COMPARISON_SIGNS[threshold.comparison]}
+    match reason.kind:
+        case "iga-below-range":
+            low = measured.reference_low
+            return texts.phrase(
+                "check.iga.belowRange",
+                low=quantity_text(low, measured.unit) if low is not None else "?",
+                **values,
+            )
+        case "iga-below-threshold" if threshold is not None:
+            return texts.phrase(
+                "check.iga.belowThreshold",
+                threshold=str(threshold.value),
+                unit=threshold.unit,
+                **values,
+            )
+        case "egfr-low" if threshold is not None:
+            return texts.phrase("check.renal.egfrLow", threshold=str(threshold.value), **values)
+        case "creatinine-high":
+            return texts.phrase(
+                "check.renal.creatinineHigh", high=str(measured.reference_high), **values
+            )
+        case "creatinine-rise" if threshold is not None and reason.baseline is not None:
+            base = reason.baseline
+            return texts.phrase(
+                "check.renal.creatinineRise",
+                baseline=quantity_text(base.value, base.unit),
+                baseline_date=day(base.at),
+                ratio=str(threshold.value),
+                **values,
+            )
+    raise ValueError(f"no words for a {reason.kind} reason")

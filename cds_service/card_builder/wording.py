@@ -1,0 +1,297 @@
+"""Findings in words: the values a topic's templates take, and the lines a rule's notes add.
+
+Each topic's rule returns structured facts (its ``subject``); here they become the phrases of
+``cards/card-texts.json``. Nothing is decided here: only said.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from cds_service.card_builder.markdown import md_escape
+from cds_service.card_builder.safety_text import check_detail, short_detail
+from cds_service.card_builder.units_display import quantity_text
+from cds_service.dosing import IvigDose, WeightAssessment, WeightStatus
+from cds_service.history.model import DataQualityNote, SourceRef, TherapyHistory
+from cds_service.knowledge.loader import Knowledge
+from cds_service.knowledge.texts import ANY_CONCEPT, CardTexts
+from cds_service.rules.data_quality import DataQualitySubject
+from cds_service.rules.dysphagia import DysphagiaSubject
+from cds_service.rules.escalate_after_ivig import EscalateSubject
+from cds_service.rules.extramuscular import ExtramuscularSubject
+from cds_service.rules.findings import Finding
+from cds_service.rules.first_line_window import FirstLineSubject
+from cds_service.rules.ivig_monitoring import MonitoringSubject
+from cds_service.rules.ivig_start import CHECKED_MEASUREMENTS, IvigStartSubject, WeightNeededSubject
+from cds_service.rules.refractory import DiseaseAssessment
+from cds_service.rules.safety import SafetyWarningSubject
+from cds_service.rules.steroid_taper import TaperSubject
+from cds_service.rules.timeutil import day
+
+Values = dict[str, str]
+
+
+def template_values(finding: Finding, knowledge: Knowledge) -> Values:
+    """The ``{name}`` values of the finding's topic templates (text_contract.py lists them)."""
+    subject, texts = finding.subject, knowledge.texts
+    for kind, words in _WORDERS:
+        if isinstance(subject, kind):
+            return words(finding, subject, texts)
+    raise TypeError(f"no wording for a {type(subject).__name__} finding ({finding.topic})")
+
+
+def note_lines(finding: Finding, knowledge: Knowledge) -> list[str]:
+    """Markdown lines the finding adds after the recommendation (keyed notes, itemised facts)."""
+    texts, subject = knowledge.texts, finding.subject
+    lines = [knowledge.topic(finding.topic).notes[key] for key in finding.note_keys]
+    if isinstance(subject, TaperSubject):
+        lines += [f"- {text}." for text in taper_texts(subject, texts)]
+    if isinstance(subject, DataQualitySubject):
+        lines += [data_quality_line(note, texts) for note in subject.notes]
+        lines += [
+            texts.phrase("dataQuality.gather", text=md_escape(t)) for t in subject.gather_notes
+        ]
+    return lines
+
+
+def checked_values_line(history: TherapyHistory, texts: CardTexts) -> str:
+    """The results the safety checks read, fired or not, in one line."""
+    shown = []
+    for concept in CHECKED_MEASUREMENTS:
+        latest = history.latest(concept)
+        label = texts.label(concept)
+        if latest is None:
+            shown.append(texts.phrase("checked.none", label=label))
+        else:
+            value = quantity_text(latest.value, latest.unit)
+            shown.append(
+                texts.phrase("checked.value", label=label, value=value, date=day(latest.at))
+            )
+    groups = sorted(
+        (r for r in history.coded_results if r.concept == "blood-group"), key=lambda r: r.at
+    )
+    label = texts.label("blood-group")
+    if groups:
+        group = groups[-1]
+        shown.append(
+            texts.phrase("checked.value", label=label, value=group.value, date=day(group.at))
+        )
+    else:
+        shown.append(texts.phrase("checked.none", label=label))
+    return texts.phrase("checked.results", results="; ".join(shown))
+
+
+def escalation_reasons(disease: DiseaseAssessment, texts: CardTexts) -> list[str]:
+    reasons = []
+    if disease.red_flags:
+        flags = []
+        for sign in disease.red_flags:
+            if sign.measurement is not None:
+                measured = sign.measurement
+                flags.append(
+                    texts.phrase(
+                        "sign.score",
+                        label=texts.label(sign.concept),
+                        value=str(measured.value),
+                        date=day(measured.at),
+                    )
+                )
+            else:
+                flags.append(texts.label(sign.concept))
+        reasons.append(texts.phrase("escalate.redFlag", flags=", ".join(flags)))
+    if disease.methotrexate_adequate and disease.methotrexate_weeks is not None:
+        reasons.append(texts.phrase("escalate.methotrexate", weeks=str(disease.methotrexate_weeks)))
+    if disease.steroid_dependent:
+        reasons.append(texts.phrase("escalate.steroidDependent"))
+    return reasons
+
+
+def weight_texts(weight: WeightAssessment, texts: CardTexts) -> tuple[str, str]:
+    """(what is wrong with the weight, in a few words; the whole sentence)."""
+    status = str(weight.status)
+    measured = weight.weight
+    if measured is None:
+        return texts.phrase("weight.problem.missing"), texts.phrase("weight.detail.missing")
+    values = {"weight": _kg(measured, texts), "age_days": str(weight.age_days)}
+    if weight.status is WeightStatus.CHANGED and weight.compared_with is not None:
+        previous = weight.compared_with
+        fraction = weight.change_fraction or Decimal(0)
+        values |= {
+            "percent": str((fraction * 100).quantize(Decimal("1"))),
+            "previous": _kg(previous, texts),
+            "days_between": str((measured.at - previous.at).days),
+        }
+    problem_key = f"weight.problem.{status}"
+    problem = texts.phrase(problem_key, **values) if problem_key in texts.phrases else ""
+    return problem, texts.phrase(f"weight.detail.{status}", **values)
+
+
+def taper_texts(subject: TaperSubject, texts: CardTexts) -> list[str]:
+    found = []
+    below = subject.below_floor
+    if below is not None:
+        found.append(
+            texts.phrase(
+                "taper.belowFloor",
+                current=_fmt(below.current_mg),
+                percent=f"{_fmt(below.floor.value * 100)} %",
+                start=_fmt(below.start_mg),
+                months=str(below.before_months),
+            )
+        )
+    drop = subject.steep_drop
+    if drop is not None:
+        found.append(
+            texts.phrase(
+                "taper.drop",
+                highest=_fmt(drop.highest_mg),
+                current=_fmt(drop.current_mg),
+                date=day(drop.since),
+            )
+        )
+    return found
+
+
+def data_quality_line(note: DataQualityNote, texts: CardTexts) -> str:
+    shown_id = "(id withheld)" if note.category == "other-patient" else note.resource_id
+    reference = SourceRef(note.resource_type, shown_id or "(no id)").reference
+    if note.concept:
+        affects = texts.data_quality_affects.get(
+            note.concept, texts.data_quality_affects[ANY_CONCEPT]
+        )
+        about = texts.phrase("dataQuality.couldChange", affects=affects, concept=note.concept)
+    elif note.category == "other-patient":
+        about = texts.phrase("dataQuality.otherPatient")
+    else:
+        about = texts.phrase("dataQuality.unknownContent")
+    return texts.phrase(
+        "dataQuality.line",
+        reference=md_escape(reference),
+        reason=md_escape(note.reason),
+        category=note.category,
+        about=about,
+    )
+
+
+# --- per topic ------------------------------------------------------------------------------
+
+
+def _ivig_start(finding: Finding, subject: IvigStartSubject, texts: CardTexts) -> Values:
+    hard_stops = [c for c in finding.safety_checks if str(c.effect) == "hard-stop"]
+    values = {
+        "escalate_reason": "; ".join(escalation_reasons(subject.disease, texts)),
+        "flag_suffix": texts.phrase("ivigStart.redFlagSuffix") if subject.disease.red_flags else "",
+        "hard_stop": short_detail(hard_stops[0], texts) if hard_stops else "",
+    }
+    dose = finding.dose
+    if isinstance(dose, IvigDose):
+        evidence = dose.evidence()
+        values |= {
+            "course_total_g": str(evidence["courseTotalG"]),
+            "per_day_g": str(evidence["perDayG"]),
+            "days": str(dose.days),
+        }
+    return values
+
+
+def _weight_needed(finding: Finding, subject: WeightNeededSubject, texts: CardTexts) -> Values:
+    problem, detail = weight_texts(subject.weight, texts)
+    return {"weight_problem": problem, "weight_detail": detail}
+
+
+def _first_line(finding: Finding, subject: FirstLineSubject, texts: CardTexts) -> Values:
+    if subject.trial_end is None or subject.methotrexate_weeks is None:
+        return {"twelve_week_date": texts.phrase("firstLine.notStarted"), "mtx_weeks": "0"}
+    return {
+        "twelve_week_date": day(subject.trial_end),
+        "mtx_weeks": str(subject.methotrexate_weeks),
+    }
+
+
+def _dysphagia(finding: Finding, subject: DysphagiaSubject, texts: CardTexts) -> Values:
+    study = subject.latest_study
+    if study is not None:
+        return {"vfss_status": texts.phrase("dysphagia.studyDone", date=day(study.at))}
+    return {"vfss_status": texts.phrase("dysphagia.noStudy")}
+
+
+def _safety_warning(finding: Finding, subject: SafetyWarningSubject, texts: CardTexts) -> Values:
+    dose = subject.dose
+    if dose is None:
+        fluid = texts.phrase("safety.fluidNoWeight")
+    else:
+        evidence = dose.evidence()
+        fluid = texts.phrase(
+            "safety.fluidVolume",
+            volume_ml=str(evidence["volumeMl"]),
+            course_total_g=str(evidence["courseTotalG"]),
+        )
+    return {"finding": check_detail(subject.check, texts), "fluid_volume": fluid}
+
+
+def _monitoring(finding: Finding, subject: MonitoringSubject, texts: CardTexts) -> Values:
+    groups = [_or_list([texts.label(c) for c in group]) for group in subject.missing_groups]
+    return {"missing": " and no ".join(groups)}
+
+
+def _escalate(finding: Finding, subject: EscalateSubject, texts: CardTexts) -> Values:
+    dose = finding.dose
+    if dose is not None:
+        mg = str(dose.evidence()["perInfusionMg"])
+        rituximab = texts.phrase("escalate.rituximabDose", mg=mg)
+    else:
+        rituximab = texts.phrase("escalate.noRituximabDose")
+    organs = sorted({texts.label(p.concept) for p in subject.organ_problems})
+    organ_text = texts.phrase("escalate.organPresent", organs=", ".join(organs)) if organs else ""
+    return {
+        "courses": str(subject.courses),
+        "rituximab_dose": rituximab,
+        "organ_involvement": organ_text,
+    }
+
+
+def _extramuscular(finding: Finding, subject: ExtramuscularSubject, texts: CardTexts) -> Values:
+    return {"missing": ", ".join(texts.label(c) for c in subject.missing)}
+
+
+def _taper(finding: Finding, subject: TaperSubject, texts: CardTexts) -> Values:
+    first = taper_texts(subject, texts)[0]
+    short = first if len(first) <= 48 else first.split(" is under")[0].split(" within")[0]
+    return {"taper_finding": short}
+
+
+def _data_quality(finding: Finding, subject: DataQualitySubject, texts: CardTexts) -> Values:
+    return {"count": str(len(subject.notes) + len(subject.gather_notes))}
+
+
+_WORDERS: Sequence[tuple[type, Callable[[Finding, Any, CardTexts], Values]]] = (
+    (IvigStartSubject, _ivig_start),
+    (WeightNeededSubject, _weight_needed),
+    (FirstLineSubject, _first_line),
+    (DysphagiaSubject, _dysphagia),
+    (SafetyWarningSubject, _safety_warning),
+    (MonitoringSubject, _monitoring),
+    (EscalateSubject, _escalate),
+    (ExtramuscularSubject, _extramuscular),
+    (TaperSubject, _taper),
+    (DataQualitySubject, _data_quality),
+)
+
+
+def _or_list(items: Sequence[str]) -> str:
+    """``CK, ESR or CRP``."""
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _kg(measurement: Any, texts: CardTexts) -> str:
+    return texts.phrase(
+        "weight.value", value=f"{measurement.value.normalize():f}", date=day(measurement.at)
+    )
+
+
+def _fmt(value: Decimal) -> str:
+    return format(value.normalize(), "f")

@@ -1,0 +1,147 @@
+"""What the card builder fills into the wording of ``cards/card-texts.json``.
+
+The loader holds every template to this contract at startup: a ``{name}`` a topic, phrase or
+safety check does not offer stops startup with the file and field named, so a misspelt
+placeholder cannot reach a card as an empty string. Each topic also declares the summary variants
+and indicator cases its rule chooses between; the file must define exactly those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class TopicContract:
+    placeholders: frozenset[str]  # names the card builder fills for this topic
+    variants: tuple[str, ...] = ("default",)  # summary variants the rule picks from
+    cases: tuple[str, ...] = ("default",)  # indicator cases the rule picks from
+    notes: tuple[str, ...] = ()  # keyed paragraphs the rule may add to the recommendation
+
+
+SAFETY_WARNING = TopicContract(frozenset({"finding", "fluid_volume"}))
+
+TOPICS: Mapping[str, TopicContract] = MappingProxyType(
+    {
+        "ivig-start": TopicContract(
+            frozenset(
+                {
+                    "course_total_g",
+                    "per_day_g",
+                    "days",
+                    "flag_suffix",
+                    "hard_stop",
+                    "escalate_reason",
+                }
+            ),
+            variants=("dose", "noDose", "hardStop"),
+            cases=("default", "redFlag", "hardStop"),
+        ),
+        "weight-needed": TopicContract(frozenset({"weight_problem", "weight_detail"})),
+        "first-line-window": TopicContract(
+            frozenset({"twelve_week_date", "mtx_weeks"}), notes=("noMethotrexate",)
+        ),
+        "dysphagia-aspiration": TopicContract(frozenset({"vfss_status"})),
+        "ivig-safety-iga-deficiency": SAFETY_WARNING,
+        "ivig-safety-renal": SAFETY_WARNING,
+        "ivig-safety-thrombosis": SAFETY_WARNING,
+        "ivig-safety-cardiac-fluid": SAFETY_WARNING,
+        "ivig-monitoring-due": TopicContract(frozenset({"missing"})),
+        "escalate-after-ivig": TopicContract(
+            frozenset({"courses", "rituximab_dose", "organ_involvement"})
+        ),
+        "extramuscular-screen": TopicContract(frozenset({"missing"})),
+        "steroid-taper": TopicContract(frozenset({"taper_finding"})),
+        "data-quality": TopicContract(frozenset({"count"})),
+    }
+)
+
+# Placeholders of the Markdown the rules' records supply as already-formatted Markdown.
+MARKDOWN_PLACEHOLDERS = frozenset({"rituximab_dose"})
+
+SAFETY_CHECK_PLACEHOLDERS = frozenset({"detail"})
+
+PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "sign.score": frozenset({"label", "value", "date"}),
+        "escalate.redFlag": frozenset({"flags"}),
+        "escalate.methotrexate": frozenset({"weeks"}),
+        "escalate.steroidDependent": frozenset(),
+        "ivigStart.redFlagSuffix": frozenset(),
+        "checked.results": frozenset({"results"}),
+        "checked.value": frozenset({"label", "value", "date"}),
+        "checked.none": frozenset({"label"}),
+        "weight.value": frozenset({"value", "date"}),
+        "weight.problem.missing": frozenset(),
+        "weight.problem.stale": frozenset({"age_days"}),
+        "weight.problem.implausible": frozenset(),
+        "weight.problem.changed": frozenset(),
+        "weight.problem.future": frozenset(),
+        "weight.detail.missing": frozenset(),
+        "weight.detail.future": frozenset({"weight"}),
+        "weight.detail.implausible": frozenset({"weight"}),
+        "weight.detail.stale": frozenset({"weight", "age_days"}),
+        "weight.detail.usable": frozenset({"weight", "age_days"}),
+        "weight.detail.changed": frozenset({"weight", "percent", "previous", "days_between"}),
+        "firstLine.notStarted": frozenset(),
+        "dysphagia.studyDone": frozenset({"date"}),
+        "dysphagia.noStudy": frozenset(),
+        "safety.fluidVolume": frozenset({"volume_ml", "course_total_g"}),
+        "safety.fluidNoWeight": frozenset(),
+        "escalate.rituximabDose": frozenset({"mg"}),
+        "escalate.noRituximabDose": frozenset(),
+        "escalate.organPresent": frozenset({"organs"}),
+        "taper.belowFloor": frozenset({"current", "percent", "start", "months"}),
+        "taper.drop": frozenset({"highest", "current", "date"}),
+        "dataQuality.line": frozenset({"reference", "reason", "category", "about"}),
+        "dataQuality.couldChange": frozenset({"affects", "concept"}),
+        "dataQuality.otherPatient": frozenset(),
+        "dataQuality.unknownContent": frozenset(),
+        "dataQuality.gather": frozenset({"text"}),
+        "check.iga.problemList": frozenset(),
+        "check.iga.belowRange": frozenset({"value", "date", "low"}),
+        "check.iga.belowThreshold": frozenset({"value", "date", "comparison", "threshold", "unit"}),
+        "check.iga.unknown": frozenset(),
+        "check.renal.unknown": frozenset(),
+        "check.renal.problem": frozenset({"display"}),
+        "check.renal.egfrLow": frozenset({"value", "date", "comparison", "threshold"}),
+        "check.renal.creatinineHigh": frozenset({"value", "date", "high"}),
+        "check.renal.creatinineRise": frozenset(
+            {"baseline", "baseline_date", "value", "date", "comparison", "ratio"}
+        ),
+        "check.hemolysis.unknown": frozenset(),
+        "check.hemolysis.group": frozenset({"group"}),
+        "check.liveVaccine.item": frozenset({"vaccine", "date"}),
+        "check.vaccineDeferral": frozenset(),
+        "check.migraine": frozenset(),
+        "detail.hardStop": frozenset({"reasons"}),
+        "arithmetic.noIvigDose": frozenset(),
+        "arithmetic.noRituximabDose": frozenset(),
+        "arithmetic.none": frozenset(),
+        "safetyNotes.none": frozenset(),
+        "sources.designDefault": frozenset(),
+        "rituximab.adultRegimen": frozenset(),
+    }
+)
+
+# concepts the cards name, so card-texts.json must give each a label
+LABELLED_CONCEPTS = (
+    "weight",
+    "height",
+    "cmas",
+    "mmt8",
+    "ck",
+    "aldolase",
+    "ldh",
+    "ast",
+    "alt",
+    "esr",
+    "crp",
+    "iga",
+    "creatinine",
+    "egfr",
+    "hemoglobin",
+    "blood-group",
+)

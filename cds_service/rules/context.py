@@ -1,0 +1,68 @@
+"""The shared clinical context of one hook call, computed once and passed to every rule.
+
+Scope, the disease assessment, the IVIG status, the safety checks, the dosing weight and the IVIG
+course this patient would get: several rules need each of them, so :func:`build_context` works
+each out once per call and the rules read them from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from cds_service.dosing import IvigDose, WeightAssessment
+from cds_service.history.model import TherapyHistory
+from cds_service.knowledge.loader import Knowledge
+from cds_service.rules.findings import Effect, SafetyCheckResult
+from cds_service.rules.ivig_dose import course_dose
+from cds_service.rules.refractory import DiseaseAssessment, IvigStatus, assess, ivig_status
+from cds_service.rules.safety_checks import run_checks
+from cds_service.rules.scope import ScopeDecision, assess_scope
+
+
+@dataclass(frozen=True)
+class ClinicalContext:
+    history: TherapyHistory
+    scope: ScopeDecision
+    disease: DiseaseAssessment
+    ivig: IvigStatus
+    safety_checks: tuple[SafetyCheckResult, ...]  # every check that fired, hard stops first
+    weight: WeightAssessment
+    ivig_dose: IvigDose | None  # the course for this patient's risks; None without a weight
+    gather_notes: tuple[str, ...]  # what the gathering step could not get
+
+    @property
+    def ivig_starting(self) -> bool:
+        """Escalation is due and IVIG is the next step (not given recently, not failing)."""
+        return self.disease.escalate and not self.ivig.recent and not self.ivig.failing
+
+    @property
+    def ivig_in_play(self) -> bool:
+        """IVIG is due now or being given: the moment the checks can change what is done."""
+        return self.ivig_starting or self.ivig.recent
+
+    @property
+    def hard_stops(self) -> tuple[SafetyCheckResult, ...]:
+        return tuple(c for c in self.safety_checks if c.effect is Effect.HARD_STOP)
+
+
+def build_context(
+    history: TherapyHistory,
+    knowledge: Knowledge,
+    now: datetime,
+    gather_notes: tuple[str, ...] = (),
+) -> ClinicalContext:
+    disease = assess(history, knowledge, now)
+    checks = run_checks(history, knowledge, now)
+    risks = {check.code for check in checks if check.effect is not Effect.NOTE}
+    weight, dose = course_dose(history, knowledge, now, risks)
+    return ClinicalContext(
+        history=history,
+        scope=assess_scope(history, now),
+        disease=disease,
+        ivig=ivig_status(history, knowledge, now, disease.active),
+        safety_checks=checks,
+        weight=weight,
+        ivig_dose=dose,
+        gather_notes=gather_notes,
+    )
