@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from cds_service.card_builder.cards import build_cards
+from cds_service.card_builder.wire import Card
 from cds_service.history.build import build_history
 from cds_service.knowledge.loader import Knowledge
 from cds_service.rules import evaluate_all
@@ -24,7 +25,7 @@ from cds_service.rules.context import build_context
 
 @dataclass(frozen=True)
 class Evaluation:
-    cards: list[dict[str, Any]]
+    cards: list[Card]
     # PHI-free facts for logs and metrics: whether the patient was in scope and why not, and
     # the topics of the cards returned
     extra: dict[str, Any] = field(default_factory=dict)

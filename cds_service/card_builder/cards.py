@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
 from cds_service.card_builder.dose_text import arithmetic_lines
 from cds_service.card_builder.evidence import EVIDENCE_KEY, evidence
@@ -26,6 +26,7 @@ from cds_service.card_builder.markdown import md_escape
 from cds_service.card_builder.safety_text import check_detail
 from cds_service.card_builder.suggestions import suggestions
 from cds_service.card_builder.timeline import finding_lines, timeline_lines
+from cds_service.card_builder.wire import Card, Coding, Link, Source
 from cds_service.card_builder.wording import checked_values_line, note_lines, template_values
 from cds_service.history.model import TherapyHistory
 from cds_service.knowledge.loader import Knowledge
@@ -36,6 +37,11 @@ from cds_service.rules.findings import TOPIC_ORDER, Effect, Finding, Indicator
 
 SUMMARY_MAX = 139
 INDICATOR_RANK = {Indicator.CRITICAL: 0, Indicator.WARNING: 1, Indicator.INFO: 2}
+WIRE_INDICATORS: dict[Indicator, Literal["info", "warning", "critical"]] = {
+    Indicator.INFO: "info",
+    Indicator.WARNING: "warning",
+    Indicator.CRITICAL: "critical",
+}
 
 
 def build_cards(
@@ -45,7 +51,7 @@ def build_cards(
     now: datetime,
     public_base_url: str,
     patient_id: str,
-) -> list[dict[str, Any]]:
+) -> list[Card]:
     ordered = sorted(
         findings,
         key=lambda f: (INDICATOR_RANK[indicator(f, knowledge)], TOPIC_ORDER.index(f.topic)),
@@ -65,13 +71,13 @@ def build_card(
     now: datetime,
     public_base_url: str,
     patient_id: str,
-) -> dict[str, Any]:
+) -> Card:
     text = knowledge.topic(finding.topic)
     values = template_values(finding, knowledge)
-    card: dict[str, Any] = {
+    card: Card = {
         "uuid": str(uuid.uuid4()),
         "summary": summary(finding, text, values),
-        "indicator": str(indicator(finding, knowledge)),
+        "indicator": WIRE_INDICATORS[indicator(finding, knowledge)],
         "detail": detail(finding, history, knowledge, now, values),
         "source": _source(finding, text, knowledge),
     }
@@ -90,20 +96,20 @@ def build_card(
     return card
 
 
-def _source(finding: Finding, text: TopicText, knowledge: Knowledge) -> dict[str, Any]:
+def _source(finding: Finding, text: TopicText, knowledge: Knowledge) -> Source:
     primary = knowledge.source(text.sources[0])
-    source: dict[str, Any] = {"label": primary.label if primary else text.sources[0]}
-    if primary is not None and primary.url:
-        source["url"] = primary.url
-    source["topic"] = {
+    topic: Coding = {
         "system": knowledge.texts.topic_system,
         "code": finding.topic,
         "display": text.display,
     }
-    return source
+    label = primary.label if primary else text.sources[0]
+    if primary is not None and primary.url:
+        return {"label": label, "url": primary.url, "topic": topic}
+    return {"label": label, "topic": topic}
 
 
-def _links(text: TopicText, knowledge: Knowledge, public_base_url: str) -> list[dict[str, str]]:
+def _links(text: TopicText, knowledge: Knowledge, public_base_url: str) -> list[Link]:
     base = public_base_url.rstrip("/")
     return [
         {

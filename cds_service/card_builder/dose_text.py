@@ -10,15 +10,15 @@ from cds_service.dosing.rituximab import RituximabDose
 from cds_service.knowledge.texts import CardTexts
 
 
-def ivig_arithmetic_lines(dose: IvigDose) -> list[str]:
+def ivig_arithmetic_lines(dose: IvigDose, texts: CardTexts) -> list[str]:
     lines = [_weight_line(dose)]
     lines.extend(_obesity_lines(dose))
     lines.append(_total_line(dose))
     lines.extend(_split_lines(dose))
     lines.append(_volume_line(dose))
-    lines.append(_rate_line(dose))
+    lines.append(_rate_line(dose, texts))
     lines.extend(_vial_lines(dose))
-    lines.append(f"Rounding: {dose.policy.rounding.rule}")
+    lines.append(f"Rounding: {texts.phrase('arithmetic.rounding')}")
     return lines
 
 
@@ -45,10 +45,12 @@ def _obesity_lines(dose: IvigDose) -> list[str]:
         return []
     height_m = plain(obesity.height.value / 100)
     threshold = plain(dose.policy.obesity.bmi_centile_threshold.value)
+    ibw_centile = plain(dose.policy.obesity.ibw_bmi_centile.value)
     ibw = _kg(dose, obesity.ibw_kg)
     lines = [
         f"BMI-for-age centile {plain(obesity.bmi_centile)} (at or above the {threshold}th): "
-        f"IBW = {plain(obesity.bmi_p50_kg_m2)} kg/m² (BMI 50th centile) × ({height_m} m)² "
+        f"IBW = {plain(obesity.bmi_p50_kg_m2)} kg/m² (BMI {ibw_centile}th centile) × "
+        f"({height_m} m)² "
         f"= {ibw} kg; DDW = {ibw} + {plain(dose.policy.obesity.ddw_excess_fraction.value)} × "
         f"({plain(dose.weight.value)} − {ibw}) = {_kg(dose, obesity.ddw_kg)} kg."
     ]
@@ -117,7 +119,7 @@ def _volume_line(dose: IvigDose) -> str:
     )
 
 
-def _rate_line(dose: IvigDose) -> str:
+def _rate_line(dose: IvigDose, texts: CardTexts) -> str:
     kg = plain(dose.dosing_weight_kg)
     start = dose.start_rate_ml_per_kg_min
     maximum = dose.max_rate_ml_per_kg_min
@@ -126,7 +128,7 @@ def _rate_line(dose: IvigDose) -> str:
         f"Rate: start {plain(start)} mL/kg/min × {kg} kg = {plain(dose.ml_per_hour(start))} mL/h "
         f"for {dose.start_rate_minutes} min, then increase to at most {plain(maximum)} mL/kg/min"
         f"{reason} = {plain(dose.ml_per_hour(maximum))} mL/h. "
-        f"{dose.policy.ivig.product.label_note}"
+        f"{texts.phrase('arithmetic.productLabel')}"
     )
 
 
@@ -157,17 +159,18 @@ def rituximab_arithmetic_lines(dose: RituximabDose, texts: CardTexts) -> list[st
         f"Height {plain(dose.height.value)} cm ({dose.height.source.reference}, "
         f"{dose.height.at.date().isoformat()}), weight {plain(dose.weight.value)} kg "
         f"({dose.weight.source.reference}, {dose.weight.at.date().isoformat()}).",
-        f"BSA (Mosteller) = √({plain(dose.height.value)} × {plain(dose.weight.value)} / 3600)"
+        f"BSA ({dose.policy.bsa.formula}) = √({plain(dose.height.value)} × "
+        f"{plain(dose.weight.value)} / 3600)"
         f" = {bsa} m².",
         dose_line,
         f"{dose.infusions} infusions of {plain(dose.per_infusion_mg_rounded)} mg, "
         f"{dose.interval_days} days apart (weeks 0 and 1).",
         texts.phrase("rituximab.adultRegimen"),
-        f"Rounding: {dose.policy.rounding.rule}",
+        f"Rounding: {texts.phrase('arithmetic.rounding')}",
     ]
 
 
 def arithmetic_lines(dose: IvigDose | RituximabDose, texts: CardTexts) -> list[str]:
     if isinstance(dose, IvigDose):
-        return ivig_arithmetic_lines(dose)
+        return ivig_arithmetic_lines(dose, texts)
     return rituximab_arithmetic_lines(dose, texts)

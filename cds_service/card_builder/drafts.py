@@ -15,6 +15,7 @@ from cds_service.dosing.figures import plain
 from cds_service.dosing.ivig import IvigDose
 from cds_service.knowledge.dosing_policy import DosingPolicy
 from cds_service.knowledge.order_sets import CODE_STATUS_URL
+from cds_service.knowledge.texts import CardTexts
 
 UCUM = "http://unitsofmeasure.org"
 SNOMED = "http://snomed.info/sct"
@@ -36,10 +37,8 @@ def json_number(value: Decimal) -> int | float:
     return number
 
 
-def ivig_medication_request(
-    dose: IvigDose, patient_id: str, policy: DosingPolicy
-) -> dict[str, Any]:
-    """The draft MedicationRequest of CARD-CONTRACT.md for one IVIG course."""
+def ivig_medication_request(dose: IvigDose, patient_id: str, texts: CardTexts) -> dict[str, Any]:
+    """The draft MedicationRequest of docs/clinical/card-contract.md for one IVIG course."""
     if not FHIR_ID.fullmatch(patient_id):
         raise ValueError("patient_id is not a valid FHIR id")
     per_day = dose.per_day_g_rounded
@@ -48,11 +47,11 @@ def ivig_medication_request(
         "status": "draft",
         "intent": "proposal",
         "instantiatesCanonical": [IVIG_INFUSION_ORDER_SET],
-        "medicationCodeableConcept": _medication(policy),
+        "medicationCodeableConcept": _medication(dose.policy),
         "subject": {"reference": f"Patient/{patient_id}"},
         "dosageInstruction": [
             {
-                "text": _dosage_text(dose),
+                "text": _dosage_text(dose, texts),
                 "timing": {
                     "repeat": {"frequency": 1, "period": 1, "periodUnit": "d", "count": dose.days}
                 },
@@ -69,7 +68,7 @@ def ivig_medication_request(
                 ],
             }
         ],
-        "note": [{"text": line} for line in ivig_arithmetic_lines(dose)],
+        "note": [{"text": line} for line in ivig_arithmetic_lines(dose, texts)],
     }
 
 
@@ -86,13 +85,19 @@ def _medication(policy: DosingPolicy) -> dict[str, Any]:
     return {"coding": [coding], "text": product.name}
 
 
-def _dosage_text(dose: IvigDose) -> str:
+def _dosage_text(dose: IvigDose, texts: CardTexts) -> str:
     start, maximum = dose.start_rate_ml_per_kg_min, dose.max_rate_ml_per_kg_min
     return (
         f"{plain(dose.per_day_g_rounded)} g IV once daily for {dose.days} days "
         f"(course {plain(dose.course_total_g_rounded)} g = "
-        f"{plain(dose.volume_ml_rounded)} mL of 10 %). Start {plain(start)} mL/kg/min "
+        f"{plain(dose.volume_ml_rounded)} mL of {percent_strength(dose)} %). "
+        f"Start {plain(start)} mL/kg/min "
         f"({plain(dose.ml_per_hour(start))} mL/h) for {dose.start_rate_minutes} min, then at most "
         f"{plain(maximum)} mL/kg/min ({plain(dose.ml_per_hour(maximum))} mL/h). "
-        f"{dose.policy.ivig.product.label_note}"
+        f"{texts.phrase('arithmetic.productLabel')}"
     )
+
+
+def percent_strength(dose: IvigDose) -> str:
+    """The product's strength in per cent: 0.1 g/mL -> ``10``."""
+    return plain(dose.policy.ivig.product.concentration_g_per_ml.value * 100)

@@ -8,17 +8,16 @@ Numbers are JSON strings of Decimals; nothing is ever ``null``.
 
 from __future__ import annotations
 
-from typing import Any
-
+from cds_service.card_builder.wire import Evidence, EvidenceFact, EvidenceThreshold
 from cds_service.history.model import MatchKind, TherapyHistory
 from cds_service.rules.findings import Fact, Finding, ThresholdUse
 
 EVIDENCE_KEY = "org.jdm-cds.evidence"
 
 
-def evidence(finding: Finding, history: TherapyHistory) -> dict[str, Any]:
+def evidence(finding: Finding, history: TherapyHistory) -> Evidence:
     resources = list(finding.all_resources())
-    body: dict[str, Any] = {
+    body: Evidence = {
         "topic": finding.topic,
         "ruleId": finding.rule_id,
         "resources": resources,
@@ -37,8 +36,8 @@ def evidence(finding: Finding, history: TherapyHistory) -> dict[str, Any]:
     return body
 
 
-def _fact(fact: Fact) -> dict[str, str]:
-    item = {"name": fact.name, "value": fact.value}
+def _fact(fact: Fact) -> EvidenceFact:
+    item: EvidenceFact = {"name": fact.name, "value": fact.value}
     if fact.unit:
         item["unit"] = fact.unit
     if fact.at is not None:
@@ -48,7 +47,7 @@ def _fact(fact: Fact) -> dict[str, str]:
     return item
 
 
-def _threshold(used: ThresholdUse) -> dict[str, str]:
+def _threshold(used: ThresholdUse) -> EvidenceThreshold:
     return {
         "name": used.name,
         "value": format(used.value, "f"),

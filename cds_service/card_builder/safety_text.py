@@ -14,8 +14,10 @@ JOINERS = {"renal": "; ", "anaphylaxis-to-ig": "; ", "ig-reaction-mild": "; "}
 
 
 def check_detail(result: SafetyCheckResult, texts: CardTexts) -> str:
+    """What fired, in words; a check that fires on the absence of data is its own line."""
     joiner = JOINERS.get(result.code, ", ")
-    return joiner.join(reason_text(reason, texts) for reason in result.reasons)
+    words = [reason_text(reason, texts) for reason in result.reasons]
+    return joiner.join(w for w in words if w) or texts.safety_checks[result.code].text
 
 
 def short_detail(result: SafetyCheckResult, texts: CardTexts, most: int = 40) -> str:
@@ -32,6 +34,8 @@ def reason_text(reason: CheckReason, texts: CardTexts) -> str:
         )
     if kind == "problem" and reason.text is not None:
         return reason.text
+    if kind == "renal-problem" and reason.text is not None:
+        return phrase("check.renal.problem", display=reason.text)
     if kind == "risk-factor" and reason.concept is not None:
         return texts.label(reason.concept)
     if kind == "vaccine" and reason.text is not None:
@@ -41,13 +45,11 @@ def reason_text(reason: CheckReason, texts: CardTexts) -> str:
         return _measured(reason, measured, texts)
     simple = {
         "iga-problem-list": "check.iga.problemList",
-        "iga-unknown": "check.iga.unknown",
-        "renal-unknown": "check.renal.unknown",
         "blood-group-unknown": "check.hemolysis.unknown",
-        "vaccine-deferral": "check.vaccineDeferral",
-        "migraine": "check.migraine",
     }
-    return phrase(simple[kind])
+    # the other reasons (no IgA, no renal result, vaccine deferral, migraine) need no words of
+    # their own: the check's line says it all
+    return phrase(simple[kind]) if kind in simple else ""
 
 
 def _measured(reason: CheckReason, measured: Measurement, texts: CardTexts) -> str:

@@ -14,14 +14,15 @@ from typing import Any
 
 from cds_service.card_builder.drafts import ivig_medication_request
 from cds_service.card_builder.order_set_drafts import draft_service_requests
+from cds_service.card_builder.wire import Suggestion
 from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.findings import Finding
 
 EXTRAMUSCULAR = ("ecg", "echocardiogram", "pft")
 
 
-def suggestions(finding: Finding, knowledge: Knowledge, patient_id: str) -> list[dict[str, Any]]:
-    drafted: list[dict[str, Any]] = []
+def suggestions(finding: Finding, knowledge: Knowledge, patient_id: str) -> list[Suggestion]:
+    drafted: list[Suggestion] = []
     kinds = set(finding.suggest)
     if "ivig-draft" in kinds and finding.dose is not None:
         drafted.append(_ivig_draft(finding, knowledge, patient_id))
@@ -55,9 +56,9 @@ def suggestions(finding: Finding, knowledge: Knowledge, patient_id: str) -> list
     return [s for s in drafted if s["actions"]]
 
 
-def _ivig_draft(finding: Finding, knowledge: Knowledge, patient_id: str) -> dict[str, Any]:
+def _ivig_draft(finding: Finding, knowledge: Knowledge, patient_id: str) -> Suggestion:
     dose = finding.dose
-    resource = ivig_medication_request(dose, patient_id, knowledge.dosing)
+    resource = ivig_medication_request(dose, patient_id, knowledge.texts)
     evidence = dose.evidence()
     label = (
         f"Draft IVIG course: {evidence.get('perDayG')} g/day x {evidence.get('days')} days "
@@ -73,7 +74,7 @@ def _ivig_draft(finding: Finding, knowledge: Knowledge, patient_id: str) -> dict
 
 def _order_set_suggestion(
     knowledge: Knowledge, set_id: str, patient_id: str, only: set[str] | None, label: str
-) -> dict[str, Any]:
+) -> Suggestion:
     requests = draft_service_requests(knowledge.order_sets[set_id], patient_id, only=only)
     return {
         "label": label,

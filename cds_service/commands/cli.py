@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dose",
     "example_request",
     "evaluate",
+    "expand_valuesets",
     "history",
     "serve",
     "settings",

@@ -94,7 +94,7 @@ def _compute(
         bmi_centile=centile,
         bmi_p50_kg_m2=p50,
     )
-    return ivig_arithmetic_lines(ivig), ivig.evidence()
+    return ivig_arithmetic_lines(ivig, knowledge.texts), ivig.evidence()
 
 
 def _measurement(

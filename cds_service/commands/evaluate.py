@@ -33,7 +33,6 @@ from cds_service.knowledge.errors import KnowledgeError
 from cds_service.knowledge.loader import load_knowledge
 from cds_service.pipeline import Evaluation, evaluate
 
-CLI_USER = "Practitioner/jdm-cds-cli"
 INDENT = "    "
 MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|])")
 

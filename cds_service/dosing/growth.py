@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from statistics import NormalDist
 
 import rcpchgrowth
 
@@ -88,7 +89,8 @@ def bmi_for_age(
         age = rcpchgrowth.chronological_decimal_age(birth_date, observed_on)
         sds = rcpchgrowth.sds_for_measurement(reference, age, rcpchgrowth.BMI, float(bmi), sex)
         centile = rcpchgrowth.centile(sds)
-        p50 = rcpchgrowth.measurement_from_sds(reference, 0.0, rcpchgrowth.BMI, sex, age)
+        ibw_sds = NormalDist().inv_cdf(float(policy.obesity.ibw_bmi_centile.value) / 100)
+        p50 = rcpchgrowth.measurement_from_sds(reference, ibw_sds, rcpchgrowth.BMI, sex, age)
     except _REFERENCE_ERRORS:
         return None
     if p50 is None or centile is None:

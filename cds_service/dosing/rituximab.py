@@ -6,27 +6,13 @@ The adult fixed regimen (1000 mg × 2, 14 days apart) is never produced here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from typing import Any
 
 from cds_service.dosing.figures import plain
+from cds_service.history.body import mosteller_bsa_m2
 from cds_service.history.model import BodySurfaceArea, Measurement, SourceRef
 from cds_service.knowledge.dosing_policy import DosingPolicy
-
-MOSTELLER_DIVISOR = Decimal(3600)
-
-
-def mosteller_bsa_m2(weight_kg: Decimal, height_cm: Decimal) -> Decimal:
-    """Exact (28 digits) Mosteller BSA: √(height cm × weight kg / 3600) [Mosteller1987].
-
-    >>> round(mosteller_bsa_m2(Decimal(30), Decimal(130)), 4)
-    Decimal('1.0408')
-    """
-    if weight_kg <= 0 or height_cm <= 0:
-        raise ValueError("weight and height must be positive")
-    with localcontext() as context:
-        context.prec = 28
-        return (height_cm * weight_kg / MOSTELLER_DIVISOR).sqrt()
 
 
 @dataclass(frozen=True)

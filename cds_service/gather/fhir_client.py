@@ -128,9 +128,6 @@ class FhirClient:
         # No proxy variables, no ~/.netrc credentials: what is sent, and where, is decided here.
         self.session.trust_env = False
 
-    def url_for(self, relative_url: str) -> str:
-        return urljoin(self.base_url.rstrip("/") + "/", relative_url.lstrip("/"))
-
     def owns(self, absolute_url: str) -> bool:
         """True when ``absolute_url`` is on this FHIR server (so the token may go there)."""
         url, base = _parts(absolute_url), _parts(self.base_url)

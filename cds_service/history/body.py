@@ -10,27 +10,41 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from cds_service.history.model import BodySurfaceArea, Measurement
 from cds_service.history.select import DeferredObservation
 from cds_service.knowledge.history_policy import HistoryPolicy
 
 BSA_QUANTUM = Decimal("0.01")  # m2, the precision BSA is charted and dosed with
+MOSTELLER_DIVISOR = Decimal(3600)
 
 # validates and maps one deferred Observation; None (with a note recorded) when unusable
 Loader = Callable[[DeferredObservation], Measurement | None]
 
 
+def mosteller_bsa_m2(weight_kg: Decimal, height_cm: Decimal) -> Decimal:
+    """Exact (28 digits) Mosteller BSA: √(height cm × weight kg / 3600) [Mosteller1987].
+
+    The one BSA formula: the history's per-m2 doses and the rituximab dose both use it.
+
+    >>> round(mosteller_bsa_m2(Decimal(30), Decimal(130)), 4)
+    Decimal('1.0408')
+    """
+    if weight_kg <= 0 or height_cm <= 0:
+        raise ValueError("weight and height must be positive")
+    with localcontext() as context:
+        context.prec = 28
+        return (height_cm * weight_kg / MOSTELLER_DIVISOR).sqrt()
+
+
 def mosteller_bsa(weight_kg: Decimal, height_cm: Decimal) -> Decimal:
-    """sqrt(height cm x weight kg / 3600), rounded half-up to 0.01 m2 [Mosteller1987].
+    """The Mosteller BSA rounded half-up to 0.01 m2, as charted.
 
     >>> mosteller_bsa(Decimal("26"), Decimal("132"))
     Decimal('0.98')
     """
-    if weight_kg <= 0 or height_cm <= 0:
-        raise ValueError("weight and height must be positive")
-    return (weight_kg * height_cm / Decimal(3600)).sqrt().quantize(BSA_QUANTUM, ROUND_HALF_UP)
+    return mosteller_bsa_m2(weight_kg, height_cm).quantize(BSA_QUANTUM, ROUND_HALF_UP)
 
 
 def nearest(

@@ -16,7 +16,7 @@ prednisolone-equivalent mg.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from decimal import Decimal
 
@@ -211,7 +211,3 @@ def normalise_amount(
     else:
         daily, per_dose = (mg * per_day if per_day else None), mg
     return Amount(per_dose, daily, weight, bsa, None)
-
-
-def with_note(event: DoseEvent, note: str) -> DoseEvent:
-    return replace(event, note=note if event.note is None else f"{event.note}; {note}")

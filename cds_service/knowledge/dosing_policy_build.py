@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from cds_service.knowledge.dosing_policy_types import (
+    BsaPolicy,
     DosingPolicy,
     IvigPolicy,
     IvigProduct,
@@ -73,6 +74,7 @@ class _Builder:
             ),
             ivig=self._ivig(),
             obesity=self._obesity(),
+            bsa=BsaPolicy(raw["bsa"]["formula"], tuple(raw["bsa"]["sources"])),
             rituximab=self._rituximab(),
             other_agents=MappingProxyType(
                 {
@@ -85,7 +87,6 @@ class _Builder:
     def _rounding(self) -> Rounding:
         node = self.raw["rounding"]
         return Rounding(
-            rule=node["rule"],
             mode=node["mode"],
             grams=Decimal(node["gramsQuantum"]),
             millilitres=Decimal(node["millilitresQuantum"]),
@@ -117,7 +118,6 @@ class _Builder:
             product=IvigProduct(
                 name=product["name"],
                 concentration_g_per_ml=self.sourced("ivig.product", "concentrationGPerMl"),
-                label_note=product["labelNote"],
                 coding=ProductCoding(
                     system=coding["system"],
                     code=coding["code"],

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from cds_service.knowledge.dosing_policy_types import (
@@ -18,10 +19,50 @@ from cds_service.knowledge.dosing_policy_types import (
 from cds_service.knowledge.errors import KnowledgeError
 from cds_service.knowledge.files import field_error
 
+# The unit each number is computed in: a number in another unit cannot be honoured.
+UNITS: Mapping[str, str] = MappingProxyType(
+    {
+        "weight.recencyDays": "d",
+        "weight.plausibleMinKg": "kg",
+        "weight.plausibleMaxKg": "kg",
+        "weight.maxChangeFraction": "1",
+        "weight.changeWindowDays": "d",
+        "weight.heightWindowDays": "d",
+        "ivig.gPerKgPerCourse": "g/kg",
+        "ivig.capGPerCourse": "g",
+        "ivig.defaultDays": "d",
+        "ivig.riskDays": "d",
+        "ivig.riskGPerKgPerDay": "g/kg/d",
+        "ivig.intervalWeeks": "wk",
+        "ivig.mlPerKgPerCourse": "mL/kg",
+        "ivig.startRateMlPerKgMin": "mL/kg/min",
+        "ivig.startRateMinutes": "min",
+        "ivig.maxRateMlPerKgMin": "mL/kg/min",
+        "ivig.maxRateAtRiskMlPerKgMin": "mL/kg/min",
+        "ivig.product.concentrationGPerMl": "g/mL",
+        "ivig.vialRounding.maxDeviationFraction": "1",
+        "obesity.bmiCentileThreshold": "%",
+        "obesity.ddwExcessFraction": "1",
+        "obesity.ibwBmiCentile": "%",
+        "rituximab.mgPerM2PerInfusion": "mg/m2",
+        "rituximab.capMgPerInfusion": "mg",
+        "rituximab.infusions": "{infusion}",
+        "rituximab.intervalDays": "d",
+        "rituximab.adultRegimen.doseMg": "mg",
+        "rituximab.adultRegimen.infusions": "{infusion}",
+        "rituximab.adultRegimen.intervalDays": "d",
+    }
+)
+
 
 def check_policy_meaning(policy: DosingPolicy, path: Path) -> None:
     """Raise KnowledgeError (file + field) on the first inconsistency found."""
     for value in _sourced_values(policy):
+        unit = UNITS.get(value.name)
+        if unit is None or value.unit != unit:
+            raise field_error(
+                path, f"{value.name}.unit", f"the arithmetic uses {unit or 'no such number'}"
+            )
         for key in value.sources:
             if key not in policy.sources:
                 raise field_error(
@@ -34,6 +75,9 @@ def check_policy_meaning(policy: DosingPolicy, path: Path) -> None:
     for key in policy.obesity.growth_reference_sources:
         if key not in policy.sources:
             raise field_error(path, "obesity.growthReferenceSources", f"unknown source key {key!r}")
+    for centile in (policy.obesity.bmi_centile_threshold, policy.obesity.ibw_bmi_centile):
+        if not 0 < centile.value < 100:
+            raise field_error(path, f"{centile.name}.value", "a centile is between 0 and 100")
     _check_ivig(policy.ivig, path)
     _check_weight(policy.weight, path)
     _check_rounding(policy.rounding, path)

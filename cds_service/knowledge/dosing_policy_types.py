@@ -27,7 +27,6 @@ class SourcedValue:
 
 @dataclass(frozen=True)
 class Rounding:
-    rule: str  # the rule in words, shown on cards
     mode: str  # a decimal module rounding constant name, e.g. ROUND_HALF_UP
     grams: Decimal
     millilitres: Decimal
@@ -65,7 +64,6 @@ class ProductCoding:
 class IvigProduct:
     name: str
     concentration_g_per_ml: SourcedValue
-    label_note: str
     coding: ProductCoding
 
 
@@ -117,6 +115,12 @@ class RituximabPolicy:
 
 
 @dataclass(frozen=True)
+class BsaPolicy:
+    formula: str  # "Mosteller": the one implemented (cds_service.history.body)
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class OtherAgentDose:
     """A dose card texts quote for an agent the service does not calculate."""
 
@@ -134,5 +138,6 @@ class DosingPolicy:
     weight: WeightPolicy
     ivig: IvigPolicy
     obesity: ObesityPolicy
+    bsa: BsaPolicy
     rituximab: RituximabPolicy
     other_agents: Mapping[str, OtherAgentDose]  # agent concept -> dose

@@ -40,7 +40,7 @@ def read_json(path: Path) -> Any:
 
 
 @cache
-def _validator(schema_path: Path, modified_ns: int) -> jsonschema.Draft202012Validator:
+def _validator(schema_path: Path, _modified_ns: int) -> jsonschema.Draft202012Validator:
     # keyed on the modification time too, so a schema edited in place is read again
     return jsonschema.Draft202012Validator(read_json(schema_path))
 

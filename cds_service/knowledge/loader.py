@@ -23,6 +23,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from cds_service.knowledge.bindings import Binder
+from cds_service.knowledge.citations import citation_index
 from cds_service.knowledge.decision import DecisionLists, load_decision
 from cds_service.knowledge.dosing_policy import DosingPolicy, load_dosing_policy
 from cds_service.knowledge.errors import KnowledgeError
@@ -49,6 +50,7 @@ class Knowledge:
     decision: DecisionLists
     order_sets: Mapping[str, OrderSet]
     sources: Mapping[str, Source]
+    citations: Mapping[str, tuple[str, ...]]  # source key -> the fields citing it
     thresholds: Mapping[str, Threshold]
     texts: CardTexts
 
@@ -85,6 +87,7 @@ def load_knowledge(root: Path) -> Knowledge:
         decision=decision,
         order_sets=MappingProxyType(dict(order_sets)),
         sources=sources,
+        citations=citation_index(root, sources),
         thresholds=thresholds,
         texts=texts,
     )

@@ -15,7 +15,6 @@ frozenset({'ivig'})
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from typing import Any
 
 from cds_service.knowledge.concepts import CONCEPTS_BY_KIND
 from cds_service.knowledge.errors import KnowledgeError
+from cds_service.knowledge.expansion import expansion_for
 from cds_service.knowledge.files import field_error, read_validated
 
 EXT = "https://jdm-cds.example.org/fhir/StructureDefinition/"
@@ -86,9 +86,8 @@ _NameMatcher = tuple[str, re.Pattern[str], re.Pattern[str]]
 class Terminology:
     """Membership lookups over the loaded value sets. Immutable after construction."""
 
-    def __init__(self, valuesets: Mapping[str, ValueSetInfo], raw: Mapping[str, dict[str, Any]]):
+    def __init__(self, valuesets: Mapping[str, ValueSetInfo]):
         self._valuesets = dict(valuesets)
-        self._raw = dict(raw)
         by_token: dict[tuple[str, str], list[CodeEntry]] = {}
         for info in self._valuesets.values():
             for entry in info.codes:
@@ -171,21 +170,11 @@ class Terminology:
         return cached
 
     # --- value sets ----------------------------------------------------------------------
-    def valueset(self, concept_id: str) -> dict[str, Any]:
-        """The raw ValueSet JSON (a copy) for `concept_id`; KeyError when there is none."""
-        return copy.deepcopy(self._raw[concept_id])
-
     def info(self, concept_id: str) -> ValueSetInfo:
         return self._valuesets[concept_id]
 
     def concept_ids(self) -> tuple[str, ...]:
         return tuple(sorted(self._valuesets))
-
-    def kind_of(self, concept_id: str) -> str:
-        return self._valuesets[concept_id].kind
-
-    def applies_to(self, concept_id: str, resource_type: str) -> bool:
-        return resource_type in self._valuesets[concept_id].resource_types
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -201,19 +190,17 @@ def load_terminology(valueset_dir: Path) -> Terminology:
     if not valueset_dir.is_dir():
         raise KnowledgeError(f"{valueset_dir}: value-set folder not found")
     infos: dict[str, ValueSetInfo] = {}
-    raw: dict[str, dict[str, Any]] = {}
     for path in sorted(valueset_dir.glob("*.json")):
         document = _read_json(path)
         info = _parse_valueset(path, document)
         infos[info.concept] = info
-        raw[info.concept] = document
     for kind, concepts in MODEL_CONCEPTS.items():
         for concept in concepts:
             if concept not in infos:
                 raise KnowledgeError(
                     f"{valueset_dir}/{concept}.json: file not found ({kind} concept)"
                 )
-    return Terminology(infos, raw)
+    return Terminology(infos)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -233,11 +220,12 @@ def _parse_valueset(path: Path, document: dict[str, Any]) -> ValueSetInfo:
     if concept not in known:
         raise field_error(path, "id", f"{concept!r} is not a {kind} concept of the model")
     compose_codes = _compose_codes(path, concept, document)
-    expansion_tokens = {
-        f"{item['system']}|{item['code']}" for item in document["expansion"]["contains"]
-    }
-    if expansion_tokens != {entry.token for entry in compose_codes}:
-        raise field_error(path, "expansion.contains", "does not match compose.include")
+    if document["expansion"] != expansion_for(document):
+        raise field_error(
+            path,
+            "expansion",
+            "is not the expansion of compose.include: run `jdm-cds expand-valuesets`",
+        )
     types = frozenset(
         str(coding["code"])
         for context in document["useContext"]

@@ -83,7 +83,6 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "weight.detail.future": frozenset({"weight"}),
         "weight.detail.implausible": frozenset({"weight"}),
         "weight.detail.stale": frozenset({"weight", "age_days"}),
-        "weight.detail.usable": frozenset({"weight", "age_days"}),
         "weight.detail.changed": frozenset({"weight", "percent", "previous", "days_between"}),
         "firstLine.notStarted": frozenset(),
         "dysphagia.studyDone": frozenset({"date"}),
@@ -103,8 +102,6 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "check.iga.problemList": frozenset(),
         "check.iga.belowRange": frozenset({"value", "date", "low"}),
         "check.iga.belowThreshold": frozenset({"value", "date", "comparison", "threshold", "unit"}),
-        "check.iga.unknown": frozenset(),
-        "check.renal.unknown": frozenset(),
         "check.renal.problem": frozenset({"display"}),
         "check.renal.egfrLow": frozenset({"value", "date", "comparison", "threshold"}),
         "check.renal.creatinineHigh": frozenset({"value", "date", "high"}),
@@ -114,8 +111,6 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "check.hemolysis.unknown": frozenset(),
         "check.hemolysis.group": frozenset({"group"}),
         "check.liveVaccine.item": frozenset({"vaccine", "date"}),
-        "check.vaccineDeferral": frozenset(),
-        "check.migraine": frozenset(),
         "detail.hardStop": frozenset({"reasons"}),
         "arithmetic.noIvigDose": frozenset(),
         "arithmetic.noRituximabDose": frozenset(),
@@ -123,6 +118,8 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "safetyNotes.none": frozenset(),
         "sources.designDefault": frozenset(),
         "rituximab.adultRegimen": frozenset(),
+        "arithmetic.rounding": frozenset(),
+        "arithmetic.productLabel": frozenset(),
     }
 )
 

@@ -44,7 +44,6 @@ SAFETY_CHECK_CODES: tuple[str, ...] = (
     "migraine",
     "ig-reaction-mild",
 )
-EFFECTS = ("hard-stop", "warning", "note")
 SUMMARY_MAX = 139  # CDS Hooks: a summary under 140 characters
 ANY_CONCEPT = "*"  # the data-quality phrase for a concept without its own
 

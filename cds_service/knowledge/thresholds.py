@@ -65,6 +65,25 @@ REQUIRED_THRESHOLDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "taper_drop_window_weeks": BELOW,
     }
 )
+# The unit of the values a threshold is compared with (the measurement's canonical unit, or 1 for
+# a ratio): a threshold in any other unit cannot be honoured.
+VALUE_UNITS: Mapping[str, str] = MappingProxyType(
+    {
+        "ivig_failing_courses": "courses",
+        "cmas_weakness": "{score}",
+        "mmt8_weakness": "{score}",
+        "cmas_red_flag": "{score}",
+        "mmt8_red_flag": "{score}",
+        "egfr_renal_warning": "mL/min/{1.73_m2}",
+        "egfr_renal_hard_stop": "mL/min/{1.73_m2}",
+        "creatinine_rise_ratio": "1",
+        "iga_low_mg_dl": "mg/dL",
+        "taper_floor_before_2_months": "1",
+        "taper_floor_before_4_months": "1",
+        "taper_floor_before_6_months": "1",
+        "taper_max_drop_fraction": "1",
+    }
+)
 # windows: thresholds whose value is a span of time (their unit must be d, wk or mo)
 TIME_WINDOWS = frozenset(
     {
@@ -156,6 +175,9 @@ def load_thresholds(
             )
         if name in TIME_WINDOWS and entry["unit"] not in TIME_UNITS:
             raise field_error(path, f"{field}.unit", "a time window needs d, wk or mo")
+        unit = "1" if name in taper_floors else VALUE_UNITS.get(name)
+        if unit is not None and entry["unit"] != unit:
+            raise field_error(path, f"{field}.unit", f"the rule compares values in {unit}")
         thresholds[name] = Threshold(
             name=name,
             value=Decimal(entry["value"]),

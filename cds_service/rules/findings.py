@@ -88,6 +88,7 @@ class ThresholdUse:
 ReasonKind = Literal[
     "allergy",  # text: the allergy's recorded reaction
     "problem",  # text: the Condition's display
+    "renal-problem",  # text: the display of a renal-impairment Condition
     "iga-problem-list",
     "iga-below-range",  # measurement (its reference_low is the lab's lower limit)
     "iga-below-threshold",  # measurement, threshold

@@ -86,7 +86,7 @@ def renal(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult |
     if severe is not None:
         return severe
     warning = k.threshold("egfr_renal_warning")
-    reasons = [CheckReason("problem", text=p.display) for p in problems]
+    reasons = [CheckReason("renal-problem", text=p.display) for p in problems]
     refs, facts = [p.source for p in problems], []
     if egfr is not None and warning.crossed(egfr.value):
         reasons.append(

@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from cds_service.card_builder.wire import Card
 from cds_service.errors import (
     BodyTooLargeError,
     MalformedJsonError,
@@ -116,7 +117,7 @@ def _fhir_call_recorder(audit: RequestAudit | None) -> Callable[[FhirCall], None
     return record
 
 
-def _answer(cards: list[dict[str, Any]], notes: list[str]) -> dict[str, Any]:
+def _answer(cards: list[Card], notes: list[str]) -> dict[str, Any]:
     """``{"cards": [...]}``, plus the gather notes (PHI-free) when data was cut short or missing.
 
     The notes go on the response even when no card had to mention them, e.g.
@@ -137,7 +138,7 @@ def _check_prefetch_size(body: dict[str, Any], most: int) -> None:
         )
 
 
-def _record_issued(cards: list[dict[str, Any]], service_id: str) -> None:
+def _record_issued(cards: list[Card], service_id: str) -> None:
     app_state = state()
     issued = [IssuedCard(uuid, topic) for uuid, topic in issued_topics(cards)]
     try:

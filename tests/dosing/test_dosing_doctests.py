@@ -10,7 +10,7 @@ import pytest
 MODULES = [
     "cds_service.dosing.figures",
     "cds_service.dosing.growth",
-    "cds_service.dosing.rituximab",
+    "cds_service.history.body",
     "cds_service.dosing.vials",
     "cds_service.dosing.weight",
 ]

@@ -11,6 +11,7 @@ from dosing_helpers import NOW, measurement
 from cds_service.card_builder.dose_text import ivig_arithmetic_lines
 from cds_service.dosing import DosingPolicy, ivig_course_dose
 from cds_service.dosing.growth import bmi_for_age, bmi_inputs_for_dose
+from cds_service.knowledge.texts import CardTexts
 
 TEN_YEARS_AGO = date(NOW.year - 10, NOW.month, NOW.day)
 
@@ -95,7 +96,9 @@ def test_end_to_end_ddw_from_the_growth_reference(dosing_policy: DosingPolicy) -
     assert Decimal(30) < dose.obesity.ddw_kg < Decimal(45)
 
 
-def test_ddw_basis_doses_on_the_reported_ddw(dosing_policy: DosingPolicy) -> None:
+def test_ddw_basis_doses_on_the_reported_ddw(
+    dosing_policy: DosingPolicy, card_texts: CardTexts
+) -> None:
     ddw_policy = dataclasses.replace(
         dosing_policy, obesity=dataclasses.replace(dosing_policy.obesity, dose_weight="ddw")
     )
@@ -116,6 +119,6 @@ def test_ddw_basis_doses_on_the_reported_ddw(dosing_policy: DosingPolicy) -> Non
     assert Decimal(evidence["uncappedTotalG"]) == Decimal("74.8")
     assert Decimal(evidence["courseTotalG"]) == 70
     assert Decimal(evidence["weightKg"]) == 45
-    lines = ivig_arithmetic_lines(dose)
+    lines = ivig_arithmetic_lines(dose, card_texts)
     assert "On the actual weight: 2 g/kg × 45 kg = 90 g → capped at 70 g per course." in lines
     assert "2 g/kg × 37.4 kg = 74.8 g → capped at 70 g per course." in lines

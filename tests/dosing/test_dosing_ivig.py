@@ -9,6 +9,7 @@ from dosing_helpers import measurement
 
 from cds_service.card_builder.dose_text import ivig_arithmetic_lines
 from cds_service.dosing import DosingPolicy, ivig_course_dose
+from cds_service.knowledge.texts import CardTexts
 
 
 def dose_for(policy: DosingPolicy, kg: str, **risks: bool):  # type: ignore[no-untyped-def]
@@ -57,16 +58,18 @@ def test_35_kg_is_exactly_the_cap_and_not_capped(dosing_policy: DosingPolicy) ->
     assert Decimal(just_over.evidence()["uncappedTotalG"]) == Decimal("70.2")
 
 
-def test_renal_risk_gives_5_day_split_and_slow_rate(dosing_policy: DosingPolicy) -> None:
+def test_renal_risk_gives_5_day_split_and_slow_rate(
+    dosing_policy: DosingPolicy, card_texts: CardTexts
+) -> None:
     dose = dose_for(dosing_policy, "26", risk_5_day=True, risk_slow_rate=True)
     evidence = dose.evidence()
     assert evidence["days"] == 5
     assert Decimal(evidence["perDayG"]) == Decimal("10.4")
     assert Decimal(evidence["maxRateMlPerKgMin"]) == Decimal("0.03")
-    assert any("5-day split because" in line for line in ivig_arithmetic_lines(dose))
+    assert any("5-day split because" in line for line in ivig_arithmetic_lines(dose, card_texts))
     assert (
         "52 g ÷ 5 days = 10.4 g/day; 5-day split because of a renal, thrombosis or fluid-load risk."
-        in ivig_arithmetic_lines(dose)
+        in ivig_arithmetic_lines(dose, card_texts)
     )
 
 
@@ -82,12 +85,14 @@ def test_fractional_weight_rounds_grams_half_up_once(dosing_policy: DosingPolicy
     assert Decimal(dose.evidence()["courseTotalG"]) == Decimal("26.0")
 
 
-def test_arithmetic_lines_state_the_product_and_the_cap(dosing_policy: DosingPolicy) -> None:
-    lines = ivig_arithmetic_lines(dose_for(dosing_policy, "26"))
+def test_arithmetic_lines_state_the_product_and_the_cap(
+    dosing_policy: DosingPolicy, card_texts: CardTexts
+) -> None:
+    lines = ivig_arithmetic_lines(dose_for(dosing_policy, "26"), card_texts)
     assert "2 g/kg × 26 kg = 52 g per course (cap 70 g not reached)." in lines
     assert "52 g ÷ 2 days = 26 g/day." in lines
     assert any("520 mL per course" in line for line in lines)
-    capped = ivig_arithmetic_lines(dose_for(dosing_policy, "40"))
+    capped = ivig_arithmetic_lines(dose_for(dosing_policy, "40"), card_texts)
     assert "2 g/kg × 40 kg = 80 g → capped at 70 g per course." in capped
 
 
@@ -100,6 +105,7 @@ def test_rate_in_ml_per_hour_uses_the_dosing_weight(dosing_policy: DosingPolicy)
 
 def test_obese_child_shows_ddw_but_doses_on_actual_weight_by_default(
     dosing_policy: DosingPolicy,
+    card_texts: CardTexts,
 ) -> None:
     height = measurement("140", concept="height", resource_id="h-1")
     dose = ivig_course_dose(
@@ -127,11 +133,13 @@ def test_obese_child_shows_ddw_but_doses_on_actual_weight_by_default(
     assert Decimal(evidence["ddwKg"]) == Decimal("37.4")
     assert evidence["dosingWeightBasis"] == "actual"
     assert dose.capped is True
-    assert any("DDW = 32.3 + 0.4 × (45 − 32.3)" in line for line in ivig_arithmetic_lines(dose))
+    assert any(
+        "DDW = 32.3 + 0.4 × (45 − 32.3)" in line for line in ivig_arithmetic_lines(dose, card_texts)
+    )
     assert [ref.reference for ref in dose.resources] == ["Observation/w-1", "Observation/h-1"]
     assert (
         "Alternative used by many centres: 2 g/kg × 37.4 kg DDW = 74.8 g → capped at 70 g "
-        "per course." in ivig_arithmetic_lines(dose)
+        "per course." in ivig_arithmetic_lines(dose, card_texts)
     )
 
 

@@ -16,6 +16,7 @@ from cds_service.card_builder.drafts import ivig_medication_request, json_number
 from cds_service.card_builder.order_set_drafts import draft_service_requests
 from cds_service.dosing import DosingPolicy, ivig_course_dose, load_dosing_policy
 from cds_service.history.model import Measurement, SourceRef
+from cds_service.knowledge.loader import load_knowledge
 from cds_service.knowledge.order_sets import load_order_sets
 
 CARDS = Path(__file__).resolve().parents[2] / "cards"
@@ -84,7 +85,7 @@ def test_medication_items_are_not_drafted_as_service_requests(order_sets: Any) -
 
 def test_ivig_draft_matches_the_card_contract(policy: DosingPolicy) -> None:
     dose = ivig_course_dose(_weight("26"), policy, risk_5_day=False, risk_slow_rate=False)
-    draft = ivig_medication_request(dose, "pat-7", policy)
+    draft = ivig_medication_request(dose, "pat-7", load_knowledge(CARDS).texts)
     request = MedicationRequest.model_validate(draft)
     assert (request.status, request.intent) == ("draft", "proposal")
     assert request.subject.reference == "Patient/pat-7"
@@ -111,7 +112,7 @@ def test_ivig_draft_matches_the_card_contract(policy: DosingPolicy) -> None:
 
 def test_ivig_draft_five_day_split_and_decimal_dose(policy: DosingPolicy) -> None:
     dose = ivig_course_dose(_weight("26"), policy, risk_5_day=True, risk_slow_rate=True)
-    draft = ivig_medication_request(dose, "p1", policy)
+    draft = ivig_medication_request(dose, "p1", load_knowledge(CARDS).texts)
     MedicationRequest.model_validate(draft)
     dosage = draft["dosageInstruction"][0]
     assert dosage["timing"]["repeat"]["count"] == 5

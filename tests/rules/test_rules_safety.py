@@ -237,3 +237,11 @@ def test_cardiac_card_quotes_the_capped_course_volume(knowledge: Knowledge) -> N
         f for f in run(safety, history, knowledge) if f.topic == "ivig-safety-cardiac-fluid"
     )
     assert words(card, knowledge)["fluid_volume"] == ": 700 mL for this course (70 g)"
+
+
+def test_a_renal_problem_is_named_as_on_the_problem_list(knowledge: Knowledge) -> None:
+    from cds_service.card_builder.safety_text import check_detail
+
+    history = with_problems(seed_history(), problem("renal-impairment", "c-ckd", ago(90)))
+    (renal,) = [c for c in context_for(history, knowledge).safety_checks if c.code == "renal"]
+    assert check_detail(renal, knowledge.texts) == "renal-impairment on the problem list"

@@ -1,0 +1,466 @@
+"""Every field of the knowledge files is read: edit it, and the output changes or startup refuses.
+
+For each leaf of ``thresholds.json``, ``dosing.json``, ``decision.json``, ``history.json``,
+``card-texts.json`` and ``sources.json`` (``description`` fields are documentation and are left
+out), the test writes edited copies of the file into a copy of ``cards/`` and then either sees
+:func:`load_knowledge` refuse the copy, or sees an output change: the hook response of a scenario
+under ``fhir_fixtures/scenarios/``, a dose the ``jdm-cds dose`` command prints, or the
+``jdm-cds check-knowledge`` summary. A field that can be edited with no effect is reported: it
+drives nothing and should be removed (or a scenario is missing that exercises it).
+
+Value sets and order sets are FHIR resources: their FHIR metadata is exempt; the fields the
+project defines are edited once per kind (``test_valueset_fields_are_read``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rules_builders import (
+    NOW,
+    ago,
+    dose,
+    ivig_course,
+    measure,
+    problem,
+    seed_history,
+    with_measurements,
+    with_problems,
+    without,
+)
+
+from cds_service.card_builder.cards import build_cards
+from cds_service.card_builder.dose_text import ivig_arithmetic_lines, rituximab_arithmetic_lines
+from cds_service.commands.check_knowledge import code_listing, source_index, summary
+from cds_service.dosing import bmi_inputs_for_dose, ivig_course_dose, rituximab_dose
+from cds_service.history.build import build_history
+from cds_service.history.model import DataQualityNote, Measurement, SourceRef, TherapyHistory
+from cds_service.history.to_json import history_to_json
+from cds_service.knowledge.errors import KnowledgeError
+from cds_service.knowledge.loader import Knowledge, load_knowledge
+from cds_service.pipeline import evaluate
+from cds_service.rules import evaluate_all
+from cds_service.rules.context import build_context
+
+REPO = Path(__file__).resolve().parents[2]
+CARDS = REPO / "cards"
+SCENARIOS = REPO / "fhir_fixtures" / "scenarios"
+PROJECT_FILES = (
+    "thresholds.json",
+    "dosing.json",
+    "decision.json",
+    "history.json",
+    "card-texts.json",
+    "sources.json",
+)
+DOCUMENTATION_KEYS = frozenset({"description"})
+
+Leaf = tuple[tuple[str | int, ...], Any]
+
+
+def leaves(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[Leaf]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key not in DOCUMENTATION_KEYS:
+                yield from leaves(value, (*path, key))
+    elif isinstance(node, list) and node and all(isinstance(v, str) for v in node):
+        yield path, node  # a list of keys or words: edited as a whole
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from leaves(value, (*path, index))
+    else:
+        yield path, node
+
+
+def edits(path: tuple[str | int, ...], value: Any) -> list[Any]:
+    """Edited values for one leaf, most telling first."""
+    if isinstance(value, bool):
+        return [not value]
+    if isinstance(value, int):
+        return [value + 1, value - 1, value * 2]
+    if isinstance(value, list):
+        return [value[:-1], [*value, "no-such-key"], value[1:]]
+    text = str(value)
+    try:
+        number = Decimal(text)
+    except ArithmeticError:
+        return [text + " (edited)", "no-such-key"]
+    return [str(v.normalize()) for v in (number * 2, number / 2, number + 1, number - 1)]
+
+
+def set_at(document: Any, path: tuple[str | int, ...], value: Any) -> None:
+    node = document
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+
+
+# --- outputs ---------------------------------------------------------------------------------
+
+
+def _strip_uuids(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _strip_uuids(v) for k, v in node.items() if k != "uuid"}
+    if isinstance(node, list):
+        return [_strip_uuids(v) for v in node]
+    return node
+
+
+def _measure(concept: str, value: str, unit: str) -> Measurement:
+    at = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+    return Measurement(
+        concept=concept,  # type: ignore[arg-type]
+        value=Decimal(value),
+        unit=unit,
+        at=at,
+        status="final",
+        reference_low=None,
+        reference_high=None,
+        original=f"{value} {unit}",
+        source=SourceRef("Observation", f"{concept}-{value}"),
+    )
+
+
+def _doses(knowledge: Knowledge) -> list[Any]:
+    """What `jdm-cds dose` prints for a few worked examples (vials, cap, DDW, splits, BSA)."""
+    policy, texts = knowledge.dosing, knowledge.texts
+    printed: list[Any] = []
+    for weight, five_day, slow in (
+        ("26", False, False),
+        ("40", True, True),
+        ("13.7", False, False),
+    ):
+        dose = ivig_course_dose(
+            _measure("weight", weight, "kg"), policy, risk_5_day=five_day, risk_slow_rate=slow
+        )
+        printed += [ivig_arithmetic_lines(dose, texts), dose.evidence()]
+    weight, height = _measure("weight", "52", "kg"), _measure("height", "140", "cm")
+    centile, p50 = bmi_inputs_for_dose(
+        weight=weight, height=height, birth_date=date(2016, 3, 1), sex="female", policy=policy
+    )
+    obese = ivig_course_dose(
+        weight,
+        policy,
+        risk_5_day=False,
+        risk_slow_rate=False,
+        height=height,
+        bmi_centile=centile,
+        bmi_p50_kg_m2=p50,
+    )
+    printed += [ivig_arithmetic_lines(obese, texts), obese.evidence()]
+    for kg, cm in (("30", "130"), ("60", "165")):
+        rtx = rituximab_dose(
+            policy, weight=_measure("weight", kg, "kg"), height=_measure("height", cm, "cm")
+        )
+        assert rtx is not None
+        printed += [rituximab_arithmetic_lines(rtx, texts), rtx.evidence()]
+    return printed
+
+
+PROBE_NOW = datetime(2026, 3, 15, 10, 0, tzinfo=UTC)
+PROBE_PATIENT = "probe"
+
+
+def _at(days_ago: float) -> str:
+    return (PROBE_NOW - timedelta(days=days_ago)).isoformat()
+
+
+def _med(kind: str, rid: str, text: str, days_ago: float, dose: dict[str, Any]) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": kind,
+        "id": rid,
+        "status": "completed" if kind == "MedicationAdministration" else "active",
+        "medicationCodeableConcept": {"text": text},
+        "subject": {"reference": f"Patient/{PROBE_PATIENT}"},
+    }
+    if kind == "MedicationAdministration":
+        resource["effectiveDateTime"] = _at(days_ago)
+        resource["dosage"] = {"dose": dose, "route": {"text": "intravenous"}}
+    else:
+        resource |= {
+            "intent": "order",
+            "authoredOn": _at(days_ago),
+            "dosageInstruction": [
+                {
+                    "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
+                    "route": {"text": "oral"},
+                    "doseAndRate": [{"doseQuantity": dose}],
+                }
+            ],
+        }
+    return resource
+
+
+def probe_record() -> list[dict[str, Any]]:
+    """A small chart that puts the history policy's numbers on a boundary: IVIG infusions 5 and
+    12 days after a course starts, five CK results over a year, methotrexate last given 10 days
+    ago, oral prednisone and methylprednisolone."""
+    mg = {"value": 20, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}
+    grams = {"value": 26, "unit": "g", "system": "http://unitsofmeasure.org", "code": "g"}
+    record: list[dict[str, Any]] = [
+        {"resourceType": "Patient", "id": PROBE_PATIENT, "birthDate": "2016-03-01"},
+        *(
+            _med("MedicationAdministration", f"ivig-{day}", "IVIG", 60 - day, grams)
+            for day in (0, 1, 5, 12)
+        ),
+        *(
+            _med("MedicationAdministration", f"mtx-{weeks}", "methotrexate", 10 + 7 * weeks, mg)
+            for weeks in range(4)
+        ),
+        _med("MedicationRequest", "pred", "prednisone", 30, mg),
+        _med("MedicationRequest", "medrol", "methylprednisolone oral tablet", 30, mg),
+    ]
+    for index, days_ago in enumerate((100, 150, 200, 250, 300)):
+        record.append(
+            {
+                "resourceType": "Observation",
+                "id": f"ck-{index}",
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "2157-6"}]},
+                "subject": {"reference": f"Patient/{PROBE_PATIENT}"},
+                "effectiveDateTime": _at(days_ago),
+                "valueQuantity": {"value": 900 + index, "unit": "U/L"},
+            }
+        )
+    return record
+
+
+def card_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
+    """Hand-built histories for the card wording no scenario reaches: first-line therapy without
+    methotrexate; every red flag, thrombosis risk and key result; a weight dated in the future
+    beside a cardiac risk; a low IgA against its lab range; no renal result; IVIG failing with
+    organ involvement; a record of every kind left out, and gathering notes."""
+    no_mtx = seed_history(methotrexate=None, problems=seed_history().problems[:2])
+    flags = [
+        problem(concept, f"c-{concept}", ago(30))
+        for concept in (
+            "dysphonia",
+            "gi-vasculopathy",
+            "skin-ulceration",
+            "thrombophilia",
+            "central-venous-catheter",
+            "immobility",
+            "renal-impairment",
+            "myocarditis",
+        )
+    ]
+    busy = with_problems(seed_history(), *flags)
+    busy = replace(busy, dose_events=(*busy.dose_events, dose("estrogen", ago(10), "oc", "0.03")))
+    busy = with_measurements(
+        busy,
+        *(measure(c, "5", ago(3), f"{c}-1") for c in ("aldolase", "ldh", "ast", "alt")),
+        measure("hemoglobin", "11", ago(3), "hb-1"),
+        measure("iga", "30", ago(2), "iga-2", low="40", high="230"),
+        measure("weight", "27", NOW + timedelta(days=3), "w-future"),
+    )
+    no_renal = without(seed_history(), "creatinine", "egfr")
+    organ = with_problems(
+        seed_history(ivig_courses=tuple(ivig_course(ago(weeks=w), f"iv{w}") for w in (5, 9, 13))),
+        problem("ild", "c-ild", ago(20)),
+    )
+    left_out = tuple(
+        DataQualityNote(
+            "Observation", f"dq-{concept}", "unit 'x' cannot be converted", "unit", concept
+        )
+        for concept in (
+            "weight",
+            "height",
+            "creatinine",
+            "egfr",
+            "iga",
+            "blood-group",
+            "cmas",
+            "mmt8",
+            "ck",
+            "esr",
+            "crp",
+            "methylprednisolone-iv",
+            "glucocorticoid-oral",
+            "methotrexate",
+            "ivig",
+            "migraine",
+        )
+    )
+    noted = seed_history(data_quality=left_out)
+    return [
+        (no_mtx, ()),
+        (busy, ()),
+        (no_renal, ()),
+        (organ, ()),
+        (noted, ("Observation search cut short after 20 pages",)),
+    ]
+
+
+def long_summaries(knowledge: Knowledge) -> list[str]:
+    """Each topic's summary when the record's words are too long: the ``.short`` variants."""
+    from cds_service.card_builder.cards import summary
+    from cds_service.knowledge.text_contract import TOPICS
+    from cds_service.rules.findings import Finding
+
+    shown = []
+    for topic, contract in TOPICS.items():
+        values = dict.fromkeys(contract.placeholders, "a very long record phrase " * 6)
+        for variant in contract.variants:
+            finding = Finding(topic=topic, rule_id="probe", summary_variant=variant)
+            shown.append(summary(finding, knowledge.topic(topic), values))
+    return shown
+
+
+def outputs(knowledge: Knowledge) -> Iterator[Any]:
+    """Everything the knowledge shows, lazily, so a first difference stops the work."""
+    yield summary(knowledge).split("\n", 1)[1]  # the first line names the folder
+    yield source_index(knowledge)
+    yield code_listing(knowledge)
+    yield {set_id: order_set.as_fhir() for set_id, order_set in knowledge.order_sets.items()}
+    yield from _doses(knowledge)
+    probe = build_history(
+        probe_record(),
+        PROBE_PATIENT,
+        knowledge.terminology,
+        PROBE_NOW,
+        policy=knowledge.history_policy,
+    )
+    yield history_to_json(probe)
+    for history, notes in card_probes():
+        context = build_context(history, knowledge, NOW, notes)
+        findings = evaluate_all(context, knowledge, NOW)
+        yield _strip_uuids(build_cards(findings, history, knowledge, NOW, "http://x.test", "p"))
+    yield long_summaries(knowledge)
+    for scenario in SCENARIO_NAMES:
+        request = json.loads((SCENARIOS / scenario / "request.json").read_text("utf-8"))
+        resources = [v for v in request["prefetch"].values() if v is not None]
+        now = datetime.fromisoformat(
+            json.loads((SCENARIOS / scenario / "expected.json").read_text("utf-8"))["now"]
+        )
+        result = evaluate(
+            resources,
+            request["context"]["patientId"],
+            knowledge,
+            now,
+            public_base_url="http://jdm-cds.test",
+        )
+        yield _strip_uuids(result.cards)
+
+
+SCENARIO_NAMES = sorted(
+    p.name
+    for p in SCENARIOS.iterdir()
+    if (p / "request.json").is_file() and (p / "expected.json").is_file()
+)
+
+
+@pytest.fixture(scope="module")
+def cards_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    copy = tmp_path_factory.mktemp("knowledge") / "cards"
+    shutil.copytree(CARDS, copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def baseline(cards_copy: Path) -> list[Any]:
+    return list(outputs(load_knowledge(cards_copy)))
+
+
+def effect_of(cards: Path, baseline: list[Any]) -> str | None:
+    """'refused', 'changed', or None when the edit changed nothing."""
+    try:
+        knowledge = load_knowledge(cards)
+    except KnowledgeError:
+        return "refused"
+    for expected, found in zip(baseline, outputs(knowledge), strict=True):
+        if found != expected:
+            return "changed"
+    return None
+
+
+def unread_fields(
+    cards: Path, name: str, baseline: list[Any], select: Callable[[Leaf], bool] = lambda _: True
+) -> list[str]:
+    path = cards / name
+    original = path.read_text("utf-8")
+    document = json.loads(original)
+    unread = []
+    try:
+        for field, value in [leaf for leaf in leaves(document) if select(leaf)]:
+            for edited in edits(field, value):
+                changed = json.loads(original)
+                set_at(changed, field, edited)
+                path.write_text(json.dumps(changed), "utf-8")
+                if effect_of(cards, baseline) is not None:
+                    break
+            else:
+                unread.append(".".join(map(str, field)))
+    finally:
+        path.write_text(original, "utf-8")
+    return unread
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PROJECT_FILES)
+def test_every_field_is_read(name: str, cards_copy: Path, baseline: list[Any]) -> None:
+    assert unread_fields(cards_copy, name, baseline) == []
+
+
+def test_leaves_and_edits_cover_each_kind_of_value() -> None:
+    document = {"a": {"b": "48", "c": ["x", "y"], "description": "doc"}, "d": [{"e": True}]}
+    assert list(leaves(document)) == [
+        (("a", "b"), "48"),
+        (("a", "c"), ["x", "y"]),
+        (("d", 0, "e"), True),
+    ]
+    assert edits(("a",), "48")[0] == "96"
+    assert edits(("a",), True) == [False]
+    assert edits(("a",), ["x", "y"])[0] == ["x"]
+    assert edits(("a",), "words")[0] == "words (edited)"
+
+
+def test_an_unread_field_is_reported(cards_copy: Path, baseline: list[Any]) -> None:
+    """The detector itself: a field no code reads would be listed."""
+    path = cards_copy / "thresholds.json"
+    original = path.read_text("utf-8")
+    document = json.loads(original)
+    document["thresholds"]["cmas_weakness"]["description"] = "edited documentation"
+    try:
+        path.write_text(json.dumps(document), "utf-8")
+        assert effect_of(cards_copy, baseline) is None
+    finally:
+        path.write_text(original, "utf-8")
+
+
+# one value set and one order set stand for their kind: each field the project defines in them
+FHIR_SAMPLES = {
+    "valuesets/glucocorticoid-oral.json": (
+        ("extension", 0, "valueCode"),  # concept-kind
+        ("extension", 1, "valueString"),  # name-match
+        ("useContext", 0, "valueCodeableConcept", "coding", 0, "code"),
+        ("compose", "include", 0, "system"),
+        ("compose", "include", 0, "concept", 1, "code"),
+        ("compose", "include", 0, "concept", 1, "display"),
+        ("compose", "include", 0, "concept", 1, "extension", 0, "valueCode"),  # code-status
+        ("compose", "include", 0, "concept", 1, "extension", 1, "valueString"),  # code-source
+        ("compose", "include", 0, "concept", 1, "extension", 2, "valueString"),  # ingredient
+    ),
+    "valuesets/ivig.json": (("extension", 18, "valueString"),),  # name-exclude
+    "order-sets/ivig-baseline.json": (
+        ("action", 0, "title"),
+        ("relatedArtifact", 0, "label"),
+        ("contained", 0, "code", "coding", 0, "code"),
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(FHIR_SAMPLES))
+def test_project_fields_of_value_sets_and_order_sets_are_read(
+    name: str, cards_copy: Path, baseline: list[Any]
+) -> None:
+    wanted = set(FHIR_SAMPLES[name])
+    assert unread_fields(cards_copy, name, baseline, lambda leaf: leaf[0] in wanted) == []
