@@ -1,5 +1,6 @@
 """The therapy-history model's speed target: a 3,000-resource record maps in well under the time
-its JSON takes to parse twice (issue 4). Prints the figures and whether the target is met.
+its JSON takes to parse twice (docs/therapy-history.md, Performance). Prints the figures and whether
+the target is met.
 
 For each record, `build_history` on already-parsed JSON (as the service holds it) against
 ``json.loads`` of the same JSON text (one searchset, ``json.dumps`` defaults) twice. CPU time

@@ -1,4 +1,5 @@
-"""The card contract (CARD-CONTRACT.md, cds-hooks-notes.md): checks every card of every answer
+"""The card contract (docs/clinical/card-contract.md, the CDS Hooks 2.0 specification): checks every
+card of every answer
 must pass, whatever the scenario. Each check returns human-readable problems (empty = pass).
 """
 
@@ -14,7 +15,7 @@ from fhir.resources.R4B import get_fhir_model_class
 TOPIC_SYSTEM = "https://jdm-cds.example.org/fhir/CodeSystem/card-topic"
 OVERRIDE_SYSTEM = "https://jdm-cds.example.org/fhir/CodeSystem/override-reason"
 EVIDENCE_KEY = "org.jdm-cds.evidence"
-# CARD-CONTRACT.md: the topic table's order, used within one indicator
+# docs/clinical/card-contract.md: the topic table's order, used within one indicator
 TOPIC_ORDER = (
     "ivig-start",
     "weight-needed",
@@ -42,7 +43,8 @@ NON_DECIMAL_DOSE_FIELDS = {"agent", "dosingWeightBasis", "weightObservation", "w
 INTEGER_DOSE_FIELDS = {"days", "infusions", "intervalDays"}
 UCUM = "http://unitsofmeasure.org"
 INTRAVENOUS_ROUTE = "47625008"
-# order-sets.md: the order sets a card may mention; a card that mentions one links to it
+# docs/clinical/order-sets.md: the order sets a card may mention; a card that mentions one links to
+# it
 ORDER_SET_IDS = (
     "ivig-baseline",
     "ivig-infusion",
@@ -100,7 +102,8 @@ def _is_uuid(value: Any) -> bool:
 
 
 def contract_problems(card: Json, patient_id: str) -> list[str]:
-    """CARD-CONTRACT.md and cds-hooks-notes.md rules every card must keep."""
+    """docs/clinical/card-contract.md and the CDS Hooks 2.0 specification rules every card must
+    keep."""
     problems: list[str] = []
     topic = topic_of(card)
     where = f"card {topic or '?'}"
@@ -136,7 +139,8 @@ def contract_problems(card: Json, patient_id: str) -> list[str]:
 
 
 def _ivig_suggestion_problems(card: Json, where: str) -> list[str]:
-    """CARD-CONTRACT.md: "Draft IVIG course ..." with one MedicationRequest action; "Baseline
+    """docs/clinical/card-contract.md: "Draft IVIG course ..." with one MedicationRequest action;
+    "Baseline
     orders (ivig-baseline)" with one create action per ServiceRequest; selectionBehavior any."""
     problems = []
     suggestions = card.get("suggestions") or []
@@ -159,7 +163,7 @@ def _ivig_suggestion_problems(card: Json, where: str) -> list[str]:
 
 
 def _order_set_link_problems(card: Json, where: str) -> list[str]:
-    """Issue 5: every card that mentions an order set links to it (absolute URL)."""
+    """Every card that mentions an order set links to it (absolute URL)."""
     labels = [str(s.get("label", "")) for s in card.get("suggestions") or []]
     said = " ".join([str(card.get("detail", "")), *labels])
     urls = [str(link.get("url", "")) for link in card.get("links") or []]

@@ -61,7 +61,7 @@ def _topic_problems(cards: list[Json], expected: Mapping[str, Any]) -> list[str]
 
 def _forbidden_problems(cards: list[Json], forbidden: list[str]) -> list[str]:
     """Records that must never inform a card. Only the data-quality card may name them: listing
-    what was left out is its job (decision-model.md §5)."""
+    what was left out is its job (docs/clinical/decision-model.md §5)."""
     problems = []
     for card in cards:
         if topic_of(card) == "data-quality":

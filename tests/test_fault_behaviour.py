@@ -1,7 +1,8 @@
 """The service against misbehaving FHIR servers, each a real local one (tests/misbehaving_fhir.py).
 
 The patient is the hand-written scenario ``in-ivig-start-inadequate-response``: 26 kg, so the one
-correct IVIG course is 2 g/kg = 52 g, 26 g/day over 2 days (its expected.json, from dosing.md).
+correct IVIG course is 2 g/kg = 52 g, 26 g/day over 2 days (its expected.json, from
+docs/clinical/dosing.md).
 Every fault must end in the documented answer (docs/security.md, "Fault behaviour"):
 
 - the Patient cannot be had (down, slow, 5xx, 429, not FHIR JSON) -> 412, inside the deadline;

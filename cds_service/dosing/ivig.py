@@ -90,7 +90,7 @@ class IvigDose:
         return self.policy.rounding.round(exact, self.policy.rounding.ml_per_hour)
 
     def evidence(self) -> dict[str, Any]:
-        """The dose object of CARD-CONTRACT.md (numbers as Decimal strings)."""
+        """The dose object of docs/clinical/card-contract.md (numbers as Decimal strings)."""
         dose: dict[str, Any] = {
             "agent": "ivig",
             "weightKg": plain(self.weight.value),

@@ -47,7 +47,7 @@ class RituximabDose:
         return self._mg(self.per_infusion_mg)
 
     def evidence(self) -> dict[str, Any]:
-        """The rituximab dose object of CARD-CONTRACT.md."""
+        """The rituximab dose object of docs/clinical/card-contract.md."""
         return {
             "agent": "rituximab",
             "bsaM2": plain(self.bsa_m2_rounded),

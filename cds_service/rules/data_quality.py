@@ -1,4 +1,5 @@
-"""Data quality (decision-model.md §5): records left out that could change a recommendation.
+"""Data quality (docs/clinical/decision-model.md §5): records left out that could change a
+recommendation.
 
 Shown: records that failed to parse or had units/values the mapping would not guess, when they are
 of a kind the rules read (a weight, a creatinine, a drug exposure...); records of another patient

@@ -1,4 +1,4 @@
-"""Dysphagia / aspiration (decision-model.md §5): a red flag that stands on its own.
+"""Dysphagia / aspiration (docs/clinical/decision-model.md §5): a red flag that stands on its own.
 
 Fires on an active Condition of a swallow problem (decision.json), whatever the therapy stage.
 Suggests the videofluoroscopic swallow study unless one was done within the recency window.

@@ -1,4 +1,5 @@
-"""IVIG failing (decision-model.md §4): enough IVIG courses and the disease still active.
+"""IVIG failing (docs/clinical/decision-model.md §4): enough IVIG courses and the disease still
+active.
 
 Options in the card's order: rituximab at the paediatric dose (a mg figure only with a usable
 weight and a height for the BSA), ciclosporin; cyclophosphamide only for severe organ involvement

@@ -1,4 +1,4 @@
-"""Extramuscular screen (decision-model.md §5): ECG, echocardiogram, lung function.
+"""Extramuscular screen (docs/clinical/decision-model.md §5): ECG, echocardiogram, lung function.
 
 Fires in active JDM (any in-scope patient) when any screen of decision.json has no record within
 the window; suggests the missing ones from the ``jdm-extramuscular`` order set. An order already

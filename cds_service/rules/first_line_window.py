@@ -1,4 +1,5 @@
-"""Not yet (decision-model.md §2): active disease, no red flag, methotrexate short of the trial.
+"""Not yet (docs/clinical/decision-model.md §2): active disease, no red flag, methotrexate short of
+the trial.
 
 The card says when the trial's end falls, to continue methotrexate, and not to taper steroids
 while the disease is active. It does not fire once escalation is due (then ``ivig-start`` or

@@ -1,4 +1,4 @@
-"""On IVIG, monitoring due (decision-model.md §4).
+"""On IVIG, monitoring due (docs/clinical/decision-model.md §4).
 
 Fires when an IVIG infusion was given within the recency window and, within the monitoring window,
 there is no lab of the monitoring labs (CK, ESR or CRP) or no strength score (CMAS or MMT-8);

@@ -1,4 +1,5 @@
-"""IVIG as the next step (decision-model.md §3), and ``weight-needed`` without a weight.
+"""IVIG as the next step (docs/clinical/decision-model.md §3), and ``weight-needed`` without a
+weight.
 
 ``ivig-start`` fires when the disease is to be escalated (see :mod:`refractory`), no IVIG was given
 within the recency window, and IVIG is not already failing (then ``escalate-after-ivig`` fires

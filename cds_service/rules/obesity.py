@@ -1,4 +1,4 @@
-"""BMI-for-age inputs for the IVIG obesity adjustment (dosing.md "Obesity")."""
+"""BMI-for-age inputs for the IVIG obesity adjustment (docs/clinical/dosing.md "Obesity")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Is the disease active, is it refractory, and is it time to escalate (decision-model.md §2-4).
+"""Is the disease active, is it refractory, and is it time to escalate
+(docs/clinical/decision-model.md §2-4).
 
 Active disease: an active Condition of an activity problem (decision.json, e.g. muscle weakness
 or dysphagia), or the latest strength score showing weakness (CMAS or MMT-8 crossing its

@@ -232,7 +232,7 @@ def vaccine_deferral(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCh
 
 
 def migraine(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
-    # a history of migraine counts, active or not (safety.md: "a migraine Condition")
+    # a history of migraine counts, active or not (docs/clinical/safety.md: "a migraine Condition")
     problems = [p for p in h.problems if p.concept == "migraine"]
     if not problems:
         return None

@@ -1,4 +1,4 @@
-"""Who is in scope (decision-model.md section 0).
+"""Who is in scope (docs/clinical/decision-model.md section 0).
 
 A living patient with an active JDM diagnosis: a JDM code, or a dermatomyositis code whose onset
 (or, without an onset, its first record) falls before the 18th birthday. Everyone else gets no

@@ -1,4 +1,4 @@
-"""Premature steroid taper (decision-model.md §1 and §5).
+"""Premature steroid taper (docs/clinical/decision-model.md §1 and §5).
 
 With active disease, the oral glucocorticoid dose (prednisolone-equivalent mg/day) must not fall
 below the reference schedule for the time since the course started: decision.json lists the

@@ -13,7 +13,8 @@ The two bases every scenario starts from:
   with prednisolone tapering on (or above) the reference schedule. With ``mtx_days >= 84`` she
   meets "inadequate response after an adequate trial"; below it she is in the first-line window.
 
-Both include what keeps unrelated cards quiet (decision-model.md, safety.md): serum IgA and an
+Both include what keeps unrelated cards quiet (docs/clinical/decision-model.md,
+docs/clinical/safety.md): serum IgA and an
 ABO group O result (no IgA/haemolysis notes), a normal creatinine/eGFR, and an ECG, an
 echocardiogram and a PFT 33 days ago (no extramuscular screen).
 """
@@ -180,7 +181,8 @@ class Chart:
 def taper_steps(start_days_ago: int) -> list[tuple[int, float]]:
     """Prednisolone 2 mg/kg/day (52 mg at 26 kg), 40 mg after a month, 30 mg after two.
 
-    Always at or above the reference schedule (decision-model.md §1: about 50 % at 2 months, 25 %
+    Always at or above the reference schedule (docs/clinical/decision-model.md §1: about 50 % at 2
+    months, 25 %
     at 4, 12.5 % at 6) and never more than half within 4 weeks: no steroid-taper card.
     """
     steps: list[tuple[int, float]] = [(start_days_ago, 52)]

@@ -2,12 +2,13 @@
 
 A card expectation is a dict; every key is optional except topic and indicator:
 
-* ``dose``: figures of the evidence's dose object (CARD-CONTRACT.md), numbers as strings and
+* ``dose``: figures of the evidence's dose object (docs/clinical/card-contract.md), numbers as
+strings and
   compared numerically; a figure may be ``{"value": "780", "tolerance": "1"}`` or
   ``{"min": "35", "max": "45"}`` where the docs' own worked examples round differently.
-* ``doseAbsent``: the card must carry no dose object (no usable weight, dosing.md).
+* ``doseAbsent``: the card must carry no dose object (no usable weight, docs/clinical/dosing.md).
 * ``medicationRequest``: ``{"perDayG": "26", "days": 2}`` — the draft IVIG order; ``"absent"`` when
-  there must be none (no usable weight or a hard stop, safety.md).
+  there must be none (no usable weight or a hard stop, docs/clinical/safety.md).
 * ``serviceRequests``: each item a code (matched in any coding) or ``{"anyCode": [...],
   "text": "swallow"}`` that some suggested ServiceRequest must match.
 * ``serviceRequestsAbsent``: codes no suggested ServiceRequest may carry.
@@ -29,7 +30,8 @@ from typing import Any
 
 Card = dict[str, Any]
 
-# dosing.md worked example: 26 kg -> 2 x 26 = 52 g per course, 26 g/day x 2 days, 520 mL of 10 %;
+# docs/clinical/dosing.md worked example: 26 kg -> 2 x 26 = 52 g per course, 26 g/day x 2 days, 520
+# mL of 10 %;
 # 0.4 g/kg/day over 5 days = 10.4 g/day; rates 0.01 then at most 0.04 mL/kg/min.
 DOSE_26_KG: dict[str, Any] = {
     "agent": "ivig",
@@ -47,11 +49,13 @@ DOSE_26_KG: dict[str, Any] = {
     "startRateMlPerKgMin": "0.01",
     "maxRateMlPerKgMin": "0.04",
 }
-# renal or thrombotic risk: 5-day split and at most 0.03 mL/kg/min (dosing.md, safety.md)
+# renal or thrombotic risk: 5-day split and at most 0.03 mL/kg/min (docs/clinical/dosing.md,
+# docs/clinical/safety.md)
 DOSE_26_KG_SLOW_5_DAY = DOSE_26_KG | {"days": 5, "perDayG": "10.4", "maxRateMlPerKgMin": "0.03"}
 # fluid-load risk (cardiac-fluid): 5-day split; the rate limit of 0.03 is for renal/thrombotic risk
 DOSE_26_KG_5_DAY = DOSE_26_KG | {"days": 5, "perDayG": "10.4"}
-# 40 kg -> 80 g -> capped at 70 g (dosing.md); 35 g/day x 2; 14 g/day x 5; 700 mL of 10 %
+# 40 kg -> 80 g -> capped at 70 g (docs/clinical/dosing.md); 35 g/day x 2; 14 g/day x 5; 700 mL of
+# 10 %
 DOSE_40_KG = DOSE_26_KG | {
     "weightKg": "40",
     "uncappedTotalG": "80",
@@ -74,10 +78,11 @@ CK = "2157-6"
 VFSS = {"anyCode": ["86395-1", "24682-7"], "text": "swallow"}
 FIVE_DAYS = ["5-day", "5 day", "five-day", "five day"]
 
-# decision-model.md §3: continue methotrexate, do not stop or speed the taper; safety.md
-# vaccine-deferral: defer measles/varicella-containing vaccines 11 months after 2 g/kg
+# docs/clinical/decision-model.md §3: continue methotrexate, do not stop or speed the taper;
+# docs/clinical/safety.md vaccine-deferral: defer measles/varicella-containing vaccines 11 months
+# after 2 g/kg
 IVIG_START_TEXT = [["methotrexate"], ["taper"], ["2 g/kg"], ["11 months", "11-month"]]
-# decision-model.md §5 dysphagia / aspiration
+# docs/clinical/decision-model.md §5 dysphagia / aspiration
 DYSPHAGIA_TEXT = [
     ["swallow"],
     ["speech"],
@@ -85,7 +90,7 @@ DYSPHAGIA_TEXT = [
     ["intravenous", "iv steroid", "iv rather", "iv methylpred", "iv glucocorticoid"],
     ["nasogastric", "ng tube", "ng-tube", "ng feeding"],
 ]
-# safety.md, the warning column
+# docs/clinical/safety.md, the warning column
 SAFETY_TEXT = {
     "ivig-safety-renal": [["sucrose"], ["0.03"], FIVE_DAYS, ["hydrat"], ["creatinine"]],
     "ivig-safety-iga-deficiency": [
@@ -96,7 +101,8 @@ SAFETY_TEXT = {
     "ivig-safety-thrombosis": [["0.03"], ["hydrat"], FIVE_DAYS],
     "ivig-safety-cardiac-fluid": [["20 ml/kg"], FIVE_DAYS, ["cardiolog"]],
 }
-# decision-model.md §4: the options in the card's words and order; the adult regimen named
+# docs/clinical/decision-model.md §4: the options in the card's words and order; the adult regimen
+# named
 STALE_WEIGHT_TEXT = ["30 days", "30-day"]
 ESCALATE_ORDER = ["rituximab", "ciclosporin", "cyclophosphamide"]
 ESCALATE_TEXT = [["750 mg/m"], ["1000 mg", "1,000 mg"], ["14 days"], ["adult"], ["severe organ"]]
@@ -117,7 +123,8 @@ def ivig_start(
 ) -> Card:
     """The ivig-start card. With a usable weight and no hard stop: dose + draft MedicationRequest.
 
-    ``dose=None``: no usable weight, so no dose object and no draft IVIG order (dosing.md).
+    ``dose=None``: no usable weight, so no dose object and no draft IVIG order
+    (docs/clinical/dosing.md).
     """
     card: Card = {"topic": "ivig-start", "indicator": indicator, "links": ["ivig-baseline"]}
     card["mentions"] = [*IVIG_START_TEXT, *(mentions or [])]
@@ -158,7 +165,8 @@ def dysphagia(evidence: str = "dys", *, suggest_vfss: bool = True) -> Card:
 
 
 def first_line_window(**extra: Any) -> Card:
-    """decision-model.md §2 'Not yet': says when the 12-week point falls (the builder adds that
+    """docs/clinical/decision-model.md §2 'Not yet': says when the 12-week point falls (the builder
+    adds that
     date from the chart), to continue methotrexate, and not to taper steroids."""
     return card(
         "first-line-window",
@@ -170,7 +178,8 @@ def first_line_window(**extra: Any) -> Card:
 
 
 def weight_needed(*evidence: str, mentions: list[Any] | None = None) -> Card:
-    """dosing.md: says which weight was found and how old it is (`mentions`), asks for a current
+    """docs/clinical/dosing.md: says which weight was found and how old it is (`mentions`), asks for
+    a current
     one."""
     return card(
         "weight-needed",

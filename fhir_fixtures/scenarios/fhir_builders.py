@@ -4,7 +4,7 @@ Every helper returns plain JSON (a dict) exactly as an EHR would send it. Times 
 relative to the tests' frozen clock (``NOW``: 2026-03-15T10:00 in Pacific/Auckland, +13:00), so
 a fixture reads like a chart: ``weight("w-now", 26, days_ago=5)``.
 
-Codes come from /work/shared/clinical/codes.md (VERIFIED rows where one exists). Where no code is
+Codes come from docs/clinical/codes.md (VERIFIED rows where one exists). Where no code is
 verified (IVIG's RxNorm ingredient, CMAS, ECG), the resource also carries the name in `text`, as
 an EHR would, so a name match can find it.
 """
@@ -23,7 +23,8 @@ LOINC = "http://loinc.org"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 CVX = "http://hl7.org/fhir/sid/cvx"
 UCUM = "http://unitsofmeasure.org"
-# No LOINC code exists for CMAS or MMT-8 (codes.md); the value sets use a local code system.
+# No LOINC code exists for CMAS or MMT-8 (docs/clinical/codes.md); the value sets use a local code
+# system.
 LOCAL_SCORES = "https://jdm-cds.example.org/fhir/CodeSystem/muscle-strength-scores"
 
 Json = dict[str, Any]
@@ -60,7 +61,8 @@ CONDITION_CODES: dict[str, list[Coding]] = {
     "irritability": [(SCT, "55929007", "Feeling irritable (finding)")],
     "ild": [(ICD10, "J84.9", "Interstitial pulmonary disease, unspecified")],
     "polymyositis": [(ICD10, "M33.22", "Polymyositis with myopathy")],
-    # codes.md has no verified myocarditis code: ICD-10-CM I51.4 is the candidate the value set uses
+    # docs/clinical/codes.md has no verified myocarditis code: ICD-10-CM I51.4 is the candidate the
+    # value set uses
     "myocarditis": [(ICD10, "I51.4", "Myocarditis, unspecified")],
     "asthma": [(ICD10, "J45.909", "Unspecified asthma, uncomplicated")],
 }
@@ -99,7 +101,7 @@ AGENT_CODES: dict[str, Coding] = {
     "methylprednisolone": (RXNORM, "6902", "methylprednisolone"),
     "methotrexate": (RXNORM, "6851", "methotrexate"),
     "prednisolone": (RXNORM, "8638", "prednisolone"),
-    # UNVERIFIED candidate (codes.md): the text carries the name as well
+    # UNVERIFIED candidate (docs/clinical/codes.md): the text carries the name as well
     "ivig": (RXNORM, "5665", "immune globulin (IVIG) 10%"),
 }
 ROUTES: dict[str, Coding] = {

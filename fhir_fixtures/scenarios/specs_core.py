@@ -1,5 +1,6 @@
 """Scenarios: the seed case, robustness, scope, ivig-start, weight-needed, first-line window,
-dysphagia/aspiration (decision-model.md §0, §2, §3, §5; dosing.md "Weight and height")."""
+dysphagia/aspiration (docs/clinical/decision-model.md §0, §2, §3, §5; docs/clinical/dosing.md
+"Weight and height")."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from charts import Chart, inactive, refractory, seed
 from fhir_builders import at
 from scenario import Scenario, Threshold, steps
 
-# "Why this card" must show the therapy timeline (CARD-CONTRACT.md): each IV MP pulse, the
-# methotrexate doses and weeks, the prednisolone trend in mg/kg/day, symptoms with dates, labs.
+# "Why this card" must show the therapy timeline (docs/clinical/card-contract.md): each IV MP pulse,
+# the methotrexate doses and weeks, the prednisolone trend in mg/kg/day, symptoms with dates, labs.
 SEED_TIMELINE = [
     [{"date": "2026-02-09"}],
     [{"date": "2026-02-10"}],
@@ -128,7 +129,7 @@ SCENARIOS = [
         "in-robustness-other-patient",
         "Another patient's newer 40 kg weight, IVIG infusion and IgA deficiency change nothing: "
         "same "
-        "cards and dose as the seed (decision-model.md §6).",
+        "cards and dose as the seed (docs/clinical/decision-model.md §6).",
         steps(seed, _other_patient),
         SEED_CARDS,
         optional_topics=("data-quality",),
@@ -158,7 +159,8 @@ SCENARIOS = [
     ),
     Scenario(
         "out-scope-adult-dermatomyositis",
-        "A 34-year-old with dermatomyositis since age 30 gets no cards (decision-model.md §0).",
+        "A 34-year-old with dermatomyositis since age 30 gets no cards "
+        "(docs/clinical/decision-model.md §0).",
         steps(seed, _adult_dm),
         [],
     ),
@@ -172,12 +174,13 @@ SCENARIOS = [
             "dermatomyositis onset age",
             "18 years",
             "out of scope",
-            "decision-model.md §0: onset *before* the 18th birthday; on the birthday she is 18.",
+            "docs/clinical/decision-model.md §0: onset *before* the 18th birthday; on the "
+            "birthday she is 18.",
         ),
     ),
     Scenario(
         "out-scope-deceased",
-        "A deceased patient gets no cards (decision-model.md §0).",
+        "A deceased patient gets no cards (docs/clinical/decision-model.md §0).",
         steps(seed, _set("pat", ("deceasedDateTime",), at(days_ago=1))),
         [],
     ),
@@ -210,7 +213,7 @@ SCENARIOS = [
     Scenario(
         "in-ivig-start-inadequate-response",
         "Weakness persisting after 14 weeks of methotrexate (no red flag) -> ivig-start warning, "
-        "52 g as 26 g/day x 2 (decision-model.md §2-3).",
+        "52 g as 26 g/day x 2 (docs/clinical/decision-model.md §2-3).",
         refractory,
         [x.ivig_start(evidence=["weak"], evidence_any_of=x.MTX_EVIDENCE)],
     ),
@@ -228,7 +231,7 @@ SCENARIOS = [
     Scenario(
         "in-ivig-start-capped-at-70-g",
         "40 kg -> 2 x 40 = 80 g -> capped at 70 g: 35 g/day x 2, 700 mL "
-        "(dosing.md worked example).",
+        "(docs/clinical/dosing.md worked example).",
         steps(refractory, _body(40, 150, date(2014, 2, 1))),
         [x.ivig_start(dose=x.DOSE_40_KG)],
     ),
@@ -241,7 +244,7 @@ SCENARIOS = [
             "IVIG course cap",
             "70 g",
             "at the cap: course 70 g, nothing cut",
-            "dosing.md: course total = min(2 g/kg x weight, 70 g); 2 x 35 = 70.",
+            "docs/clinical/dosing.md: course total = min(2 g/kg x weight, 70 g); 2 x 35 = 70.",
         ),
     ),
     Scenario(
@@ -253,7 +256,8 @@ SCENARIOS = [
             "methotrexate adequate trial",
             "12 weeks",
             "fires (12 weeks counts)",
-            "decision-model.md §2: 'methotrexate started >= 12 weeks ago and weakness persists'.",
+            "docs/clinical/decision-model.md §2: 'methotrexate started >= 12 weeks ago and "
+            "weakness persists'.",
         ),
     ),
     Scenario(
@@ -272,7 +276,7 @@ SCENARIOS = [
             "CMAS red flag",
             "15",
             "fires (14 < 15)",
-            "decision-model.md §2: red flag CMAS < 15.",
+            "docs/clinical/decision-model.md §2: red flag CMAS < 15.",
         ),
     ),
     Scenario(
@@ -285,7 +289,7 @@ SCENARIOS = [
             "CMAS red flag",
             "15",
             "does not fire (15 is not < 15)",
-            "decision-model.md §2: red flag CMAS < 15.",
+            "docs/clinical/decision-model.md §2: red flag CMAS < 15.",
         ),
     ),
     Scenario(
@@ -298,7 +302,7 @@ SCENARIOS = [
             "CMAS weakness",
             "48",
             "fires (47 < 48)",
-            "decision-model.md §2: active disease includes CMAS < 48 [PRINTO-CID].",
+            "docs/clinical/decision-model.md §2: active disease includes CMAS < 48 [PRINTO-CID].",
         ),
     ),
     Scenario(
@@ -310,7 +314,8 @@ SCENARIOS = [
             "CMAS weakness",
             "48",
             "does not fire (inactive needs CMAS >= 48)",
-            "decision-model.md §2: weakness is CMAS < 48; inactive disease needs CMAS >= 48.",
+            "docs/clinical/decision-model.md §2: weakness is CMAS < 48; inactive disease needs "
+            "CMAS >= 48.",
         ),
     ),
     # --- weight-needed ----------------------------------------------------------------------
@@ -355,7 +360,7 @@ SCENARIOS = [
             "weight recency",
             "30 days",
             "usable (30 days counts as within 30 days)",
-            "dosing.md: 'measured within 30 days'.",
+            "docs/clinical/dosing.md: 'measured within 30 days'.",
         ),
     ),
     Scenario(
@@ -370,7 +375,7 @@ SCENARIOS = [
             "weight recency",
             "30 days",
             "stale (31 > 30 days)",
-            "dosing.md: 'measured within 30 days'.",
+            "docs/clinical/dosing.md: 'measured within 30 days'.",
         ),
     ),
     # --- first-line-window -----------------------------------------------------------------
@@ -395,7 +400,7 @@ SCENARIOS = [
             "methotrexate adequate trial",
             "12 weeks",
             "not yet (83 days < 84)",
-            "decision-model.md §2: 'Not yet ... methotrexate for < 12 weeks'.",
+            "docs/clinical/decision-model.md §2: 'Not yet ... methotrexate for < 12 weeks'.",
         ),
     ),
     # --- dysphagia-aspiration ----------------------------------------------------------------
@@ -433,7 +438,8 @@ SCENARIOS = [
             "swallow study recency",
             "4 weeks",
             "done within 4 weeks (28 days counts): not suggested",
-            "decision-model.md §5: 'Suggest the swallow study order unless one was done in "
+            "docs/clinical/decision-model.md §5: 'Suggest the swallow study order unless one was "
+            "done in "
             "the last 4 weeks'.",
         ),
     ),

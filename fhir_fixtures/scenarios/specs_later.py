@@ -1,5 +1,5 @@
 """Scenarios: IVIG recency, monitoring due, escalation after IVIG, extramuscular screen, steroid
-taper, data quality and obesity (decision-model.md §3-5, dosing.md)."""
+taper, data quality and obesity (docs/clinical/decision-model.md §3-5, docs/clinical/dosing.md)."""
 
 from __future__ import annotations
 
@@ -61,14 +61,15 @@ def _screens_only(*kinds: str, days_ago: float = 33) -> object:
     return step
 
 
-# decision-model.md §4: due for CK/ESR/CRP and CMAS/MMT-8
+# docs/clinical/decision-model.md §4: due for CK/ESR/CRP and CMAS/MMT-8
 MONITORING = x.card(
     "ivig-monitoring-due",
     "info",
     evidenceAnyOf=[["ivig-1-d1", "ivig-1-d2"]],
     mentions=[["ck", "creatine kinase"], ["cmas", "mmt"]],
 )
-# rituximab 750 mg/m2 (max 1 g) x 2, 7 days apart (dosing.md). dosing.md's own examples round BSA
+# rituximab 750 mg/m2 (max 1 g) x 2, 7 days apart (docs/clinical/dosing.md).
+# docs/clinical/dosing.md's own examples round BSA
 # differently (130 cm/30 kg -> 1.04 m2 -> 780 mg; 165 cm/60 kg -> 1244 mg), hence the tolerances.
 RITUXIMAB_30_KG = {
     "agent": "rituximab",
@@ -111,7 +112,8 @@ SCENARIOS = [
             "IVIG recency",
             "8 weeks",
             "within 8 weeks (the boundary day counts)",
-            "decision-model.md §3/§6: never ivig-start with IVIG in the last 8 weeks.",
+            "docs/clinical/decision-model.md §3/§6: never ivig-start with IVIG in the last 8 "
+            "weeks.",
         ),
     ),
     Scenario(
@@ -120,7 +122,10 @@ SCENARIOS = [
         _on_ivig(57),
         [x.ivig_start()],
         threshold=Threshold(
-            "IVIG recency", "8 weeks", "outside 8 weeks (57 > 56 days)", "decision-model.md §3."
+            "IVIG recency",
+            "8 weeks",
+            "outside 8 weeks (57 > 56 days)",
+            "docs/clinical/decision-model.md §3.",
         ),
     ),
     Scenario(
@@ -151,7 +156,8 @@ SCENARIOS = [
             "monitoring window",
             "4 weeks",
             "done within 4 weeks: no card",
-            "decision-model.md §4: 'no CK, ESR or CRP and no CMAS/MMT-8 in the last 4 weeks'.",
+            "docs/clinical/decision-model.md §4: 'no CK, ESR or CRP and no CMAS/MMT-8 in the "
+            "last 4 weeks'.",
         ),
     ),
     # --- escalate-after-ivig ------------------------------------------------------------------
@@ -180,7 +186,10 @@ SCENARIOS = [
         steps(_on_ivig(72, 44, 16, kg=30), _body(30, 130, date(2016, 11, 20))),
         [_escalate(RITUXIMAB_30_KG)],
         threshold=Threshold(
-            "IVIG courses", "3", "fires (>= 3)", "decision-model.md §4: '>= 3 IVIG courses'."
+            "IVIG courses",
+            "3",
+            "fires (>= 3)",
+            "docs/clinical/decision-model.md §4: '>= 3 IVIG courses'.",
         ),
     ),
     Scenario(
@@ -189,7 +198,9 @@ SCENARIOS = [
         "failing; no cards.",
         _on_ivig(44, 16),
         [],
-        threshold=Threshold("IVIG courses", "3", "does not fire (2 < 3)", "decision-model.md §4."),
+        threshold=Threshold(
+            "IVIG courses", "3", "does not fire (2 < 3)", "docs/clinical/decision-model.md §4."
+        ),
     ),
     # --- extramuscular-screen -------------------------------------------------------------
     Scenario(
@@ -234,7 +245,8 @@ SCENARIOS = [
             "screen recency",
             "12 months",
             "done within 12 months (boundary counts)",
-            "decision-model.md §5: 'no ECG, echocardiogram or PFT in the last 12 months'.",
+            "docs/clinical/decision-model.md §5: 'no ECG, echocardiogram or PFT in the last 12 "
+            "months'.",
         ),
     ),
     # --- steroid-taper ----------------------------------------------------------------------
@@ -263,7 +275,7 @@ SCENARIOS = [
             "taper reference",
             "50 % of start before 2 months; > half within 4 weeks",
             "does not fire",
-            "decision-model.md §5: 'under 50 %' and 'more than half'.",
+            "docs/clinical/decision-model.md §5: 'under 50 %' and 'more than half'.",
         ),
     ),
     # --- data-quality ---------------------------------------------------------------------
@@ -303,7 +315,7 @@ SCENARIOS = [
             "convertible weight units",
             "kg, g, [lb_av]",
             "converted, no note",
-            "dosing.md: 'in a convertible unit (kg, g, [lb_av])'.",
+            "docs/clinical/dosing.md: 'in a convertible unit (kg, g, [lb_av])'.",
         ),
     ),
     # --- obesity -----------------------------------------------------------------------------
@@ -322,7 +334,8 @@ SCENARIOS = [
                     "uncappedTotalG": "100",
                     "ddwKg": {"min": "35", "max": "45"},
                 },
-                # dosing.md: the arithmetic shows any cap applied, for the DDW alternative too:
+                # docs/clinical/dosing.md: the arithmetic shows any cap applied, for the DDW
+                # alternative too:
                 # 2 x 50 = 100 g and 2 x ~40 = ~80 g, both capped at 70 g
                 mentions=[["100 g"], ["80 g", "79.8 g", "79.9 g", "80.1 g", "80.2 g"]],
             )

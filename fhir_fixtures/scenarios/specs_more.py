@@ -1,6 +1,7 @@
 """Scenarios beyond the minimum: the other red flags, the MMT-8 thresholds, records that must not
 count (entered-in-error, not-done), escalation without a height, methotrexate known only from
-its order, and the weight plausibility limits (decision-model.md §2, §4, §6; dosing.md)."""
+its order, and the weight plausibility limits (docs/clinical/decision-model.md §2, §4, §6;
+docs/clinical/dosing.md)."""
 
 from __future__ import annotations
 
@@ -92,7 +93,10 @@ SCENARIOS = [
         steps(_early, _mmt8(29)),
         [x.ivig_start("critical", evidence=["mmt8"])],
         threshold=Threshold(
-            "MMT-8 red flag", "30", "fires (29 < 30)", "decision-model.md §2: 'MMT-8 < 30'."
+            "MMT-8 red flag",
+            "30",
+            "fires (29 < 30)",
+            "docs/clinical/decision-model.md §2: 'MMT-8 < 30'.",
         ),
     ),
     Scenario(
@@ -101,7 +105,10 @@ SCENARIOS = [
         steps(_early, _mmt8(30)),
         [x.first_line_window()],
         threshold=Threshold(
-            "MMT-8 red flag", "30", "does not fire (30 is not < 30)", "decision-model.md §2."
+            "MMT-8 red flag",
+            "30",
+            "does not fire (30 is not < 30)",
+            "docs/clinical/decision-model.md §2.",
         ),
     ),
     Scenario(
@@ -110,7 +117,10 @@ SCENARIOS = [
         steps(refractory, _mmt8(77)),
         [x.ivig_start(evidence=["mmt8"])],
         threshold=Threshold(
-            "MMT-8 weakness", "78", "fires (77 < 78)", "decision-model.md §2: 'MMT-8 < 78'."
+            "MMT-8 weakness",
+            "78",
+            "fires (77 < 78)",
+            "docs/clinical/decision-model.md §2: 'MMT-8 < 78'.",
         ),
     ),
     Scenario(
@@ -122,13 +132,13 @@ SCENARIOS = [
             "MMT-8 weakness",
             "78",
             "does not fire (inactive needs MMT-8 >= 78)",
-            "decision-model.md §2 [PRINTO-CID].",
+            "docs/clinical/decision-model.md §2 [PRINTO-CID].",
         ),
     ),
     Scenario(
         "out-dysphagia-aspiration-entered-in-error",
         "Seed, but the dysphagia Condition was entered in error: no red flag, no dysphagia card; "
-        "4 MTX doses -> first-line window (decision-model.md §6).",
+        "4 MTX doses -> first-line window (docs/clinical/decision-model.md §6).",
         steps(seed, _verification("dys", "entered-in-error")),
         [x.first_line_window()],
         forbidden=("dys",),
@@ -150,7 +160,7 @@ SCENARIOS = [
     Scenario(
         "in-escalate-after-ivig-no-height",
         "3 courses, still weak, no height on record: escalate-after-ivig names rituximab "
-        "750 mg/m2 but gives no mg figure (dosing.md: needs weight and height).",
+        "750 mg/m2 but gives no mg figure (docs/clinical/dosing.md: needs weight and height).",
         steps(
             lambda c: refractory(c, mtx_days=280),
             lambda c: c.drop("height"),
@@ -191,7 +201,7 @@ SCENARIOS = [
             "weight change",
             "20 % within 30 days",
             "usable (exactly 20 % is not more than 20 %)",
-            "dosing.md: 'a change of more than 20 % within 30 days'.",
+            "docs/clinical/dosing.md: 'a change of more than 20 % within 30 days'.",
         ),
     ),
     Scenario(
@@ -202,7 +212,8 @@ SCENARIOS = [
     ),
     Scenario(
         "out-scope-deceased-boolean",
-        "deceasedBoolean true (no date): no cards, as with a date (decision-model.md §0).",
+        "deceasedBoolean true (no date): no cards, as with a date "
+        "(docs/clinical/decision-model.md §0).",
         steps(seed, lambda c: c.get("pat").update({"deceasedBoolean": True})),
         [],
     ),
@@ -293,21 +304,22 @@ SCENARIOS += [
     Scenario(
         "out-ivig-start-after-three-courses-lapsed",
         "3 IVIG courses, the last 74 days ago (outside 8 weeks), still weak: IVIG is failing -> "
-        "escalate-after-ivig only; never ivig-start alongside it (decision-model.md §6).",
+        "escalate-after-ivig only; never ivig-start alongside it "
+        "(docs/clinical/decision-model.md §6).",
         steps(lambda c: refractory(c, mtx_days=280), _courses(130, 102, 74)),
         [x.escalate({"agent": "rituximab", "mgPerM2": "750", "infusions": 2, "intervalDays": 7})],
     ),
     Scenario(
         "out-scope-juvenile-polymyositis",
         "A child with polymyositis (not dermatomyositis), weak after 14 weeks of MTX: not in this "
-        "service's scope -> no cards (decision-model.md §0).",
+        "service's scope -> no cards (docs/clinical/decision-model.md §0).",
         steps(refractory, _jdm_code("polymyositis")),
         [],
     ),
     Scenario(
         "out-scope-jdm-resolved",
         "The JDM diagnosis is resolved (remission recorded) though an old weakness entry is still "
-        "active: no active JDM diagnosis -> no cards (decision-model.md §0).",
+        "active: no active JDM diagnosis -> no cards (docs/clinical/decision-model.md §0).",
         steps(refractory, _jdm_resolved),
         [],
     ),

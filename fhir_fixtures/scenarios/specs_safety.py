@@ -1,4 +1,4 @@
-"""Scenarios: every safety check of safety.md (hard stops, warnings, notes).
+"""Scenarios: every safety check of docs/clinical/safety.md (hard stops, warnings, notes).
 
 All start from :func:`charts.refractory` (14 weeks of methotrexate, weak, no red flag), whose
 ivig-start card is a plain ``warning``: so a hard stop shows as ``critical`` with no draft IVIG
@@ -88,7 +88,7 @@ HARD_STOP = "hard-stop"
 NO_IGA_CARD = ["iga-unknown"]
 
 
-# what each note must say (safety.md, the effect column)
+# what each note must say (docs/clinical/safety.md, the effect column)
 NOTE_TEXT: dict[str, list[list[object]]] = {
     "hemolysis": [["haemoly", "hemoly"], ["36"]],  # Hb at baseline and 36-96 h after
     "live-vaccine": [["vaccin"]],  # IVIG may blunt the vaccine; note the dates
@@ -110,7 +110,8 @@ def _no_note(code: str, **kwargs: object) -> dict[str, object]:
 
 
 def _hard_stop(code: str, evidence: list[str]) -> dict[str, object]:
-    """critical, no draft IVIG order, and the card 'says why first' (safety.md); whether the dose
+    """critical, no draft IVIG order, and the card 'says why first' (docs/clinical/safety.md);
+    whether the dose
     is still shown is not asserted."""
     card = x.ivig_start("critical", checks=[[code, HARD_STOP]], evidence=evidence, dose=None)
     del card["doseAbsent"]
@@ -165,7 +166,7 @@ SCENARIOS = [
             "reaction severity",
             "severe",
             "fires (severe counts, not only anaphylaxis)",
-            "safety.md: 'an AllergyIntolerance to immune globulin with a "
+            "docs/clinical/safety.md: 'an AllergyIntolerance to immune globulin with a "
             "severe/anaphylactic reaction'.",
         ),
     ),
@@ -209,7 +210,7 @@ SCENARIOS = [
             "serum IgA",
             "lab lower limit (40 mg/dL)",
             "does not fire",
-            "safety.md: 'below the lab's reference range'; 40 is within 40-250.",
+            "docs/clinical/safety.md: 'below the lab's reference range'; 40 is within 40-250.",
         ),
     ),
     Scenario(
@@ -221,7 +222,7 @@ SCENARIOS = [
             "serum IgA without a range",
             "7 mg/dL",
             "does not fire (7 is not < 7)",
-            "safety.md: '< 7 mg/dL when no range'.",
+            "docs/clinical/safety.md: '< 7 mg/dL when no range'.",
         ),
     ),
     # --- iga-unknown (note) -----------------------------------------------------------------
@@ -248,7 +249,7 @@ SCENARIOS = [
             "first course",
             "1 prior course",
             "does not fire",
-            "safety.md: 'no IgA result ever, before a first course'.",
+            "docs/clinical/safety.md: 'no IgA result ever, before a first course'.",
         ),
     ),
     # --- renal (warning) and renal-severe (hard stop) ----------------------------------------
@@ -287,7 +288,7 @@ SCENARIOS = [
             "eGFR",
             "60 mL/min/1.73 m2",
             "does not fire (60 is not < 60)",
-            "safety.md renal: 'eGFR < 60'.",
+            "docs/clinical/safety.md renal: 'eGFR < 60'.",
         ),
     ),
     Scenario(
@@ -296,7 +297,10 @@ SCENARIOS = [
         steps(refractory, _lab("egfr", "egfr", 59)),
         [x.ivig_start(dose=x.DOSE_26_KG_SLOW_5_DAY), RENAL_WARNING],
         threshold=Threshold(
-            "eGFR", "60 mL/min/1.73 m2", "fires (59 < 60)", "safety.md renal: 'eGFR < 60'."
+            "eGFR",
+            "60 mL/min/1.73 m2",
+            "fires (59 < 60)",
+            "docs/clinical/safety.md renal: 'eGFR < 60'.",
         ),
     ),
     Scenario(
@@ -332,7 +336,7 @@ SCENARIOS = [
             "eGFR",
             "30 mL/min/1.73 m2",
             "not severe (30 is not < 30)",
-            "safety.md renal-severe: 'eGFR < 30'.",
+            "docs/clinical/safety.md renal-severe: 'eGFR < 30'.",
         ),
     ),
     Scenario(
@@ -341,7 +345,10 @@ SCENARIOS = [
         steps(refractory, _lab("egfr", "egfr", 29)),
         [_hard_stop("renal-severe", ["egfr"])],
         threshold=Threshold(
-            "eGFR", "30 mL/min/1.73 m2", "fires (29 < 30)", "safety.md renal-severe: 'eGFR < 30'."
+            "eGFR",
+            "30 mL/min/1.73 m2",
+            "fires (29 < 30)",
+            "docs/clinical/safety.md renal-severe: 'eGFR < 30'.",
         ),
     ),
     Scenario(
@@ -359,7 +366,8 @@ SCENARIOS = [
             "creatinine rise",
             "1.5 x previous within 3 months",
             "fires (>= 1.5)",
-            "safety.md renal-severe: 'creatinine >= 1.5 x the patient's previous value'.",
+            "docs/clinical/safety.md renal-severe: 'creatinine >= 1.5 x the patient's previous "
+            "value'.",
         ),
     ),
     # --- thrombosis (warning) ----------------------------------------------------------------
@@ -393,7 +401,7 @@ SCENARIOS = [
             "thrombosis history",
             "resolved",
             "fires",
-            "safety.md: 'prior thrombosis' includes a resolved episode.",
+            "docs/clinical/safety.md: 'prior thrombosis' includes a resolved episode.",
         ),
     ),
     # --- cardiac-fluid (warning) -------------------------------------------------------------
@@ -433,7 +441,8 @@ SCENARIOS = [
             "IVIG cap with fluid load",
             "70 g",
             "fluid follows the capped grams",
-            "dosing.md: 10 % product, 2 g/kg = 20 mL/kg; the course is capped at 70 g.",
+            "docs/clinical/dosing.md: 10 % product, 2 g/kg = 20 mL/kg; the course is capped at "
+            "70 g.",
         ),
     ),
     # --- hemolysis (note) --------------------------------------------------------------------
@@ -464,7 +473,8 @@ SCENARIOS = [
             "blood group result age",
             "any age",
             "counts",
-            "safety.md hemolysis: 'non-O blood group (or unknown)'; no recency is asked.",
+            "docs/clinical/safety.md hemolysis: 'non-O blood group (or unknown)'; no recency is "
+            "asked.",
         ),
     ),
     # --- live-vaccine (note) -----------------------------------------------------------------
@@ -489,7 +499,7 @@ SCENARIOS = [
             "live vaccine window",
             "3 months",
             "fires (the boundary day counts)",
-            "safety.md: 'in the last 3 months'; windows include their boundary.",
+            "docs/clinical/safety.md: 'in the last 3 months'; windows include their boundary.",
         ),
     ),
     # --- vaccine-deferral (note) -------------------------------------------------------------
@@ -511,7 +521,10 @@ SCENARIOS = [
         steps(refractory, _no("w-now")),
         [x.ivig_start(dose=None), x.weight_needed()],
         threshold=Threshold(
-            "ivig-start without dose", "-", "fires", "safety.md: 'always, on ivig-start'."
+            "ivig-start without dose",
+            "-",
+            "fires",
+            "docs/clinical/safety.md: 'always, on ivig-start'.",
         ),
     ),
     # --- migraine (note) ---------------------------------------------------------------------
@@ -541,7 +554,7 @@ SCENARIOS = [
             "migraine status",
             "resolved",
             "fires",
-            "safety.md: 'a migraine Condition' [Octagam-PI: history of migraine].",
+            "docs/clinical/safety.md: 'a migraine Condition' [Octagam-PI: history of migraine].",
         ),
     ),
 ]

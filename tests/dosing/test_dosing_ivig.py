@@ -1,4 +1,5 @@
-"""IVIG course dose: the worked examples of dosing.md, the cap boundary, splits, rates, DDW."""
+"""IVIG course dose: the worked examples of docs/clinical/dosing.md, the cap boundary, splits,
+rates, DDW."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rituximab by BSA: the worked examples of dosing.md and the cap."""
+"""Rituximab by BSA: the worked examples of docs/clinical/dosing.md and the cap."""
 
 from __future__ import annotations
 
@@ -47,7 +47,8 @@ def test_165_cm_60_kg_is_capped_at_1000_mg(dosing_policy: DosingPolicy) -> None:
     assert Decimal(dose.evidence()["bsaM2"]) == Decimal("1.66")
     assert dose.capped is True
     assert dose.per_infusion_mg_rounded == 1000
-    # dosing.md's 1244 mg is 750 x the unrounded 1.6583 m2; we dose on the reported 1.66 m2
+    # docs/clinical/dosing.md's 1244 mg is 750 x the unrounded 1.6583 m2; we dose on the reported
+    # 1.66 m2
     assert Decimal(dose.evidence()["uncappedMg"]) == 1245
 
 

@@ -1,4 +1,5 @@
-"""Draft orders for card suggestions: valid R4B resources, exactly as CARD-CONTRACT.md says."""
+"""Draft orders for card suggestions: valid R4B resources, exactly as docs/clinical/card-contract.md
+says."""
 
 from __future__ import annotations
 

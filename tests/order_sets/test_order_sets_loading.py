@@ -17,7 +17,8 @@ from cds_service.knowledge.order_sets import ORDER_SET_IDS, load_order_sets
 REPO = Path(__file__).resolve().parents[2]
 CARDS = REPO / "cards"
 
-# Codes VERIFIED in codes.md / codes-verify.md, and SNOMED 29303009 (ECG), seen with its display in
+# Codes VERIFIED in docs/clinical/codes.md / docs/clinical/codes.md, and SNOMED 29303009 (ECG), seen
+# with its display in
 # HL7/cimi-vital-signs (2026-11-25); an order set must not use a code outside this list unless it
 # marks it as a candidate.
 VERIFIED = {

@@ -1,6 +1,7 @@
 """Hand-built TherapyHistory objects for rule tests (no FHIR: the rules' own input contract).
 
-``seed_history()`` is the seed case of decision-model.md: a 9-year-old girl, 26 kg weighed 5 days
+``seed_history()`` is the seed case of docs/clinical/decision-model.md: a 9-year-old girl, 26 kg
+weighed 5 days
 ago, JDM with persistent proximal weakness and dysphagia after 3 IV methylprednisolone pulses of
 30 mg/kg, 4 weekly methotrexate doses and tapering prednisolone. Baseline labs are normal, blood
 group O, organ screen done: only the clinical core of the case speaks. Variants use

@@ -1,4 +1,5 @@
-"""Invariants of decision-model.md §6 ("never do") over many generated histories (Hypothesis)."""
+"""Invariants of docs/clinical/decision-model.md §6 ("never do") over many generated histories
+(Hypothesis)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Safety checks of safety.md: effect, threshold and what each changes on the cards."""
+"""Safety checks of docs/clinical/safety.md: effect, threshold and what each changes on a card."""
 
 from __future__ import annotations
 
