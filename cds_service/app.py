@@ -23,9 +23,11 @@ from cds_service.store.database import open_store
 from cds_service.web import metrics
 from cds_service.web.audit import install_audit
 from cds_service.web.auth.tokens import install_auth
+from cds_service.web.cors import install_cors
 from cds_service.web.errors import register_error_handlers
 from cds_service.web.feedback_summary import feedback_summary_blueprint
-from cds_service.web.hooks import blueprint, install_cors
+from cds_service.web.health import health_blueprint
+from cds_service.web.hooks import blueprint
 from cds_service.web.order_set_pages import order_sets_blueprint
 from cds_service.web.state import EXTENSION_KEY, AppState
 
@@ -66,6 +68,7 @@ def create_app(
     install_auth(app, settings, store, clock or utc_now)
     metrics.init_app(app)
     app.register_blueprint(blueprint)
+    app.register_blueprint(health_blueprint)  # /healthz, /healthz/ready, /readyz
     app.register_blueprint(order_sets_blueprint)  # GET /order-sets[/<id>], linked from cards
     app.register_blueprint(feedback_summary_blueprint)  # GET .../feedback/summary
     return app

@@ -1,4 +1,4 @@
-"""The HTTP surface: discovery, service calls, feedback, the OpenAPI document, health.
+"""The CDS Hooks endpoints: discovery, service calls, feedback, the OpenAPI document.
 
 Request path of a service call: content type (415) -> service lookup (404) -> body size (413) ->
 JSON (400) -> hook (400) -> schema (400, naming the field) -> prefetch ladder (412) ->
@@ -8,61 +8,33 @@ JSON (400) -> hook (400) -> schema (400, naming the field) -> prefetch ladder (4
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from flask import Blueprint, Response, jsonify
 
 from cds_service.card_builder.wire import Card
 from cds_service.errors import (
     BodyTooLargeError,
-    MalformedJsonError,
     ServiceUnavailableError,
-    UnsupportedMediaTypeError,
     WrongHookError,
 )
 from cds_service.gather.fhir_client import FhirCall
-from cds_service.gather.limits import count_resources, json_depth
+from cds_service.gather.limits import count_resources
 from cds_service.gather.prefetch import gather
 from cds_service.pipeline import evaluate
 from cds_service.store.database import IssuedCard
 from cds_service.store.feedback import feedback_records, issued_topics
 from cds_service.web import metrics
 from cds_service.web.audit import RequestAudit, current_audit
+from cds_service.web.body import json_body
 from cds_service.web.openapi import openapi_document, validate
 from cds_service.web.state import state
 
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("cds_hooks", __name__)
-
-JSON_MEDIA_TYPES = ("application/json",)
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Authorization, Content-Type",
-    "Access-Control-Max-Age": "600",
-}
-
-
-def install_cors(app: Flask) -> None:
-    """CORS on every path and every answer (errors included); preflight answered before auth."""
-
-    @app.before_request
-    def _preflight() -> Response | None:
-        if request.method == "OPTIONS":
-            preflight = Response(status=204)
-            del preflight.headers["Content-Type"]
-            return preflight
-        return None
-
-    @app.after_request
-    def _cors(response: Response) -> Response:
-        response.headers.update(CORS_HEADERS)
-        return response
 
 
 @blueprint.get("/cds-services")
@@ -74,7 +46,7 @@ def discovery() -> Response:
 def call_service(service_id: str) -> Response:
     app_state = state()
     service = app_state.registry.get(service_id)
-    body = _json_body()
+    body = json_body()
     if isinstance(body, dict) and isinstance(body.get("hook"), str):
         if body["hook"] != service.hook:
             raise WrongHookError(f"hook: service {service.id!r} answers {service.hook!r} only")
@@ -151,7 +123,7 @@ def _record_issued(cards: list[Card], service_id: str) -> None:
 def feedback(service_id: str) -> Response:
     app_state = state()
     service = app_state.registry.get(service_id)
-    body = _json_body()
+    body = json_body()
     validate(body, "FeedbackRequest")
     records = feedback_records(body)
     try:
@@ -165,67 +137,3 @@ def feedback(service_id: str) -> Response:
 @blueprint.get("/openapi.json")
 def openapi() -> Response:
     return jsonify(openapi_document())
-
-
-@blueprint.get("/healthz")
-def health() -> Response:
-    return jsonify(health_report())
-
-
-@blueprint.get("/healthz/ready")
-def ready() -> Response:
-    report = health_report()
-    response = jsonify(report)
-    response.status_code = 200 if report["ready"] else 503
-    return response
-
-
-def health_report() -> dict[str, Any]:
-    """Liveness and readiness in one place (also behind ``/readyz``)."""
-    app_state = state()
-    database_ok = app_state.store.ping()
-    # create_app refuses to start without a valid knowledge base, so a running app has one
-    return {
-        "live": True,
-        "ready": database_ok,
-        "knowledge": "loaded",
-        "database": "ok" if database_ok else "error",
-    }
-
-
-def _json_body() -> Any:
-    """The request's JSON body, or the specific 415/413/400 error."""
-    if request.mimetype not in JSON_MEDIA_TYPES:
-        shown = request.mimetype or "none"
-        raise UnsupportedMediaTypeError(f"Content-Type must be application/json, not {shown}")
-    try:
-        raw = request.get_data(cache=False)
-    except RequestEntityTooLarge as exc:
-        limit = state().settings.max_body_bytes
-        raise BodyTooLargeError(f"request body larger than {limit} bytes") from exc
-    if not raw:
-        raise MalformedJsonError("request body is empty; a JSON object is expected")
-    try:
-        body = json.loads(raw, parse_constant=_reject_constant)
-    except RecursionError as exc:
-        raise MalformedJsonError("request body nests too deeply") from exc
-    except ValueError as exc:  # includes UnicodeDecodeError and json.JSONDecodeError
-        raise MalformedJsonError(f"request body is not valid JSON: {_json_reason(exc)}") from exc
-    most = state().settings.max_json_depth
-    if json_depth(body, stop_above=most) > most:
-        raise MalformedJsonError(
-            f"request body nests deeper than {most} levels (CDS_MAX_JSON_DEPTH)"
-        )
-    return body
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _json_reason(error: ValueError) -> str:
-    if isinstance(error, json.JSONDecodeError):
-        return f"{error.msg} at line {error.lineno} column {error.colno}"
-    if isinstance(error, UnicodeDecodeError):
-        return "not UTF-8"
-    return str(error)

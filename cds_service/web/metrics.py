@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask import Blueprint, Flask, Response, g, jsonify, request
+from flask import Blueprint, Flask, Response, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -142,19 +142,6 @@ def metrics() -> Response:
     else:
         body = generate_latest(REGISTRY)
     return Response(body, content_type=CONTENT_TYPE_LATEST)
-
-
-@blueprint.get("/readyz")
-def readyz() -> Response:
-    """200 when the knowledge base is loaded and the store answers; 503 otherwise."""
-    from cds_service.web.hooks import health_report  # the same checks as /healthz/ready
-
-    report = health_report()
-    checks = {"knowledge": report["knowledge"], "database": report["database"]}
-    ready = bool(report["ready"])
-    response = jsonify({"ready": ready, "checks": checks})
-    response.status_code = 200 if ready else 503
-    return response
 
 
 def mark_worker_dead(pid: int) -> None:

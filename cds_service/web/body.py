@@ -1,0 +1,53 @@
+"""Reading a request body: JSON only, within the size and depth limits, or a clear 4xx."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from cds_service.errors import BodyTooLargeError, MalformedJsonError, UnsupportedMediaTypeError
+from cds_service.gather.limits import json_depth
+from cds_service.web.state import state
+
+JSON_MEDIA_TYPES = ("application/json",)
+
+
+def json_body() -> Any:
+    """The request's JSON body, or the specific 415/413/400 error."""
+    if request.mimetype not in JSON_MEDIA_TYPES:
+        shown = request.mimetype or "none"
+        raise UnsupportedMediaTypeError(f"Content-Type must be application/json, not {shown}")
+    try:
+        raw = request.get_data(cache=False)
+    except RequestEntityTooLarge as exc:
+        limit = state().settings.max_body_bytes
+        raise BodyTooLargeError(f"request body larger than {limit} bytes") from exc
+    if not raw:
+        raise MalformedJsonError("request body is empty; a JSON object is expected")
+    try:
+        body = json.loads(raw, parse_constant=_reject_constant)
+    except RecursionError as exc:
+        raise MalformedJsonError("request body nests too deeply") from exc
+    except ValueError as exc:  # includes UnicodeDecodeError and json.JSONDecodeError
+        raise MalformedJsonError(f"request body is not valid JSON: {_json_reason(exc)}") from exc
+    most = state().settings.max_json_depth
+    if json_depth(body, stop_above=most) > most:
+        raise MalformedJsonError(
+            f"request body nests deeper than {most} levels (CDS_MAX_JSON_DEPTH)"
+        )
+    return body
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_reason(error: ValueError) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return f"{error.msg} at line {error.lineno} column {error.colno}"
+    if isinstance(error, UnicodeDecodeError):
+        return "not UTF-8"
+    return str(error)
