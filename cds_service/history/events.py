@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from cds_service.history.body import BodySize
 from cds_service.history.dates import clock_zone, period_end, period_start, to_datetime
+from cds_service.history.dosage import MASS_TO_MG
 from cds_service.history.medications import MedicationUse
 from cds_service.history.model import BodySurfaceArea, DoseEvent, DoseStatus, Measurement
 from cds_service.history.select import (
@@ -32,8 +33,6 @@ from cds_service.history.select import (
 )
 from cds_service.knowledge.concepts import agent_concept
 from cds_service.knowledge.history_policy import HistoryPolicy
-
-_MASS_TO_MG = {"mg": Decimal(1), "g": Decimal(1000), "ug": Decimal("0.001")}
 
 
 @dataclass(frozen=True)
@@ -187,8 +186,10 @@ def normalise_amount(
     """The dose in mg (and mg/day when the schedule says how often), never guessed."""
     spec = use.dose
     if spec is None:
-        return Amount(None, None, None, None, "no dose in a mass unit: not converted")
-    mg = spec.value * _MASS_TO_MG[spec.mass_unit]
+        return Amount(
+            None, None, None, None, use.dose_problem or "no dose in a mass unit: not converted"
+        )
+    mg = spec.value * MASS_TO_MG[spec.mass_unit]
     weight = bsa = None
     if spec.per == "kg":
         weight = body.weight_near(at)

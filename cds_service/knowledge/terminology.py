@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cds_service.knowledge.codings import canonical
 from cds_service.knowledge.concepts import CONCEPTS_BY_KIND
 from cds_service.knowledge.errors import KnowledgeError
 from cds_service.knowledge.expansion import expansion_for
@@ -91,7 +92,7 @@ class Terminology:
         by_token: dict[tuple[str, str], list[CodeEntry]] = {}
         for info in self._valuesets.values():
             for entry in info.codes:
-                by_token.setdefault((entry.system, entry.code), []).append(entry)
+                by_token.setdefault(canonical(entry.system, entry.code), []).append(entry)
         self._by_token = {key: tuple(entries) for key, entries in by_token.items()}
         self._concepts = {
             key: frozenset(e.concept for e in entries) for key, entries in self._by_token.items()
@@ -109,12 +110,12 @@ class Terminology:
         """The concepts whose value set holds ``system|code`` (empty when either is missing)."""
         if not coding_system or not code:
             return frozenset()
-        return self._concepts.get((coding_system, code), frozenset())
+        return self._concepts.get(canonical(coding_system, code), frozenset())
 
     @property
     def code_index(self) -> Mapping[tuple[str, str, str], frozenset[str]]:
         """(system, code, resource type) -> the concepts whose value sets hold ``system|code``
-        and apply to that resource type.
+        and apply to that resource type; keys are canonical (:func:`canonical`).
 
         A plain lookup, for loops over thousands of codings; read-only like the rest.
         """
@@ -128,7 +129,7 @@ class Terminology:
         """The value-set entries for ``system|code``: provenance, product flag, dose form."""
         if not coding_system or not code:
             return ()
-        return self._by_token.get((coding_system, code), ())
+        return self._by_token.get(canonical(coding_system, code), ())
 
     def search_codes(self, resource_type: str) -> list[str]:
         """Sorted ``system|code`` tokens of every value set that applies to `resource_type`."""
