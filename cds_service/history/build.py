@@ -70,9 +70,9 @@ def build_history(
         lookback_by_concept=policy.measurement_lookback_by_concept,
     )
     record = parse_resources(raw, patient_id, terminology=terminology, retention=retention)
-    observations = map_observations(record.of_type("Observation"), now)
+    observations = map_observations(record.of_type("Observation"), now, terminology, policy)
     late_notes: list[DataQualityNote] = []
-    body = _body_size(record, observations.measurements, policy, now, late_notes)
+    body = _body_size(record, observations.measurements, terminology, policy, now, late_notes)
     therapy = _therapy(record, terminology, body, policy, now)
     measurements = {
         **observations.measurements,
@@ -158,6 +158,7 @@ def _therapy(
 def _body_size(
     record: ParsedRecord,
     measurements: Mapping[str, tuple[Measurement, ...]],
+    terminology: Terminology,
     policy: HistoryPolicy,
     now: datetime,
     notes: list[DataQualityNote],
@@ -169,7 +170,7 @@ def _body_size(
             parsed = load_deferred(item, notes)
             if parsed is None:
                 return None
-            facts = map_observations((parsed,), now)
+            facts = map_observations((parsed,), now, terminology, policy)
             notes.extend(facts.notes)
             found = facts.measurements.get(concept, ())
             return found[0] if found else None

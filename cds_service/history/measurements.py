@@ -1,9 +1,11 @@
 """Observation -> :class:`Measurement` (canonical units) and :class:`CodedResult` (ABO group).
 
 Only final, amended, corrected and preliminary results count (preliminary ones are flagged by
-their status); registered, cancelled and unknown ones are skipped. A value that cannot be used
-becomes a data-quality note saying why: no value, a unit with no exact conversion, a score out of
-its range, no effective time.
+their status); registered, cancelled and unknown ones are skipped. The value is the
+Observation's own, or that of the component whose code is the concept's (a vital-signs panel). A
+weight coded as estimated (LOINC 8335-2) is marked so. A value that cannot be used becomes a
+data-quality note saying why: no value, a unit with no exact conversion, a value outside the
+plausible range of ``cards/history.json``, no effective time.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from types import MappingProxyType
+from typing import Any
 
 from cds_service.history.dates import clock_zone, to_datetime
 from cds_service.history.model import (
@@ -26,11 +29,10 @@ from cds_service.history.model import (
 from cds_service.history.parse import ParsedResource
 from cds_service.history.units import convert
 from cds_service.knowledge.concepts import CANONICAL_UNITS, concept_key, measurement_concept
+from cds_service.knowledge.history_policy import HistoryPolicy
+from cds_service.knowledge.terminology import Terminology
 
 COUNTING_STATUSES = frozenset({"final", "amended", "corrected", "preliminary"})
-SCORE_RANGES: Mapping[str, tuple[Decimal, Decimal]] = MappingProxyType(
-    {"cmas": (Decimal(0), Decimal(52)), "mmt8": (Decimal(0), Decimal(80))}
-)
 _ABO = re.compile(r"^(?:blood\s+)?(?:group\s+|type\s+)?(ab|a|b|o)(?![a-z])", re.IGNORECASE)
 
 
@@ -41,7 +43,12 @@ class ObservationFacts:
     notes: tuple[DataQualityNote, ...]
 
 
-def map_observations(observations: tuple[ParsedResource, ...], now: datetime) -> ObservationFacts:
+def map_observations(
+    observations: tuple[ParsedResource, ...],
+    now: datetime,
+    terminology: Terminology,
+    policy: HistoryPolicy,
+) -> ObservationFacts:
     zone = clock_zone(now)
     series: dict[str, list[Measurement]] = {}
     coded: list[CodedResult] = []
@@ -61,7 +68,7 @@ def map_observations(observations: tuple[ParsedResource, ...], now: datetime) ->
                 else:
                     coded.append(result)
             else:
-                value = _measurement(parsed, concept, at, notes)
+                value = _measurement(parsed, concept, at, notes, terminology, policy)
                 if value is not None:
                     series.setdefault(concept, []).append(value)
     ordered = {
@@ -88,10 +95,16 @@ def _effective(observation: object, zone: tzinfo) -> datetime | None:
 
 
 def _measurement(
-    parsed: ParsedResource, concept: str, at: datetime, notes: list[DataQualityNote]
+    parsed: ParsedResource,
+    concept: str,
+    at: datetime,
+    notes: list[DataQualityNote],
+    terminology: Terminology,
+    policy: HistoryPolicy,
 ) -> Measurement | None:
     observation = parsed.model
-    quantity = observation.valueQuantity
+    carrier = _carrier(observation, concept, terminology)  # the Observation or a component
+    quantity = carrier.valueQuantity
     if quantity is not None and quantity.comparator is not None:
         reason = f"value is a bound ('{quantity.comparator}'), not a measured value"
         notes.append(_note(parsed, reason, "no-value", concept, at))
@@ -100,20 +113,26 @@ def _measurement(
         raw_value, unit_code, unit_text = Decimal(quantity.value), quantity.code, quantity.unit
         if quantity.code is not None and quantity.system not in (None, "http://unitsofmeasure.org"):
             unit_code = None  # a non-UCUM code says nothing UCUM can convert; use the text
-    elif observation.valueInteger is not None:
-        raw_value, unit_code, unit_text = Decimal(observation.valueInteger), None, None
+    elif getattr(carrier, "valueInteger", None) is not None:
+        raw_value, unit_code, unit_text = Decimal(carrier.valueInteger), None, None
     else:
         notes.append(_note(parsed, "no numeric value", "no-value", concept, at))
         return None
     concept = measurement_concept(concept)
-    value = convert(concept, raw_value, unit_code, unit_text)
     recorded_unit = unit_code or unit_text or ""
+    if not raw_value.is_finite():
+        notes.append(_note(parsed, "value is not a finite number", "implausible", concept, at))
+        return None
+    value = convert(concept, raw_value, unit_code, unit_text)
     if value is None:
         reason = f"unit '{recorded_unit}' cannot be converted to {CANONICAL_UNITS[concept]}"
         notes.append(_note(parsed, reason, "unit", concept, at))
         return None
-    if value < 0 or not _in_score_range(concept, value):
-        notes.append(_note(parsed, f"value {value} is out of range", "other", concept, at))
+    low_limit, high_limit = policy.plausible_ranges.get(concept, (Decimal(0), None))
+    if value < low_limit or (high_limit is not None and value > high_limit):
+        limits = f"{low_limit}-{high_limit}" if high_limit is not None else f">= {low_limit}"
+        reason = f"value outside the plausible range ({limits} {CANONICAL_UNITS[concept]})"
+        notes.append(_note(parsed, reason, "implausible", concept, at))
         return None
     low, high = _reference_range(observation, concept)
     return Measurement(
@@ -127,12 +146,38 @@ def _measurement(
         original=f"{raw_value} {recorded_unit}".strip(),
         source=SourceRef("Observation", parsed.resource_id or ""),
         matched_by=parsed.matched_by or MatchKind.CODE,
+        estimated=_estimated(carrier.code, terminology),
     )
 
 
-def _in_score_range(concept: str, value: Decimal) -> bool:
-    bounds = SCORE_RANGES.get(concept)
-    return bounds is None or bounds[0] <= value <= bounds[1]
+def _carrier(observation: Any, concept: str, terminology: Terminology) -> Any:
+    """The element holding the concept's value: the Observation, unless only one of its
+    components is coded as the concept."""
+    if concept in _codes_concepts(observation.code, terminology) or not observation.component:
+        return observation
+    for component in observation.component:
+        if concept in _codes_concepts(component.code, terminology):
+            return component
+    return observation
+
+
+def _codes_concepts(codeable: Any, terminology: Terminology) -> set[str]:
+    return {
+        found
+        for coding in getattr(codeable, "coding", None) or []
+        if coding.system and coding.code
+        for found in terminology.concepts_for(coding.system, coding.code)
+    }
+
+
+def _estimated(codeable: Any, terminology: Terminology) -> bool:
+    """Any coding of the code is an estimated measurement (a weight 'estimated', not weighed)."""
+    return any(
+        entry.estimated
+        for coding in getattr(codeable, "coding", None) or []
+        if coding.system and coding.code
+        for entry in terminology.code_entries(coding.system, coding.code)
+    )
 
 
 def _reference_range(observation: object, concept: str) -> tuple[Decimal | None, Decimal | None]:

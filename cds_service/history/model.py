@@ -117,6 +117,7 @@ class Measurement:
     source: SourceRef
     # CODE, or NAME for a score recognised by its text ("CMAS") because it has no LOINC code
     matched_by: MatchKind = MatchKind.CODE
+    estimated: bool = False  # an estimated weight (LOINC 8335-2), not a measured one
 
     @property
     def preliminary(self) -> bool:

@@ -19,6 +19,7 @@ Nothing here raises on bad input: one bad resource never fails the request.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +34,7 @@ from cds_service.history.select import (
     Retention,
     is_object,
     match_codeable,
+    match_components,
     match_medication_record,
     note,
     retained,
@@ -161,6 +163,8 @@ def _matches(
             concepts, matched_by, matched_code = match_codeable(
                 terminology, resource_type, codeable
             )
+            if not concepts and resource_type == "Observation" and "component" in resource:
+                concepts, matched_by, matched_code = match_components(terminology, resource)
             matched = bool(concepts)
             if matched:
                 matches.append(Match(resource, concepts, matched_by, matched_code, None))
@@ -346,6 +350,11 @@ def _parse_patient(
 
 def _validated(match: Match, notes: list[DataQualityNote]) -> ParsedResource | None:
     resource = match.resource
+    where = number_as_text(resource)
+    if where is not None:  # a validator would read "26" as 26: the EHR did not send a number
+        reason = f"a number sent as text ({where}): not used"
+        notes.append(note(str(resource["resourceType"]), resource.get("id"), reason, "unparseable"))
+        return None
     model = validate_resource(resource, notes)
     if model is None:
         return None
@@ -368,3 +377,49 @@ def _validated(match: Match, notes: list[DataQualityNote]) -> ParsedResource | N
 def load_deferred(item: DeferredObservation, notes: list[DataQualityNote]) -> ParsedResource | None:
     """Validate a deferred Observation now (None, with a note, when it is not valid FHIR)."""
     return _validated(item.match, notes)
+
+
+# the numeric elements of what the history reads: a Quantity's value, a schedule's numbers
+# (a Quantity's unit or code: an Identifier or ContactPoint also has a string "value" and a system)
+_QUANTITY_KEYS = frozenset({"unit", "code", "comparator"})
+_SCHEDULE_NUMBERS = frozenset(
+    {"frequency", "frequencyMax", "period", "periodMax", "count", "countMax", "duration"}
+)
+
+
+def number_as_text(resource: Any) -> str | None:
+    """The path of the first number written as a JSON string (``"26"``), or None. Text that is
+    no number at all is left to validation, which refuses it.
+
+    >>> number_as_text({"valueQuantity": {"value": "26", "unit": "kg"}})
+    'valueQuantity.value'
+    >>> number_as_text({"valueQuantity": {"value": 26, "unit": "kg"}}) is None
+    True
+    >>> number_as_text({"identifier": [{"system": "urn:mrn", "value": "12345"}]}) is None
+    True
+    """
+    stack: list[tuple[str, Any]] = [("", resource)]
+    while stack:  # a walk, not a recursion: hostile records nest deeper than Python recurses
+        path, node = stack.pop()
+        if type(node) is dict:
+            value = node.get("value")
+            if type(value) is str and _QUANTITY_KEYS.intersection(node) and _numeric(value):
+                return f"{path}.value" if path else "value"
+            for key, item in reversed(list(node.items())):
+                where = f"{path}.{key}" if path else key
+                if key in _SCHEDULE_NUMBERS and type(item) is str and _numeric(item):
+                    return where
+                if type(item) in (dict, list):
+                    stack.append((where, item))
+        elif type(node) is list:
+            stack.extend(
+                (f"{path}.{index}", item) for index, item in reversed(list(enumerate(node)))
+            )
+    return None
+
+
+def _numeric(text: str) -> bool:
+    return bool(_NUMBER.fullmatch(text.strip()))
+
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")

@@ -1,8 +1,8 @@
 """Condition -> :class:`Problem`, one per matched concept.
 
 Refuted and entered-in-error Conditions never become problems. A Condition is active when its
-clinicalStatus is active, recurrence or relapse; without a clinicalStatus it is not active
-(FHIR requires one unless verificationStatus is entered-in-error).
+clinicalStatus is active, recurrence or relapse. Without a clinicalStatus (allowed for an
+encounter diagnosis) it counts as active unless it has an abatement, and a note says so.
 """
 
 from __future__ import annotations
@@ -36,18 +36,22 @@ def map_problems(
             or to_datetime(getattr(condition.onsetPeriod, "start", None), zone)
             or _onset_from_age(condition.onsetAge, birth_date, zone)
         )
+        abated = to_datetime(condition.abatementDateTime, zone) or to_datetime(
+            getattr(condition.abatementPeriod, "end", None), zone
+        )
+        abatement = abated is not None or _has_abatement(condition)
+        active = clinical in ACTIVE_STATUSES or (clinical is None and not abatement)
         for concept in sorted(parsed.concepts):
             problems.append(
                 Problem(
                     concept=problem_concept(concept),
                     display=_display(condition.code) or concept,
-                    active=clinical in ACTIVE_STATUSES,
+                    active=active,
                     clinical_status=clinical,
                     verification_status=verification,
                     onset=onset,
                     recorded=to_datetime(condition.recordedDate, zone),
-                    abated=to_datetime(condition.abatementDateTime, zone)
-                    or to_datetime(getattr(condition.abatementPeriod, "end", None), zone),
+                    abated=abated,
                     code=parsed.matched_code,
                     matched_by=parsed.matched_by or MatchKind.CODE,
                     source=SourceRef("Condition", parsed.resource_id or ""),
@@ -71,21 +75,39 @@ def _onset_from_age(age: object, birth_date: date | None, zone: tzinfo) -> datet
 
 
 def problem_notes(conditions: tuple[ParsedResource, ...]) -> tuple[DataQualityNote, ...]:
-    """Conditions mapped as not active only because they carry no clinicalStatus."""
+    """Conditions whose activity was read from something other than their clinicalStatus."""
     notes = []
     for parsed in conditions:
         condition = parsed.model
         if _first_code(condition.verificationStatus) in IGNORED_VERIFICATION:
             continue
         if _first_code(condition.clinicalStatus) is None:
+            reason = (
+                "no clinicalStatus: counted as resolved (an abatement is recorded)"
+                if _has_abatement(condition)
+                else "no clinicalStatus and no abatement: counted as active"
+            )
             for concept in sorted(parsed.concepts):
-                reason = "no clinicalStatus: counted as not active"
                 notes.append(
                     DataQualityNote(
                         "Condition", parsed.resource_id, reason, "other", concept_key(concept)
                     )
                 )
     return tuple(notes)
+
+
+def _has_abatement(condition: object) -> bool:
+    return any(
+        getattr(condition, element, None) not in (None, False)
+        for element in (
+            "abatementDateTime",
+            "abatementPeriod",
+            "abatementAge",
+            "abatementRange",
+            "abatementString",
+            "abatementBoolean",
+        )
+    )
 
 
 def _first_code(codeable: object) -> str | None:

@@ -35,8 +35,10 @@ _CODE_ELEMENT = dict(CODE_ELEMENT)  # a plain dict: read for every resource
 GIVEN_STATUSES = frozenset({"completed", "in-progress", "stopped"})
 REPORTED_STATUSES = frozenset({"active", "completed", "stopped"})
 ORDER_STATUSES = frozenset({"active", "completed", "stopped", "on-hold"})
+# every intent of an order in force; a "plan" is how Cerner records home medications. A proposal
+# or an option is not yet an order (the service's own drafts are proposals).
 ORDER_INTENTS = frozenset(
-    {"order", "original-order", "reflex-order", "filler-order", "instance-order"}
+    {"order", "original-order", "reflex-order", "filler-order", "instance-order", "plan"}
 )
 LOINC = "http://loinc.org"
 _NO_MATCH: tuple[frozenset[str], MatchKind | None, str | None] = (frozenset(), None, None)
@@ -306,6 +308,28 @@ def match_codeable(
         resource_type, " ; ".join(t for t in texts if isinstance(t, str))
     )
     return (concepts, MatchKind.NAME, None) if concepts else _NO_MATCH
+
+
+def match_components(
+    terminology: Terminology, resource: Mapping[str, Any]
+) -> tuple[frozenset[str], MatchKind | None, str | None]:
+    """Concepts of an Observation's components (a vital-signs panel carrying a weight and a
+    height): by code only, a panel's words being about the panel, not its parts."""
+    components = resource.get("component")
+    if type(components) is not list:
+        return _NO_MATCH
+    found: set[str] = set()
+    first: str | None = None
+    for component in components:
+        if not is_object(component):
+            continue
+        concepts, matched_by, matched_code = match_codeable(
+            terminology, "Observation", component.get("code")
+        )
+        if matched_by is MatchKind.CODE:
+            found |= concepts
+            first = first or matched_code
+    return (frozenset(found), MatchKind.CODE, first) if found else _NO_MATCH
 
 
 def note(

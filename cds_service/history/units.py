@@ -26,6 +26,8 @@ FACTORS: Mapping[str, Mapping[str, Decimal]] = MappingProxyType(
             "[lb_av]": Decimal("0.45359237"),
             "lb": Decimal("0.45359237"),
             "lbs": Decimal("0.45359237"),
+            "[oz_av]": Decimal("0.028349523125"),  # 1/16 lb, exact by definition
+            "oz": Decimal("0.028349523125"),
         },
         "height": {
             "cm": _ONE,

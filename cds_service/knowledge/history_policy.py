@@ -37,6 +37,8 @@ class HistoryPolicy:
     # reaction manifestations that count as anaphylaxis: "system|code" tokens and word stems
     anaphylaxis_codes: frozenset[str]
     anaphylaxis_names: tuple[str, ...]
+    # measurement concept -> (lowest, highest) plausible value in its canonical unit
+    plausible_ranges: Mapping[str, tuple[Decimal, Decimal]]
 
 
 def load_history_policy(cards_dir: Path = CARDS_DIR) -> HistoryPolicy:
@@ -97,4 +99,12 @@ def _policy_from(document: dict[str, Any]) -> HistoryPolicy:
         route_names=MappingProxyType(route_names),
         anaphylaxis_codes=frozenset(document["anaphylaxis"]["codes"]),
         anaphylaxis_names=tuple(document["anaphylaxis"]["names"]),
+        plausible_ranges=MappingProxyType(
+            {
+                concept: (Decimal(low), Decimal(high))
+                for concept, (low, high) in document["measurement_plausible_ranges"][
+                    "ranges"
+                ].items()
+            }
+        ),
     )

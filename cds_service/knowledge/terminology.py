@@ -48,6 +48,7 @@ class CodeEntry:
     product: bool = False  # a medication product (SCD/SBD/brand), not an ingredient
     dose_form: str | None = None  # "injection" | "oral" for products
     ingredient: str | None = None  # e.g. "prednisone": for prednisolone-equivalence
+    estimated: bool = False  # a measurement estimated, not measured (LOINC 8335-2)
 
     @property
     def token(self) -> str:
@@ -265,6 +266,7 @@ def _compose_codes(path: Path, concept: str, document: dict[str, Any]) -> tuple[
                 product=bool(extras.get("medication-product", {}).get("valueBoolean", False)),
                 dose_form=extras.get("dose-form", {}).get("valueCode"),
                 ingredient=extras.get("ingredient", {}).get("valueString"),
+                estimated=extras.get("measurement-method", {}).get("valueCode") == "estimated",
             )
             if entry.token in seen:
                 raise field_error(

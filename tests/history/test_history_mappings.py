@@ -418,10 +418,18 @@ def test_a_broken_old_weight_is_skipped_for_the_next_nearest(build) -> None:  # 
     assert [n.resource_id for n in history.data_quality] == ["w-broken"]
 
 
-def test_condition_without_clinical_status_is_inactive_with_a_note(build) -> None:  # type: ignore[no-untyped-def]
+def test_condition_without_clinical_status_is_active_unless_abated_with_a_note(build) -> None:  # type: ignore[no-untyped-def]
+    # an encounter diagnosis may carry no clinicalStatus (FHIR R4): without an abatement it is
+    # the diagnosis in force; either way a note says how it was read
     history = build(condition("c", ICD, "M33.02", clinical=None))
-    assert not history.problems[0].active
+    assert history.problems[0].active
     assert [(n.resource_id, n.concept) for n in history.data_quality] == [("c", "jdm")]
+    assert "counted as active" in history.data_quality[0].reason
+    abated = condition("c", ICD, "M33.02", clinical=None)
+    abated["abatementDateTime"] = "2025-06-01"
+    history = build(abated)
+    assert not history.problems[0].active
+    assert "counted as resolved" in history.data_quality[0].reason
 
 
 def test_glucocorticoid_order_without_schedule_is_noted_not_guessed(build) -> None:  # type: ignore[no-untyped-def]
