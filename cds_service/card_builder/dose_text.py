@@ -11,7 +11,7 @@ from cds_service.knowledge.texts import CardTexts
 
 
 def ivig_arithmetic_lines(dose: IvigDose, texts: CardTexts) -> list[str]:
-    lines = [_weight_line(dose)]
+    lines = [_weight_line(dose, texts)]
     lines.extend(_obesity_lines(dose))
     lines.append(_total_line(dose))
     lines.extend(_split_lines(dose))
@@ -30,13 +30,14 @@ def _kg(dose: IvigDose, value: Decimal) -> str:
     return plain(dose.policy.rounding.round(value, dose.policy.rounding.kilograms))
 
 
-def _weight_line(dose: IvigDose) -> str:
+def _weight_line(dose: IvigDose, texts: CardTexts) -> str:
     weight = dose.weight
-    return (
+    line = (
         f"Weight: {plain(weight.value)} kg ({weight.source.reference}, measured "
         f"{weight.at.date().isoformat()}); dose calculated on the "
         + ("actual weight." if dose.dosing_weight_basis == "actual" else "dose-determining weight.")
     )
+    return f"{line} {texts.phrase('arithmetic.estimatedWeight')}" if weight.estimated else line
 
 
 def _obesity_lines(dose: IvigDose) -> list[str]:

@@ -71,12 +71,18 @@ def calendar_age_days(at: datetime, now: datetime) -> int:
 def select_dosing_weight(
     history_weights: Sequence[Measurement], now: datetime, policy: DosingPolicy
 ) -> WeightAssessment:
-    """Assess the newest weight for dosing. Pure: ``now`` is passed in and must be aware."""
+    """Assess the newest weight for dosing. Pure: ``now`` is passed in and must be aware.
+
+    Estimated weights count only when no measured weight is on record (the dose then says so).
+    """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     weights = sorted(
         (m for m in history_weights if m.status not in UNUSABLE_STATUSES), key=lambda m: m.at
     )
+    measured = [m for m in weights if not m.estimated]
+    if measured:  # an estimated weight (LOINC 8335-2) only when none was ever measured
+        weights = measured
     if not weights:
         return WeightAssessment(WeightStatus.MISSING, None, None)
     newest = weights[-1]

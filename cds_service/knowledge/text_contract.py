@@ -120,6 +120,7 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "rituximab.adultRegimen": frozenset(),
         "arithmetic.rounding": frozenset(),
         "arithmetic.productLabel": frozenset(),
+        "arithmetic.estimatedWeight": frozenset(),
     }
 )
 

@@ -1,0 +1,161 @@
+"""Records as EHRs send them (docs/clinical/codes.md, "Codes as EHRs send them"): each pattern
+is read, or named on the data-quality notes; never silently dropped.
+
+Patterns come from public vendor examples and exports (fhir_fixtures/real/README.md names each
+origin): Cerner home medications with intent ``plan``, encounter diagnoses without a
+clinicalStatus, vital-signs panels, estimated weights coded 8335-2 beside 29463-7, OIDs for code
+systems, ICD-10 without the dot, doses in tablets of a named strength.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from history_helpers import (
+    PATIENT,
+    condition,
+    medication,
+    observation,
+    order,
+    patient,
+    weight,
+)
+
+from cds_service.history.model import TherapyHistory
+from cds_service.knowledge.codings import canonical, ndc11
+
+Build = Callable[..., TherapyHistory]
+LOINC, SNOMED = "http://loinc.org", "http://snomed.info/sct"
+
+
+def test_code_systems_as_oids_and_icd_codes_without_the_dot_match(build: Build) -> None:
+    history = build(
+        patient(),
+        condition("c1", "urn:oid:2.16.840.1.113883.6.90", "M3302"),  # ICD-10-CM, OID, no dot
+        observation("w1", "urn:oid:2.16.840.1.113883.6.1", "29463-7", 26),  # LOINC as an OID
+    )
+    assert [p.concept for p in history.problems] == ["jdm"]
+    assert history.problems[0].code == "http://hl7.org/fhir/sid/icd-10-cm|M33.02"
+    assert [m.value for m in history.series("weight")] == [Decimal(26)]
+
+
+def test_canonical_forms() -> None:
+    assert canonical("http://hl7.org/fhir/sid/icd-10", "m330") == (
+        "http://hl7.org/fhir/sid/icd-10",
+        "M33.0",
+    )
+    assert canonical("https://loinc.org", "2160-0") == (LOINC, "2160-0")
+    assert canonical("http://example.org/local", "M3302") == ("http://example.org/local", "M3302")
+    assert ndc11("0069-6002-01") == "00069600201" and ndc11("bad") == "bad"
+
+
+def test_an_order_with_intent_plan_counts(build: Build) -> None:
+    # Cerner records home medications as MedicationRequest.intent = plan
+    weekly = order("mtx", medication("6851"), "2026-02-01", 15, "mg", (1, 1, "wk"), intent="plan")
+    history = build(patient(), weekly)
+    assert history.methotrexate is not None and history.methotrexate.doses_expected >= 6
+
+
+def test_a_proposal_is_not_therapy(build: Build) -> None:
+    draft = order("mtx", medication("6851"), "2026-02-01", 15, "mg", (1, 1, "wk"))
+    draft["intent"] = "proposal"
+    assert build(patient(), draft).methotrexate is None
+
+
+def test_a_dose_in_tablets_becomes_mg_with_the_strength_in_the_product_name(build: Build) -> None:
+    tablets = order(
+        "mtx",
+        medication("105585", text="Methotrexate 2.5 MG Oral Tablet"),
+        "2026-02-01",
+        6,
+        "{tbl}",
+        (1, 1, "wk"),
+    )
+    (event,) = build(patient(), tablets).methotrexate.events[:1]  # type: ignore[union-attr]
+    assert (
+        event.amount_mg == Decimal("15") and "6 {tbl} (x 2.5 mg = 15 mg)" in event.dose_as_written
+    )
+
+
+def test_the_mass_entry_of_several_dose_and_rate_entries_is_read(build: Build) -> None:
+    # Epic sends calculated, admin-amount and ordered entries; an mL entry first must not hide mg
+    mtx = order("mtx", medication("6851"), "2026-02-01", 15, "mg", (1, 1, "wk"))
+    mtx["dosageInstruction"][0]["doseAndRate"].insert(
+        0, {"doseQuantity": {"value": 0.6, "unit": "mL", "code": "mL"}}
+    )
+    (event,) = build(patient(), mtx).methotrexate.events[:1]  # type: ignore[union-attr]
+    assert event.amount_mg == Decimal(15)
+
+
+def test_a_tablet_dose_without_any_strength_is_noted_not_guessed(build: Build) -> None:
+    tablets = order(
+        "mtx", medication("6851", text="methotrexate"), "2026-02-01", 6, "{tbl}", (1, 1, "wk")
+    )
+    (event,) = build(patient(), tablets).methotrexate.events[:1]  # type: ignore[union-attr]
+    assert event.amount_mg is None and "no strength" in (event.note or "")
+
+
+def test_an_encounter_diagnosis_without_clinical_status_counts_with_a_note(build: Build) -> None:
+    history = build(patient(), condition("dx", "http://hl7.org/fhir/sid/icd-10-cm", "M33.02", None))
+    assert history.problems[0].active
+    assert "no clinicalStatus and no abatement" in history.data_quality[0].reason
+
+
+def test_weight_and_height_inside_a_vital_signs_panel(build: Build) -> None:
+    panel = observation("vs", LOINC, "85353-1", None)
+    panel["component"] = [
+        {
+            "code": {"coding": [{"system": LOINC, "code": "29463-7"}]},
+            "valueQuantity": {"value": 57.3, "unit": "[lb_av]", "code": "[lb_av]"},
+        },
+        {
+            "code": {"coding": [{"system": LOINC, "code": "8308-9"}]},
+            "valueQuantity": {"value": 132, "unit": "cm", "code": "cm"},
+        },
+    ]
+    history = build(patient(), panel)
+    assert [m.value for m in history.series("height")] == [Decimal(132)]
+    (kg,) = history.series("weight")
+    assert kg.value == Decimal("57.3") * Decimal("0.45359237") and kg.original == "57.3 [lb_av]"
+
+
+def test_ounces_are_converted() -> None:
+    from cds_service.history.units import convert
+
+    assert convert("weight", Decimal(16), "[oz_av]", None) == Decimal("0.45359237")
+
+
+def test_an_estimated_weight_is_marked_and_used_only_without_a_measured_one(build: Build) -> None:
+    from cds_service.dosing import select_dosing_weight
+    from cds_service.knowledge.loader import load_knowledge
+
+    policy = load_knowledge(__import__("history_helpers").REPO_ROOT / "cards").dosing
+    estimated = observation("est", LOINC, "8335-2", 24)
+    estimated["code"]["coding"].append({"system": LOINC, "code": "29463-7"})  # as Cerner sends
+    history = build(patient(), estimated)
+    (only,) = history.series("weight")
+    assert only.estimated
+    assert select_dosing_weight(history.series("weight"), history.now, policy).weight == only
+    measured = weight("old", 25, at="2025-01-01")  # measured, if stale: the estimate is not used
+    history = build(patient(), estimated, measured)
+    assessment = select_dosing_weight(history.series("weight"), history.now, policy)
+    assert assessment.weight is not None and not assessment.weight.estimated
+    assert not assessment.usable
+
+
+def test_a_number_sent_as_text_is_refused_with_a_note(build: Build) -> None:
+    history = build(patient(), weight("w", "26"))
+    assert history.series("weight") == ()
+    (note,) = history.data_quality
+    assert note.reason == "a number sent as text (valueQuantity.value): not used"
+
+
+def test_implausible_and_huge_values_are_refused_with_a_note(build: Build) -> None:
+    huge: Any = int("9" * 4000)
+    history = build(patient(), weight("w1", 1e60), weight("w2", huge), weight("w3", 26))
+    assert [m.value for m in history.series("weight")] == [Decimal(26)]
+    reasons = {n.resource_id: n.reason for n in history.data_quality}
+    assert reasons["w1"].startswith("value outside the plausible range")
+    assert "w2" in reasons and PATIENT not in reasons["w2"]
