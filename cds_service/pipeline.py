@@ -39,13 +39,20 @@ def evaluate(
     *,
     public_base_url: str,
     gather_notes: Sequence[str] = (),
+    fhir_server: str | None = None,
 ) -> Evaluation:
     """Turn the patient's raw FHIR JSON into cards.
 
-    `resources` holds single resources and searchset Bundles, in any order, as received.
+    `resources` holds single resources and Bundles, in any order, as received; `fhir_server` is
+    the request's ``fhirServer`` (absolute references to it are this record's).
     """
     history = build_history(
-        resources, patient_id, knowledge.terminology, now, policy=knowledge.history_policy
+        resources,
+        patient_id,
+        knowledge.terminology,
+        now,
+        policy=knowledge.history_policy,
+        server=fhir_server,
     )
     context = build_context(history, knowledge, now, tuple(gather_notes))
     findings = evaluate_all(context, knowledge, now)

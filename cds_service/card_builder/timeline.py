@@ -88,8 +88,15 @@ def _pulses(history: TherapyHistory) -> list[str]:
     if not pulses:
         return ["- IV methylprednisolone pulses: none recorded"]
     lines = [f"- IV methylprednisolone pulses: {len(pulses)}"]
-    lines += [f"  - {day(p.at)}: {_dose(p)} ({p.status}, {p.source.reference})" for p in pulses]
+    lines += [f"  - {_when(p)}: {_dose(p)} ({p.status}, {p.source.reference})" for p in pulses]
     return lines
+
+
+def _when(event: DoseEvent) -> str:
+    """The dose's date, or, when the record holds none, the date it was recorded by."""
+    if event.date_unrecorded:
+        return f"date not recorded (on or before {day(event.at)})"
+    return day(event.at)
 
 
 def _methotrexate(history: TherapyHistory, now: datetime) -> list[str]:
@@ -103,7 +110,7 @@ def _methotrexate(history: TherapyHistory, now: datetime) -> list[str]:
         f"{'' if mtx.active else '; not active now'}"
     ]
     for event in mtx.events[-8:]:
-        lines.append(f"  - {day(event.at)}: {_dose(event)} ({event.status})")
+        lines.append(f"  - {_when(event)}: {_dose(event)} ({event.status})")
     return lines
 
 

@@ -59,8 +59,13 @@ def build_history(
     now: datetime,
     *,
     policy: HistoryPolicy | None = None,
+    server: str | None = None,
 ) -> TherapyHistory:
-    """Parse, validate and map a patient's resources; `now` must be timezone-aware."""
+    """Parse, validate and map a patient's resources; `now` must be timezone-aware.
+
+    `server` is the base URL of the FHIR server the resources came from, when there is one: an
+    absolute reference to it names this record's resource; one to any other server does not.
+    """
     clock_zone(now)
     policy = policy or default_policy()
     retention = Retention(
@@ -69,7 +74,9 @@ def build_history(
         keep_latest=policy.measurement_keep_latest,
         lookback_by_concept=policy.measurement_lookback_by_concept,
     )
-    record = parse_resources(raw, patient_id, terminology=terminology, retention=retention)
+    record = parse_resources(
+        raw, patient_id, terminology=terminology, retention=retention, server=server
+    )
     observations = map_observations(record.of_type("Observation"), now, terminology, policy)
     late_notes: list[DataQualityNote] = []
     body = _body_size(record, observations.measurements, terminology, policy, now, late_notes)

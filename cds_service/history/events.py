@@ -16,7 +16,7 @@ prednisolone-equivalent mg.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from decimal import Decimal
 
@@ -74,8 +74,14 @@ def _administration(
 ) -> list[TimedEvent]:
     model = use.model
     at = to_datetime(model.effectiveDateTime, zone) or period_start(model.effectivePeriod, zone)
-    if use.status not in GIVEN_STATUSES or at is None:
+    if use.status not in GIVEN_STATUSES:
         return []
+    if at is None:  # R4 allows a date recorded as absent: given on or before it was recorded
+        recorded = _last_updated(model, zone)
+        if recorded is None:
+            return []  # the medication reading said it cannot be counted
+        event = replace(_event(use, recorded, DoseStatus.GIVEN, body, policy), date_unrecorded=True)
+        return [TimedEvent(event, None)]
     return [TimedEvent(_event(use, at, DoseStatus.GIVEN, body, policy), None)]
 
 

@@ -84,7 +84,22 @@ def uses_of(
                     model=parsed.model,
                 )
             )
+    if uses and _undatable(parsed):
+        notes.append(
+            _note(source, "given on a date the record does not hold: not counted", uses[0].agent)
+        )
     return uses, notes
+
+
+def _undatable(parsed: ParsedResource) -> bool:
+    """An administration with no date (R4 lets it be absent) and no time it was recorded."""
+    model = parsed.model
+    return (
+        parsed.resource_type == "MedicationAdministration"
+        and model.effectiveDateTime is None
+        and model.effectivePeriod is None
+        and getattr(model.meta, "lastUpdated", None) is None
+    )
 
 
 def _dosages(parsed: ParsedResource) -> list[Any]:

@@ -151,6 +151,9 @@ class DoseEvent:
     basis: Measurement | None = None  # the weight used for a per-kg dose
     basis_bsa_m2: Decimal | None = None  # the BSA used for a per-m2 dose
     note: str | None = None  # e.g. "mg/m2 dose without a height: not converted"
+    # given on a date the record does not hold: `at` is when it was recorded (it was given then
+    # or before)
+    date_unrecorded: bool = False
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
 from cds_service.history.model import DataQualityNote, MatchKind
+from cds_service.history.references import entry_aliases, foreign_reason, with_local_references
 from cds_service.history.select import (
     CODE_ELEMENT,
     DeferredObservation,
@@ -41,6 +42,7 @@ from cds_service.history.select import (
     text_or_none,
 )
 from cds_service.history.validate import validate_resource
+from cds_service.knowledge.concepts import concept_key
 from cds_service.knowledge.terminology import Terminology
 
 # resource type -> the element naming the patient it is about
@@ -95,19 +97,24 @@ def parse_resources(
     *,
     terminology: Terminology | None = None,
     retention: Retention | None = None,
+    server: str | None = None,
 ) -> ParsedRecord:
-    """Parse a patient's gathered FHIR JSON.
+    """Parse a patient's gathered FHIR JSON; `server` is the base of the FHIR server read from.
 
     Without `terminology` every resource of a used type is validated (and none is counted as
     unmatched); with it, only those whose code or name is in a value set, and, with `retention`,
     only the Observations it keeps.
     """
     notes: list[DataQualityNote] = []
-    gathered = _gather(raw, notes)
+    gathered = _gather(raw, server, notes)
     patient = None
     for resource in gathered.patients:
         if not _entered_in_error(resource):
             patient = _parse_patient(resource, patient_id, notes) or patient
+    if ("Patient", patient_id) in gathered.conflicts:
+        notes.append(
+            note("Patient", patient_id, gathered.conflicts[("Patient", patient_id)], "conflict")
+        )
     matches, unmatched = _matches(gathered, patient_id, terminology, notes)
     deferred: list[DeferredObservation] = []
     if retention is not None:
@@ -170,7 +177,23 @@ def _matches(
                 matches.append(Match(resource, concepts, matched_by, matched_code, None))
         if not matched:
             unmatched[resource_type] = unmatched.get(resource_type, 0) + 1
+    if gathered.conflicts:
+        notes.extend(_conflict_notes(matches, gathered.conflicts))
     return matches, unmatched
+
+
+def _conflict_notes(
+    matches: list[Match], conflicts: Mapping[tuple[str, str], str]
+) -> list[DataQualityNote]:
+    """A note for each record sent in two disagreeing versions, when it is of a kind used."""
+    found = []
+    for match in matches:
+        resource_type, resource_id = match.resource["resourceType"], match.resource.get("id")
+        reason = conflicts.get((resource_type, resource_id)) if resource_id else None
+        if reason is not None:
+            concept = min(match.concepts) if match.concepts else None
+            found.append(note(resource_type, resource_id, reason, "conflict", concept))
+    return found
 
 
 # --- unwrapping and de-duplication -------------------------------------------------------------
@@ -183,9 +206,11 @@ class _Gathered:
     records: list[Mapping[str, Any]]  # resources about a patient
     patients: list[Mapping[str, Any]]
     medications: dict[str, Mapping[str, Any]]  # by "Medication/<id>"
+    # (type, id) -> why, for records sent twice with different content (named if they matter)
+    conflicts: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
-def _gather(raw: Sequence[Any], notes: list[DataQualityNote]) -> _Gathered:
+def _gather(raw: Sequence[Any], server: str | None, notes: list[DataQualityNote]) -> _Gathered:
     """Unwrap, keep the used types, and keep one resource per type/id (see :func:`_is_newer`).
 
     A chart is thousands of resources, mostly of no use: each is looked at once, plainly.
@@ -194,8 +219,9 @@ def _gather(raw: Sequence[Any], notes: list[DataQualityNote]) -> _Gathered:
     patients: dict[tuple[str, str], Mapping[str, Any]] = {}
     medications: dict[tuple[str, str], Mapping[str, Any]] = {}
     records_without_id: list[Mapping[str, Any]] = []
+    conflicts: dict[tuple[str, str], str] = {}
     patients_without_id: list[Mapping[str, Any]] = []
-    for resource in _flatten(raw, notes):
+    for resource in _flatten(raw, server, notes):
         if type(resource) is not dict and not is_object(resource):
             notes.append(note("unknown", None, "not a JSON object", "unparseable"))
             continue
@@ -224,37 +250,78 @@ def _gather(raw: Sequence[Any], notes: list[DataQualityNote]) -> _Gathered:
             newest = records
         key = (resource_type, resource_id)
         kept = newest.get(key)
-        if kept is None or _is_newer(resource, kept):
+        if kept is None:
             newest[key] = resource
+            continue
+        newer, older = (resource, kept) if _is_newer(resource, kept) else (kept, resource)
+        newest[key] = newer
+        if _content(newer) != _content(older):
+            conflicts[key] = _conflict_reason(newer, older)
     return _Gathered(
         records=[*records.values(), *records_without_id],
         patients=[*patients.values(), *patients_without_id],
         medications={f"Medication/{rid}": r for (_, rid), r in medications.items()},
+        conflicts=conflicts,
     )
 
 
-def _flatten(raw: Sequence[Any], notes: list[DataQualityNote]) -> list[Any]:
-    """Single resources and the resources of Bundles' entries, in order."""
-    flat: list[Any] = []
+def _content(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """What a resource says, less the server's bookkeeping (two copies differ only there)."""
+    return {key: value for key, value in resource.items() if key not in ("meta", "text")}
+
+
+def _conflict_reason(newer: Mapping[str, Any], older: Mapping[str, Any]) -> str:
+    newer_version, older_version = _version_text(newer), _version_text(older)
+    if newer_version and older_version and newer_version != older_version:
+        return (
+            f"two versions of this record disagree (versions {older_version} and "
+            f"{newer_version}); only version {newer_version} was used"
+        )
+    return "two copies of this record disagree; only the one updated last was used"
+
+
+def _version_text(resource: Mapping[str, Any]) -> str | None:
+    meta = resource.get("meta")
+    version = meta.get("versionId") if is_object(meta) else None
+    return version if isinstance(version, str) and version else None
+
+
+def _flatten(raw: Sequence[Any], server: str | None, notes: list[DataQualityNote]) -> list[Any]:
+    """Single resources and the resources of Bundles' entries, in order, references made local.
+
+    See :mod:`cds_service.history.references`: ``urn:uuid`` references resolved through the
+    entries' ``fullUrl``; absolute ones kept only when they point at `server` or the entry's own.
+    """
+    entries: list[tuple[Any, str | None]] = []
     for item in raw:
         if not is_object(item):
             notes.append(note("unknown", None, "not a JSON object", "unparseable"))
         elif item.get("resourceType") == "Bundle":
-            flat.extend(_bundle_resources(item, notes))
+            entries.extend(_bundle_entries(item, notes))
         else:
-            flat.append(item)
-    return flat
+            entries.append((item, None))
+    aliases = entry_aliases(
+        (resource, full_url) for resource, full_url in entries if is_object(resource)
+    )
+    return [
+        with_local_references(resource, full_url, aliases, server)
+        if type(resource) is dict
+        else resource
+        for resource, full_url in entries
+    ]
 
 
-def _bundle_resources(bundle: Mapping[str, Any], notes: list[DataQualityNote]) -> list[Any]:
-    """The entries' resources, less ``search.mode = outcome`` ones; nested Bundles are kept."""
+def _bundle_entries(
+    bundle: Mapping[str, Any], notes: list[DataQualityNote]
+) -> list[tuple[Any, str | None]]:
+    """The entries' resources with their ``fullUrl``, less ``search.mode = outcome`` ones."""
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
         notes.append(
             note("Bundle", text_or_none(bundle.get("id")), "entry is not a list", "unparseable")
         )
         return []
-    resources = []
+    resources: list[tuple[Any, str | None]] = []
     for entry in entries:
         if type(entry) is not dict and not is_object(entry):
             notes.append(
@@ -266,7 +333,8 @@ def _bundle_resources(bundle: Mapping[str, Any], notes: list[DataQualityNote]) -
             continue
         resource = entry.get("resource")
         if resource is not None:
-            resources.append(resource)
+            full_url = entry.get("fullUrl")
+            resources.append((resource, full_url if type(full_url) is str else None))
     return resources
 
 
@@ -306,11 +374,15 @@ def _entered_in_error(resource: Mapping[str, Any]) -> bool:
 
 
 def referenced_patient_id(reference: Any) -> str | None:
-    """``Patient/p1``, ``https://ehr/fhir/Patient/p1/_history/3`` -> ``p1``; anything else None."""
+    """``Patient/p1``, ``Patient/p1/_history/3`` -> ``p1``; anything else None.
+
+    Absolute references were made relative by :func:`_flatten` when they name this record's
+    server; one still absolute names another server's patient, so it names none here.
+    """
     if not is_object(reference):
         return None
     text = reference.get("reference")
-    if not isinstance(text, str):
+    if not isinstance(text, str) or "://" in text:
         return None
     parts = text.split("/")
     if len(parts) >= 4 and parts[-2] == "_history":
@@ -330,7 +402,11 @@ def _is_about_patient(
     about = referenced_patient_id(subject)
     if about == patient_id:
         return True
-    reason = "about another patient" if about else "names no patient it is about"
+    reason = (
+        "about another patient"
+        if about
+        else foreign_reason(subject) or "names no patient it is about"
+    )
     notes.append(note(resource_type, resource.get("id"), reason, "other-patient"))
     return False
 
@@ -355,14 +431,17 @@ def _validated(match: Match, notes: list[DataQualityNote]) -> ParsedResource | N
         reason = f"a number sent as text ({where}): not used"
         notes.append(note(str(resource["resourceType"]), resource.get("id"), reason, "unparseable"))
         return None
+    noted = len(notes)
     model = validate_resource(resource, notes)
-    if model is None:
-        return None
     medication_model = None
-    if match.medication_raw is not None and "medicationReference" in resource:
-        medication_model = validate_resource(match.medication_raw, notes)
-        if medication_model is None:
-            return None
+    medication_raw = match.medication_raw if "medicationReference" in resource else None
+    if model is not None and medication_raw is not None:
+        medication_model = validate_resource(medication_raw, notes)
+    if match.concepts and len(notes) > noted:  # say what the record would have informed
+        concept = concept_key(min(match.concepts))
+        notes[noted:] = [replace(n, concept=n.concept or concept) for n in notes[noted:]]
+    if model is None or (medication_raw is not None and medication_model is None):
+        return None
     return ParsedResource(
         resource_type=str(resource["resourceType"]),
         resource_id=resource.get("id"),

@@ -268,6 +268,8 @@ def resolve_medication(
             if is_object(contained) and contained.get("id") == target[1:]:
                 return contained
         return None
+    if "://" in target:
+        return None  # another server's Medication (this server's were made relative)
     parts = target.split("/")
     if len(parts) >= 4 and parts[-2] == "_history":
         parts = parts[:-2]

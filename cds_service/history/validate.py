@@ -84,8 +84,10 @@ def validate_resource(resource: Mapping[str, Any], notes: list[DataQualityNote])
         try:
             model = model_class.model_validate(resource)
         except ValidationError as exc:
-            notes.append(note(resource_type, resource.get("id"), refusal(exc), "unparseable"))
-            return None
+            model = _r4_absent_choice(model_class, resource, notes)
+            if model is None:
+                notes.append(note(resource_type, resource.get("id"), refusal(exc), "unparseable"))
+            return model  # a repaired model is not kept: its note must come again
         except (TypeError, ValueError, RecursionError) as exc:
             reason = f"not valid FHIR R4: {type(exc).__name__}"
             notes.append(note(resource_type, resource.get("id"), reason, "unparseable"))
@@ -93,6 +95,49 @@ def validate_resource(resource: Mapping[str, Any], notes: list[DataQualityNote])
     if key is not None:
         VALIDATED.put(key, model)
     return model
+
+
+# A required choice element (MedicationAdministration.effective[x], Immunization.occurrence[x])
+# sent, as R4 allows, as a primitive holding only extensions - typically a data-absent-reason:
+# ``"_effectiveDateTime": {"extension": [...]}``. R4B's models demand a value there. The resource
+# is read with a stand-in value that is then taken out again, so the model says "no date".
+_STAND_INS = {"DateTime": "1900-01-01", "String": "-"}
+DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+
+
+def _r4_absent_choice(
+    model_class: Any, resource: Mapping[str, Any], notes: list[DataQualityNote]
+) -> Any:
+    """The model of an R4 resource whose required choice primitive has only extensions, or None."""
+    absent = {
+        name: _STAND_INS[suffix]
+        for key in resource
+        if key.startswith("_")
+        and (name := key[1:]) not in resource
+        and (suffix := next((s for s in _STAND_INS if name.endswith(s)), None)) is not None
+    }
+    if not absent:
+        return None
+    try:
+        model = model_class.model_validate({**resource, **absent})
+    except (ValidationError, TypeError, ValueError, RecursionError):
+        return None
+    for name in absent:
+        model.__dict__[name] = None  # past the assignment check, which would refuse it again
+        reason = f"its date is not recorded ({_absent_reason(resource['_' + name])})"
+        notes.append(note(str(resource["resourceType"]), resource.get("id"), reason, "no-date"))
+    return model
+
+
+def _absent_reason(primitive: Any) -> str:
+    """The data-absent-reason code of a primitive's extensions, else "no value"."""
+    extensions = primitive.get("extension") if isinstance(primitive, Mapping) else None
+    for extension in extensions if isinstance(extensions, list) else []:
+        if isinstance(extension, Mapping) and extension.get("url") == DATA_ABSENT_REASON:
+            code = extension.get("valueCode")
+            if isinstance(code, str):
+                return f"reason: {code}"
+    return "no value"
 
 
 def refusal(error: ValidationError) -> str:

@@ -83,7 +83,7 @@ DECISION_TYPES = frozenset(
         "Bundle",
     }
 )
-ALWAYS_SHOWN = frozenset({"unparseable", "other-patient"})
+ALWAYS_SHOWN = frozenset({"unparseable", "other-patient", "conflict"})
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ def call_service(service_id: str) -> Response:
         app_state.clock(),
         public_base_url=app_state.settings.public_base_url,
         gather_notes=tuple(gathered.notes),
+        fhir_server=server if isinstance(server := body.get("fhirServer"), str) else None,
     )
     _record_issued(evaluation.cards, service.id)
     metrics.record_cards(service.id, evaluation.cards)

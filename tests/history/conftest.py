@@ -21,7 +21,9 @@ def terminology() -> Terminology:
 
 @pytest.fixture
 def build(terminology: Terminology) -> Callable[..., TherapyHistory]:
-    def _build(*resources: dict[str, Any], now: datetime = NOW) -> TherapyHistory:
-        return build_history(list(resources), PATIENT, terminology, now)
+    def _build(
+        *resources: dict[str, Any], now: datetime = NOW, server: str | None = None
+    ) -> TherapyHistory:
+        return build_history(list(resources), PATIENT, terminology, now, server=server)
 
     return _build

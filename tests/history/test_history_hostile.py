@@ -38,8 +38,22 @@ def test_resource_naming_no_patient_is_left_out(build) -> None:  # type: ignore[
 def test_other_patient_resource_is_never_validated_or_used(build) -> None:  # type: ignore[no-untyped-def]
     absolute = weight("abs", 27)
     absolute["subject"] = {"reference": "https://ehr.example/fhir/Patient/p1/_history/4"}
-    history = build(patient(), absolute, weight("x", 50, subject="p10"))
+    history = build(
+        patient(), absolute, weight("x", 50, subject="p10"), server="https://ehr.example/fhir/"
+    )
     assert [w.source.resource_id for w in history.series("weight")] == ["abs"]
+
+
+def test_same_id_on_another_server_is_another_patient(build) -> None:  # type: ignore[no-untyped-def]
+    foreign = weight("foreign", 31)
+    foreign["subject"] = {"reference": "http://other-server/fhir/Patient/p1"}
+    history = build(patient(), weight("mine", 26), foreign, server="https://ehr.example/fhir")
+    assert [w.source.resource_id for w in history.series("weight")] == ["mine"]
+    note = history.data_quality[0]
+    assert (note.category, note.reason) == (
+        "other-patient",
+        "names a patient on another FHIR server",
+    )
 
 
 def test_entered_in_error_weight_is_ignored_silently(build) -> None:  # type: ignore[no-untyped-def]
