@@ -15,6 +15,7 @@ from typing import Any
 
 from history_helpers import (
     PATIENT,
+    administration,
     condition,
     medication,
     observation,
@@ -159,3 +160,100 @@ def test_implausible_and_huge_values_are_refused_with_a_note(build: Build) -> No
     reasons = {n.resource_id: n.reason for n in history.data_quality}
     assert reasons["w1"].startswith("value outside the plausible range")
     assert "w2" in reasons and PATIENT not in reasons["w2"]
+
+
+def _transaction(*resources: dict[str, Any]) -> dict[str, Any]:
+    """A Synthea-style transaction Bundle: urn:uuid fullUrls, every reference by urn:uuid."""
+    entries = []
+    for resource in resources:
+        copied = {**resource}
+        if "subject" in copied:
+            copied["subject"] = {"reference": f"urn:uuid:{PATIENT}"}
+        entries.append({"fullUrl": f"urn:uuid:{copied['id']}", "resource": copied})
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+def test_urn_uuid_references_resolve_through_the_bundle(build: Build) -> None:
+    history = build(_transaction(patient(), weight("w1", 26)))
+    assert [w.source.resource_id for w in history.series("weight")] == ["w1"]
+    assert history.data_quality == ()
+
+
+def test_an_urn_uuid_naming_no_entry_is_named_not_used(build: Build) -> None:
+    stray = weight("w2", 40)
+    stray["subject"] = {"reference": "urn:uuid:6a1b2c3d-0000-0000-0000-000000000000"}
+    history = build(patient(), weight("w1", 26), stray)
+    assert [w.source.resource_id for w in history.series("weight")] == ["w1"]
+    note = history.data_quality[0]
+    assert (note.resource_id, note.category) == ("w2", "other-patient")
+    assert "Bundle address" in note.reason
+
+
+def test_a_searchset_entry_may_name_its_patient_on_its_own_server(build: Build) -> None:
+    absolute = weight("w3", 27)
+    absolute["subject"] = {"reference": "https://ehr.example/fhir/Patient/" + PATIENT}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"fullUrl": "https://ehr.example/fhir/Observation/w3", "resource": absolute}],
+    }
+    assert [w.value for w in build(patient(), bundle).series("weight")] == [Decimal(27)]
+
+
+def test_two_disagreeing_versions_are_named_and_the_newer_used(build: Build) -> None:
+    older, newer = weight("w1", 26), weight("w1", 29)
+    older["meta"], newer["meta"] = {"versionId": "1"}, {"versionId": "2"}
+    history = build(patient(), newer, older)
+    assert [w.value for w in history.series("weight")] == [Decimal(29)]
+    note = history.data_quality[0]
+    assert (note.category, note.concept) == ("conflict", "weight")
+    assert "versions 1 and 2" in note.reason
+
+
+def test_the_same_record_sent_twice_is_no_conflict(build: Build) -> None:
+    first, again = weight("w1", 26), weight("w1", 26)
+    again["meta"] = {"lastUpdated": "2026-03-01T00:00:00Z"}
+    assert build(patient(), first, again).data_quality == ()
+
+
+ABSENT_DATE = {
+    "extension": [
+        {
+            "url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+            "valueCode": "unknown",
+        }
+    ]
+}
+
+
+def test_an_administration_whose_date_is_recorded_absent_still_counts(build: Build) -> None:
+    pulses = [
+        administration(f"mp{i}", medication("1743704"), f"2026-02-0{i}", 600, "mg")
+        for i in (1, 2, 3)
+    ]
+    del pulses[2]["effectiveDateTime"]
+    pulses[2]["_effectiveDateTime"] = ABSENT_DATE
+    pulses[2]["meta"] = {"lastUpdated": "2026-02-04T08:00:00Z"}
+    history = build(patient(), weight("w", 26, at="2026-02-01"), *pulses)
+    assert len(history.methylprednisolone_pulses) == 3
+    undated = history.methylprednisolone_pulses[-1]
+    assert undated.date_unrecorded and undated.at.date().isoformat() == "2026-02-04"
+    (note,) = history.data_quality
+    assert (note.resource_id, note.category, note.concept) == (
+        "mp3",
+        "no-date",
+        "methylprednisolone-iv",
+    )
+    assert note.reason == "its date is not recorded (reason: unknown)"
+
+
+def test_an_administration_with_no_date_at_all_is_named_not_counted(build: Build) -> None:
+    pulse = administration("mp1", medication("1743704"), "2026-02-01", 600, "mg")
+    del pulse["effectiveDateTime"]
+    pulse["_effectiveDateTime"] = ABSENT_DATE
+    history = build(patient(), pulse)
+    assert history.methylprednisolone_pulses == ()
+    assert [n.reason for n in history.data_quality] == [
+        "its date is not recorded (reason: unknown)",
+        "given on a date the record does not hold: not counted",
+    ]
