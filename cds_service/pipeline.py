@@ -18,7 +18,9 @@ from typing import Any
 from cds_service.card_builder.cards import build_cards
 from cds_service.card_builder.wire import Card
 from cds_service.history.build import build_history
+from cds_service.history.model import TherapyHistory
 from cds_service.knowledge.loader import Knowledge
+from cds_service.knowledge.thresholds import shift
 from cds_service.rules import evaluate_all
 from cds_service.rules.context import build_context
 
@@ -46,14 +48,7 @@ def evaluate(
     `resources` holds single resources and Bundles, in any order, as received; `fhir_server` is
     the request's ``fhirServer`` (absolute references to it are this record's).
     """
-    history = build_history(
-        resources,
-        patient_id,
-        knowledge.terminology,
-        now,
-        policy=knowledge.history_policy,
-        server=fhir_server,
-    )
+    history = history_of(resources, patient_id, knowledge, now, fhir_server=fhir_server)
     context = build_context(history, knowledge, now, tuple(gather_notes))
     findings = evaluate_all(context, knowledge, now)
     cards = build_cards(findings, history, knowledge, now, public_base_url, patient_id)
@@ -63,3 +58,24 @@ def evaluate(
         "topics": [card["source"]["topic"]["code"] for card in cards],
     }
     return Evaluation(cards=cards, extra=extra)
+
+
+def history_of(
+    resources: Sequence[Mapping[str, Any]],
+    patient_id: str,
+    knowledge: Knowledge,
+    now: datetime,
+    *,
+    fhir_server: str | None = None,
+) -> TherapyHistory:
+    """The therapy history as the rules see it: with the knowledge's policy, and a second look
+    at unmatched records over the IVIG look-back (an unread infusion there could be IVIG)."""
+    return build_history(
+        resources,
+        patient_id,
+        knowledge.terminology,
+        now,
+        policy=knowledge.history_policy,
+        server=fhir_server,
+        unread_since=shift(now, knowledge.threshold("ivig_recent_weeks"), -1),
+    )

@@ -12,9 +12,10 @@ from typing import Any
 
 from cds_service.card_builder.markdown import md_escape
 from cds_service.card_builder.safety_text import check_detail, short_detail
+from cds_service.card_builder.timeline import line_start
 from cds_service.card_builder.units_display import quantity_text
 from cds_service.dosing import IvigDose, WeightAssessment, WeightStatus
-from cds_service.history.model import DataQualityNote, SourceRef, TherapyHistory
+from cds_service.history.model import DataQualityNote, TherapyHistory
 from cds_service.knowledge.loader import Knowledge
 from cds_service.knowledge.texts import ANY_CONCEPT, CardTexts
 from cds_service.rules.data_quality import DataQualitySubject
@@ -49,7 +50,7 @@ def note_lines(finding: Finding, knowledge: Knowledge) -> list[str]:
     if isinstance(subject, TaperSubject):
         lines += [f"- {text}." for text in taper_texts(subject, texts)]
     if isinstance(subject, DataQualitySubject):
-        lines += [data_quality_line(note, texts) for note in subject.notes]
+        lines += [data_quality_line(note, knowledge) for note in subject.notes]
         lines += [
             texts.phrase("dataQuality.gather", text=md_escape(t)) for t in subject.gather_notes
         ]
@@ -96,6 +97,15 @@ def escalation_reasons(disease: DiseaseAssessment, texts: CardTexts) -> list[str
                         label=texts.label(sign.concept),
                         value=str(measured.value),
                         date=day(measured.at),
+                    )
+                )
+            elif sign.problem is not None and sign.problem.quote:
+                flags.append(
+                    texts.phrase(
+                        "sign.freeText",
+                        label=texts.label(sign.concept),
+                        quote=md_escape(sign.problem.quote),
+                        date=day(sign.at) if sign.at else "",
                     )
                 )
             else:
@@ -154,25 +164,57 @@ def taper_texts(subject: TaperSubject, texts: CardTexts) -> list[str]:
     return found
 
 
-def data_quality_line(note: DataQualityNote, texts: CardTexts) -> str:
-    shown_id = "(id withheld)" if note.category == "other-patient" else note.resource_id
-    reference = SourceRef(note.resource_type, shown_id or "(no id)").reference
+def data_quality_line(note: DataQualityNote, knowledge: Knowledge) -> str:
+    """One left-out record in plain words: what it is, its date, why, what it could change.
+
+    No resource id: the record is in the card's evidence (another patient's, never)."""
+    texts = knowledge.texts
     if note.concept:
+        what = line_start(_concept_name(note.concept, knowledge))
+    else:
+        kind = note.resource_type if note.resource_type in RECORD_KINDS else "other"
+        what = texts.phrase(f"dataQuality.record.{kind}")
+    when = texts.phrase("dataQuality.date", date=day(note.at)) if note.at else ""
+    if note.category == "other-patient":
+        about = texts.phrase("dataQuality.otherPatient")
+    elif note.category == "unread-medication":
+        about = texts.phrase("dataQuality.unreadMedication")
+    elif note.category == "unread-allergy":
+        about = texts.phrase("dataQuality.unreadAllergy")
+    elif note.concept:
         affects = texts.data_quality_affects.get(
             note.concept, texts.data_quality_affects[ANY_CONCEPT]
         )
-        about = texts.phrase("dataQuality.couldChange", affects=affects, concept=note.concept)
-    elif note.category == "other-patient":
-        about = texts.phrase("dataQuality.otherPatient")
+        about = texts.phrase("dataQuality.couldChange", affects=affects)
     else:
         about = texts.phrase("dataQuality.unknownContent")
     return texts.phrase(
-        "dataQuality.line",
-        reference=md_escape(reference),
-        reason=md_escape(note.reason),
-        category=note.category,
-        about=about,
+        "dataQuality.line", what=what, when=when, reason=md_escape(note.reason), about=about
     )
+
+
+# resource types the data-quality card names in words of their own (card-texts.json phrases
+# dataQuality.record.<type>); any other is "a record"
+RECORD_KINDS = (
+    "Patient",
+    "Condition",
+    "Observation",
+    "MedicationRequest",
+    "MedicationAdministration",
+    "MedicationStatement",
+    "Medication",
+    "Procedure",
+    "Immunization",
+    "AllergyIntolerance",
+    "ServiceRequest",
+    "Bundle",
+)
+
+
+def _concept_name(concept: str, knowledge: Knowledge) -> str:
+    """How cards name a concept: its label, else its value set's title."""
+    label = knowledge.texts.labels.get(concept)
+    return label if label is not None else knowledge.terminology.info(concept).title
 
 
 # --- per topic ------------------------------------------------------------------------------

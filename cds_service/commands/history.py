@@ -18,12 +18,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cds_service.config import REPO_ROOT, Settings, SettingsError
 from cds_service.gather.limits import json_depth
-from cds_service.history.build import build_history
 from cds_service.history.render import render_history
 from cds_service.history.to_json import history_to_json
 from cds_service.knowledge.errors import KnowledgeError
-from cds_service.knowledge.history_policy import load_history_policy
-from cds_service.knowledge.terminology import load_terminology
+from cds_service.knowledge.loader import load_knowledge
+from cds_service.pipeline import history_of
 
 
 def register(subparsers: Any) -> None:
@@ -65,12 +64,11 @@ def run(args: argparse.Namespace) -> int:
         raw = read_fhir_file(args.bundle)
         now = parse_clock(args.now, args.tz)
         patient_id = args.patient or only_patient_id(raw)
-        terminology = load_terminology(args.knowledge_dir / "valuesets")
-        policy = load_history_policy(args.knowledge_dir)
+        knowledge = load_knowledge(args.knowledge_dir)
     except (CommandError, KnowledgeError) as exc:
         sys.stderr.write(f"jdm-cds history: {exc}\n")
         return 2
-    history = build_history(raw, patient_id, terminology, now, policy=policy)
+    history = history_of(raw, patient_id, knowledge, now)
     if args.json:
         sys.stdout.write(json.dumps(history_to_json(history), indent=2, sort_keys=True) + "\n")
     else:

@@ -22,6 +22,7 @@ from cds_service.history.derived import (
     methylprednisolone_pulses,
 )
 from cds_service.history.events import TimedEvent, build_events
+from cds_service.history.findings import map_findings
 from cds_service.history.glucocorticoid import glucocorticoid_course
 from cds_service.history.measurements import map_observations
 from cds_service.history.medications import MedicationUse, uses_of
@@ -39,6 +40,7 @@ from cds_service.history.model import (
 from cds_service.history.parse import ParsedRecord, load_deferred, parse_resources
 from cds_service.history.patient import map_patient
 from cds_service.history.problems import map_problems, problem_notes
+from cds_service.history.screen import Screen
 from cds_service.history.select import DeferredObservation, Retention
 from cds_service.knowledge.concepts import measurement_concept
 from cds_service.knowledge.history_policy import HistoryPolicy, load_history_policy
@@ -60,11 +62,14 @@ def build_history(
     *,
     policy: HistoryPolicy | None = None,
     server: str | None = None,
+    unread_since: datetime | None = None,
 ) -> TherapyHistory:
     """Parse, validate and map a patient's resources; `now` must be timezone-aware.
 
     `server` is the base URL of the FHIR server the resources came from, when there is one: an
     absolute reference to it names this record's resource; one to any other server does not.
+    With `unread_since`, records no value set matches get a second look (findings in codes and
+    free text; unread infusions since then, severe allergies: :mod:`history.screen`).
     """
     clock_zone(now)
     policy = policy or default_policy()
@@ -74,8 +79,9 @@ def build_history(
         keep_latest=policy.measurement_keep_latest,
         lookback_by_concept=policy.measurement_lookback_by_concept,
     )
+    screen = Screen(policy, now, unread_since) if unread_since is not None else None
     record = parse_resources(
-        raw, patient_id, terminology=terminology, retention=retention, server=server
+        raw, patient_id, terminology=terminology, retention=retention, server=server, screen=screen
     )
     observations = map_observations(record.of_type("Observation"), now, terminology, policy)
     late_notes: list[DataQualityNote] = []
@@ -91,7 +97,13 @@ def build_history(
     return TherapyHistory(
         patient=patient,
         now=now,
-        problems=map_problems(record.of_type("Condition"), now, patient.birth_date),
+        problems=tuple(
+            sorted(
+                map_problems(record.of_type("Condition"), now, patient.birth_date)
+                + map_findings(record.findings, now, policy),
+                key=lambda p: (p.concept, p.source),
+            )
+        ),
         measurements=MappingProxyType(
             {measurement_concept(k): v for k, v in sorted(measurements.items()) if v}
         ),

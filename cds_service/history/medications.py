@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
+from cds_service.history.dates import to_datetime
 from cds_service.history.dosage import (
     DoseSpec,
     Timing,
@@ -63,9 +64,12 @@ def uses_of(
     for dosage in _dosages(parsed):
         route = route_of(getattr(dosage, "route", None), policy)
         for concept in sorted(parsed.concepts):
-            agent, ingredient, reason = _classify(parsed, concept, route, terminology)
+            agent, ingredient, reason = _classify(parsed, concept, route, terminology, policy)
             if agent is None:
-                notes.append(_note(source, reason or "not counted", concept))
+                if reason == UNKNOWN_ROUTE:
+                    notes.append(_unknown_route_note(parsed, source, zone))
+                else:
+                    notes.append(_note(source, reason or "not counted", concept))
                 continue
             reading = read_dose(dosage, strength)
             uses.append(
@@ -112,7 +116,11 @@ def _dosages(parsed: ParsedResource) -> list[Any]:
 
 
 def _classify(
-    parsed: ParsedResource, concept: str, route: str | None, terminology: Terminology
+    parsed: ParsedResource,
+    concept: str,
+    route: str | None,
+    terminology: Terminology,
+    policy: HistoryPolicy,
 ) -> tuple[str | None, str | None, str | None]:
     """(agent, glucocorticoid ingredient, reason when not counted)."""
     if route == "topical":
@@ -127,6 +135,8 @@ def _classify(
         if route is None:
             return None, None, "methylprednisolone without a route or an injection product"
         return None, None, f"methylprednisolone by the {route} route: not counted as IV"
+    if concept == "ivig":
+        return _immune_globulin(parsed, route, entry, policy)
     if concept == "glucocorticoid-oral":
         if route not in (None, "oral"):
             return None, None, f"glucocorticoid by the {route} route: not an oral dose"
@@ -135,6 +145,51 @@ def _classify(
             return None, None, "glucocorticoid ingredient not identified"
         return concept, ingredient, None
     return concept, None, None
+
+
+# why an immune globulin record is not counted as IVIG: the category its note gets
+UNKNOWN_ROUTE = "route"
+
+
+def _immune_globulin(
+    parsed: ParsedResource, route: str | None, entry: Any, policy: HistoryPolicy
+) -> tuple[str | None, str | None, str | None]:
+    """IVIG only when given intravenously: by its route, an IV-only product code, or a name
+    that says intravenous (cards/history.json immune_globulin_routes)."""
+    if route == "intravenous":
+        return "ivig", None, None
+    if route is not None:
+        return None, None, f"immune globulin given by the {route} route: not IVIG"
+    if entry is not None and entry.product and entry.route_required is None:
+        return "ivig", None, None  # a product for intravenous use only
+    text = normalise_text(medication_text(parsed))
+    if any(f" {name} " in text for name in policy.intravenous_ig_names):
+        return "ivig", None, None
+    if any(f" {w} " in text for w, r in policy.route_names.items() if r == "intravenous"):
+        return "ivig", None, None  # "... intravenous solution", "IV infusion"
+    return None, None, UNKNOWN_ROUTE
+
+
+def _unknown_route_note(parsed: ParsedResource, source: SourceRef, zone: tzinfo) -> DataQualityNote:
+    """Immune globulin with no route: maybe IVIG. Dated by the record (None while in force), so
+    the IVIG draft is withheld while it is recent (rules/context.unread_infusions)."""
+    model = parsed.model
+    in_force = str(model.status) in ("active", "on-hold", "in-progress")
+    period = getattr(model, "effectivePeriod", None)
+    at = (
+        None
+        if in_force
+        else (
+            to_datetime(getattr(model, "effectiveDateTime", None), zone)
+            or to_datetime(getattr(period, "end", None) or getattr(period, "start", None), zone)
+            or to_datetime(getattr(model, "authoredOn", None), zone)
+            or to_datetime(getattr(model, "dateAsserted", None), zone)
+        )
+    )
+    reason = "immune globulin with no route recorded: not counted as IVIG"
+    return DataQualityNote(
+        source.resource_type, source.resource_id, reason, UNKNOWN_ROUTE, "ivig", at
+    )
 
 
 def _code_entry(parsed: ParsedResource, concept: str, terminology: Terminology) -> Any:

@@ -37,6 +37,7 @@ class MatchKind(StrEnum):
 
     CODE = "code"
     NAME = "name"
+    TEXT = "text"  # a phrase in free text (a note, a text value): the card quotes it
 
 
 class DoseStatus(StrEnum):
@@ -87,7 +88,10 @@ class PatientFacts:
 
 @dataclass(frozen=True)
 class Problem:
-    """A Condition mapped to a concept. Refuted / entered-in-error ones never get here."""
+    """A Condition (or an Observation recording a finding) mapped to a concept.
+
+    Refuted / entered-in-error ones, and findings recorded as absent, never get here.
+    """
 
     concept: ProblemConcept
     display: str
@@ -100,6 +104,7 @@ class Problem:
     code: str | None  # "system|code" that matched, None when matched by name
     matched_by: MatchKind
     source: SourceRef
+    quote: str | None = None  # the free text it was read from (matched_by TEXT)
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
+from cds_service.history.findings import coded_finding, is_finding, text_findings
 from cds_service.history.model import DataQualityNote, MatchKind
 from cds_service.history.references import entry_aliases, foreign_reason, with_local_references
+from cds_service.history.screen import Screen
 from cds_service.history.select import (
     CODE_ELEMENT,
     DeferredObservation,
@@ -38,6 +40,8 @@ from cds_service.history.select import (
     match_components,
     match_medication_record,
     note,
+    raw_latest_time,
+    resolve_medication,
     retained,
     text_or_none,
 )
@@ -62,6 +66,9 @@ PATIENT_ELEMENT: Mapping[str, str] = MappingProxyType(
 _PATIENT_ELEMENT = dict(PATIENT_ELEMENT)  # plain dicts: read for every resource
 _CODE_ELEMENT = dict(CODE_ELEMENT)
 USED_TYPES = frozenset({"Patient", "Medication", *PATIENT_ELEMENT})
+_MEDICATION_TYPES = frozenset(
+    {"MedicationRequest", "MedicationAdministration", "MedicationStatement"}
+)
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,7 @@ class ParsedResource:
     matched_by: MatchKind | None = None
     matched_code: str | None = None  # "system|code" when matched by code
     medication: Any = None  # the resolved (validated) Medication of a medication resource
+    quote: str | None = None  # the free text a TEXT match was found in
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,8 @@ class ParsedRecord:
     unmatched_counts: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     # older weights/heights, validated only when a dose of their time needs one (load_deferred)
     deferred: tuple[DeferredObservation, ...] = ()
+    # findings read from an Observation or from free text (not in `resources`)
+    findings: tuple[ParsedResource, ...] = ()
 
     def of_type(self, resource_type: str) -> tuple[ParsedResource, ...]:
         return self.resources.get(resource_type, ())
@@ -98,12 +108,14 @@ def parse_resources(
     terminology: Terminology | None = None,
     retention: Retention | None = None,
     server: str | None = None,
+    screen: Screen | None = None,
 ) -> ParsedRecord:
     """Parse a patient's gathered FHIR JSON; `server` is the base of the FHIR server read from.
 
     Without `terminology` every resource of a used type is validated (and none is counted as
     unmatched); with it, only those whose code or name is in a value set, and, with `retention`,
-    only the Observations it keeps.
+    only the Observations it keeps. With a `screen`, findings are also read from coded values and
+    free text, and unmatched records that could change advice are named.
     """
     notes: list[DataQualityNote] = []
     gathered = _gather(raw, server, notes)
@@ -115,14 +127,19 @@ def parse_resources(
         notes.append(
             note("Patient", patient_id, gathered.conflicts[("Patient", patient_id)], "conflict")
         )
-    matches, unmatched = _matches(gathered, patient_id, terminology, notes)
+    matches, unmatched = _matches(gathered, patient_id, terminology, screen, notes)
     deferred: list[DeferredObservation] = []
     if retention is not None:
         matches, deferred = retained(matches, retention)
     by_type: dict[str, list[ParsedResource]] = {}
+    findings: list[ParsedResource] = []
     for match in matches:
         parsed = _validated(match, notes)
-        if parsed is not None:
+        if parsed is None:
+            continue
+        if is_finding(parsed.resource_type, parsed.matched_by, parsed.concepts):
+            findings.append(parsed)
+        else:
             by_type.setdefault(parsed.resource_type, []).append(parsed)
     return ParsedRecord(
         patient_id=patient_id,
@@ -131,6 +148,7 @@ def parse_resources(
         notes=tuple(notes),
         unmatched_counts=MappingProxyType(dict(sorted(unmatched.items()))),
         deferred=tuple(deferred),
+        findings=tuple(findings),
     )
 
 
@@ -138,11 +156,13 @@ def _matches(
     gathered: _Gathered,
     patient_id: str,
     terminology: Terminology | None,
+    screen: Screen | None,
     notes: list[DataQualityNote],
 ) -> tuple[list[Match], dict[str, int]]:
     """This patient's resources worth validating, and counts by type of those in no value set.
 
     The loop every resource of a chart goes through, most of them noise: kept plain on purpose.
+    With a `screen`, what no value set matches gets a second look (:func:`_second_look`).
     """
     matches: list[Match] = []
     unmatched: dict[str, int] = {}
@@ -175,11 +195,51 @@ def _matches(
             matched = bool(concepts)
             if matched:
                 matches.append(Match(resource, concepts, matched_by, matched_code, None))
+        if screen is not None and terminology is not None:
+            matched = _second_look(resource, matched, gathered, terminology, screen, matches, notes)
         if not matched:
             unmatched[resource_type] = unmatched.get(resource_type, 0) + 1
     if gathered.conflicts:
         notes.extend(_conflict_notes(matches, gathered.conflicts))
     return matches, unmatched
+
+
+def _second_look(
+    resource: Mapping[str, Any],
+    matched: bool,
+    gathered: _Gathered,
+    terminology: Terminology,
+    screen: Screen,
+    matches: list[Match],
+    notes: list[DataQualityNote],
+) -> bool:
+    """What could change advice although no value set named it; True when the record was used
+    or named. Findings: a finding coded as an Observation's value, and red-flag phrases in free
+    text (each a TEXT match, quoted). Unmatched medications and allergies: named when they
+    could matter (:class:`Screen`).
+    """
+    resource_type = resource["resourceType"]
+    if resource_type in ("Condition", "Observation"):
+        if not matched and resource_type == "Observation":
+            finding = coded_finding(terminology, resource)
+            if finding is not None:
+                matches.append(finding)
+                matched = True
+        for text_match in text_findings(resource, matched, screen, notes):
+            matches.append(text_match)
+            matched = True
+        return matched
+    if matched:
+        return True
+    if resource_type == "AllergyIntolerance":
+        found = screen.allergy(resource)
+    elif resource_type in _MEDICATION_TYPES:
+        found = screen.medication(resource, resolve_medication(resource, gathered.medications))
+    else:
+        found = None
+    if found is not None:
+        notes.append(found)
+    return found is not None
 
 
 def _conflict_notes(
@@ -439,7 +499,10 @@ def _validated(match: Match, notes: list[DataQualityNote]) -> ParsedResource | N
         medication_model = validate_resource(medication_raw, notes)
     if match.concepts and len(notes) > noted:  # say what the record would have informed
         concept = concept_key(min(match.concepts))
-        notes[noted:] = [replace(n, concept=n.concept or concept) for n in notes[noted:]]
+        at = raw_latest_time(resource, UTC)
+        notes[noted:] = [
+            replace(n, concept=n.concept or concept, at=n.at or at) for n in notes[noted:]
+        ]
     if model is None or (medication_raw is not None and medication_model is None):
         return None
     return ParsedResource(
@@ -450,6 +513,7 @@ def _validated(match: Match, notes: list[DataQualityNote]) -> ParsedResource | N
         matched_by=match.matched_by,
         matched_code=match.matched_code,
         medication=medication_model,
+        quote=match.quote,
     )
 
 

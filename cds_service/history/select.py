@@ -54,6 +54,7 @@ class Match:
     matched_by: MatchKind | None
     matched_code: str | None
     medication_raw: Mapping[str, Any] | None
+    quote: str | None = None  # the free text a TEXT match was found in
 
 
 @dataclass(frozen=True)
@@ -92,16 +93,21 @@ def match_medication_record(
     """
     resource_type = resource["resourceType"]
     medication_raw = resolve_medication(resource, medications)
-    if medication_raw is None and "medicationReference" in resource:
-        reason = "its Medication is not in the record"
-        notes.append(note(resource_type, resource.get("id"), reason, "other"))
-        return True, None
     codeable = (medication_raw or {}).get("code") or resource.get("medicationCodeableConcept")
+    missing = medication_raw is None and "medicationReference" in resource
+    if missing:  # its Medication was not sent: only the reference's own words are left
+        reference = resource["medicationReference"]
+        display = reference.get("display") if is_object(reference) else None
+        codeable = {"text": display} if isinstance(display, str) else None
     concepts, matched_by, matched_code = _NO_MATCH
     if terminology is not None:
         concepts, matched_by, matched_code = match_codeable(terminology, resource_type, codeable)
         if not concepts:
             return False, None
+    if missing:
+        reason = "its Medication is not in the record: recognised by the name it gives"
+        concept = min(concepts, default=None)
+        notes.append(note(resource_type, resource.get("id"), reason, "other", concept))
     if not can_give_doses(resource):
         return True, None  # e.g. a cancelled order or a dose not given: nothing to validate
     return True, Match(resource, concepts, matched_by, matched_code, medication_raw)
@@ -242,6 +248,36 @@ def raw_time(resource: Mapping[str, Any], zone: tzinfo) -> datetime | None:
     if is_object(period) and isinstance(period.get("start"), str):
         return _parse_time(period["start"], zone)
     return None
+
+
+_LATEST_ELEMENTS = (
+    "effectiveDateTime",
+    "authoredOn",
+    "dateAsserted",
+    "recordedDate",
+    "onsetDateTime",
+    "lastOccurrence",
+    "occurrenceDateTime",
+)
+
+
+def raw_latest_time(resource: Mapping[str, Any], zone: tzinfo) -> datetime | None:
+    """The latest clinical time a record states, read from raw JSON: its dates, its period's end
+    (or start), and the end of each dosage's schedule bounds. None when it states none."""
+    times = [resource.get(element) for element in _LATEST_ELEMENTS]
+    periods = [resource.get("effectivePeriod")]
+    dosages = resource.get("dosageInstruction", resource.get("dosage"))
+    for dosage in dosages if isinstance(dosages, list) else []:
+        timing = dosage.get("timing") if is_object(dosage) else None
+        repeat = timing.get("repeat") if is_object(timing) else None
+        if is_object(repeat):
+            periods.append(repeat.get("boundsPeriod"))
+    for period in periods:
+        if is_object(period):
+            times += [period.get("end"), period.get("start")]
+    parsed = [_parse_time(t, zone) for t in times if isinstance(t, str)]
+    found = [t for t in parsed if t is not None]
+    return max(found) if found else None
 
 
 def _parse_time(text: str, zone: tzinfo) -> datetime | None:

@@ -88,8 +88,8 @@ def validate_resource(resource: Mapping[str, Any], notes: list[DataQualityNote])
             if model is None:
                 notes.append(note(resource_type, resource.get("id"), refusal(exc), "unparseable"))
             return model  # a repaired model is not kept: its note must come again
-        except (TypeError, ValueError, RecursionError) as exc:
-            reason = f"not valid FHIR R4: {type(exc).__name__}"
+        except (TypeError, ValueError, RecursionError):
+            reason = "could not be read (not valid FHIR)"
             notes.append(note(resource_type, resource.get("id"), reason, "unparseable"))
             return None
     if key is not None:
@@ -146,8 +146,12 @@ def refusal(error: ValidationError) -> str:
     Its message is left out: it can quote the (PHI-bearing) value.
     """
     first = error.errors(include_input=False, include_url=False)[0]
-    where = ".".join(str(part) for part in first["loc"]) or "(resource)"
-    return f"not valid FHIR R4: {where}: {first['type']}"
+    where = ".".join(str(part) for part in first["loc"])
+    return (
+        f"could not be read (not valid FHIR at {where})"
+        if where
+        else "could not be read (not valid FHIR)"
+    )
 
 
 def _validated_with_elements(model_class: Any, raw: Mapping[str, Any]) -> Any:

@@ -39,6 +39,21 @@ class HistoryPolicy:
     anaphylaxis_names: tuple[str, ...]
     # measurement concept -> (lowest, highest) plausible value in its canonical unit
     plausible_ranges: Mapping[str, tuple[Decimal, Decimal]]
+    # a finding recorded as an Observation counts as current this long after its date
+    observed_finding_active: timedelta
+    # red-flag concept -> phrases that name it in free text; words that deny a phrase before it
+    free_text_phrases: Mapping[str, tuple[str, ...]]
+    negations: tuple[str, ...]
+    # values by which a finding Observation says the finding is absent
+    absent_codes: frozenset[str]
+    absent_words: frozenset[str]
+    # what an unclassified record must have to be named (cards/history.json unread_screen)
+    immune_globulin_words: tuple[str, ...]
+    severe_criticality: frozenset[str]
+    severe_reaction_severity: frozenset[str]
+    not_medicine_categories: frozenset[str]
+    # names that mean intravenous immune globulin without a route (normalised words)
+    intravenous_ig_names: tuple[str, ...]
 
 
 def load_history_policy(cards_dir: Path = CARDS_DIR) -> HistoryPolicy:
@@ -58,6 +73,11 @@ def _sourced_nodes(document: Mapping[str, Any]) -> list[tuple[str, Mapping[str, 
         "glucocorticoid_equivalence",
         "anaphylaxis",
         "measurement_lookback_days_by_concept",
+        "measurement_plausible_ranges",
+        "free_text_findings",
+        "finding_values",
+        "unread_screen",
+        "immune_globulin_routes",
     ):
         nodes.append((key, document[key]))
     return nodes
@@ -75,6 +95,9 @@ def _policy_from(document: dict[str, Any]) -> HistoryPolicy:
         route_codes.update({token: route for token in spec["codes"]})
         route_names.update({name: route for name in spec["names"]})
     factors = document["glucocorticoid_equivalence"]["factors"]
+    free_text = document["free_text_findings"]
+    finding_values = document["finding_values"]
+    screen = document["unread_screen"]
     return HistoryPolicy(
         pulse_min_mg_per_kg=params["pulse_min_mg_per_kg"],
         pulse_min_mg=params["pulse_min_mg"],
@@ -106,5 +129,19 @@ def _policy_from(document: dict[str, Any]) -> HistoryPolicy:
                     "ranges"
                 ].items()
             }
+        ),
+        observed_finding_active=days("observed_finding_active_days"),
+        free_text_phrases=MappingProxyType(
+            {concept: tuple(phrases) for concept, phrases in free_text["phrases"].items()}
+        ),
+        negations=tuple(free_text["negations"]),
+        absent_codes=frozenset(finding_values["absent_codes"]),
+        absent_words=frozenset(word.lower() for word in finding_values["absent_words"]),
+        immune_globulin_words=tuple(screen["immune_globulin_words"]),
+        severe_criticality=frozenset(screen["severe_criticality"]),
+        severe_reaction_severity=frozenset(screen["severe_reaction_severity"]),
+        not_medicine_categories=frozenset(screen["not_medicine_categories"]),
+        intravenous_ig_names=tuple(
+            name.lower() for name in document["immune_globulin_routes"]["intravenous_names"]
         ),
     )

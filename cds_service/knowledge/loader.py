@@ -136,6 +136,14 @@ def check_between_files(knowledge: Knowledge) -> None:
                 "parameters.measurement_lookback_days",
                 f"the look-back must cover {what} ({span.days} days)",
             )
+    red_flags = set(knowledge.decision.red_flag_problems)
+    for concept in policy.free_text_phrases:
+        if concept not in red_flags:
+            raise field_error(
+                root / "history.json",
+                f"free_text_findings.phrases.{concept}",
+                "free text counts only for a red-flag problem of decision.json redFlagProblems",
+            )
     if policy.bsa_height_gap != timedelta(days=knowledge.dosing.weight.height_window_days.as_int):
         raise field_error(
             root / "history.json",

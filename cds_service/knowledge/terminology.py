@@ -49,6 +49,8 @@ class CodeEntry:
     dose_form: str | None = None  # "injection" | "oral" for products
     ingredient: str | None = None  # e.g. "prednisone": for prednisolone-equivalence
     estimated: bool = False  # a measurement estimated, not measured (LOINC 8335-2)
+    # the code counts for its concept only when given by this route (an IV-or-SC IG product)
+    route_required: str | None = None
 
     @property
     def token(self) -> str:
@@ -66,7 +68,7 @@ class ValueSetInfo:
     codes: tuple[CodeEntry, ...]
 
 
-def _words_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+def words_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
     """One regex finding any of `names` (normalised) as whole words, any punctuation between.
 
     With no names it matches nothing.
@@ -164,7 +166,7 @@ class Terminology:
         cached = self._matchers.get(kind)
         if cached is None:
             cached = tuple(
-                (info.concept, _words_pattern(info.names), _words_pattern(info.excludes))
+                (info.concept, words_pattern(info.names), words_pattern(info.excludes))
                 for info in self._valuesets.values()
                 if info.names and (info.kind == kind or kind in info.resource_types)
             )
@@ -267,6 +269,7 @@ def _compose_codes(path: Path, concept: str, document: dict[str, Any]) -> tuple[
                 dose_form=extras.get("dose-form", {}).get("valueCode"),
                 ingredient=extras.get("ingredient", {}).get("valueString"),
                 estimated=extras.get("measurement-method", {}).get("valueCode") == "estimated",
+                route_required=extras.get("route-required", {}).get("valueCode"),
             )
             if entry.token in seen:
                 raise field_error(

@@ -38,6 +38,7 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
             ),
             variants=("dose", "noDose", "hardStop"),
             cases=("default", "redFlag", "hardStop"),
+            notes=("draftWithheld",),
         ),
         "weight-needed": TopicContract(frozenset({"weight_problem", "weight_detail"})),
         "first-line-window": TopicContract(
@@ -66,6 +67,7 @@ SAFETY_CHECK_PLACEHOLDERS = frozenset({"detail"})
 PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "sign.score": frozenset({"label", "value", "date"}),
+        "sign.freeText": frozenset({"label", "quote", "date"}),
         "escalate.redFlag": frozenset({"flags"}),
         "escalate.methotrexate": frozenset({"weeks"}),
         "escalate.steroidDependent": frozenset(),
@@ -94,10 +96,31 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "escalate.organPresent": frozenset({"organs"}),
         "taper.belowFloor": frozenset({"current", "percent", "start", "months"}),
         "taper.drop": frozenset({"highest", "current", "date"}),
-        "dataQuality.line": frozenset({"reference", "reason", "category", "about"}),
-        "dataQuality.couldChange": frozenset({"affects", "concept"}),
+        "dataQuality.line": frozenset({"what", "when", "reason", "about"}),
+        "dataQuality.date": frozenset({"date"}),
+        "dataQuality.couldChange": frozenset({"affects"}),
         "dataQuality.otherPatient": frozenset(),
         "dataQuality.unknownContent": frozenset(),
+        "dataQuality.unreadMedication": frozenset(),
+        "dataQuality.unreadAllergy": frozenset(),
+        **{
+            f"dataQuality.record.{kind}": frozenset()
+            for kind in (
+                "Patient",
+                "Condition",
+                "Observation",
+                "MedicationRequest",
+                "MedicationAdministration",
+                "MedicationStatement",
+                "Medication",
+                "Procedure",
+                "Immunization",
+                "AllergyIntolerance",
+                "ServiceRequest",
+                "Bundle",
+                "other",
+            )
+        },
         "dataQuality.gather": frozenset({"text"}),
         "check.iga.problemList": frozenset(),
         "check.iga.belowRange": frozenset({"value", "date", "low"}),

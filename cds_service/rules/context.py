@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cds_service.dosing import IvigDose, WeightAssessment
-from cds_service.history.model import TherapyHistory
+from cds_service.history.model import DataQualityNote, TherapyHistory
 from cds_service.knowledge.loader import Knowledge
+from cds_service.knowledge.thresholds import shift
 from cds_service.rules.findings import Effect, SafetyCheckResult
 from cds_service.rules.ivig_dose import course_dose
 from cds_service.rules.refractory import DiseaseAssessment, IvigStatus, assess, ivig_status
@@ -30,6 +31,9 @@ class ClinicalContext:
     weight: WeightAssessment
     ivig_dose: IvigDose | None  # the course for this patient's risks; None without a weight
     gather_notes: tuple[str, ...]  # what the gathering step could not get
+    # records in the IVIG look-back the service could not read that could be an infusion: while
+    # any exists, no IVIG draft order is offered (docs/clinical/decision-model.md, never silent)
+    unread_infusions: tuple[DataQualityNote, ...] = ()
 
     @property
     def ivig_starting(self) -> bool:
@@ -65,4 +69,23 @@ def build_context(
         weight=weight,
         ivig_dose=dose,
         gather_notes=gather_notes,
+        unread_infusions=unread_infusions(
+            history, shift(now, knowledge.threshold("ivig_recent_weeks"), -1)
+        ),
+    )
+
+
+# what a note about an IVIG record (or an unrecognised infusion) says that leaves it unread
+UNREAD_CATEGORIES = frozenset({"unparseable", "no-date", "unread-medication", "route"})
+
+
+def unread_infusions(history: TherapyHistory, since: datetime) -> tuple[DataQualityNote, ...]:
+    """Notes of records since `since` (or undated) that could be an IVIG infusion unread."""
+    return tuple(
+        note
+        for note in history.data_quality
+        if note.category in UNREAD_CATEGORIES
+        and note.concept in (None, "ivig")
+        and (note.category == "unread-medication" or note.concept == "ivig")
+        and (note.at is None or note.at >= since)
     )

@@ -83,7 +83,9 @@ DECISION_TYPES = frozenset(
         "Bundle",
     }
 )
-ALWAYS_SHOWN = frozenset({"unparseable", "other-patient", "conflict"})
+ALWAYS_SHOWN = frozenset(
+    {"unparseable", "other-patient", "conflict", "unread-medication", "unread-allergy"}
+)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ weight.
 within the recency window, and IVIG is not already failing (then ``escalate-after-ivig`` fires
 instead, never both). Indicator case: ``hardStop`` with a hard stop, ``redFlag`` with a red flag,
 else ``default``. The dose needs a usable weight; without one the card gives the regimen in g/kg
-only and ``weight-needed`` says what is wrong with the weight on record.
+only and ``weight-needed`` says what is wrong with the weight on record. While a record of the
+IVIG look-back could be an infusion the service cannot read, the draft order is withheld and the
+card says why (``draftWithheld``).
 """
 
 from __future__ import annotations
@@ -50,7 +52,9 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
     else:
         variant = "dose" if dose is not None else "noDose"
         case = "redFlag" if disease.red_flags else "default"
-    suggest = ("ivig-baseline",) if hard_stops or dose is None else ("ivig-draft", "ivig-baseline")
+    withheld = bool(context.unread_infusions)  # an infusion unread could make a draft wrong
+    drafted = not (hard_stops or dose is None or withheld)
+    suggest = ("ivig-draft", "ivig-baseline") if drafted else ("ivig-baseline",)
     status = context.ivig
     start = Finding(
         topic="ivig-start",
@@ -66,6 +70,7 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
         subject=IvigStartSubject(disease, context.history),
         summary_variant=variant,
         suggest=suggest,
+        note_keys=("draftWithheld",) if withheld and not hard_stops else (),
     )
     if weight.usable:
         return (start,)

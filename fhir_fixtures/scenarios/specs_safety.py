@@ -137,7 +137,9 @@ SCENARIOS = [
     ),
     Scenario(
         "out-safety-anaphylaxis-to-ig-other-drug",
-        "Anaphylaxis to penicillin is not an immune-globulin allergy: ivig-start as usual.",
+        "Anaphylaxis to penicillin is not an immune-globulin allergy: ivig-start as usual. The "
+        "service does not classify penicillin, so the data-quality card names the severe allergy "
+        "(docs/clinical/decision-model.md, never silent).",
         steps(
             refractory,
             _allergy(
@@ -147,7 +149,10 @@ SCENARIOS = [
                 substance="penicillin",
             ),
         ),
-        [x.ivig_start(absent_checks=["anaphylaxis-to-ig"])],
+        [
+            x.ivig_start(absent_checks=["anaphylaxis-to-ig"]),
+            x.card("data-quality", "info", evidence=["allergy"], mentions=[["penicillin"]]),
+        ],
     ),
     Scenario(
         "boundary-safety-anaphylaxis-to-ig-severe-reaction",

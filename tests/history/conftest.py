@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from history_helpers import NOW, PATIENT, VALUESETS_DIR
+from history_helpers import NOW, PATIENT, VALUESETS_DIR, unread_since
 
 from cds_service.history.build import build_history
 from cds_service.history.model import TherapyHistory
@@ -24,6 +24,13 @@ def build(terminology: Terminology) -> Callable[..., TherapyHistory]:
     def _build(
         *resources: dict[str, Any], now: datetime = NOW, server: str | None = None
     ) -> TherapyHistory:
-        return build_history(list(resources), PATIENT, terminology, now, server=server)
+        return build_history(
+            list(resources),
+            PATIENT,
+            terminology,
+            now,
+            server=server,
+            unread_since=unread_since(now),
+        )
 
     return _build

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -160,3 +160,9 @@ def load_bundle(name: str) -> dict[str, Any]:
 
 def golden(name: str) -> Path:
     return PATIENTS_DIR / f"{name}.history.json"
+
+
+def unread_since(now: datetime) -> datetime:
+    """The start of the IVIG look-back the service screens unread records over (8 weeks:
+    thresholds.json ivig_recent_weeks; tests/history builds histories the way the service does)."""
+    return now - timedelta(weeks=8)

@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from history_helpers import NOW, golden, load_bundle
+from history_helpers import NOW, golden, load_bundle, unread_since
 
 from cds_service.history.build import build_history
 from cds_service.history.to_json import history_to_json
@@ -24,13 +24,17 @@ PATIENTS = {
 
 @pytest.mark.parametrize("name", sorted(PATIENTS))
 def test_history_matches_golden(name: str, terminology: Terminology) -> None:
-    history = build_history([load_bundle(name)], PATIENTS[name], terminology, NOW)
+    history = build_history(
+        [load_bundle(name)], PATIENTS[name], terminology, NOW, unread_since=unread_since(NOW)
+    )
     expected = json.loads(golden(name).read_text(encoding="utf-8"))
     assert json.loads(json.dumps(history_to_json(history))) == expected
 
 
 def _history(name: str, terminology: Terminology):  # type: ignore[no-untyped-def]
-    return build_history([load_bundle(name)], PATIENTS[name], terminology, NOW)
+    return build_history(
+        [load_bundle(name)], PATIENTS[name], terminology, NOW, unread_since=unread_since(NOW)
+    )
 
 
 def test_seed_case_key_facts(terminology: Terminology) -> None:

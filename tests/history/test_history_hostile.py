@@ -193,7 +193,11 @@ def test_medication_without_id_is_kept_out_without_failing(build) -> None:  # ty
     anonymous = {"resourceType": "Medication", "code": {"text": "methotrexate"}}
     history = build(patient(), anonymous, mtx, weight("w", 26))
     assert history.doses("methotrexate") == ()  # nothing can refer to a Medication with no id
-    assert any(n.resource_id == "m1" and n.category == "other" for n in history.data_quality)
+    (named,) = [n for n in history.data_quality if n.resource_id == "m1"]
+    assert named.category == "unread-medication"  # given 3 days ago: it could be an infusion
+    assert (
+        named.reason == "a medicine whose drug is not in the record (its Medication was not sent)"
+    )
     assert history.latest_weight is not None
 
 

@@ -205,7 +205,10 @@ def test_ivig_by_name_with_exclusions(build) -> None:  # type: ignore[no-untyped
     )
     history = build(ivig, hep_b)
     assert [(e.agent, e.matched_by) for e in history.dose_events] == [("ivig", MatchKind.NAME)]
-    assert history.unmatched_counts == {"MedicationAdministration": 1}
+    # a hyperimmune globulin is no IVIG; given IV two weeks ago, it is named, never silent
+    assert [(n.resource_id, n.category) for n in history.data_quality] == [
+        ("h", "unread-medication")
+    ]
 
 
 def test_contained_medication_reference_resolves(build) -> None:  # type: ignore[no-untyped-def]

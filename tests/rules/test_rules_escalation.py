@@ -26,7 +26,7 @@ from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowled
     words,
 )
 
-from cds_service.history.model import TherapyHistory
+from cds_service.history.model import DataQualityNote, TherapyHistory
 from cds_service.knowledge.loader import Knowledge
 from cds_service.rules import first_line_window, ivig_start
 from cds_service.rules.scope import assess_scope
@@ -237,3 +237,36 @@ def test_a_second_birthday_does_not_matter_for_jdm_code(knowledge: Knowledge) ->
     history = seed_history()
     patient = replace(history.patient, birth_date=date(2000, 1, 1), age_years=26)
     assert assess_scope(replace(history, patient=patient), NOW).in_scope
+
+
+@pytest.mark.parametrize(
+    ("category", "concept", "days_ago", "withheld"),
+    [
+        ("unread-medication", None, 10, True),  # an unrecognised infusion 10 days ago
+        ("unread-medication", None, None, True),  # one still in force
+        ("route", "ivig", 20, True),  # immune globulin with no route
+        ("unparseable", "ivig", 30, True),  # an IVIG record that could not be read
+        ("route", "ivig", 60, False),  # older than ivig_recent_weeks (8 weeks = 56 days)
+        ("unread-allergy", None, 10, False),  # named, but it cannot be an infusion
+        ("unit", "weight", 1, False),
+    ],
+)
+def test_the_ivig_draft_is_withheld_while_an_infusion_could_be_unread(
+    knowledge: Knowledge, category: str, concept: str | None, days_ago: int | None, withheld: bool
+) -> None:
+    left_out = DataQualityNote(
+        "MedicationAdministration",
+        "x1",
+        "unread",
+        category,
+        concept,  # type: ignore[arg-type]
+        ago(days_ago) if days_ago is not None else None,
+    )
+    (start,) = [
+        f
+        for f in findings_for(seed_history(data_quality=(left_out,)), knowledge)
+        if f.topic == "ivig-start"
+    ]
+    assert ("ivig-draft" in start.suggest) is not withheld
+    assert ("ivig-baseline" in start.suggest) is True
+    assert (start.note_keys == ("draftWithheld",)) is withheld

@@ -227,10 +227,12 @@ def test_data_quality_shows_only_what_could_change_a_card(
     findings = run(data_quality, seed_history(data_quality=(dq,)), knowledge)
     assert bool(findings) is shown
     if shown:
-        # another patient's record is reported without its id (an identifier of another chart)
+        # no resource id in the words; another patient's record is not even in the evidence
         withheld = dq.category == "other-patient"
         assert findings[0].all_resources() == (() if withheld else ("Observation/obs-x",))
-        assert ("(id withheld)" in note_lines(findings[0], knowledge)[0]) is withheld
+        line = note_lines(findings[0], knowledge)[0]
+        assert "obs-x" not in line
+        assert ("never used for this patient" in line) is withheld
 
 
 def test_gather_notes_always_shown(knowledge: Knowledge) -> None:
