@@ -9,7 +9,7 @@ measurements involved, for the ``weight-needed`` card.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -85,7 +85,7 @@ def select_dosing_weight(
         weights = measured
     if not weights:
         return WeightAssessment(WeightStatus.MISSING, None, None)
-    newest = weights[-1]
+    newest = weights[-1]  # judged and shown as recorded; dosed as read (as_read)
     age_days = max(calendar_age_days(newest.at, now), 0)
     rules = policy.weight
     if newest.at > now + CLOCK_SKEW_ALLOWANCE:
@@ -96,6 +96,24 @@ def select_dosing_weight(
     if age_days > rules.recency_days.as_int:
         return WeightAssessment(WeightStatus.STALE, newest, age_days)
     return _check_change(newest, weights[:-1], age_days, policy)
+
+
+def as_read(weight: Measurement, policy: DosingPolicy) -> Measurement:
+    """The weight as a clinician reads it, to the kilogram quantum of dosing.json (0.1 kg: a
+    scale's precision); ``original`` keeps the figure as recorded. A weight of
+    34.53899282938331 kg (Synthea) doses as 34.5 kg.
+
+    >>> from cds_service.config import REPO_ROOT
+    >>> from cds_service.knowledge.dosing_policy import load_dosing_policy
+    >>> from cds_service.history.model import SourceRef
+    >>> w = Measurement("weight", Decimal("34.53899"), "kg", datetime(2026, 3, 1), "final",
+    ...                 None, None, "34.53899 kg", SourceRef("Observation", "w"))
+    >>> as_read(w, load_dosing_policy(REPO_ROOT / "cards" / "dosing.json")).value
+    Decimal('34.5')
+    """
+    rounding = policy.rounding
+    value = rounding.round(weight.value, rounding.kilograms)
+    return weight if value == weight.value else replace(weight, value=value)
 
 
 def _check_change(
@@ -113,8 +131,8 @@ def _check_change(
         fraction = abs(newest.value - previous.value) / previous.value
         if fraction > limit and (largest is None or fraction > largest[0]):
             largest = (fraction, previous)
-    if largest is None:
-        return WeightAssessment(WeightStatus.USABLE, newest, age_days)
+    if largest is None:  # the only weight a dose is computed on: read to 0.1 kg
+        return WeightAssessment(WeightStatus.USABLE, as_read(newest, policy), age_days)
     fraction, previous = largest
     return WeightAssessment(
         WeightStatus.CHANGED, newest, age_days, compared_with=previous, change_fraction=fraction

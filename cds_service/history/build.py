@@ -237,11 +237,11 @@ def _without_covered_expected(
 def _event_notes(events: tuple[DoseEvent, ...]) -> list[DataQualityNote]:
     """Doses the history could not fully use, one note per resource (not per expected week)."""
     notes: dict[tuple[str, str, str], DataQualityNote] = {}
-    for event in events:
+    for event in events:  # in time order: each note keeps the resource's latest dose date
         reason, category = _event_problem(event)
         if reason is not None:
             key = (event.source.resource_type, event.source.resource_id, event.agent)
-            notes.setdefault(key, DataQualityNote(*key[:2], reason, category, event.agent))
+            notes[key] = DataQualityNote(*key[:2], reason, category, event.agent, event.at)
     return list(notes.values())
 
 

@@ -14,7 +14,7 @@ A topical route (tacrolimus ointment, ...) takes a dose out of the systemic hist
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from cds_service.history.dates import to_datetime
@@ -69,7 +69,8 @@ def uses_of(
                 if reason == UNKNOWN_ROUTE:
                     notes.append(_unknown_route_note(parsed, source, zone))
                 else:
-                    notes.append(_note(source, reason or "not counted", concept))
+                    at = record_time(parsed, zone)
+                    notes.append(_note(source, reason or "not counted", concept, at))
                 continue
             reading = read_dose(dosage, strength)
             uses.append(
@@ -89,9 +90,8 @@ def uses_of(
                 )
             )
     if uses and _undatable(parsed):
-        notes.append(
-            _note(source, "given on a date the record does not hold: not counted", uses[0].agent)
-        )
+        reason = "given on a date the record does not hold: not counted"
+        notes.append(_note(source, reason, uses[0].agent, None))
     return uses, notes
 
 
@@ -173,22 +173,29 @@ def _immune_globulin(
 def _unknown_route_note(parsed: ParsedResource, source: SourceRef, zone: tzinfo) -> DataQualityNote:
     """Immune globulin with no route: maybe IVIG. Dated by the record (None while in force), so
     the IVIG draft is withheld while it is recent (rules/context.unread_infusions)."""
-    model = parsed.model
-    in_force = str(model.status) in ("active", "on-hold", "in-progress")
-    period = getattr(model, "effectivePeriod", None)
-    at = (
-        None
-        if in_force
-        else (
-            to_datetime(getattr(model, "effectiveDateTime", None), zone)
-            or to_datetime(getattr(period, "end", None) or getattr(period, "start", None), zone)
-            or to_datetime(getattr(model, "authoredOn", None), zone)
-            or to_datetime(getattr(model, "dateAsserted", None), zone)
-        )
-    )
     reason = "immune globulin with no route recorded: not counted as IVIG"
     return DataQualityNote(
-        source.resource_type, source.resource_id, reason, UNKNOWN_ROUTE, "ivig", at
+        source.resource_type,
+        source.resource_id,
+        reason,
+        UNKNOWN_ROUTE,
+        "ivig",
+        record_time(parsed, zone),
+    )
+
+
+def record_time(parsed: ParsedResource, zone: tzinfo) -> datetime | None:
+    """The last date a medication record speaks of; None while it is in force (it is current)."""
+    model = parsed.model
+    if str(model.status) in ("active", "on-hold", "in-progress"):
+        return None
+    period = getattr(model, "effectivePeriod", None)
+    return (
+        to_datetime(getattr(model, "effectiveDateTime", None), zone)
+        or to_datetime(getattr(period, "end", None) or getattr(period, "start", None), zone)
+        or to_datetime(getattr(model, "authoredOn", None), zone)
+        or to_datetime(getattr(model, "dateAsserted", None), zone)
+        or to_datetime(getattr(model.meta, "lastUpdated", None) if model.meta else None, zone)
     )
 
 
@@ -222,7 +229,7 @@ def _ingredient_from(parsed: ParsedResource) -> str | None:
     return next((name for name in GLUCOCORTICOID_INGREDIENTS if f" {name} " in text), None)
 
 
-def _note(source: SourceRef, reason: str, concept: str) -> DataQualityNote:
+def _note(source: SourceRef, reason: str, concept: str, at: datetime | None) -> DataQualityNote:
     return DataQualityNote(
-        source.resource_type, source.resource_id, reason, "other", concept_key(concept)
+        source.resource_type, source.resource_id, reason, "other", concept_key(concept), at
     )

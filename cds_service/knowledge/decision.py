@@ -50,6 +50,7 @@ class DecisionLists:
     five_day_risks: frozenset[str]  # safety-check codes
     slow_rate_risks: frozenset[str]
     taper_floors: tuple[TaperFloor, ...]  # ascending by months
+    dose_agents: tuple[AgentConcept, ...]  # agents whose dose the rules read
 
     @property
     def concepts(self) -> frozenset[str]:
@@ -92,6 +93,7 @@ def load_decision(cards: Path, check_codes: Collection[str]) -> tuple[DecisionLi
             five_day_risks=lists.checks("ivigFiveDayRisks.checks", check_codes),
             slow_rate_risks=lists.checks("ivigSlowRateRisks.checks", check_codes),
             taper_floors=floors,
+            dose_agents=lists.concepts("dataQualityDoseAgents.concepts", agent_concept),
         ),
         raw,
     )

@@ -63,6 +63,7 @@ REQUIRED_THRESHOLDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "taper_floor_before_6_months": BELOW,
         "taper_max_drop_fraction": BELOW,
         "taper_drop_window_weeks": BELOW,
+        "data_quality_therapy_months": BELOW,
     }
 )
 # The unit of the values a threshold is compared with (the measurement's canonical unit, or 1 for
@@ -98,6 +99,7 @@ TIME_WINDOWS = frozenset(
         "cvc_recent_days",
         "estrogen_recent_days",
         "taper_drop_window_weeks",
+        "data_quality_therapy_months",
     }
 )
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cds_service.history.model import DataQualityNote, SourceRef, TherapyHistory
-from cds_service.knowledge.concepts import MEASUREMENT_CONCEPTS
+from cds_service.knowledge.concepts import AGENTS, MEASUREMENT_CONCEPTS
 from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.context import ClinicalContext
 from cds_service.rules.findings import Fact, Finding, unique_refs
@@ -94,12 +94,21 @@ class DataQualitySubject:
     gather_notes: tuple[str, ...]  # what the gathering step could not get
 
 
-def relevant(note: DataQualityNote, history: TherapyHistory) -> bool:
-    """Could this left-out record change a card? Not when a newer usable value supersedes it."""
+def relevant(
+    note: DataQualityNote, history: TherapyHistory, knowledge: Knowledge, now: datetime
+) -> bool:
+    """Could this left-out record change a card? Not when a newer usable value supersedes it,
+    not a dose no rule reads (decision.json dataQualityDoseAgents), not a medicine record older
+    than data_quality_therapy_months (an order stopped years ago)."""
     if note.concept is None:
         return note.category in ALWAYS_SHOWN and note.resource_type in DECISION_TYPES
     if note.concept not in DECISION_CONCEPTS:
         return False
+    if note.concept in AGENTS:
+        if note.category == "unit" and note.concept not in knowledge.decision.dose_agents:
+            return False
+        window = knowledge.threshold("data_quality_therapy_months")
+        return note.at is None or window.crossed_by_elapsed(note.at, now)
     newest = history.latest(note.concept) if note.concept in MEASUREMENT_CONCEPTS else None
     superseded = note.at is not None and newest is not None and newest.at > note.at
     return not superseded
@@ -107,7 +116,7 @@ def relevant(note: DataQualityNote, history: TherapyHistory) -> bool:
 
 def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
     history = context.history
-    notes = tuple(note for note in history.data_quality if relevant(note, history))
+    notes = tuple(note for note in history.data_quality if relevant(note, history, knowledge, now))
     if not notes and not context.gather_notes:
         return ()
     facts = [Fact("left_out", note.category, None, note.at, note_ref(note)) for note in notes]

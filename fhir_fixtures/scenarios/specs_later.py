@@ -295,19 +295,19 @@ SCENARIOS = [
     ),
     Scenario(
         "boundary-data-quality-weight-in-pounds",
-        "The only weight is 50 [lb_av] (= 22.6796185 kg): convertible, used, no data-quality card; "
-        "45.36 g per course.",
+        "The only weight is 50 [lb_av] (= 22.6796185 kg, read as 22.7 kg): convertible, used, no "
+        "data-quality card; 45.4 g per course.",
         steps(refractory, lambda c: c.drop("w-now"), _unit_weight("w-now", 50, "[lb_av]", 5)),
         [
             x.ivig_start(
                 dose=x.DOSE_26_KG
                 | {
-                    "weightKg": {"value": "22.6796185", "tolerance": "0.01"},
-                    "uncappedTotalG": {"value": "45.359237", "tolerance": "0.05"},
-                    "courseTotalG": {"value": "45.359237", "tolerance": "0.05"},
-                    "perDayG": {"value": "22.6796185", "tolerance": "0.05"},
-                    "fiveDayPerDayG": {"value": "9.0718474", "tolerance": "0.05"},
-                    "volumeMl": {"value": "453.59237", "tolerance": "1"},
+                    "weightKg": "22.7",  # the dosing weight is read to 0.1 kg (dosing.md)
+                    "uncappedTotalG": "45.4",
+                    "courseTotalG": "45.4",
+                    "perDayG": "22.7",
+                    "fiveDayPerDayG": "9.1",
+                    "volumeMl": "454",
                 }
             )
         ],

@@ -41,12 +41,11 @@ from cds_service.card_builder.cards import build_cards
 from cds_service.card_builder.dose_text import ivig_arithmetic_lines, rituximab_arithmetic_lines
 from cds_service.commands.check_knowledge import code_listing, source_index, summary
 from cds_service.dosing import bmi_inputs_for_dose, ivig_course_dose, rituximab_dose
-from cds_service.history.build import build_history
 from cds_service.history.model import DataQualityNote, Measurement, SourceRef, TherapyHistory
 from cds_service.history.to_json import history_to_json
 from cds_service.knowledge.errors import KnowledgeError
 from cds_service.knowledge.loader import Knowledge, load_knowledge
-from cds_service.pipeline import evaluate
+from cds_service.pipeline import evaluate, history_of
 from cds_service.rules import evaluate_all
 from cds_service.rules.context import build_context
 
@@ -218,6 +217,7 @@ def probe_record() -> list[dict[str, Any]]:
         _med("MedicationRequest", "pred", "prednisone", 30, mg),
         _med("MedicationRequest", "medrol", "methylprednisolone oral tablet", 30, mg),
     ]
+    record += _never_silent_probes()
     for index, days_ago in enumerate((100, 150, 200, 250, 300)):
         record.append(
             {
@@ -231,6 +231,65 @@ def probe_record() -> list[dict[str, Any]]:
             }
         )
     return record
+
+
+def _observation(rid: str, days_ago: float, code: dict[str, Any], **value: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "code": code,
+        "subject": {"reference": f"Patient/{PROBE_PATIENT}"},
+        "effectiveDateTime": _at(days_ago),
+        **value,
+    }
+
+
+def _never_silent_probes() -> list[dict[str, Any]]:
+    """Records on the edges of history.json's reading rules: a coded finding 80 days old, each
+    red flag named by the first phrase of its list, a denied one, findings recorded absent by
+    code and by word, an unknown medicine named only as hyperimmune, IVIG without a route, and
+    unclassified allergies (high criticality, severe reaction, environmental)."""
+    dysphagia = {"coding": [{"system": "http://snomed.info/sct", "code": "40739000"}]}
+    weakness = {"coding": [{"system": "http://snomed.info/sct", "code": "26544005"}]}
+    remark = {"text": "Clinic remark"}
+    no = {"coding": [{"system": "http://snomed.info/sct", "code": "373067005"}]}
+    found = [
+        _observation("finding-80", 80, weakness),
+        _observation("absent-code", 5, dysphagia, valueCodeableConcept=no),
+        _observation("absent-word", 5, dysphagia, valueString="No"),
+        _observation("denied", 5, remark, valueString="No dysphagia."),
+        *(
+            _observation(f"said-{concept}", 5, remark, valueString=f"Now {phrase}.")
+            for concept, phrase in (
+                ("dysphagia", "dysphagia"),
+                ("dysphonia", "dysphonia"),
+                ("aspiration", "aspiration pneumonia"),
+            )
+        ),
+    ]
+    grams = {"value": 5, "unit": "g", "system": "http://unitsofmeasure.org", "code": "g"}
+    medicines = [
+        _med("MedicationAdministration", "hyperimmune", "Zylo hyperimmune serum", 5, grams),
+        _med("MedicationAdministration", "ivig-no-route", "IVIG", 9, grams),
+    ]
+    for medicine in medicines:
+        del medicine["dosage"]["route"]
+    allergies = [
+        {
+            "resourceType": "AllergyIntolerance",
+            "id": rid,
+            "patient": {"reference": f"Patient/{PROBE_PATIENT}"},
+            "code": {"text": "Zylotrex"},
+            **extra,
+        }
+        for rid, extra in (
+            ("allergy-high", {"criticality": "high"}),
+            ("allergy-severe", {"reaction": [{"severity": "severe"}]}),
+            ("allergy-dust", {"criticality": "high", "category": ["environment"]}),
+        )
+    ]
+    return [*found, *medicines, *allergies]
 
 
 def card_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
@@ -321,13 +380,7 @@ def outputs(knowledge: Knowledge) -> Iterator[Any]:
     yield code_listing(knowledge)
     yield {set_id: order_set.as_fhir() for set_id, order_set in knowledge.order_sets.items()}
     yield from _doses(knowledge)
-    probe = build_history(
-        probe_record(),
-        PROBE_PATIENT,
-        knowledge.terminology,
-        PROBE_NOW,
-        policy=knowledge.history_policy,
-    )
+    probe = history_of(probe_record(), PROBE_PATIENT, knowledge, PROBE_NOW)
     yield history_to_json(probe)
     for history, notes in card_probes():
         context = build_context(history, knowledge, NOW, notes)

@@ -219,6 +219,10 @@ def note(concept: str | None, category: str, days: float | None) -> DataQualityN
         (note(None, "unknown-code", None), False),  # an unknown code changes nothing
         (note(None, "other-patient", None), True),
         (note("ldh", "unit", 1), False),  # not read by any rule
+        (note("estrogen", "unit", 1), False),  # a contraceptive's dose changes no card
+        (note("methotrexate", "unit", 20), True),  # its dose is read
+        (note("methotrexate", "other", 400), False),  # older than data_quality_therapy_months
+        (note("methotrexate", "other", None), True),  # an order in force: current
     ],
 )
 def test_data_quality_shows_only_what_could_change_a_card(
