@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cds_service.knowledge.check_digits import code_problem
 from cds_service.knowledge.concepts import CONCEPTS_BY_KIND
 from cds_service.knowledge.errors import KnowledgeError
 from cds_service.knowledge.expansion import expansion_for
@@ -184,8 +185,9 @@ def load_terminology(valueset_dir: Path) -> Terminology:
     """Load and validate every ``*.json`` under `valueset_dir`.
 
     Raises :class:`KnowledgeError` naming the file and the field on the first problem: a schema
-    violation, an id that is not the file name or not a concept of the history model, an
-    expansion that disagrees with the compose, or a model concept without a value set.
+    violation, an id that is not the file name or not a concept of the history model, a SNOMED CT
+    id (or dm+d id) or LOINC code whose check digit is wrong, an expansion that disagrees with the
+    compose, or a model concept without a value set.
     """
     if not valueset_dir.is_dir():
         raise KnowledgeError(f"{valueset_dir}: value-set folder not found")
@@ -252,7 +254,7 @@ def _compose_codes(path: Path, concept: str, document: dict[str, Any]) -> tuple[
     entries: list[CodeEntry] = []
     seen: set[str] = set()
     for index, include in enumerate(document["compose"]["include"]):
-        for item in include.get("concept", []):
+        for position, item in enumerate(include.get("concept", [])):
             extras = {str(e["url"]).removeprefix(EXT): e for e in item["extension"]}
             entry = CodeEntry(
                 concept=concept,
@@ -265,6 +267,13 @@ def _compose_codes(path: Path, concept: str, document: dict[str, Any]) -> tuple[
                 dose_form=extras.get("dose-form", {}).get("valueCode"),
                 ingredient=extras.get("ingredient", {}).get("valueString"),
             )
+            problem = code_problem(entry.system, entry.code)
+            if problem:  # a SNOMED CT id or LOINC code whose check digit is wrong exists nowhere
+                raise field_error(
+                    path,
+                    f"compose.include.{index}.concept.{position}.code",
+                    f"{entry.code} {problem}",
+                )
             if entry.token in seen:
                 raise field_error(
                     path, f"compose.include.{index}", f"code {entry.code} listed twice"
