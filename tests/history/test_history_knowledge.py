@@ -91,6 +91,18 @@ def test_schema_violation_names_file_and_field(valueset_copy: Path) -> None:
         load_terminology(valueset_copy)
 
 
+def test_code_status_then_code_source_is_the_order(valueset_copy: Path) -> None:
+    # fixed positions: checking them is cheap for thousands of codes ('contains' is not)
+    _edit(
+        valueset_copy / "ck.json",
+        lambda d: d["compose"]["include"][0]["concept"][0]["extension"].reverse(),
+    )
+    with pytest.raises(
+        KnowledgeError, match=r"ck\.json: field compose\.include\.0\.concept\.0\.extension\.0"
+    ):
+        load_terminology(valueset_copy)
+
+
 def test_expansion_must_match_compose(valueset_copy: Path) -> None:
     _edit(valueset_copy / "ck.json", lambda d: d["expansion"]["contains"].pop())
     with pytest.raises(KnowledgeError, match="is not the expansion of compose"):
