@@ -138,8 +138,10 @@ def test_history_policy_loads_and_refuses_bad_values(tmp_path: Path) -> None:
         ("problem", "Recurrent aspiration pneumonia", {"aspiration"}),
         ("problem", "Hoarseness", set()),  # laryngitis must not look like dysphonia
         ("problem", "Nasal voice (dysphonia)", {"dysphonia"}),
-        ("agent", "Anti-D immunoglobulin", set()),
-        ("agent", "Rho(D) immune globulin", set()),
+        ("agent", "Anti-D immunoglobulin", {"immune-globulin-other"}),  # hyperimmune: not IVIG
+        ("agent", "Rho(D) immune globulin", {"immune-globulin-other"}),
+        ("agent", "Hizentra 20% subcutaneous", {"immune-globulin-other"}),
+        ("agent", "Gammagard Liquid 10%", {"ivig"}),
         ("agent", "Solu-Medrol 1 g IV", {"methylprednisolone-iv"}),
         ("agent", "Tacrolimus 0.1% ointment", set()),
         ("agent", "methylprednisolone", {"methylprednisolone-iv"}),  # the route decides later

@@ -51,3 +51,49 @@ def test_who_icd10_codes_are_sourced(terminology: Terminology) -> None:
 def test_a_condition_coded_in_who_icd10_is_jdm(build: Callable[..., TherapyHistory]) -> None:
     history = build(condition("c", ICD10, "M33.0"), condition("s", SNOMED, "1212005"))
     assert [p.source.resource_id for p in history.active_problems("jdm")] == ["c", "s"]
+
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+NDC = "http://hl7.org/fhir/sid/ndc"
+DMD = "https://dmd.nhs.uk"
+ROUTE_REQUIRED = "https://jdm-cds.example.org/fhir/StructureDefinition/route-required"
+
+
+def test_ivig_products_match_ivig(terminology: Terminology) -> None:
+    assert terminology.concepts_for(RXNORM, "1809521") == {"ivig"}  # privigen 10 % in 50 ML
+    assert terminology.concepts_for(NDC, "44206-436-05") == {"ivig"}  # Privigen package NDC
+    # a UK dm+d product, sent as dm+d or as SNOMED CT (UK edition): the same id
+    assert terminology.concepts_for(DMD, "4763311000001100") == {"ivig"}  # Flebogamma 10g/200ml
+    assert terminology.concepts_for(SNOMED, "4763311000001100") == {"ivig"}
+    (entry,) = terminology.code_entries(NDC, "44206-436-05")
+    assert entry.verified and entry.product and "dailymed" in entry.source
+
+
+def test_subcutaneous_and_hyperimmune_globulins_are_not_ivig(terminology: Terminology) -> None:
+    assert terminology.concepts_for(RXNORM, "1809065") == {"immune-globulin-other"}  # Hizentra 20 %
+    hizentra = [
+        e for e in terminology.info("immune-globulin-other").codes if "izentra" in e.display
+    ]
+    assert len(hizentra) > 5
+    for entry in hizentra:
+        assert terminology.concepts_for(entry.system, entry.code) == {"immune-globulin-other"}
+    ivig = {e.token for e in terminology.info("ivig").codes}
+    other = {e.token for e in terminology.info("immune-globulin-other").codes}
+    assert ivig.isdisjoint(other)
+    displays = " ".join(e.display.lower() for e in terminology.info("ivig").codes)
+    for word in ("hizentra", "cuvitru", "xembify", "hyqvia", "hepatitis", "thymocyte", "rho(d)"):
+        assert word not in displays
+
+
+def test_iv_or_sc_products_need_an_intravenous_route(valueset_json) -> None:  # type: ignore[no-untyped-def]
+    # Gammagard Liquid and Gamunex-C may be given subcutaneously: route-required = intravenous
+    marked, plain = set(), set()
+    for include in valueset_json("ivig")["compose"]["include"]:
+        for concept in include["concept"]:
+            urls = {e["url"]: e.get("valueCode") for e in concept["extension"]}
+            (marked if urls.get(ROUTE_REQUIRED) == "intravenous" else plain).add(
+                concept["display"].lower()
+            )
+    assert any("gamunex-c" in d for d in marked) and any("gammagard liquid" in d for d in marked)
+    assert not any("privigen" in d for d in marked)
+    assert any("privigen" in d for d in plain)

@@ -470,7 +470,7 @@ FHIR_SAMPLES = {
         ("compose", "include", 0, "concept", 1, "extension", 1, "valueString"),  # code-source
         ("compose", "include", 0, "concept", 1, "extension", 2, "valueString"),  # ingredient
     ),
-    "valuesets/ivig.json": (("extension", 18, "valueString"),),  # name-exclude "hepatitis"
+    "valuesets/ivig.json": (("extension", 24, "valueString"),),  # name-exclude "hepatitis"
     "order-sets/ivig-baseline.json": (
         ("action", 0, "title"),
         ("relatedArtifact", 0, "label"),
