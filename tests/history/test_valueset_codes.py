@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
-from history_helpers import condition
+from history_helpers import condition, medication, order
 
 from cds_service.history.model import TherapyHistory
-from cds_service.knowledge.terminology import Terminology
+from cds_service.knowledge.terminology import CodeEntry, Terminology
 
 SNOMED = "http://snomed.info/sct"
 
@@ -97,3 +98,51 @@ def test_iv_or_sc_products_need_an_intravenous_route(valueset_json) -> None:  # 
     assert any("gamunex-c" in d for d in marked) and any("gammagard liquid" in d for d in marked)
     assert not any("privigen" in d for d in marked)
     assert any("privigen" in d for d in plain)
+
+
+def _entry(terminology: Terminology, system: str, code: str) -> CodeEntry:
+    (entry,) = terminology.code_entries(system, code)
+    return entry
+
+
+def test_glucocorticoid_products_carry_their_ingredient(terminology: Terminology) -> None:
+    for code, ingredient in (
+        ("206998", "prednisone"),  # predniSONE 20 MG Oral Tablet [Orasone]
+        ("102858", "prednisolone"),  # prednisoLONE 5 MG Oral Tablet [Stintisone]
+        ("207136", "methylprednisolone"),  # methylprednisolone 2 MG Oral Tablet [Medrol]
+    ):
+        entry = _entry(terminology, RXNORM, code)
+        assert (entry.concept, entry.ingredient, entry.dose_form, entry.product) == (
+            "glucocorticoid-oral",
+            ingredient,
+            "oral",
+            True,
+        )
+    uk = _entry(terminology, DMD, "325427002")  # Prednisolone 5mg tablets (dm+d VMP)
+    assert (uk.concept, uk.ingredient) == ("glucocorticoid-oral", "prednisolone")
+    assert terminology.concepts_for(SNOMED, "325427002") == {"glucocorticoid-oral"}
+
+
+def test_iv_methylprednisolone_products_are_injections(terminology: Terminology) -> None:
+    for code in ("207191", "207192"):  # 40 MG Injection [Solu-Medrol], 125 MG [A-MethaPred]
+        entry = _entry(terminology, RXNORM, code)
+        assert (entry.concept, entry.dose_form) == ("methylprednisolone-iv", "injection")
+
+
+def test_eye_ear_skin_and_rectal_glucocorticoids_are_not_oral(terminology: Terminology) -> None:
+    assert terminology.concepts_for(RXNORM, "1012002") == frozenset()  # AK-Cide eye ointment
+    assert terminology.concepts_for(DMD, "778801000001100") == frozenset()  # Minims eye drops
+    for entry in terminology.info("glucocorticoid-oral").codes:
+        words = entry.display.lower()
+        assert not any(w in words for w in ("ophthalmic", "eye", "ear drop", "enema", "cream"))
+    assert terminology.match_text("agent", "Prednisolone 0.5% eye drops") == frozenset()
+    assert terminology.match_text("agent", "Orapred ODT 15 mg") == {"glucocorticoid-oral"}
+    assert terminology.match_text("agent", "Solu-Medrol 1 g IV") == {"methylprednisolone-iv"}
+
+
+def test_an_oral_methylprednisolone_product_is_prednisolone_equivalent(
+    build: Callable[..., TherapyHistory],
+) -> None:
+    # Medrol 2 mg tablets, 16 mg a day, no route stated: the product says oral methylprednisolone
+    course = build(order("o", medication("207136"), "2026-03-01", 16, "mg")).glucocorticoid
+    assert course is not None and course.points[0].daily_mg == Decimal("20.00")
