@@ -146,3 +146,17 @@ def test_an_oral_methylprednisolone_product_is_prednisolone_equivalent(
     # Medrol 2 mg tablets, 16 mg a day, no route stated: the product says oral methylprednisolone
     course = build(order("o", medication("207136"), "2026-03-01", 16, "mg")).glucocorticoid
     assert course is not None and course.points[0].daily_mg == Decimal("20.00")
+
+
+def test_methotrexate_products(terminology: Terminology) -> None:
+    otrexup = _entry(terminology, RXNORM, "1441407")  # 0.4 ML methotrexate 25 MG/ML [Otrexup]
+    assert (otrexup.concept, otrexup.dose_form, otrexup.product) == (
+        "methotrexate",
+        "injection",
+        True,
+    )
+    assert terminology.concepts_for(RXNORM, "1921592") == {"methotrexate"}  # oral solution
+    assert terminology.concepts_for(RXNORM, "1541222") == {"methotrexate"}  # a GPCK pack
+    assert terminology.concepts_for(DMD, "15513411000001100") == {"methotrexate"}  # Metoject
+    assert terminology.concepts_for(SNOMED, "15513411000001100") == {"methotrexate"}
+    assert terminology.match_text("agent", "Metoject 15 mg weekly") == {"methotrexate"}
