@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+import pytest
 from history_helpers import condition, medication, order
 
 from cds_service.history.model import TherapyHistory
@@ -160,3 +161,36 @@ def test_methotrexate_products(terminology: Terminology) -> None:
     assert terminology.concepts_for(DMD, "15513411000001100") == {"methotrexate"}  # Metoject
     assert terminology.concepts_for(SNOMED, "15513411000001100") == {"methotrexate"}
     assert terminology.match_text("agent", "Metoject 15 mg weekly") == {"methotrexate"}
+
+
+@pytest.mark.parametrize(
+    ("system", "code", "concept"),
+    [
+        (RXNORM, "2105831", "rituximab"),  # 10 ML rituximab-abbs 10 MG/ML Injection [Truxima]
+        (DMD, "7695711000001104", "rituximab"),  # MabThera 100mg/10ml vials
+        (RXNORM, "102948", "cyclophosphamide"),  # cyclophosphamide 10 MG Oral Tablet [Endoxana]
+        (RXNORM, "835911", "cyclosporine"),  # cyclosporine, modified 100 MG Oral Capsule [Neoral]
+        (RXNORM, "616444", "mycophenolate"),  # mycophenolate mofetil 200 MG/ML [Cellcept]
+        (RXNORM, "108515", "tacrolimus"),  # 1 ML tacrolimus 5 MG/ML Injection [Prograf]
+        (SNOMED, "11619211000001106", "tacrolimus"),  # Advagraf 0.5mg (dm+d id as SNOMED CT)
+        (RXNORM, "1193337", "jak-inhibitor"),  # ruxolitinib 10 MG Oral Tablet [Jakafi]
+        (DMD, "34621111000001100", "jak-inhibitor"),  # Olumiant 2mg tablets
+        (RXNORM, "979094", "hydroxychloroquine"),  # Hydroxychloroquine 200 MG [Plaquenil]
+        (DMD, "17042211000001101", "hydroxychloroquine"),  # Quinoric 200mg tablets
+    ],
+)
+def test_a_product_of_each_agent_matches_its_concept(
+    terminology: Terminology, system: str, code: str, concept: str
+) -> None:
+    assert terminology.concepts_for(system, code) == {concept}
+    assert _entry(terminology, system, code).product
+
+
+def test_topical_and_eye_forms_are_not_systemic_therapy(terminology: Terminology) -> None:
+    for code in ("352951", "284848", "2570757", "2570749", "331550"):
+        # Restasis, Protopic, Opzelura cream, ruxolitinib 15 MG/ML, tacrolimus 0.0003 MG/MG
+        assert terminology.concepts_for(RXNORM, code) == frozenset()
+    assert terminology.concepts_for(DMD, "17663211000001108") == frozenset()  # mouthwash
+    for text in ("Protopic 0.1% ointment", "Ikervis 0.1% eye drops", "Opzelura cream"):
+        assert terminology.match_text("agent", text) == frozenset()
+    assert terminology.match_text("agent", "Advagraf 3 mg") == {"tacrolimus"}
