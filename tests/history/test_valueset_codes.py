@@ -194,3 +194,11 @@ def test_topical_and_eye_forms_are_not_systemic_therapy(terminology: Terminology
     for text in ("Protopic 0.1% ointment", "Ikervis 0.1% eye drops", "Opzelura cream"):
         assert terminology.match_text("agent", text) == frozenset()
     assert terminology.match_text("agent", "Advagraf 3 mg") == {"tacrolimus"}
+
+
+def test_ivig_and_other_immune_globulin_names_agree(terminology: Terminology) -> None:
+    # no IVIG name is excluded by ivig itself; no name of immune-globulin-other reads as IVIG
+    for name in terminology.info("ivig").names:
+        assert "ivig" in terminology.match_text("agent", name), name
+    for name in terminology.info("immune-globulin-other").names:
+        assert terminology.match_text("agent", name) == {"immune-globulin-other"}, name
