@@ -64,6 +64,7 @@ AgentConcept = Literal[
     "glucocorticoid-oral",  # oral prednisolone / prednisone (prednisolone-equivalent mg)
     "methotrexate",
     "ivig",
+    "immune-globulin-other",  # SC / IM immune globulin, hyperimmune globulins, ATG: named, not IVIG
     "rituximab",
     "cyclosporine",
     "cyclophosphamide",

@@ -10,7 +10,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from cds_service.knowledge.files import read_validated
+from cds_service.knowledge.check_digits import code_problem
+from cds_service.knowledge.files import field_error, read_validated
 from cds_service.knowledge.sources import check_source_keys, load_sources
 
 CARDS_DIR = Path(__file__).resolve().parent.parent.parent / "cards"
@@ -63,7 +64,20 @@ def load_history_policy(cards_dir: Path = CARDS_DIR) -> HistoryPolicy:
     sources = load_sources(cards_dir)
     for field, node in _sourced_nodes(document):
         check_source_keys(node["sources"], sources, path, f"{field}.sources")
+    _check_codes(path, document)
     return _policy_from(document)
+
+
+def _check_codes(path: Path, document: Mapping[str, Any]) -> None:
+    """Route and anaphylaxis codes (``system|code``) whose SNOMED CT check digit is wrong."""
+    lists = [(f"routes.{route}.codes", spec["codes"]) for route, spec in document["routes"].items()]
+    lists.append(("anaphylaxis.codes", document["anaphylaxis"]["codes"]))
+    for field, tokens in lists:
+        for index, token in enumerate(tokens):
+            system, _, code = token.partition("|")
+            problem = code_problem(system, code)
+            if problem:
+                raise field_error(path, f"{field}.{index}", f"{code} {problem}")
 
 
 def _sourced_nodes(document: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:

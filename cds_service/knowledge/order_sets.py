@@ -21,6 +21,7 @@ from typing import Any
 from fhir.resources.R4B.plandefinition import PlanDefinition
 from pydantic import ValidationError
 
+from cds_service.knowledge.check_digits import coding_problems
 from cds_service.knowledge.errors import KnowledgeError
 from cds_service.knowledge.files import field_error, read_json, read_validated
 
@@ -128,6 +129,9 @@ def load_order_set(path: Path, schema: Path, source_keys: Mapping[str, Any]) -> 
         raise field_error(path, field, f"{first['msg']} (FHIR R4B)") from exc
     if raw["id"] != path.stem:
         raise field_error(path, "id", f"{raw['id']!r} differs from the file name")
+    wrong = next(coding_problems(raw), None)  # a SNOMED CT id or LOINC code that cannot exist
+    if wrong is not None:
+        raise field_error(path, wrong[0], wrong[1])
     return _build(raw, path, source_keys)
 
 

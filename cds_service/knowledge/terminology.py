@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cds_service.knowledge.check_digits import code_problem
 from cds_service.knowledge.codings import canonical
 from cds_service.knowledge.concepts import CONCEPTS_BY_KIND
 from cds_service.knowledge.errors import KnowledgeError
@@ -185,11 +186,49 @@ class Terminology:
 
 
 def load_terminology(valueset_dir: Path) -> Terminology:
+    """Load and validate every ``*.json`` under `valueset_dir`, or give the one already loaded.
+
+    Thousands of product codes make a full load take about a second (JSON Schema validation of
+    each code entry). A Terminology is immutable, so one loaded from the same files (same names,
+    sizes and modification times, schema included) is shared within the process: an app, a
+    command and each test that loads the knowledge pay for it once. An edited file is read again.
+    """
+    key = _files_key(valueset_dir)
+    cached = _LOADED.get(key)
+    if cached is None:
+        cached = _load_terminology(valueset_dir)
+        if len(_LOADED) >= _LOADED_MOST:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = cached
+    return cached
+
+
+_LOADED: dict[tuple[Any, ...], Terminology] = {}
+_LOADED_MOST = 8  # distinct knowledge folders kept (tests edit copies)
+
+
+def _files_key(valueset_dir: Path) -> tuple[Any, ...]:
+    """What identifies the files a load reads: each one's name, size and modification time."""
+    if not valueset_dir.is_dir():
+        return (str(valueset_dir),)  # the load reports the missing folder
+    files = [*sorted(valueset_dir.glob("*.json")), valueset_dir.parent / SCHEMA_RELATIVE_PATH]
+    stats = []
+    for path in files:
+        try:
+            stat = path.stat()
+        except OSError:
+            return (str(valueset_dir), None)  # never cached: the load reports it
+        stats.append((path.name, stat.st_size, stat.st_mtime_ns))
+    return (str(valueset_dir.resolve()), *stats)
+
+
+def _load_terminology(valueset_dir: Path) -> Terminology:
     """Load and validate every ``*.json`` under `valueset_dir`.
 
     Raises :class:`KnowledgeError` naming the file and the field on the first problem: a schema
-    violation, an id that is not the file name or not a concept of the history model, an
-    expansion that disagrees with the compose, or a model concept without a value set.
+    violation, an id that is not the file name or not a concept of the history model, a SNOMED CT
+    id (or dm+d id) or LOINC code whose check digit is wrong, an expansion that disagrees with the
+    compose, or a model concept without a value set.
     """
     if not valueset_dir.is_dir():
         raise KnowledgeError(f"{valueset_dir}: value-set folder not found")
@@ -256,7 +295,7 @@ def _compose_codes(path: Path, concept: str, document: dict[str, Any]) -> tuple[
     entries: list[CodeEntry] = []
     seen: set[str] = set()
     for index, include in enumerate(document["compose"]["include"]):
-        for item in include.get("concept", []):
+        for position, item in enumerate(include.get("concept", [])):
             extras = {str(e["url"]).removeprefix(EXT): e for e in item["extension"]}
             entry = CodeEntry(
                 concept=concept,
@@ -271,6 +310,13 @@ def _compose_codes(path: Path, concept: str, document: dict[str, Any]) -> tuple[
                 estimated=extras.get("measurement-method", {}).get("valueCode") == "estimated",
                 route_required=extras.get("route-required", {}).get("valueCode"),
             )
+            problem = code_problem(entry.system, entry.code)
+            if problem:  # a SNOMED CT id or LOINC code whose check digit is wrong exists nowhere
+                raise field_error(
+                    path,
+                    f"compose.include.{index}.concept.{position}.code",
+                    f"{entry.code} {problem}",
+                )
             if entry.token in seen:
                 raise field_error(
                     path, f"compose.include.{index}", f"code {entry.code} listed twice"

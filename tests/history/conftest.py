@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -34,3 +35,14 @@ def build(terminology: Terminology) -> Callable[..., TherapyHistory]:
         )
 
     return _build
+
+
+@pytest.fixture
+def valueset_json() -> Callable[[str], dict[str, Any]]:
+    """A value set file of cards/valuesets/ as JSON."""
+
+    def _read(concept: str) -> dict[str, Any]:
+        document: dict[str, Any] = json.loads((VALUESETS_DIR / f"{concept}.json").read_text())
+        return document
+
+    return _read

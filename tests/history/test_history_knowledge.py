@@ -91,6 +91,18 @@ def test_schema_violation_names_file_and_field(valueset_copy: Path) -> None:
         load_terminology(valueset_copy)
 
 
+def test_code_status_then_code_source_is_the_order(valueset_copy: Path) -> None:
+    # fixed positions: checking them is cheap for thousands of codes ('contains' is not)
+    _edit(
+        valueset_copy / "ck.json",
+        lambda d: d["compose"]["include"][0]["concept"][0]["extension"].reverse(),
+    )
+    with pytest.raises(
+        KnowledgeError, match=r"ck\.json: field compose\.include\.0\.concept\.0\.extension\.0"
+    ):
+        load_terminology(valueset_copy)
+
+
 def test_expansion_must_match_compose(valueset_copy: Path) -> None:
     _edit(valueset_copy / "ck.json", lambda d: d["expansion"]["contains"].pop())
     with pytest.raises(KnowledgeError, match="is not the expansion of compose"):
@@ -126,8 +138,10 @@ def test_history_policy_loads_and_refuses_bad_values(tmp_path: Path) -> None:
         ("problem", "Recurrent aspiration pneumonia", {"aspiration"}),
         ("problem", "Hoarseness", set()),  # laryngitis must not look like dysphonia
         ("problem", "Nasal voice (dysphonia)", {"dysphonia"}),
-        ("agent", "Anti-D immunoglobulin", set()),
-        ("agent", "Rho(D) immune globulin", set()),
+        ("agent", "Anti-D immunoglobulin", {"immune-globulin-other"}),  # hyperimmune: not IVIG
+        ("agent", "Rho(D) immune globulin", {"immune-globulin-other"}),
+        ("agent", "Hizentra 20% subcutaneous", {"immune-globulin-other"}),
+        ("agent", "Gammagard Liquid 10%", {"ivig"}),
         ("agent", "Solu-Medrol 1 g IV", {"methylprednisolone-iv"}),
         ("agent", "Tacrolimus 0.1% ointment", set()),
         ("agent", "methylprednisolone", {"methylprednisolone-iv"}),  # the route decides later

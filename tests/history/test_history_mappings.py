@@ -204,11 +204,14 @@ def test_ivig_by_name_with_exclusions(build) -> None:  # type: ignore[no-untyped
         "h", medication(text="Hepatitis B immune globulin"), "2026-03-01", 1, "mL"
     )
     history = build(ivig, hep_b)
-    assert [(e.agent, e.matched_by) for e in history.dose_events] == [("ivig", MatchKind.NAME)]
-    # a hyperimmune globulin is no IVIG; given IV two weeks ago, it is named, never silent
-    assert [(n.resource_id, n.category) for n in history.data_quality] == [
-        ("h", "unread-medication")
+    # hepatitis B immune globulin is named (immune-globulin-other), never an IVIG dose
+    assert sorted((e.agent, e.matched_by) for e in history.dose_events) == [
+        ("immune-globulin-other", MatchKind.NAME),
+        ("ivig", MatchKind.NAME),
     ]
+    assert [course.infusions[0].source.resource_id for course in history.ivig_courses] == ["i"]
+    assert history.unmatched_counts == {}
+    assert "unread-medication" not in {n.category for n in history.data_quality}  # recognised
 
 
 def test_contained_medication_reference_resolves(build) -> None:  # type: ignore[no-untyped-def]
