@@ -172,8 +172,8 @@ def data_quality_line(note: DataQualityNote, knowledge: Knowledge) -> str:
     if note.concept:
         what = line_start(_concept_name(note.concept, knowledge))
     else:
-        kind = note.resource_type if note.resource_type in RECORD_KINDS else "other"
-        what = texts.phrase(f"dataQuality.record.{kind}")
+        # only records of DECISION_TYPES are named without a concept (rules/data_quality.py)
+        what = texts.phrase(f"dataQuality.record.{note.resource_type}")
     when = texts.phrase("dataQuality.date", date=day(note.at)) if note.at else ""
     if note.category == "other-patient":
         about = texts.phrase("dataQuality.otherPatient")
@@ -191,24 +191,6 @@ def data_quality_line(note: DataQualityNote, knowledge: Knowledge) -> str:
     return texts.phrase(
         "dataQuality.line", what=what, when=when, reason=md_escape(note.reason), about=about
     )
-
-
-# resource types the data-quality card names in words of their own (card-texts.json phrases
-# dataQuality.record.<type>); any other is "a record"
-RECORD_KINDS = (
-    "Patient",
-    "Condition",
-    "Observation",
-    "MedicationRequest",
-    "MedicationAdministration",
-    "MedicationStatement",
-    "Medication",
-    "Procedure",
-    "Immunization",
-    "AllergyIntolerance",
-    "ServiceRequest",
-    "Bundle",
-)
 
 
 def _concept_name(concept: str, knowledge: Knowledge) -> str:

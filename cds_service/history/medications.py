@@ -160,14 +160,20 @@ def _immune_globulin(
         return "ivig", None, None
     if route is not None:
         return None, None, f"immune globulin given by the {route} route: not IVIG"
-    if entry is not None and entry.product and entry.route_required is None:
-        return "ivig", None, None  # a product for intravenous use only
-    text = normalise_text(medication_text(parsed))
-    if any(f" {name} " in text for name in policy.intravenous_ig_names):
-        return "ivig", None, None
-    if any(f" {w} " in text for w, r in policy.route_names.items() if r == "intravenous"):
-        return "ivig", None, None  # "... intravenous solution", "IV infusion"
+    if entry is not None and entry.route_required is None:
+        # a product for intravenous use only, or a code whose own name says intravenous
+        if entry.product or _says_intravenous(entry.display, policy):
+            return "ivig", None, None
+    if _says_intravenous(medication_text(parsed), policy):
+        return "ivig", None, None  # "Privigen", "... intravenous solution", "IVIG infusion"
     return None, None, UNKNOWN_ROUTE
+
+
+def _says_intravenous(name: str, policy: HistoryPolicy) -> bool:
+    text = normalise_text(name)
+    if any(f" {ig_name} " in text for ig_name in policy.intravenous_ig_names):
+        return True
+    return any(f" {w} " in text for w, r in policy.route_names.items() if r == "intravenous")
 
 
 def _unknown_route_note(parsed: ParsedResource, source: SourceRef, zone: tzinfo) -> DataQualityNote:

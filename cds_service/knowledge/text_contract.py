@@ -118,7 +118,6 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
                 "AllergyIntolerance",
                 "ServiceRequest",
                 "Bundle",
-                "other",
             )
         },
         "dataQuality.gather": frozenset({"text"}),

@@ -214,3 +214,31 @@ def test_a_severe_allergy_to_an_unclassified_agent_is_named(build: Build) -> Non
     assert history.data_quality[0].reason == (
         "severe, to an agent the service does not classify: “Zylotrex” (Anaphylaxis)"
     )
+
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+
+def _coded(code: str) -> dict[str, Any]:
+    return {"medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": code}]}}
+
+
+def test_a_product_code_alone_is_ivig_when_the_product_is_for_intravenous_use(
+    build: Build,
+) -> None:
+    # RxNorm 2102433 "immune globulin intravenous (human) - ifas": no words in the record at all
+    given = administration("p1", _coded("2102433"), "2026-03-01", 20, "g", None)
+    assert [e.source.resource_id for e in build(patient(), given).doses("ivig")] == ["p1"]
+
+
+def test_a_product_for_iv_or_sc_use_needs_its_route(build: Build) -> None:
+    # RxNorm 42697 Gammagard (Liquid: intravenous or subcutaneous): route-required in ivig.json
+    by_vein = administration("p2", _coded("42697"), "2026-03-01", 20, "g", IV)
+    under_skin = administration("p3", _coded("42697"), "2026-03-05", 4, "g", SC)
+    unknown = administration("p4", _coded("42697"), "2026-03-09", 4, "g", None)
+    history = build(patient(), by_vein, under_skin, unknown)
+    assert [e.source.resource_id for e in history.doses("ivig")] == ["p2"]
+    assert {n.resource_id: n.category for n in history.data_quality} == {
+        "p3": "other",
+        "p4": "route",
+    }

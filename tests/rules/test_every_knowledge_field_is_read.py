@@ -42,7 +42,13 @@ from cds_service.card_builder.cards import build_cards
 from cds_service.card_builder.dose_text import ivig_arithmetic_lines, rituximab_arithmetic_lines
 from cds_service.commands.check_knowledge import code_listing, source_index, summary
 from cds_service.dosing import bmi_inputs_for_dose, ivig_course_dose, rituximab_dose
-from cds_service.history.model import DataQualityNote, Measurement, SourceRef, TherapyHistory
+from cds_service.history.model import (
+    DataQualityNote,
+    MatchKind,
+    Measurement,
+    SourceRef,
+    TherapyHistory,
+)
 from cds_service.history.to_json import history_to_json
 from cds_service.knowledge import loader
 from cds_service.knowledge.errors import KnowledgeError
@@ -51,6 +57,7 @@ from cds_service.knowledge.terminology import Terminology
 from cds_service.pipeline import evaluate, history_of
 from cds_service.rules import evaluate_all
 from cds_service.rules.context import build_context
+from cds_service.rules.data_quality import DECISION_TYPES
 
 REPO = Path(__file__).resolve().parents[2]
 CARDS = REPO / "cards"
@@ -251,7 +258,7 @@ def _observation(rid: str, days_ago: float, code: dict[str, Any], **value: Any) 
 def _never_silent_probes() -> list[dict[str, Any]]:
     """Records on the edges of history.json's reading rules: a coded finding 80 days old, each
     red flag named by the first phrase of its list, a denied one, findings recorded absent by
-    code and by word, an unknown medicine named only as hyperimmune, IVIG without a route, and
+    code and by word, an unknown medicine named only as gamma globulin, IVIG without a route, and
     unclassified allergies (high criticality, severe reaction, environmental)."""
     dysphagia = {"coding": [{"system": "http://snomed.info/sct", "code": "40739000"}]}
     weakness = {"coding": [{"system": "http://snomed.info/sct", "code": "26544005"}]}
@@ -273,7 +280,7 @@ def _never_silent_probes() -> list[dict[str, Any]]:
     ]
     grams = {"value": 5, "unit": "g", "system": "http://unitsofmeasure.org", "code": "g"}
     medicines = [
-        _med("MedicationAdministration", "hyperimmune", "Zylo hyperimmune serum", 5, grams),
+        _med("MedicationAdministration", "gamma", "Zylo gamma globulin", 5, grams),
         _med("MedicationAdministration", "ivig-no-route", "IVIG", 9, grams),
     ]
     for medicine in medicines:
@@ -351,13 +358,58 @@ def card_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
             "migraine",
         )
     )
+    problems = (
+        "jdm",
+        "dermatomyositis",
+        "muscle-weakness",
+        "dysphagia",
+        "dysphonia",
+        "aspiration",
+        "myocarditis",
+        "ild",
+        "gi-vasculopathy",
+        "skin-ulceration",
+        "iga-deficiency",
+        "renal-impairment",
+        "thrombosis",
+        "thrombophilia",
+        "central-venous-catheter",
+        "immobility",
+        "heart-failure",
+        "live-vaccine",
+        "immune-globulin",
+    )
+    left_out += tuple(
+        DataQualityNote("Condition", f"dq-{concept}", "could not be read", "unparseable", concept)
+        for concept in (*problems, "estrogen")
+    )
+    left_out += tuple(  # a record of each kind named without a concept, dated
+        DataQualityNote(kind, f"dq-{kind}", "could not be read", "unparseable", None, ago(2))
+        for kind in sorted(DECISION_TYPES)
+    )
+    left_out += (
+        DataQualityNote(
+            "MedicationRequest", "dq-old", "no route", "other", "methotrexate", ago(300)
+        ),
+        DataQualityNote(
+            "MedicationAdministration", "dq-iv", "unknown", "unread-medication", None, ago(9)
+        ),
+        DataQualityNote("AllergyIntolerance", "dq-al", "severe", "unread-allergy", None, ago(90)),
+    )
     noted = seed_history(data_quality=left_out)
+    said = replace(
+        problem("dysphagia", "c-said", ago(3)),
+        matched_by=MatchKind.TEXT,
+        quote="trouble swallowing, coughing with drinks",
+    )
+    free_text = with_problems(seed_history(problems=seed_history().problems[:2]), said)
     return [
         (no_mtx, ()),
         (busy, ()),
         (no_renal, ()),
         (organ, ()),
         (noted, ("Observation search cut short after 20 pages",)),
+        (free_text, ()),
     ]
 
 

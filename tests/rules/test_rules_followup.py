@@ -245,3 +245,10 @@ def test_gather_notes_always_shown(knowledge: Knowledge) -> None:
     )
     (finding,) = data_quality.evaluate(context, knowledge, NOW)
     assert "cut short" in note_lines(finding, knowledge)[0]
+
+
+def test_every_record_kind_the_card_names_has_its_words(knowledge: Knowledge) -> None:
+    from cds_service.rules.data_quality import DECISION_TYPES
+
+    phrases = {p.removeprefix("dataQuality.record.") for p in knowledge.texts.phrases}
+    assert set(DECISION_TYPES) <= phrases
