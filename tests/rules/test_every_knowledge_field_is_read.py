@@ -151,6 +151,9 @@ def _doses(knowledge: Knowledge) -> list[Any]:
             _measure("weight", weight, "kg"), policy, risk_5_day=five_day, risk_slow_rate=slow
         )
         printed += [ivig_arithmetic_lines(dose, texts), dose.evidence()]
+    estimated = replace(_measure("weight", "26", "kg"), estimated=True)  # LOINC 8335-2
+    dose = ivig_course_dose(estimated, policy, risk_5_day=False, risk_slow_rate=False)
+    printed.append(ivig_arithmetic_lines(dose, texts))
     weight, height = _measure("weight", "52", "kg"), _measure("height", "140", "cm")
     centile, p50 = bmi_inputs_for_dose(
         weight=weight, height=height, birth_date=date(2016, 3, 1), sex="female", policy=policy
