@@ -63,10 +63,11 @@ pytest: install-test fhir-server
 
 # Long forms of tests/test_load_durability.py against gunicorn with the repo's config, auth on:
 # 60 s of mixed load with 8 clients, 60 s of feedback from 8 writers, then kill -9 mid-run.
+# (bench/ and fhir_fixtures/ are packages of this checkout: their scripts run as modules.)
 load: install
-	$(BIN)/python bench/load.py load --duration 60 --concurrency 8
-	$(BIN)/python bench/load.py durability --duration 60 --writers 8
-	$(BIN)/python bench/load.py durability --duration 30 --writers 8 --kill-after 15
+	$(BIN)/python -m bench.load load --duration 60 --concurrency 8
+	$(BIN)/python -m bench.load durability --duration 60 --writers 8
+	$(BIN)/python -m bench.load durability --duration 30 --writers 8 --kill-after 15
 
 # --- benchmark (docs/benchmarks.md) ---------------------------------------------
 
@@ -82,8 +83,8 @@ $(PEER_VENV)/.installed: bench/peer/requirements.txt
 # The history model's target (docs/therapy-history.md, ~30 s), then the service's: prints the
 # tables with the targets met/missed and writes docs/benchmarks.md (about 5 minutes).
 bench: install fhir-server $(PEER_VENV)/.installed
-	$(BIN)/python bench/history.py
-	JDM_CDS_SEKMET=$(CURDIR)/$(FHIR_VENV)/bin/sekmet $(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python -m bench.history
+	JDM_CDS_SEKMET=$(CURDIR)/$(FHIR_VENV)/bin/sekmet $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(FHIR_VENV) $(PEER_VENV) build .pytest_cache .ruff_cache .mypy_cache *.egg-info

@@ -16,9 +16,9 @@ Output forms:
   service's discovery document asks for, each a searchset Bundle);
 - :func:`transaction_bundle`: a transaction Bundle (PUT by id) to load a FHIR server.
 
-Command line::
+Command line (from the repository root)::
 
-    python bench/generate.py --out build/bench --sizes 50,300,3000,10000 \
+    python -m bench.generate --out build/bench --sizes 50,300,3000,10000 \
         [--now 2026-01-01T09:00:00+00:00]
 """
 
@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fhir_build import (
+from bench.fhir_build import (
     ICD10,
     LAB_PANEL,
     LOCAL_SCORES,

@@ -6,19 +6,20 @@ Each patient is a readable story plus noise a real chart holds (vitals, unrelate
 drugs, superseded orders, old conditions). The expected history of each is the hand-reviewed
 ``<name>.history.json`` beside it.
 
-    .venv/bin/python fhir_fixtures/build_patients.py        # rewrite the bundles
+    .venv/bin/python -m fhir_fixtures.build_patients        # rewrite the bundles (repo root)
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-NOW = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Pacific/Auckland"))
+from fhir_fixtures.clocks import SCENARIO_NOW
+
+NOW = SCENARIO_NOW
 OUT = Path(__file__).resolve().parent / "patients"
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"

@@ -1,7 +1,7 @@
 """Shared fixtures: a fresh app per test (frozen, non-UTC clock), its client, a real FHIR server.
 
 - ``make_app(**settings)``: a new app on a temp SQLite store, clock frozen at ``FROZEN_NOW``
-  (tests/frozen_clock.py: Pacific/Auckland, so UTC-vs-local date bugs show). ``app``, ``client``.
+  (fhir_fixtures/clocks.py: Pacific/Auckland, so UTC-vs-local date bugs show). ``app``, ``client``.
 - ``fhir_server`` (session): sekmet-fhir on a free port with a temp data dir; ``.base_url``,
   ``.load(transaction_bundle)``, ``.search_all(relative_url)``; stopped at the end.
 - ``assert_valid(response, "HookResponse")``: the body validates against the OpenAPI schemas
@@ -19,13 +19,11 @@ import pytest
 from fhir_server import SekmetServer
 from flask import Flask
 from flask.testing import FlaskClient
-from frozen_clock import FROZEN_NOW, frozen_clock
 from postgres_server import PostgresServer, find_bin_dir, start_postgres
 from schema_check import assert_valid as _assert_valid
 
 from cds_service.app import create_app
-
-__all__ = ["FROZEN_NOW", "frozen_clock"]
+from fhir_fixtures.clocks import frozen_clock
 
 
 @pytest.fixture

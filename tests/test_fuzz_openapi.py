@@ -17,10 +17,8 @@ import os
 import shutil
 import tempfile
 import zlib
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import schemathesis
@@ -36,11 +34,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from cds_service.app import create_app
+from fhir_fixtures.clocks import SCENARIO_NOW as NOW
 
 EXAMPLES_PER_OPERATION = 100
 SERVICE_ID = "jdm-ivig"
 PUBLIC_BASE = "http://cds.fuzz.example"
-NOW = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Pacific/Auckland"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

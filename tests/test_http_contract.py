@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from frozen_clock import frozen_clock
 from hook_requests import patient_view
 from jsonschema import Draft202012Validator
 from schema_check import assert_error, assert_valid
@@ -17,6 +16,7 @@ from schema_check import assert_error, assert_valid
 from cds_service.app import create_app
 from cds_service.web.openapi import openapi_document, schema_names
 from cds_service.web.state import state
+from fhir_fixtures.clocks import frozen_clock
 
 SERVICE_URL = "/cds-services/jdm-ivig"
 FEEDBACK_URL = "/cds-services/jdm-ivig/feedback"

@@ -15,11 +15,9 @@ import copy
 import io
 import json
 import logging
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +27,10 @@ from jwt_helpers import ISSUER, ec_key, jwks_document, make_token, write_issuers
 from misbehaving_fhir import MisbehavingFhir, misbehaving_fhir
 from werkzeug.serving import make_server
 
+from bench import load  # starts gunicorn with the repo's config
 from cds_service.app import create_app
 from cds_service.web.logging_setup import configure_logging
+from fhir_fixtures.clocks import SCENARIO_NOW
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "fhir_fixtures/scenarios/in-ivig-start-inadequate-response"
@@ -196,12 +196,11 @@ def test_in_process_server_logs_no_phi_or_token_at_debug(
         "auth_issuers_file": str(issuers),
         "public_base_url": base_url,
         "log_level": "DEBUG",
-    }, clock=lambda: datetime(2026, 3, 15, 10, 0, tzinfo=UTC))  # fmt: skip
+    }, clock=lambda: SCENARIO_NOW)  # fmt: skip
     tokens: list[str] = []
 
     def jwt_for(path: str, expired: bool = False) -> str:
-        now = datetime(2026, 3, 15, 10, 0, tzinfo=UTC)
-        token = make_token(key, audience=base_url + path, now=now,
+        token = make_token(key, audience=base_url + path, now=SCENARIO_NOW,
                            lifetime_s=-3600 if expired else 300)  # fmt: skip
         tokens.append(token)
         return token
@@ -229,9 +228,6 @@ def test_production_server_logs_no_phi_or_token_at_debug(
     tmp_path: Path, phi_fhir: tuple[MisbehavingFhir, dict[str, Any]]
 ) -> None:
     fhir, bundle = phi_fhir
-    sys.path.insert(0, str(ROOT / "bench"))
-    import load  # bench/load.py: starts gunicorn with the repo's config
-
     tokens: list[str] = []
     with load.running_server(tmp_path, auth=True, workers=1, log_level="DEBUG") as server:
 

@@ -9,8 +9,9 @@
 
 Also ``README.md``: README.head.md plus a generated table of the scenarios.
 
-Usage: ``python fhir_fixtures/scenarios/build_scenarios.py`` (rewrites every folder; a folder of a
-scenario that no longer exists is removed). ``--check`` exits 1 when the files on disk differ.
+Usage, from the repository root: ``python -m fhir_fixtures.scenarios.build_scenarios`` (rewrites
+every folder; a folder of a scenario that no longer exists is removed). ``--check`` exits 1 when
+the files on disk differ.
 """
 
 from __future__ import annotations
@@ -18,22 +19,17 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from fhir_fixtures.scenarios import specs_core, specs_later, specs_more, specs_safety
+from fhir_fixtures.scenarios.charts import Chart
+from fhir_fixtures.scenarios.fhir_builders import NOW
+from fhir_fixtures.scenarios.scenario import Scenario
 
-import specs_core  # noqa: E402
-import specs_later  # noqa: E402
-import specs_more  # noqa: E402
-import specs_safety  # noqa: E402
-from charts import Chart  # noqa: E402
-from fhir_builders import NOW  # noqa: E402
-from scenario import Scenario  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 SERVICE_ID = "jdm-ivig"
 PRACTITIONER = "Practitioner/prac-rheum-1"

@@ -11,11 +11,12 @@ an EHR would, so a name match can find it.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 
-NZDT = timezone(timedelta(hours=13))
-NOW = datetime(2026, 3, 15, 10, 0, tzinfo=NZDT)
+from fhir_fixtures.clocks import SCENARIO_NOW_NZDT
+
+NOW = SCENARIO_NOW_NZDT
 
 SCT = "http://snomed.info/sct"
 ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"

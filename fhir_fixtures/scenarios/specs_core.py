@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 
-import expect as x
-import fhir_builders as fb
-from charts import Chart, inactive, refractory, seed
-from fhir_builders import at
-from scenario import Scenario, Threshold, steps
+from fhir_fixtures.scenarios import expect as x
+from fhir_fixtures.scenarios import fhir_builders as fb
+from fhir_fixtures.scenarios.charts import Chart, inactive, refractory, seed
+from fhir_fixtures.scenarios.fhir_builders import at
+from fhir_fixtures.scenarios.scenario import Scenario, Threshold, steps
 
 # "Why this card" must show the therapy timeline (CARD-CONTRACT.md): each IV MP pulse, the
 # methotrexate doses and weeks, the prednisolone trend in mg/kg/day, symptoms with dates, labs.

@@ -4,11 +4,11 @@ its order, and the weight plausibility limits (decision-model.md §2, §4, §6; 
 
 from __future__ import annotations
 
-import expect as x
-import fhir_builders as fb
-from charts import Chart, refractory, seed
-from fhir_builders import at
-from scenario import Scenario, Threshold, steps
+from fhir_fixtures.scenarios import expect as x
+from fhir_fixtures.scenarios import fhir_builders as fb
+from fhir_fixtures.scenarios.charts import Chart, refractory, seed
+from fhir_fixtures.scenarios.fhir_builders import at
+from fhir_fixtures.scenarios.scenario import Scenario, Threshold, steps
 
 
 def _early(c: Chart) -> Chart:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from cds_service.config import REPO_ROOT
+from fhir_fixtures.clocks import SCENARIO_NOW
 
-NOW = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Pacific/Auckland"))
+NOW = SCENARIO_NOW
 PATIENTS_DIR = REPO_ROOT / "fhir_fixtures" / "patients"
 VALUESETS_DIR = REPO_ROOT / "cards" / "valuesets"
 PATIENT = "p1"

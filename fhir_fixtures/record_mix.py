@@ -1,4 +1,5 @@
-"""A realistic large chart for the performance test: years of vitals and labs, mostly noise.
+"""A realistic large chart for the history performance test and bench/history.py: years of vitals
+and labs, mostly noise (made on the fly, not a file).
 
 Mix for 3,000 resources over four years: ~55 % vitals (heart rate, blood pressure, temperature,
 respiratory rate, SpO2), ~20 % unrelated labs (sodium, potassium, glucose, white cells ...),
@@ -12,8 +13,10 @@ import random
 from datetime import timedelta
 from typing import Any
 
-from history_helpers import NOW, PATIENT, UCUM
+from fhir_fixtures.clocks import SCENARIO_NOW as NOW
 
+PATIENT = "p1"
+UCUM = "http://unitsofmeasure.org"
 LOINC = "http://loinc.org"
 VITALS = [
     ("8867-4", "/min", 70, 120),
