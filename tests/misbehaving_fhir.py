@@ -40,6 +40,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from slow_body import write_slowly
 
+from fhir_fixtures import builders as fb
+
 OTHER_PATIENT_ID = "other-patient-7f3a"
 DEFAULT_PAGE_SIZE = 20
 
@@ -241,19 +243,11 @@ def _handler_for(state: MisbehavingFhir) -> type[BaseHTTPRequestHandler]:
             page_size = int(query.get("_count", [DEFAULT_PAGE_SIZE])[0])
             page = int(query.get("_page", ["0"])[0])
             chosen = matches[page * page_size : (page + 1) * page_size]
-            bundle: dict[str, Any] = {
-                "resourceType": "Bundle",
-                "type": "searchset",
-                "total": len(matches),
-                "entry": [
-                    {
-                        "fullUrl": f"{state.base_url}/{r['resourceType']}/{r.get('id')}",
-                        "resource": r,
-                        "search": {"mode": "match"},
-                    }
-                    for r in chosen
-                ],
-            }
+            bundle = fb.searchset(
+                chosen,
+                lambda r: f"{state.base_url}/{r['resourceType']}/{r.get('id')}",
+                total=len(matches),
+            )
             more = (page + 1) * page_size < len(matches)
             next_base = state.base_url
             next_query = {**query, "_page": [str(page + 1)]}

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from fhir_fixtures import builders as b
 from fhir_fixtures.scenarios import specs_core, specs_later, specs_more, specs_safety
 from fhir_fixtures.scenarios.charts import Chart
 from fhir_fixtures.scenarios.fhir_builders import NOW
@@ -62,24 +63,8 @@ def all_scenarios() -> list[Scenario]:
     return scenarios
 
 
-def _ref(resource: dict[str, Any]) -> str:
-    return f"{resource['resourceType']}/{resource['id']}"
-
-
 def searchset(resources: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": len(resources),
-        "entry": [
-            {
-                "fullUrl": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, _ref(r))}",
-                "resource": r,
-                "search": {"mode": "match"},
-            }
-            for r in resources
-        ],
-    }
+    return b.searchset(resources, b.stable_urn)
 
 
 def hook_request(chart: Chart) -> dict[str, Any]:
@@ -104,20 +89,10 @@ def hook_request(chart: Chart) -> dict[str, Any]:
 
 def transaction(chart: Chart) -> dict[str, Any]:
     skip = {chart.id(name) for name in chart.prefetch_only}
-    entries = []
-    for resource in chart.resources:
-        if resource["id"] in skip:
-            continue
-        entries.append(
-            {
-                "fullUrl": f"{resource['resourceType']}/{resource['id']}",
-                "resource": resource,
-                "request": {"method": "PUT", "url": f"{resource['resourceType']}/{resource['id']}"},
-            }
-        )
+    resources = [r for r in chart.resources if r["id"] not in skip]
     # Patients first so references resolve on servers that check them
-    entries.sort(key=lambda e: e["resource"]["resourceType"] != "Patient")
-    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+    resources.sort(key=lambda r: r["resourceType"] != "Patient")
+    return b.transaction(resources, b.resource_url)
 
 
 def _resolve(chart: Chart, local: str) -> str:

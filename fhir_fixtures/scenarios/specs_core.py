@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from fhir_fixtures import builders as b
 from fhir_fixtures.scenarios import expect as x
 from fhir_fixtures.scenarios import fhir_builders as fb
 from fhir_fixtures.scenarios.charts import Chart, inactive, refractory, seed
@@ -189,12 +190,7 @@ SCENARIOS = [
             _set(
                 "jdm",
                 ("verificationStatus", "coding"),
-                [
-                    {
-                        "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
-                        "code": "refuted",
-                    }
-                ],
+                [b.coding(b.Code(b.CONDITION_VERIFICATION, "refuted"))],
             ),
         ),
         [],
