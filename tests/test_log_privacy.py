@@ -17,7 +17,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -223,6 +223,35 @@ def _placeholder_app(environ: Any, start_response: Any) -> Any:
     return [b""]
 
 
+def log_entries(text: str) -> Iterator[dict[str, Any]]:
+    for line in text.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # not one of ours (gunicorn writes a plain line or two before logging is set)
+        if isinstance(entry, dict):
+            yield entry
+
+
+def wait_for_log_entry(
+    path: Path, wanted: Callable[[dict[str, Any]], bool], timeout_s: float = 30.0
+) -> str:
+    """The log file's text once it holds an entry `wanted` accepts: another process writes the
+    file, so it is read again until that line is there (or the time is up: then the test fails)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        text = path.read_text()
+        if any(wanted(entry) for entry in log_entries(text)):
+            return text
+        assert time.monotonic() < deadline, f"no such log line in {timeout_s} s:\n{text[-2000:]}"
+        time.sleep(0.02)
+
+
+def _refused_token_audit(entry: dict[str, Any]) -> bool:
+    """The audit line of the last request `exercise` sends: discovery with an expired token."""
+    return entry.get("logger") == "cds_service.web.audit" and entry.get("status") == 401
+
+
 @pytest.mark.timeout(120)
 def test_production_server_logs_no_phi_or_token_at_debug(
     tmp_path: Path, phi_fhir: tuple[MisbehavingFhir, dict[str, Any]]
@@ -237,7 +266,8 @@ def test_production_server_logs_no_phi_or_token_at_debug(
             return tokens[-1]
 
         exercise(server.base_url, fhir, bundle, jwt_for)
-        time.sleep(0.3)  # let the last lines reach the log file
+        # the last request's audit line is in the file: every line before it is too
+        wait_for_log_entry(server.log_path, _refused_token_audit)
     output = server.log_path.read_text()
     assert '"logger":"gunicorn.error"' in output
     assert '"logger":"cds_service.web.audit"' in output

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -25,6 +24,7 @@ from foundation_data import (
     transaction,
 )
 from hook_requests import patient_view
+from misbehaving_fhir import connection_recorder
 from recording_fhir import RecordingServer, empty_searchset
 from schema_check import assert_error, assert_valid
 
@@ -312,21 +312,13 @@ def test_missing_keys_are_fetched_with_the_bearer_token(make_app: Callable[..., 
 def test_a_fhir_server_off_the_allowlist_is_412_and_never_contacted(
     make_app: Callable[..., Flask],
 ) -> None:
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.settimeout(0.3)
-    port = listener.getsockname()[1]
-    try:
+    with connection_recorder("127.0.0.1") as listener:
         app = make_app(fhir_server_allowlist=("http://127.0.0.1:1/fhir",))
-        body = patient_view(JDM_PATIENT_ID, fhir_server=f"http://127.0.0.1:{port}/fhir")
+        body = patient_view(JDM_PATIENT_ID, fhir_server=listener.base_url)
         payload = assert_error(post(app, body), 412)
         assert "allowlist" in payload["issue"][0]["diagnostics"]
-        with pytest.raises(TimeoutError):
-            connection, _ = listener.accept()  # any connection attempt would be waiting here
-            connection.close()
-    finally:
-        listener.close()
+        # every connection made so far has been taken in (our probe came after): none was
+        assert listener.settled_connections() == 0
 
 
 @pytest.mark.parametrize(
