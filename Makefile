@@ -7,8 +7,12 @@ BIN := $(VENV)/bin
 FHIR_VENV := .fhir-venv
 SEKMET_VERSION := 0.1.1
 PYTEST_ARGS ?=
+# pytest-xdist: the tests spread over every core, a group at a time on one worker (tests/conftest.py:
+# a module is a group, so its fixtures are made once; the tests that time the service or load the
+# machine are one group, run one after another). `make pytest XDIST=` runs all in this process.
+XDIST ?= -n auto --dist loadgroup
 
-.PHONY: run test lint format typecheck pytest install install-test fhir-server bench load clean
+.PHONY: run test test-fast lint format typecheck pytest install install-test fhir-server bench load clean
 
 # --- environments ------------------------------------------------------------
 
@@ -43,6 +47,12 @@ run: install
 
 test: install-test fhir-server lint typecheck pytest
 
+# The pure and in-process tests (under a minute): everything but the tests marked `server`, which
+# start sekmet, gunicorn or PostgreSQL in another process (tests/conftest.py marks them), and
+# those marked `slow` (the OpenAPI fuzzing). `make test` runs them all.
+test-fast: install-test
+	$(BIN)/pytest -m "not server and not slow" $(XDIST) $(PYTEST_ARGS)
+
 # --- pieces of `make test` -----------------------------------------------------
 
 lint: install-test
@@ -57,7 +67,7 @@ typecheck: install-test
 	$(BIN)/mypy
 
 pytest: install-test fhir-server
-	JDM_CDS_SEKMET=$(CURDIR)/$(FHIR_VENV)/bin/sekmet $(BIN)/pytest $(PYTEST_ARGS)
+	JDM_CDS_SEKMET=$(CURDIR)/$(FHIR_VENV)/bin/sekmet $(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 # --- load and durability (docs/security.md) ------------------------------------
 

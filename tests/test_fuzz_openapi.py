@@ -131,6 +131,7 @@ def token_headers(case: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@pytest.mark.slow  # about 30 s of CPU: make test runs it, make test-fast leaves it out
 @pytest.mark.parametrize(
     ("path", "method", "mode"), CASES, ids=[f"{m} {p} {g.value}" for p, m, g in CASES]
 )

@@ -13,7 +13,7 @@ import pytest
 
 from bench import load
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.server, pytest.mark.timeout(180)]
 
 
 @pytest.fixture(scope="module")

@@ -252,6 +252,7 @@ def _refused_token_audit(entry: dict[str, Any]) -> bool:
     return entry.get("logger") == "cds_service.web.audit" and entry.get("status") == 401
 
 
+@pytest.mark.server
 @pytest.mark.timeout(120)
 def test_production_server_logs_no_phi_or_token_at_debug(
     tmp_path: Path, phi_fhir: tuple[MisbehavingFhir, dict[str, Any]]
