@@ -52,7 +52,8 @@ CONDITION_CODES: dict[str, list[Code]] = {
     "irritability": [b.IRRITABILITY],
     "ild": [b.ILD_ICD],
     "polymyositis": [b.POLYMYOSITIS_WITH_MYOPATHY],
-    # docs/clinical/codes.md has no verified myocarditis code: ICD-10-CM I51.4 is the candidate the value set uses
+    # docs/clinical/codes.md has no verified myocarditis code: ICD-10-CM I51.4 is the candidate
+    # the value set uses
     "myocarditis": [b.MYOCARDITIS],
     "asthma": [b.ASTHMA],
 }
