@@ -7,8 +7,12 @@ BIN := $(VENV)/bin
 FHIR_VENV := .fhir-venv
 SEKMET_VERSION := 0.1.1
 PYTEST_ARGS ?=
+# pytest-xdist: the tests spread over every core, a group at a time on one worker (tests/conftest.py:
+# a module is a group, so its fixtures are made once; the tests that time the service or load the
+# machine are one group, run one after another). `make pytest XDIST=` runs all in this process.
+XDIST ?= -n auto --dist loadgroup
 
-.PHONY: run test lint format typecheck pytest install install-test fhir-server bench load clean
+.PHONY: run test test-fast lint format typecheck pytest install install-test fhir-server bench load clean
 
 # --- environments ------------------------------------------------------------
 
@@ -43,6 +47,12 @@ run: install
 
 test: install-test fhir-server lint typecheck pytest
 
+# The pure and in-process tests (under a minute): everything but the tests marked `server`, which
+# start sekmet, gunicorn or PostgreSQL in another process (tests/conftest.py marks them), and
+# those marked `slow` (the OpenAPI fuzzing). `make test` runs them all.
+test-fast: install-test
+	$(BIN)/pytest -m "not server and not slow" $(XDIST) $(PYTEST_ARGS)
+
 # --- pieces of `make test` -----------------------------------------------------
 
 lint: install-test
@@ -57,16 +67,17 @@ typecheck: install-test
 	$(BIN)/mypy
 
 pytest: install-test fhir-server
-	JDM_CDS_SEKMET=$(CURDIR)/$(FHIR_VENV)/bin/sekmet $(BIN)/pytest $(PYTEST_ARGS)
+	JDM_CDS_SEKMET=$(CURDIR)/$(FHIR_VENV)/bin/sekmet $(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 # --- load and durability (docs/security.md) ------------------------------------
 
 # Long forms of tests/test_load_durability.py against gunicorn with the repo's config, auth on:
 # 60 s of mixed load with 8 clients, 60 s of feedback from 8 writers, then kill -9 mid-run.
+# (bench/ and fhir_fixtures/ are packages of this checkout: their scripts run as modules.)
 load: install
-	$(BIN)/python bench/load.py load --duration 60 --concurrency 8
-	$(BIN)/python bench/load.py durability --duration 60 --writers 8
-	$(BIN)/python bench/load.py durability --duration 30 --writers 8 --kill-after 15
+	$(BIN)/python -m bench.load load --duration 60 --concurrency 8
+	$(BIN)/python -m bench.load durability --duration 60 --writers 8
+	$(BIN)/python -m bench.load durability --duration 30 --writers 8 --kill-after 15
 
 # --- benchmark (docs/benchmarks.md) ---------------------------------------------
 
@@ -82,8 +93,8 @@ $(PEER_VENV)/.installed: bench/peer/requirements.txt
 # The history model's target (docs/therapy-history.md, ~30 s), then the service's: prints the
 # tables with the targets met/missed and writes docs/benchmarks.md (about 5 minutes).
 bench: install fhir-server $(PEER_VENV)/.installed
-	$(BIN)/python bench/history.py
-	JDM_CDS_SEKMET=$(CURDIR)/$(FHIR_VENV)/bin/sekmet $(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python -m bench.history
+	JDM_CDS_SEKMET=$(CURDIR)/$(FHIR_VENV)/bin/sekmet $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(FHIR_VENV) $(PEER_VENV) build .pytest_cache .ruff_cache .mypy_cache *.egg-info

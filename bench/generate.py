@@ -16,10 +16,14 @@ Output forms:
   service's discovery document asks for, each a searchset Bundle);
 - :func:`transaction_bundle`: a transaction Bundle (PUT by id) to load a FHIR server.
 
-Command line::
+Command line (from the repository root)::
 
-    python bench/generate.py --out build/bench --sizes 50,300,3000,10000 \
+    python -m bench.generate --out build/bench --sizes 50,300,3000,10000 \
         [--now 2026-01-01T09:00:00+00:00]
+    python -m bench.generate --warm-up   # rewrites cds_service/serving/warmup_record.json
+
+The warm-up record (the pipeline's first run before serving, cds_service/serving/warmup.py) is
+this generator's seed case at 120 resources, dated around its ``WARMUP_NOW``.
 """
 
 from __future__ import annotations
@@ -33,20 +37,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fhir_build import (
-    ICD10,
-    LAB_PANEL,
-    LOCAL_SCORES,
-    LOINC,
-    NOISE_LABS,
-    NOISE_MEDS,
-    NOISE_VITALS,
-    ROUTE_IV,
-    ROUTE_ORAL,
-    ROUTE_SC,
-    SNOMED,
-    Record,
-)
+from bench.record import LAB_PANEL, NOISE_LABS, NOISE_MEDS, NOISE_VITALS, Record
+from cds_service.serving.warmup import WARMUP_NOW, WARMUP_PATIENT
+from fhir_fixtures import builders as b
+from fhir_fixtures.builders import ROUTE_IV, ROUTE_ORAL, ROUTE_SC
 
 SIZES: tuple[int, ...] = (50, 300, 3000, 10000)
 
@@ -71,19 +65,18 @@ def height_cm(age_years: float) -> float:
 def seed_case(record: Record) -> None:
     """The seed case: first-line therapy given, weakness persists, new dysphagia; no IVIG yet."""
     record.patient()
-    record.condition(
-        [(ICD10, "M33.02", "Juvenile dermatomyositis with myopathy")], DIAGNOSIS_DAYS_AGO
-    )
-    record.condition([(SNOMED, "249939004", "Proximal muscle weakness")], DIAGNOSIS_DAYS_AGO)
-    record.condition([(SNOMED, "40739000", "Dysphagia"), (ICD10, "R13.12", "Dysphagia")], 20)
-    record.condition([(ICD10, "J06.9", "Acute upper respiratory infection")], 700, active=False)
-    record.condition([(ICD10, "L30.9", "Dermatitis, unspecified")], 1500, active=False)
+    record.condition([b.JDM], DIAGNOSIS_DAYS_AGO)
+    record.condition([b.PROXIMAL_WEAKNESS.shown_as("Proximal muscle weakness")], DIAGNOSIS_DAYS_AGO)
+    dysphagia = [b.DYSPHAGIA.shown_as("Dysphagia"), b.DYSPHAGIA_OROPHARYNGEAL.shown_as("Dysphagia")]
+    record.condition(dysphagia, 20)
+    record.condition([b.UPPER_RESPIRATORY_INFECTION], 700, active=False)
+    record.condition([b.DERMATITIS], 1500, active=False)
     record.allergy()
-    record.immunization("03", "MMR", 365 * 8)
-    record.immunization("20", "DTaP", 365 * 5)
-    record.procedure("29303009", "Electrocardiographic procedure", DIAGNOSIS_DAYS_AGO - 5)
+    record.immunization(b.MMR_VACCINE.shown_as("MMR"), 365 * 8)
+    record.immunization(b.DTAP, 365 * 5)
+    record.procedure(b.ECG, DIAGNOSIS_DAYS_AGO - 5)
     kg = weight_kg(record.age_years(DIAGNOSIS_DAYS_AGO))
-    mp = ("6902", "methylprednisolone")
+    mp = b.METHYLPREDNISOLONE
     mp_dose = (round(min(30 * kg, 1000)), "mg")
     order = record.medication_request(
         mp, DIAGNOSIS_DAYS_AGO, "30 mg/kg IV daily x3", mp_dose, ROUTE_IV, status="completed",
@@ -91,7 +84,7 @@ def seed_case(record: Record) -> None:
     )  # fmt: skip
     for day in range(3):
         record.administration(mp, DIAGNOSIS_DAYS_AGO - day, mp_dose, ROUTE_IV, order)
-    pred = ("8638", "prednisolone")
+    pred = b.PREDNISOLONE
     taper = [(DIAGNOSIS_DAYS_AGO - 3, 2.0), (DIAGNOSIS_DAYS_AGO - 33, 1.5), (60, 1.0), (25, 0.7)]
     for index, (start, mg_per_kg) in enumerate(taper):
         last = index == len(taper) - 1
@@ -101,23 +94,18 @@ def seed_case(record: Record) -> None:
             pred, start, f"{daily_mg} mg orally once daily", (daily_mg, "mg"), ROUTE_ORAL,
             status="active" if last else "completed", end_days_ago=end,
         )  # fmt: skip
-    mtx = ("6851", "methotrexate")
+    mtx = b.METHOTREXATE
     mtx_order = record.medication_request(
         mtx, 30, "15 mg/m2 subcutaneously once weekly", (12.5, "mg"), ROUTE_SC,
         frequency=(1, 1, "wk"),
     )  # fmt: skip
     for week in range(4):
         record.administration(mtx, 30 - 7 * week, (12.5, "mg"), ROUTE_SC, mtx_order)
-    record.medication_request(
-        ("4511", "folic acid"), 30, "1 mg orally once daily", (1, "mg"), ROUTE_ORAL
-    )
-    scores = (("cmas", "CMAS", 30.0), ("mmt8", "MMT-8", 58.0))
-    for concept, display, value in scores:
-        record.quantity_obs(LOCAL_SCORES, concept, display, value, "{score}", 7, "exam")
-    record.quantity_obs(LOINC, "29463-7", "Body weight", weight_kg(record.age_years(7)), "kg", 7,
-                        "vital-signs")  # fmt: skip
-    record.quantity_obs(LOINC, "8302-2", "Body height", height_cm(record.age_years(7)), "cm", 7,
-                        "vital-signs")  # fmt: skip
+    record.medication_request(b.FOLIC_ACID, 30, "1 mg orally once daily", (1, "mg"), ROUTE_ORAL)
+    for score, value in ((b.CMAS, 30.0), (b.MMT8, 58.0)):
+        record.quantity_obs(score, value, "{score}", 7, "exam")
+    record.quantity_obs(b.WEIGHT, weight_kg(record.age_years(7)), "kg", 7, "vital-signs")
+    record.quantity_obs(b.HEIGHT, height_cm(record.age_years(7)), "cm", 7, "vital-signs")
 
 
 def routine_visit(record: Record, days_ago: float) -> Iterator[None]:
@@ -125,36 +113,33 @@ def routine_visit(record: Record, days_ago: float) -> Iterator[None]:
     rng = record.rng
     active = days_ago <= DIAGNOSIS_DAYS_AGO
     age = record.age_years(days_ago)
-    record.quantity_obs(LOINC, "29463-7", "Body weight", weight_kg(age) * rng.uniform(0.97, 1.03),
-                        "kg", days_ago, "vital-signs")  # fmt: skip
+    weight = weight_kg(age) * rng.uniform(0.97, 1.03)
+    record.quantity_obs(b.WEIGHT, weight, "kg", days_ago, "vital-signs")
     yield
-    for code, display, unit, low, high in NOISE_VITALS:
-        record.quantity_obs(LOINC, code, display, rng.uniform(low, high), unit, days_ago,
-                            "vital-signs")  # fmt: skip
+    for code, unit, low, high in NOISE_VITALS:
+        record.quantity_obs(code, rng.uniform(low, high), unit, days_ago, "vital-signs")
         yield
     if rng.random() < 0.3:
-        record.quantity_obs(LOINC, "8302-2", "Body height", height_cm(age), "cm", days_ago,
-                            "vital-signs")  # fmt: skip
+        record.quantity_obs(b.HEIGHT, height_cm(age), "cm", days_ago, "vital-signs")
         yield
-    for _concept, code, display, unit, low, high, active_value in LAB_PANEL:
+    for _concept, code, unit, low, high, active_value in LAB_PANEL:
         value = active_value * rng.uniform(0.8, 1.2) if active else rng.uniform(low, high)
-        record.quantity_obs(LOINC, code, display, value, unit, days_ago)
+        record.quantity_obs(code, value, unit, days_ago)
         yield
-    for code, display, unit, low, high in NOISE_LABS:
-        record.quantity_obs(LOINC, code, display, rng.uniform(low, high), unit, days_ago)
+    for code, unit, low, high in NOISE_LABS:
+        record.quantity_obs(code, rng.uniform(low, high), unit, days_ago)
         yield
     if active:
-        record.quantity_obs(LOCAL_SCORES, "cmas", "CMAS", rng.uniform(25, 36), "{score}",
-                            days_ago, "exam")  # fmt: skip
+        record.quantity_obs(b.CMAS, rng.uniform(25, 36), "{score}", days_ago, "exam")
         yield
     if rng.random() < 0.25:
-        rx_code, rx_name, _route = rng.choice(NOISE_MEDS)
+        rx, _route = rng.choice(NOISE_MEDS)
         order = record.medication_request(
-            (rx_code, rx_name), days_ago, "as needed", (250, "mg"), ROUTE_ORAL,
+            rx, days_ago, "as needed", (250, "mg"), ROUTE_ORAL,
             status="completed", end_days_ago=max(days_ago - 5, 0),
         )  # fmt: skip
         yield
-        record.administration((rx_code, rx_name), days_ago, (250, "mg"), ROUTE_ORAL, order)
+        record.administration(rx, days_ago, (250, "mg"), ROUTE_ORAL, order)
         yield
 
 
@@ -202,24 +187,8 @@ def _template_type(template: str) -> str:
     return match.group(1)
 
 
-def _stable_uuid(resource: Mapping[str, Any]) -> uuid.UUID:
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"{resource['resourceType']}/{resource['id']}")
-
-
 def searchset(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    return {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": len(resources),
-        "entry": [
-            {
-                "fullUrl": f"urn:uuid:{_stable_uuid(r)}",
-                "resource": r,
-                "search": {"mode": "match"},
-            }
-            for r in resources
-        ],
-    }
+    return b.searchset(resources, b.stable_urn)
 
 
 def full_prefetch(
@@ -262,17 +231,18 @@ def hook_request(
 
 
 def transaction_bundle(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    return {
-        "resourceType": "Bundle",
-        "type": "transaction",
-        "entry": [
-            {
-                "resource": r,
-                "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"},
-            }
-            for r in resources
-        ],
-    }
+    return b.transaction(resources)
+
+
+WARMUP_PATH = Path(__file__).resolve().parent.parent / "cds_service/serving/warmup_record.json"
+WARMUP_SIZE = 120
+
+
+def warmup_record_text() -> str:
+    """The text of cds_service/serving/warmup_record.json: one searchset of the warm-up child."""
+    record = searchset(generate_record(WARMUP_SIZE, WARMUP_NOW, patient_id=WARMUP_PATIENT))
+    record["id"] = "jdm-cds-warmup"
+    return json.dumps(record, separators=(",", ":"))
 
 
 def _parse_now(text: str | None) -> datetime:
@@ -286,10 +256,17 @@ def _parse_now(text: str | None) -> datetime:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True, help="folder for the files")
+    parser.add_argument("--out", type=Path, help="folder for the files")
+    parser.add_argument("--warm-up", action="store_true", help=f"rewrite {WARMUP_PATH.name}")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
     parser.add_argument("--now", help="ISO date-time with offset (default: now, UTC)")
     args = parser.parse_args(argv)
+    if args.warm_up:
+        WARMUP_PATH.write_text(warmup_record_text(), encoding="utf-8")
+        print(f"{WARMUP_SIZE} resources -> {WARMUP_PATH}")
+        return 0
+    if args.out is None:
+        parser.error("--out is required (or --warm-up)")
     now = _parse_now(args.now)
     args.out.mkdir(parents=True, exist_ok=True)
     for size in (int(s) for s in args.sizes.split(",")):

@@ -14,7 +14,7 @@ For each record, `build_history` on already-parsed JSON (as the service holds it
 
 "Well under" is read as at most half (TARGET_RATIO). Also counts what was validated.
 
-    .venv/bin/python bench/history.py [--repeats 31] [--size 3000]
+    .venv/bin/python -m bench.history [--repeats 31] [--size 3000]   # from the repository root
 """
 
 from __future__ import annotations
@@ -22,27 +22,21 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from generate import generate_record, searchset
+from bench.generate import generate_record, searchset
+from cds_service.history import validate as fhir_validate
+from cds_service.history.build import build_history
+from cds_service.knowledge.terminology import Terminology, load_terminology
+from fhir_fixtures.clocks import SCENARIO_NOW as NOW
+from fhir_fixtures.record_mix import chart  # the vitals-heavy chart of the history tests
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "history"))
-from record_mix import chart  # noqa: E402 - the vitals-heavy chart of the history tests
-
-from cds_service.history import validate as fhir_validate  # noqa: E402
-from cds_service.history.build import build_history  # noqa: E402
-from cds_service.knowledge.terminology import Terminology, load_terminology  # noqa: E402
-
 TARGET_RATIO = 0.5
-NOW = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Pacific/Auckland"))
 
 
 @dataclass(frozen=True)
@@ -72,7 +66,7 @@ def records(size: int) -> list[Record]:
             resource["id"] = "p2"
     return [
         Record(
-            name=f"tests/history/record_mix.py, {size:,} (vitals-heavy)",
+            name=f"fhir_fixtures/record_mix.py, {size:,} (vitals-heavy)",
             patient_id="p1",
             text=json.dumps(searchset(mix)),
             other_chart=mix_other,

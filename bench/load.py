@@ -14,9 +14,9 @@ the server is stopped cleanly and every acknowledged item must be in SQLite (cou
 With ``--kill-after S`` the whole server (master and workers) gets SIGKILL mid-run; afterwards
 every item acknowledged before the kill must still be in SQLite (WAL).
 
-    python bench/load.py load --duration 60 --concurrency 8
-    python bench/load.py durability --duration 60 --writers 8
-    python bench/load.py durability --duration 10 --writers 8 --kill-after 5
+    python -m bench.load load --duration 60 --concurrency 8      # from the repository root
+    python -m bench.load durability --duration 60 --writers 8
+    python -m bench.load durability --duration 10 --writers 8 --kill-after 5
 
 Prints a summary; ``--json`` prints it as JSON (the tests read that). Exit 1 when the run failed
 its bar (errors, lost writes).
@@ -48,9 +48,9 @@ import jwt
 import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from bench import generate
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
-import generate  # noqa: E402 - the sibling benchmark module, not an installed package
 
 SERVICE = "jdm-ivig"
 ISSUER = "https://load-test-ehr.invalid"

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from measure import Latency, LoadResult
+from bench.measure import Latency, LoadResult
 
 ROOT = Path(__file__).resolve().parent.parent
 

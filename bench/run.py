@@ -13,7 +13,7 @@
 
 Prints a table with the targets met/missed and writes docs/benchmarks.md.
 
-    .venv/bin/python bench/run.py [--quick] [--profile] [--out docs/benchmarks.md]
+    .venv/bin/python -m bench.run [--quick] [--profile] [--out docs/benchmarks.md]  # repo root
 """
 
 from __future__ import annotations
@@ -35,11 +35,11 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from generate import generate_record, hook_request, transaction_bundle
-from measure import Latency, LoadResult, baseline_parse, run_load, time_calls
-from report import PARALLEL, Results, render_markdown, render_table, slowest_query
-from servers import healthchain_peer, jdm_cds, sekmet
 
+from bench.generate import generate_record, hook_request, transaction_bundle
+from bench.measure import Latency, LoadResult, baseline_parse, run_load, time_calls
+from bench.report import PARALLEL, Results, render_markdown, render_table, slowest_query
+from bench.servers import healthchain_peer, jdm_cds, sekmet
 from cds_service.app import create_app
 from cds_service.commands.demo_token import demo_token, ensure_demo_issuer
 from cds_service.gather.prefetch import fill_template, gather

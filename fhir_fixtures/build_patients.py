@@ -6,30 +6,24 @@ Each patient is a readable story plus noise a real chart holds (vitals, unrelate
 drugs, superseded orders, old conditions). The expected history of each is the hand-reviewed
 ``<name>.history.json`` beside it.
 
-    .venv/bin/python fhir_fixtures/build_patients.py        # rewrite the bundles
+    .venv/bin/python -m fhir_fixtures.build_patients        # rewrite the bundles (repo root)
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-NOW = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Pacific/Auckland"))
+from fhir_fixtures import builders as b
+from fhir_fixtures.builders import Code
+from fhir_fixtures.clocks import SCENARIO_NOW
+
+NOW = SCENARIO_NOW
 OUT = Path(__file__).resolve().parent / "patients"
-LOINC = "http://loinc.org"
-SNOMED = "http://snomed.info/sct"
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
-CVX = "http://hl7.org/fhir/sid/cvx"
-UCUM = "http://unitsofmeasure.org"
-SCORES = "https://jdm-cds.example.org/fhir/CodeSystem/muscle-strength-scores"
-IV = (SNOMED, "47625008", "Intravenous route")
-SC = (SNOMED, "34206005", "Subcutaneous route")
-ORAL = (SNOMED, "26643006", "Oral route")
+IV, SC, ORAL = b.ROUTE_IV, b.ROUTE_SC, b.ROUTE_ORAL
 Resource = dict[str, Any]
 
 
@@ -43,11 +37,13 @@ def date_only(days_before_now: float) -> str:
     return (NOW - timedelta(days=days_before_now)).date().isoformat()
 
 
-def codeable(system: str, code: str, display: str, text: str | None = None) -> dict[str, Any]:
-    concept: dict[str, Any] = {"coding": [{"system": system, "code": code, "display": display}]}
-    if text:
-        concept["text"] = text
-    return concept
+def codeable(code: Code, text: str | None = None) -> Resource:
+    return b.concept(code, text=text or None)
+
+
+def displayed_status(system: str, code: str) -> Resource:
+    """A status CodeableConcept whose display is the code itself."""
+    return codeable(Code(system, code, code))
 
 
 class Chart:
@@ -67,44 +63,28 @@ class Chart:
         self.resources.append(resource)
         return resource
 
-    @property
-    def subject(self) -> dict[str, str]:
-        return {"reference": f"Patient/{self.patient_id}"}
-
     def patient(self, birth_date: str, gender: str, **extra: Any) -> None:
-        self.add(
-            {
-                "resourceType": "Patient",
-                "id": self.patient_id,
-                "birthDate": birth_date,
-                "gender": gender,
-                "name": [{"family": "Synthetic", "given": ["Test"]}],
-                **extra,
-            }
-        )
+        resource = b.patient(self.patient_id, birth_date=birth_date)
+        # then gender and name: the bundles on disk hold them in this order
+        resource.update(gender=gender, name=[b.human_name("Synthetic", "Test")], **extra)
+        self.add(resource)
 
     def condition(
         self,
-        code: tuple[str, str, str],
+        code: Code,
         onset_days: float | None,
         status: str = "active",
         verification: str = "confirmed",
         **extra: Any,
     ) -> Resource:
-        resource: Resource = {
-            "resourceType": "Condition",
-            "clinicalStatus": codeable(
-                "http://terminology.hl7.org/CodeSystem/condition-clinical", status, status
-            ),
-            "verificationStatus": codeable(
-                "http://terminology.hl7.org/CodeSystem/condition-ver-status",
-                verification,
-                verification,
-            ),
-            "code": codeable(*code),
-            "subject": self.subject,
+        resource = b.condition(
+            None,
+            self.patient_id,
+            codeable(code),
+            clinical_status=displayed_status(b.CONDITION_CLINICAL, status),
+            verification_status=displayed_status(b.CONDITION_VERIFICATION, verification),
             **extra,
-        }
+        )
         if onset_days is not None:
             resource["onsetDateTime"] = date_only(onset_days)
             resource["recordedDate"] = day(onset_days - 1)
@@ -112,7 +92,7 @@ class Chart:
 
     def observation(
         self,
-        code: tuple[str, str, str],
+        code: Code,
         days: float,
         value: float | None,
         unit: str,
@@ -121,69 +101,56 @@ class Chart:
         high: float | None = None,
         **extra: Any,
     ) -> Resource:
-        resource: Resource = {
-            "resourceType": "Observation",
-            "status": status,
-            "code": codeable(*code),
-            "subject": self.subject,
-            "effectiveDateTime": day(days),
-        }
-        if value is not None:
-            resource["valueQuantity"] = {"value": value, "unit": unit, "system": UCUM, "code": unit}
-        if low is not None or high is not None:
-            bounds: dict[str, Any] = {}
-            if low is not None:
-                bounds["low"] = {"value": low, "unit": unit, "system": UCUM, "code": unit}
-            if high is not None:
-                bounds["high"] = {"value": high, "unit": unit, "system": UCUM, "code": unit}
-            resource["referenceRange"] = [bounds]
-        resource.update(extra)
+        has_range = low is not None or high is not None
+        resource = b.observation(
+            None,
+            self.patient_id,
+            codeable(code),
+            effective=day(days),
+            status=status,
+            value_quantity=None if value is None else b.quantity(value, unit),
+            reference_range=b.reference_range(low, high, unit=unit) if has_range else None,
+            **extra,
+        )
         return self.add(resource, "obs")
 
     def weight(self, days: float, kg: float, **extra: Any) -> Resource:
-        return self.observation((LOINC, "29463-7", "Body weight"), days, kg, "kg", **extra)
+        return self.observation(b.WEIGHT, days, kg, "kg", **extra)
 
     def height(self, days: float, cm: float) -> Resource:
-        return self.observation((LOINC, "8302-2", "Body height"), days, cm, "cm")
+        return self.observation(b.HEIGHT, days, cm, "cm")
 
     def score(self, kind: str, days: float, value: int) -> Resource:
-        display = {
-            "cmas": "Childhood Myositis Assessment Scale total score",
-            "mmt8": "Manual Muscle Testing 8 total score",
-        }[kind]
-        return self.observation((SCORES, kind, display), days, value, "{score}")
+        return self.observation({"cmas": b.CMAS, "mmt8": b.MMT8}[kind], days, value, "{score}")
 
     def administration(
         self,
-        medication: dict[str, Any],
+        medication: Resource,
         days: float,
         dose: float,
         unit: str,
-        route: tuple[str, str, str],
+        route: Code,
         status: str = "completed",
         **extra: Any,
     ) -> Resource:
-        resource: Resource = {
-            "resourceType": "MedicationAdministration",
-            "status": status,
-            **medication,
-            "subject": self.subject,
-            "effectiveDateTime": day(days),
-            "dosage": {
-                "route": codeable(*route),
-                "dose": {"value": dose, "unit": unit, "system": UCUM, "code": unit},
-            },
+        resource = b.medication_administration(
+            None,
+            self.patient_id,
+            medication,
+            effective=day(days),
+            status=status,
+            dosage=b.administration_dosage(route=codeable(route), dose=b.quantity(dose, unit)),
             **extra,
-        }
+        )
         return self.add(resource, "admin")
 
     def order(
         self,
-        medication: dict[str, Any],
+        medication: Resource,
         start_days: float,
         dose: float,
         unit: str,
-        route: tuple[str, str, str],
+        route: Code,
         frequency: tuple[int, int, str],
         status: str = "active",
         end_days: float | None = None,
@@ -191,121 +158,66 @@ class Chart:
         **extra: Any,
     ) -> Resource:
         count, period, period_unit = frequency
-        bounds: dict[str, str] = {"start": date_only(start_days)}
-        if end_days is not None:
-            bounds["end"] = date_only(end_days)
-        resource: Resource = {
-            "resourceType": "MedicationRequest",
-            "status": status,
-            "intent": "order",
-            **medication,
-            "subject": self.subject,
-            "authoredOn": day(start_days, hour=8),
-            "dosageInstruction": [
-                {
-                    "timing": {
-                        "repeat": {
-                            "boundsPeriod": bounds,
-                            "frequency": count,
-                            "period": period,
-                            "periodUnit": period_unit,
-                        }
-                    },
-                    "route": codeable(*route),
-                    "doseAndRate": [
-                        {
-                            "doseQuantity": {
-                                "value": dose,
-                                "unit": unit,
-                                "system": UCUM,
-                                "code": unit,
-                            }
-                        }
-                    ],
-                }
+        end = None if end_days is None else date_only(end_days)
+        resource = b.medication_request(
+            None,
+            self.patient_id,
+            medication,
+            authored=day(start_days, hour=8),
+            status=status,
+            dosage=[
+                b.dosage(
+                    timing=b.timing(
+                        count, period, period_unit, bounds=b.period(date_only(start_days), end)
+                    ),
+                    route=codeable(route),
+                    dose=b.quantity(dose, unit),
+                )
             ],
+            prior_request_id=prior or None,
             **extra,
-        }
-        if prior:
-            resource["priorPrescription"] = {"reference": f"MedicationRequest/{prior}"}
+        )
         return self.add(resource, "order")
 
-    def procedure(
-        self, code: tuple[str, str, str], days: float, status: str = "completed"
-    ) -> Resource:
-        return self.add(
-            {
-                "resourceType": "Procedure",
-                "status": status,
-                "code": codeable(*code),
-                "subject": self.subject,
-                "performedDateTime": day(days),
-            },
-            "proc",
+    def procedure(self, code: Code, days: float, status: str = "completed") -> Resource:
+        resource = b.procedure(
+            None, self.patient_id, codeable(code), performed=day(days), status=status
         )
+        return self.add(resource, "proc")
 
-    def immunization(self, code: tuple[str, str, str], days: float) -> Resource:
-        return self.add(
-            {
-                "resourceType": "Immunization",
-                "status": "completed",
-                "vaccineCode": codeable(*code),
-                "patient": self.subject,
-                "occurrenceDateTime": date_only(days),
-            },
-            "imm",
-        )
+    def immunization(self, code: Code, days: float) -> Resource:
+        resource = b.immunization(None, self.patient_id, codeable(code), occurred=date_only(days))
+        return self.add(resource, "imm")
 
     def encounter(self, days: float) -> Resource:
-        return self.add(
-            {
-                "resourceType": "Encounter",
-                "status": "finished",
-                "class": {
-                    "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
-                    "code": "AMB",
-                },
-                "subject": self.subject,
-                "period": {"start": day(days), "end": day(days, hour=10)},
-            },
-            "enc",
+        resource = b.encounter(
+            None,
+            self.patient_id,
+            Code(b.V3_ACT_CODE, "AMB"),
+            period=b.period(day(days), day(days, hour=10)),
         )
+        return self.add(resource, "enc")
 
     def bundle(self) -> dict[str, Any]:
-        return {
-            "resourceType": "Bundle",
-            "type": "transaction",
-            "entry": [
-                {
-                    "fullUrl": f"urn:jdm-cds:{r['resourceType']}/{r['id']}",
-                    "resource": r,
-                    "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"},
-                }
-                for r in self.resources
-            ],
-        }
+        return b.transaction(self.resources, lambda r: f"urn:jdm-cds:{b.resource_url(r)}")
 
 
-def med(system: str, code: str, display: str) -> dict[str, Any]:
-    return {"medicationCodeableConcept": codeable(system, code, display)}
-
-
-METHYLPRED = med(RXNORM, "6902", "methylprednisolone")
-PREDNISOLONE = med(RXNORM, "8638", "prednisolone")
-METHOTREXATE = med(RXNORM, "6851", "methotrexate")
-IVIG = {"medicationCodeableConcept": {"text": "Immune globulin intravenous (human) 10% (Privigen)"}}
-PARACETAMOL = med(RXNORM, "161", "acetaminophen")
-FOLIC_ACID = {"medicationCodeableConcept": {"text": "Folic acid 5 mg tablet"}}
-OMEPRAZOLE = med(RXNORM, "7646", "omeprazole")
-JDM = (ICD10, "M33.02", "Juvenile dermatomyositis with myopathy")
-WEAKNESS = (SNOMED, "249939004", "Proximal muscle weakness (finding)")
-DYSPHAGIA = (ICD10, "R13.12", "Dysphagia, oropharyngeal phase")
-ASTHMA = (ICD10, "J45.909", "Unspecified asthma, uncomplicated")
-CK = (LOINC, "2157-6", "Creatine kinase [Enzymatic activity/volume] in Serum or Plasma")
-ALDOLASE = (LOINC, "1761-6", "Aldolase [Enzymatic activity/volume] in Serum or Plasma")
-CRP = (LOINC, "1988-5", "C reactive protein [Mass/volume] in Serum or Plasma")
-SODIUM = (LOINC, "2951-2", "Sodium [Moles/volume] in Serum or Plasma")
-HEART_RATE = (LOINC, "8867-4", "Heart rate")
+METHYLPRED = codeable(b.METHYLPREDNISOLONE)
+PREDNISOLONE = codeable(b.PREDNISOLONE)
+METHOTREXATE = codeable(b.METHOTREXATE)
+IVIG = b.concept(text="Immune globulin intravenous (human) 10% (Privigen)")
+PARACETAMOL = codeable(b.ACETAMINOPHEN)
+FOLIC_ACID = b.concept(text="Folic acid 5 mg tablet")
+OMEPRAZOLE = codeable(b.OMEPRAZOLE)
+JDM = b.JDM
+WEAKNESS = b.PROXIMAL_WEAKNESS
+DYSPHAGIA = b.DYSPHAGIA_OROPHARYNGEAL
+ASTHMA = b.ASTHMA
+CK = b.CK
+ALDOLASE = b.ALDOLASE
+CRP = b.CRP
+SODIUM = b.SODIUM
+HEART_RATE = b.HEART_RATE
 
 
 def background(chart: Chart, years: int = 3) -> None:
@@ -316,19 +228,12 @@ def background(chart: Chart, years: int = 3) -> None:
         chart.observation(HEART_RATE, days, 92 - visit, "/min")
         chart.observation(SODIUM, days, 139, "mmol/L", low=135, high=145)
     chart.condition(ASTHMA, 1500, status="resolved")
-    chart.add(
-        {
-            "resourceType": "MedicationRequest",
-            "status": "completed",
-            "intent": "order",
-            **PARACETAMOL,
-            "subject": chart.subject,
-            "authoredOn": day(900),
-        },
-        "order",
+    paracetamol = b.medication_request(
+        None, chart.patient_id, PARACETAMOL, authored=day(900), status="completed"
     )
-    chart.immunization((CVX, "03", "measles, mumps and rubella virus vaccine"), 2600)
-    chart.immunization((CVX, "141", "Influenza, seasonal, injectable"), 500)
+    chart.add(paracetamol, "order")
+    chart.immunization(b.MMR_VACCINE, 2600)
+    chart.immunization(b.INFLUENZA_SEASONAL, 500)
 
 
 def seed_case() -> Chart:
@@ -345,15 +250,15 @@ def seed_case() -> Chart:
     chart.condition(JDM, 97)
     chart.condition(WEAKNESS, 105)
     chart.condition(DYSPHAGIA, 10)
-    chart.condition((SNOMED, "233703007", "Interstitial lung disease"), 95, verification="refuted")
+    chart.condition(b.ILD.shown_as("Interstitial lung disease"), 95, verification="refuted")
     # diagnosis work-up, 97 days ago
     chart.weight(97, 26.4)
     chart.height(97, 132.0)
     chart.observation(CK, 97, 4200, "U/L", low=40, high=200)
     chart.observation(ALDOLASE, 97, 16.2, "U/L", high=7.5)
-    chart.procedure((LOINC, "24702-3", "MR Thigh"), 100)
-    chart.procedure((SNOMED, "29303009", "Electrocardiographic procedure"), 96)
-    chart.procedure((SNOMED, "40701008", "Echocardiography"), 96)
+    chart.procedure(b.MRI_THIGH, 100)
+    chart.procedure(b.ECG, 96)
+    chart.procedure(b.ECHOCARDIOGRAM, 96)
     # three IV methylprednisolone pulses, 30 mg/kg on 26.4 kg = 792 mg each
     for offset in (95, 94, 93):
         chart.administration(METHYLPRED, offset, 30, "mg/kg", IV)
@@ -446,9 +351,9 @@ def weight_in_pounds() -> Chart:
     chart.patient("2017-05-04", "female")
     chart.condition(JDM, 60)
     chart.weight(60, 24.0)
-    chart.observation((LOINC, "29463-7", "Body weight"), 20, 55, "[lb_av]")
-    chart.observation((LOINC, "8302-2", "Body height"), 20, 50, "[in_i]")
-    chart.observation((LOINC, "29463-7", "Body weight"), 10, 3.9, "[stone_av]")
+    chart.observation(b.WEIGHT, 20, 55, "[lb_av]")
+    chart.observation(b.HEIGHT, 20, 50, "[in_i]")
+    chart.observation(b.WEIGHT, 10, 3.9, "[stone_av]")
     chart.weight(8, 42.0, status="entered-in-error")
     chart.weight(6, 25.5, status="preliminary")
     chart.administration(METHYLPRED, 58, 30, "mg/kg", IV)
@@ -467,75 +372,52 @@ def hostile() -> Chart:
     chart.weight(12, 82.0, id="hostile-weight-versioned", meta={"versionId": "1"})
     other = Chart("someone-else")
     chart.add(other.weight(3, 61.0))
-    chart.add(other.condition((ICD10, "M33.2", "Polymyositis"), 50))
+    chart.add(other.condition(b.POLYMYOSITIS, 50))
     chart.observation(CK, 11, None, "U/L")
     chart.observation(CK, 11, 900, "U/L", id="hostile-ck-malformed", valueString="high")
-    chart.observation((LOINC, "99999-9", "Unknown local test"), 11, 1, "U/L")
+    chart.observation(Code(b.LOINC, "99999-9", "Unknown local test"), 11, 1, "U/L")
     chart.score("cmas", 11, 60)
     chart.order(METHOTREXATE, 30, 15, "mg/m2", SC, (1, 1, "wk"))
-    chart.add(
-        {
-            "resourceType": "MedicationAdministration",
-            "status": "completed",
-            **METHYLPRED,
-            "subject": chart.subject,
-            "effectiveDateTime": day(40),
-            "dosage": {"dose": {"value": 500, "unit": "mg", "system": UCUM, "code": "mg"}},
-        },
-        "admin",
+    no_route = b.medication_administration(
+        None,
+        chart.patient_id,
+        METHYLPRED,
+        effective=day(40),
+        dosage=b.administration_dosage(dose=b.quantity(500, "mg")),
     )
-    chart.add(
-        {
-            "resourceType": "MedicationStatement",
-            "status": "active",
-            **METHYLPRED,
-            "subject": chart.subject,
-            "effectiveDateTime": day(45),
-            "dosage": [
-                {
-                    "doseAndRate": [
-                        {
-                            "doseQuantity": {
-                                "value": 30,
-                                "unit": "mg/kg",
-                                "system": UCUM,
-                                "code": "mg/kg",
-                            }
-                        }
-                    ]
-                }
-            ],
-        },
-        "statement",
+    chart.add(no_route, "admin")
+    reported = b.medication_statement(
+        None,
+        chart.patient_id,
+        METHYLPRED,
+        effective=day(45),
+        dosage=[b.dosage(dose=b.quantity(30, "mg/kg"))],
     )
+    chart.add(reported, "statement")
     chart.order(
-        med(RXNORM, "8638", "prednisolone acetate 1% eye drops"),
+        codeable(b.PREDNISOLONE.shown_as("prednisolone acetate 1% eye drops")),
         20,
         1,
         "mg",
-        (SNOMED, "54485002", "Ophthalmic route"),
+        b.ROUTE_OPHTHALMIC,
         (4, 1, "d"),
     )
-    chart.add(
-        {
-            "resourceType": "MedicationAdministration",
-            "status": "completed",
-            "medicationReference": {"reference": "Medication/not-in-record"},
-            "subject": chart.subject,
-            "effectiveDateTime": day(15),
-        },
-        "admin",
+    missing_medication = b.medication_administration(
+        None,
+        chart.patient_id,
+        None,
+        medication_reference="Medication/not-in-record",
+        effective=day(15),
     )
-    chart.add(
-        {
-            "resourceType": "Condition",
-            "code": codeable(*WEAKNESS),
-            "clinicalStatus": codeable(
-                "http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "active"
-            ),
-        },
-        "condition",
+    chart.add(missing_medication, "admin")
+    # no subject; code before clinicalStatus, as the bundle on disk holds them
+    no_subject = b.condition(
+        None,
+        None,
+        codeable(WEAKNESS),
+        clinicalStatus=displayed_status(b.CONDITION_CLINICAL, "active"),
     )
+    chart.add(no_subject, "condition")
     return chart
 
 

@@ -1,11 +1,20 @@
 """Shared fixtures: a fresh app per test (frozen, non-UTC clock), its client, a real FHIR server.
 
 - ``make_app(**settings)``: a new app on a temp SQLite store, clock frozen at ``FROZEN_NOW``
-  (tests/frozen_clock.py: Pacific/Auckland, so UTC-vs-local date bugs show). ``app``, ``client``.
+  (fhir_fixtures/clocks.py: Pacific/Auckland, so UTC-vs-local date bugs show). ``app``, ``client``.
 - ``fhir_server`` (session): sekmet-fhir on a free port with a temp data dir; ``.base_url``,
   ``.load(transaction_bundle)``, ``.search_all(relative_url)``; stopped at the end.
 - ``assert_valid(response, "HookResponse")``: the body validates against the OpenAPI schemas
   (also importable: ``from schema_check import assert_valid``).
+
+A test that starts a server in another process is marked ``server``: by hand for gunicorn, and
+here for every test that uses ``fhir_server`` or ``postgres_server`` (or is marked ``postgres``).
+``make test-fast`` runs the others (``-m "not server and not slow"``).
+
+Under pytest-xdist (``--dist loadgroup``) each module is a group, run on one worker (its module
+fixtures are made once), except that the ``server`` tests and the modules that time the service
+against a deadline (:data:`TIMED_MODULES`) share one group: they run one after another, so a
+test that loads the machine (gunicorn under load, sekmet) never starves one that counts seconds.
 """
 
 from __future__ import annotations
@@ -19,13 +28,33 @@ import pytest
 from fhir_server import SekmetServer
 from flask import Flask
 from flask.testing import FlaskClient
-from frozen_clock import FROZEN_NOW, frozen_clock
 from postgres_server import PostgresServer, find_bin_dir, start_postgres
 from schema_check import assert_valid as _assert_valid
 
 from cds_service.app import create_app
+from fhir_fixtures.clocks import frozen_clock
 
-__all__ = ["FROZEN_NOW", "frozen_clock"]
+SERVER_FIXTURES = frozenset({"fhir_server", "postgres_server"})
+TIMED_MODULES = frozenset(
+    {
+        "tests/test_fault_behaviour.py",
+        "tests/test_fetch_helpers.py",
+        "tests/test_jwks.py",
+        "tests/test_limits_http.py",
+        "tests/test_prefetch_ladder.py",
+    }
+)
+TIMED_OR_LOADED = "timed-or-loaded"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        uses = set(getattr(item, "fixturenames", ()))
+        if uses & SERVER_FIXTURES or item.get_closest_marker("postgres") is not None:
+            item.add_marker(pytest.mark.server)
+        module = item.nodeid.split("::", 1)[0]
+        timed = module in TIMED_MODULES or item.get_closest_marker("server") is not None
+        item.add_marker(pytest.mark.xdist_group(TIMED_OR_LOADED if timed else module))
 
 
 @pytest.fixture

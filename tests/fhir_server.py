@@ -10,6 +10,7 @@ in ``JDM_CDS_SEKMET``. Usage::
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -48,9 +49,20 @@ def free_port() -> int:
         return port
 
 
+_HELD_CLOSED: list[socket.socket] = []  # closed at exit (atexit below)
+
+
 def closed_port() -> int:
-    """A loopback port with nothing listening (an outage, not a mock)."""
-    return free_port()
+    """A loopback port with nothing listening (an outage, not a mock), and nothing that will: the
+    port stays bound, not listening, by this process, so a connection to it is refused and no
+    other test (nor another pytest-xdist worker) can start a server on it meanwhile."""
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.bind(("127.0.0.1", 0))
+    if not _HELD_CLOSED:
+        atexit.register(lambda: [held.close() for held in _HELD_CLOSED])
+    _HELD_CLOSED.append(holder)
+    port: int = holder.getsockname()[1]
+    return port
 
 
 @dataclass

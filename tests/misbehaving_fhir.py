@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -40,8 +41,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from slow_body import write_slowly
 
+from fhir_fixtures import builders as fb
+
 OTHER_PATIENT_ID = "other-patient-7f3a"
 DEFAULT_PAGE_SIZE = 20
+LISTEN_BACKLOG = 128
 
 
 @dataclass
@@ -62,6 +66,7 @@ class MisbehavingFhir:
     huge_bytes: int = 2_000_000
     trickle_interval_s: float = 0.25
     hung_up_at: list[float] = field(default_factory=list)  # time.monotonic() of each hang-up
+    hung_up: threading.Event = field(default_factory=threading.Event)  # set at the first
     other_base: str = "http://127.0.0.2:9/fhir"
     resources: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     requests: list[RecordedRequest] = field(default_factory=list)
@@ -70,6 +75,13 @@ class MisbehavingFhir:
     most_in_flight: int = 0
     port: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # local addresses of our own probe connections, and those the server has taken in
+    _probes: set[tuple[str, int]] = field(default_factory=set)
+    _probes_seen: set[tuple[str, int]] = field(default_factory=set)
+    _accepted: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._accepted = threading.Condition(self._lock)
 
     @property
     def base_url(self) -> str:
@@ -88,9 +100,35 @@ class MisbehavingFhir:
         with self._lock:
             self.requests.append(request)
 
-    def count_connection(self) -> None:
-        with self._lock:
+    def accept(self, client_address: tuple[str, int]) -> bool:
+        """Count a connection the server takes in; False for a probe (not served, not counted)."""
+        address = (client_address[0], client_address[1])
+        with self._accepted:
+            if address in self._probes:
+                self._probes_seen.add(address)
+                self._accepted.notify_all()
+                return False
             self.connections += 1
+            return True
+
+    def settled_connections(self, timeout_s: float = 10.0) -> int:
+        """The connections made to this server so far, counted once it has taken in every one.
+
+        The server takes connections in the order they arrive. A probe connection of our own
+        joins the back of that queue, so once the server has seen the probe it has counted every
+        connection made before it: an event to wait for, instead of sleeping and hoping a stray
+        connection, had there been one, was counted in time.
+        """
+        with socket.socket() as probe:
+            probe.bind((self.host, 0))
+            address: tuple[str, int] = probe.getsockname()[:2]
+            with self._accepted:
+                self._probes.add(address)
+            probe.connect((self.host, self.port))
+            with self._accepted:
+                if not self._accepted.wait_for(lambda: address in self._probes_seen, timeout_s):
+                    raise TimeoutError(f"the server at {self.base_url} never took the probe in")
+                return self.connections
 
     def enter(self) -> None:
         with self._lock:
@@ -109,14 +147,19 @@ def misbehaving_fhir(host: str = "127.0.0.1", **options: Any) -> Iterator[Misbeh
 
     class Server(ThreadingHTTPServer):
         daemon_threads = True
+        # a real server's listen backlog: with socketserver's 5, the service's nine fetches at
+        # once overflow it whenever the accept loop lags, and a dropped SYN is retried after 1 s
+        request_queue_size = LISTEN_BACKLOG
 
         def verify_request(self, request: Any, client_address: Any) -> bool:
-            state.count_connection()
-            return True
+            return state.accept(client_address)
 
     server = Server((host, 0), _handler_for(state))
     state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # a short poll interval: shutdown() waits for the loop to look, and every test stops a server
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield state
@@ -136,16 +179,29 @@ def connection_recorder(host: str = "127.0.0.1") -> Iterator[MisbehavingFhir]:
 def _handler_for(state: MisbehavingFhir) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        _in_flight = False
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet: tests read state.requests instead
 
         def do_GET(self) -> None:
             state.enter()
+            self._in_flight = True
             try:
                 self._get()
             finally:
+                self._answered()
+
+        def _answered(self) -> None:
+            """No longer in flight once the answer starts: the client cannot send its next
+            request before, so `most_in_flight` never counts one call's tail with the next."""
+            if self._in_flight:
+                self._in_flight = False
                 state.leave()
+
+        def send_response(self, code: int, message: str | None = None) -> None:
+            self._answered()
+            super().send_response(code, message)
 
         def _get(self) -> None:
             parts = urlsplit(self.path)
@@ -215,6 +271,7 @@ def _handler_for(state: MisbehavingFhir) -> type[BaseHTTPRequestHandler]:
             if not write_slowly(self.wfile, body, state.trickle_interval_s):
                 with state._lock:
                     state.hung_up_at.append(time.monotonic())
+                state.hung_up.set()
 
         def _resource_body(
             self, resource_type: str, rest: list[str], query: dict[str, list[str]], fault: str
@@ -241,19 +298,11 @@ def _handler_for(state: MisbehavingFhir) -> type[BaseHTTPRequestHandler]:
             page_size = int(query.get("_count", [DEFAULT_PAGE_SIZE])[0])
             page = int(query.get("_page", ["0"])[0])
             chosen = matches[page * page_size : (page + 1) * page_size]
-            bundle: dict[str, Any] = {
-                "resourceType": "Bundle",
-                "type": "searchset",
-                "total": len(matches),
-                "entry": [
-                    {
-                        "fullUrl": f"{state.base_url}/{r['resourceType']}/{r.get('id')}",
-                        "resource": r,
-                        "search": {"mode": "match"},
-                    }
-                    for r in chosen
-                ],
-            }
+            bundle = fb.searchset(
+                chosen,
+                lambda r: f"{state.base_url}/{r['resourceType']}/{r.get('id')}",
+                total=len(matches),
+            )
             more = (page + 1) * page_size < len(matches)
             next_base = state.base_url
             next_query = {**query, "_page": [str(page + 1)]}

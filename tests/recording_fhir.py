@@ -4,7 +4,9 @@
         ... server.base_url ...; server.requests  # [(path_with_query, headers), ...]
 
 The handler gets the path with its query string and returns (status, JSON body); ``delay_s``
-makes every answer late (a slow server, not a mock of one).
+makes every answer late (a slow server, not a mock of one). A request counts as in flight from its
+arrival until its answer starts: the client cannot send its next request before that, so
+``max_in_flight`` never counts one request's tail together with the next one.
 """
 
 from __future__ import annotations
@@ -18,6 +20,13 @@ from types import TracebackType
 from typing import Any
 
 Handler = Callable[[str], tuple[int, Any]]
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # a real server's listen backlog (socketserver's is 5): the service fetches nine keys at once,
+    # and a SYN dropped from a full backlog is retried only after a second
+    request_queue_size = 128
 
 
 def empty_searchset(path: str) -> tuple[int, Any]:
@@ -34,8 +43,7 @@ class RecordingServer:
         self.in_flight = 0
         self.max_in_flight = 0  # most requests being answered at once
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -52,14 +60,22 @@ class RecordingServer:
         owner = self
 
         class _Handler(BaseHTTPRequestHandler):
+            _counted = False
+
             def do_GET(self) -> None:
                 with owner._lock:
                     owner.requests.append((self.path, dict(self.headers.items())))
                     owner.in_flight += 1
                     owner.max_in_flight = max(owner.max_in_flight, owner.in_flight)
+                self._counted = True
                 try:
                     self._answer()
                 finally:
+                    self._done()
+
+            def _done(self) -> None:
+                if self._counted:
+                    self._counted = False
                     with owner._lock:
                         owner.in_flight -= 1
 
@@ -68,6 +84,7 @@ class RecordingServer:
                     time.sleep(owner.delay_s)
                 status, body = owner.handler(self.path)
                 payload = json.dumps(body).encode()
+                self._done()  # before the answer starts: see the module doc string
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/fhir+json")

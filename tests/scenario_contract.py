@@ -12,6 +12,8 @@ from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
 
+from fhir_fixtures import builders
+
 TOPIC_SYSTEM = "https://jdm-cds.example.org/fhir/CodeSystem/card-topic"
 OVERRIDE_SYSTEM = "https://jdm-cds.example.org/fhir/CodeSystem/override-reason"
 EVIDENCE_KEY = "org.jdm-cds.evidence"
@@ -41,8 +43,8 @@ IVIG_OVERRIDE_REASONS = (
 # dose-object fields that are not Decimal strings
 NON_DECIMAL_DOSE_FIELDS = {"agent", "dosingWeightBasis", "weightObservation", "weightDate"}
 INTEGER_DOSE_FIELDS = {"days", "infusions", "intervalDays"}
-UCUM = "http://unitsofmeasure.org"
-INTRAVENOUS_ROUTE = "47625008"
+UCUM = builders.UCUM
+INTRAVENOUS_ROUTE = builders.ROUTE_IV.code
 # docs/clinical/order-sets.md: the order sets a card may mention; a card that mentions one links to
 # it
 ORDER_SET_IDS = (

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from foundation_data import JDM_PATIENT_ID
-from frozen_clock import FROZEN_NOW
 from hook_requests import patient_view
 
 import cds_service.web.hooks as hooks
@@ -19,6 +18,7 @@ from cds_service.app import create_app
 from cds_service.config import REPO_ROOT, Settings, SettingsError
 from cds_service.knowledge.errors import KnowledgeError
 from cds_service.web.state import state
+from fhir_fixtures.clocks import FROZEN_NOW
 
 
 def test_settings_come_from_cds_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

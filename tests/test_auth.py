@@ -14,10 +14,9 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -38,16 +37,12 @@ from schema_check import assert_error
 
 from cds_service.app import create_app
 from cds_service.web.auth.tokens import AuthConfigError
+from fhir_fixtures.clocks import FROZEN_NOW, frozen_clock
 
 PUBLIC_BASE = "https://cds.example.org/jdm"
 DISCOVERY_AUD = PUBLIC_BASE + "/cds-services"
 URL_ISSUER = "https://url-ehr.test.example"
 # the apps here run on this frozen clock (non-UTC, so offset bugs show); tokens are made for it
-FROZEN_NOW = datetime(2026, 3, 10, 9, 30, tzinfo=ZoneInfo("Pacific/Auckland"))
-
-
-def frozen_clock() -> datetime:
-    return FROZEN_NOW
 
 
 @dataclass

@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -29,10 +27,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cds_service.app import create_app
+from fhir_fixtures.clocks import SCENARIO_NOW as NOW
 
 SCENARIO = Path(__file__).resolve().parent.parent / "fhir_fixtures/scenarios"
 REQUEST = json.loads((SCENARIO / "in-ivig-start-inadequate-response/request.json").read_text())
-NOW = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Pacific/Auckland"))
 POUND_KG = Decimal("0.45359237")  # exact by definition
 
 # masses chosen in pounds to one decimal, so kg and g are exact decimals of the same mass

@@ -15,23 +15,22 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
+from fhir_server import closed_port
 from flask import Flask
 from flask.testing import FlaskClient
 from misbehaving_fhir import MisbehavingFhir, connection_recorder, misbehaving_fhir
 from schema_check import assert_error, assert_valid
 
 from cds_service.app import create_app
+from fhir_fixtures.clocks import SCENARIO_NOW as NOW
 
 SCENARIO = Path(__file__).resolve().parent.parent / "fhir_fixtures/scenarios"
 SCENARIO = SCENARIO / "in-ivig-start-inadequate-response"
-NOW = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Pacific/Auckland"))
 PATIENT_ID = "0286b354-pat"
 FHIR_TOKEN = "fhir-access-token-3b9e1c"
 DEADLINE_S = 2.0
@@ -111,7 +110,7 @@ def assert_no_wrong_dose(response: Any) -> None:
 def assert_token_only_on(server: MisbehavingFhir) -> None:
     assert server.requests, "the FHIR server was not called"
     assert {r.authorization for r in server.requests} == {f"Bearer {FHIR_TOKEN}"}
-    assert server.elsewhere.connections == 0  # type: ignore[attr-defined]
+    assert server.elsewhere.settled_connections() == 0  # type: ignore[attr-defined]
 
 
 def test_well_behaved_server_gives_the_right_dose(
@@ -127,8 +126,7 @@ def test_well_behaved_server_gives_the_right_dose(
 
 
 def test_closed_port_is_412_inside_the_deadline(client: FlaskClient) -> None:
-    with misbehaving_fhir() as server:
-        closed_url = server.base_url
+    closed_url = f"http://127.0.0.1:{closed_port()}/fhir"
     response, elapsed = hook_call(client, closed_url)
     body = assert_error(response, 412)
     assert "Patient" in json.dumps(body)
@@ -235,8 +233,9 @@ def test_a_next_link_to_an_allowed_but_different_server_gets_no_token(
         fhir.other_base = neighbour.base_url
         fhir.faults = {"MedicationAdministration": "next-other-host"}
         response, _ = hook_call(client, fhir.base_url)
+        neighbour_connections = neighbour.settled_connections()
     assert response.status_code == 200
-    assert neighbour.connections == 0
+    assert neighbour_connections == 0
 
 
 def test_same_server_redirects_are_followed(client: FlaskClient, fhir: MisbehavingFhir) -> None:
@@ -267,9 +266,9 @@ def test_a_server_not_allowed_is_412_and_never_contacted(make_app: Any, server_u
         response, _ = hook_call(app.test_client(), server_url.format(port=port))
         body = assert_error(response, 412)
         assert "fhirServer" in body["issue"][0]["diagnostics"]
-        time.sleep(0.05)  # a connection attempt, had there been one, would have landed by now
-        assert far.connections == 0
-        assert near.connections == 0
+        # each server has taken in every connection made so far (a probe of ours came after)
+        assert far.settled_connections() == 0
+        assert near.settled_connections() == 0
 
 
 def test_plain_http_is_refused_for_hosts_that_need_https(make_app: Any) -> None:
@@ -277,7 +276,7 @@ def test_plain_http_is_refused_for_hosts_that_need_https(make_app: Any) -> None:
         app = make_app(fhir_server_allowlist=("http://127.0.0.1",), fhir_http_hosts=("::1",))
         response, _ = hook_call(app.test_client(), server.base_url)
         assert "https" in assert_error(response, 412)["issue"][0]["diagnostics"]
-        assert server.connections == 0
+        assert server.settled_connections() == 0
 
 
 def test_a_trickling_server_is_let_go_soon_after_the_deadline(
@@ -291,7 +290,6 @@ def test_a_trickling_server_is_let_go_soon_after_the_deadline(
     assert response.status_code == 200 and elapsed < ANSWER_WITHIN_S, elapsed
     # at most one read timeout (1 s) past the deadline; the server sees it at its next write
     let_go_by = started + DEADLINE_S + 1.0 + fhir.trickle_interval_s * 2 + 1.0  # 1 s: CI slack
-    while not fhir.hung_up_at and time.monotonic() < let_go_by + 5:
-        time.sleep(0.05)
+    fhir.hung_up.wait(timeout=max(0.0, let_go_by + 5 - time.monotonic()))
     assert fhir.hung_up_at, "the trickling response was still being read"
     assert fhir.hung_up_at[0] < let_go_by, fhir.hung_up_at[0] - started

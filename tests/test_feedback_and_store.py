@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -19,6 +18,7 @@ from schema_check import assert_error, assert_valid
 from cds_service.store.database import IssuedCard, open_store
 from cds_service.store.feedback import TOPIC_SYSTEM
 from cds_service.web.state import state
+from fhir_fixtures.clocks import FROZEN_NOW
 
 FEEDBACK_URL = "/cds-services/jdm-ivig/feedback"
 COMMENT = "Discussed with Jane Doe's mother on ward 4"
@@ -96,7 +96,7 @@ def test_feedback_is_linked_to_the_topic_of_the_issued_card(
 ) -> None:
     app = make_app()
     store = state(app).store
-    issued_at = datetime(2026, 3, 10, 9, 30, tzinfo=ZoneInfo("Pacific/Auckland"))
+    issued_at = FROZEN_NOW
     store.record_issued_cards([IssuedCard("card-t", "ivig-start")], "jdm-ivig", issued_at)
     app.test_client().post(FEEDBACK_URL, json={"feedback": [accepted("card-t"), accepted("x")]})
     topics = {r["card_uuid"]: r["topic"] for r in store.feedback_rows()}
@@ -198,7 +198,7 @@ def test_store_creates_parent_folders_uses_wal_and_is_idempotent(tmp_path: Path)
 
 def test_remember_jti_new_replayed_and_expired(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'jti.sqlite3'}")
-    now = datetime(2026, 3, 10, 9, 30, tzinfo=ZoneInfo("Pacific/Auckland"))
+    now = FROZEN_NOW
     assert store.remember_jti("j1", now + timedelta(minutes=5), now) is True
     assert store.remember_jti("j1", now + timedelta(minutes=5), now) is False
     later = now + timedelta(minutes=6)  # j1 has expired: purged, so it is "new" again
@@ -209,7 +209,7 @@ def test_remember_jti_new_replayed_and_expired(tmp_path: Path) -> None:
 
 def test_remember_jti_mixed_time_zones_compare_as_instants(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'jti.sqlite3'}")
-    now_nz = datetime(2026, 3, 10, 9, 30, tzinfo=ZoneInfo("Pacific/Auckland"))
+    now_nz = FROZEN_NOW
     store.remember_jti("j1", now_nz + timedelta(minutes=5), now_nz)
     now_utc = now_nz.astimezone(UTC) + timedelta(minutes=1)  # still before j1's expiry
     assert store.remember_jti("j1", now_utc + timedelta(minutes=5), now_utc) is False

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 from schema_check import assert_error, assert_valid
 
+from fhir_fixtures.clocks import SCENARIO_NOW
+
 SEED_REQUEST = Path(__file__).parent.parent / "fhir_fixtures/scenarios/in-seed-case/request.json"
-SCENARIO_NOW = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Pacific/Auckland"))
 
 
 def issue_seed_cards(app: Flask) -> dict[str, str]:

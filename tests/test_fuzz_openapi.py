@@ -17,10 +17,8 @@ import os
 import shutil
 import tempfile
 import zlib
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import schemathesis
@@ -36,11 +34,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from cds_service.app import create_app
+from fhir_fixtures.clocks import SCENARIO_NOW as NOW
 
 EXAMPLES_PER_OPERATION = 100
 SERVICE_ID = "jdm-ivig"
 PUBLIC_BASE = "http://cds.fuzz.example"
-NOW = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Pacific/Auckland"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -133,6 +131,7 @@ def token_headers(case: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@pytest.mark.slow  # about 30 s of CPU: make test runs it, make test-fast leaves it out
 @pytest.mark.parametrize(
     ("path", "method", "mode"), CASES, ids=[f"{m} {p} {g.value}" for p, m, g in CASES]
 )

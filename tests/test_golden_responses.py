@@ -17,19 +17,17 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
 
 from cds_service.app import create_app
+from fhir_fixtures.clocks import SCENARIO_NOW
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "fhir_fixtures" / "scenarios"
 SCENARIOS = sorted(p.name for p in SCENARIO_DIR.iterdir() if (p / "request.json").is_file())
-SCENARIO_NOW = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Pacific/Auckland"))
 GOLDEN_FILE = "golden-response.json"
 UPDATE = os.environ.get("JDM_CDS_UPDATE_GOLDEN") == "1"
 

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from frozen_clock import frozen_clock
 from hook_requests import patient_view
 from jsonschema import Draft202012Validator
 from schema_check import assert_error, assert_valid
@@ -17,6 +16,8 @@ from schema_check import assert_error, assert_valid
 from cds_service.app import create_app
 from cds_service.web.openapi import openapi_document, schema_names
 from cds_service.web.state import state
+from fhir_fixtures import builders as fb
+from fhir_fixtures.clocks import frozen_clock
 
 SERVICE_URL = "/cds-services/jdm-ivig"
 FEEDBACK_URL = "/cds-services/jdm-ivig/feedback"
@@ -211,7 +212,7 @@ def test_wrong_hook_is_400(client: FlaskClient) -> None:
 def test_body_over_the_limit_is_413(make_app: Any) -> None:
     client = make_app(max_body_bytes=2048).test_client()
     request_body = patient_view("found-jdm-1")
-    request_body["prefetch"] = {"patient": {"resourceType": "Patient", "id": "x" * 4096}}
+    request_body["prefetch"] = {"patient": fb.patient("x" * 4096)}
     body = assert_error(client.post(SERVICE_URL, json=request_body), 413, "too-costly")
     assert "2048" in body["issue"][0]["diagnostics"]
     assert_error(client.post(FEEDBACK_URL, data="x" * 4096, content_type="application/json"), 413)
@@ -245,9 +246,7 @@ def test_errors_are_never_html(client: FlaskClient) -> None:
 
 
 def test_a_patient_prefetch_for_another_patient_is_400(client: FlaskClient) -> None:
-    request_body = patient_view(
-        "found-jdm-1", prefetch={"patient": {"resourceType": "Patient", "id": "someone-else"}}
-    )
+    request_body = patient_view("found-jdm-1", prefetch={"patient": fb.patient("someone-else")})
     body = assert_error(client.post(SERVICE_URL, json=request_body), 400)
     assert "context.patientId" in body["issue"][0]["diagnostics"]
 

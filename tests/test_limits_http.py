@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
 from misbehaving_fhir import MisbehavingFhir, misbehaving_fhir
 from schema_check import assert_error, assert_valid
 
+from fhir_fixtures.clocks import SCENARIO_NOW as NOW
+
 SCENARIO = Path(__file__).resolve().parent.parent / "fhir_fixtures/scenarios"
 SCENARIO = SCENARIO / "in-ivig-start-inadequate-response"
-NOW = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Pacific/Auckland"))
 
 
 def scenario_request() -> dict[str, Any]:

@@ -15,11 +15,9 @@ import copy
 import io
 import json
 import logging
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +27,10 @@ from jwt_helpers import ISSUER, ec_key, jwks_document, make_token, write_issuers
 from misbehaving_fhir import MisbehavingFhir, misbehaving_fhir
 from werkzeug.serving import make_server
 
+from bench import load  # starts gunicorn with the repo's config
 from cds_service.app import create_app
 from cds_service.web.logging_setup import configure_logging
+from fhir_fixtures.clocks import SCENARIO_NOW
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "fhir_fixtures/scenarios/in-ivig-start-inadequate-response"
@@ -196,12 +196,11 @@ def test_in_process_server_logs_no_phi_or_token_at_debug(
         "auth_issuers_file": str(issuers),
         "public_base_url": base_url,
         "log_level": "DEBUG",
-    }, clock=lambda: datetime(2026, 3, 15, 10, 0, tzinfo=UTC))  # fmt: skip
+    }, clock=lambda: SCENARIO_NOW)  # fmt: skip
     tokens: list[str] = []
 
     def jwt_for(path: str, expired: bool = False) -> str:
-        now = datetime(2026, 3, 15, 10, 0, tzinfo=UTC)
-        token = make_token(key, audience=base_url + path, now=now,
+        token = make_token(key, audience=base_url + path, now=SCENARIO_NOW,
                            lifetime_s=-3600 if expired else 300)  # fmt: skip
         tokens.append(token)
         return token
@@ -224,14 +223,41 @@ def _placeholder_app(environ: Any, start_response: Any) -> Any:
     return [b""]
 
 
+def log_entries(text: str) -> Iterator[dict[str, Any]]:
+    for line in text.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # not one of ours (gunicorn writes a plain line or two before logging is set)
+        if isinstance(entry, dict):
+            yield entry
+
+
+def wait_for_log_entry(
+    path: Path, wanted: Callable[[dict[str, Any]], bool], timeout_s: float = 30.0
+) -> str:
+    """The log file's text once it holds an entry `wanted` accepts: another process writes the
+    file, so it is read again until that line is there (or the time is up: then the test fails)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        text = path.read_text()
+        if any(wanted(entry) for entry in log_entries(text)):
+            return text
+        assert time.monotonic() < deadline, f"no such log line in {timeout_s} s:\n{text[-2000:]}"
+        time.sleep(0.02)
+
+
+def _refused_token_audit(entry: dict[str, Any]) -> bool:
+    """The audit line of the last request `exercise` sends: discovery with an expired token."""
+    return entry.get("logger") == "cds_service.web.audit" and entry.get("status") == 401
+
+
+@pytest.mark.server
 @pytest.mark.timeout(120)
 def test_production_server_logs_no_phi_or_token_at_debug(
     tmp_path: Path, phi_fhir: tuple[MisbehavingFhir, dict[str, Any]]
 ) -> None:
     fhir, bundle = phi_fhir
-    sys.path.insert(0, str(ROOT / "bench"))
-    import load  # bench/load.py: starts gunicorn with the repo's config
-
     tokens: list[str] = []
     with load.running_server(tmp_path, auth=True, workers=1, log_level="DEBUG") as server:
 
@@ -241,7 +267,8 @@ def test_production_server_logs_no_phi_or_token_at_debug(
             return tokens[-1]
 
         exercise(server.base_url, fhir, bundle, jwt_for)
-        time.sleep(0.3)  # let the last lines reach the log file
+        # the last request's audit line is in the file: every line before it is too
+        wait_for_log_entry(server.log_path, _refused_token_audit)
     output = server.log_path.read_text()
     assert '"logger":"gunicorn.error"' in output
     assert '"logger":"cds_service.web.audit"' in output

@@ -189,6 +189,7 @@ def live_gunicorn(tmp_path: Path) -> Iterator[str]:
         process.wait(timeout=30)
 
 
+@pytest.mark.server
 def test_gunicorn_workers_share_one_metrics_view(live_gunicorn: str) -> None:
     calls = 16
     for _ in range(calls):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -25,10 +24,12 @@ from foundation_data import (
     transaction,
 )
 from hook_requests import patient_view
+from misbehaving_fhir import connection_recorder
 from recording_fhir import RecordingServer, empty_searchset
 from schema_check import assert_error, assert_valid
 
 import cds_service.web.hooks as hooks
+from fhir_fixtures import builders as fb
 
 SERVICE_URL = "/cds-services/jdm-ivig"
 PAGE_SIZE = 10  # small pages, so 29 matching Observations take 3 pages
@@ -98,12 +99,7 @@ def full_prefetch(app: Flask, server: SekmetServer) -> dict[str, Any]:
             continue
         pages = server.search_all(url)
         entries = [entry for page in pages for entry in page.get("entry", [])]
-        prefetch[key] = {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "total": len(entries),
-            "entry": entries,
-        }
+        prefetch[key] = fb.searchset([]) | {"total": len(entries), "entry": entries}
     return prefetch
 
 
@@ -252,7 +248,7 @@ def test_keys_sent_as_null_are_not_refetched(
     make_app: Callable[..., Flask], spy: dict[str, Any]
 ) -> None:
     app = make_app()
-    patient = {"resourceType": "Patient", "id": JDM_PATIENT_ID}
+    patient = fb.patient(JDM_PATIENT_ID)
     with RecordingServer() as server:
         keys = templates(app)
         prefetch: dict[str, Any] = {key: None for key in keys}
@@ -286,10 +282,7 @@ def test_operation_outcome_in_a_key_means_could_not_be_had(
         "issue": [{"severity": "error", "code": "timeout"}],
     }
     with RecordingServer() as server:
-        prefetch = {
-            "patient": {"resourceType": "Patient", "id": JDM_PATIENT_ID},
-            "observations": outcome,
-        }
+        prefetch = {"patient": fb.patient(JDM_PATIENT_ID), "observations": outcome}
         body = patient_view(JDM_PATIENT_ID, prefetch=prefetch, fhir_server=server.base_url)
         assert post(app, body).status_code == 200
         assert "Observation could not be had (the client sent an error)" in spy["notes"]
@@ -319,21 +312,13 @@ def test_missing_keys_are_fetched_with_the_bearer_token(make_app: Callable[..., 
 def test_a_fhir_server_off_the_allowlist_is_412_and_never_contacted(
     make_app: Callable[..., Flask],
 ) -> None:
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.settimeout(0.3)
-    port = listener.getsockname()[1]
-    try:
+    with connection_recorder("127.0.0.1") as listener:
         app = make_app(fhir_server_allowlist=("http://127.0.0.1:1/fhir",))
-        body = patient_view(JDM_PATIENT_ID, fhir_server=f"http://127.0.0.1:{port}/fhir")
+        body = patient_view(JDM_PATIENT_ID, fhir_server=listener.base_url)
         payload = assert_error(post(app, body), 412)
         assert "allowlist" in payload["issue"][0]["diagnostics"]
-        with pytest.raises(TimeoutError):
-            connection, _ = listener.accept()  # any connection attempt would be waiting here
-            connection.close()
-    finally:
-        listener.close()
+        # every connection made so far has been taken in (our probe came after): none was
+        assert listener.settled_connections() == 0
 
 
 @pytest.mark.parametrize(
@@ -351,28 +336,17 @@ def test_unusable_or_plain_http_servers_are_refused(client: Any, server_url: str
 def test_another_patients_resources_in_a_fetched_bundle_reach_only_the_parser(
     make_app: Callable[..., Flask], spy: dict[str, Any]
 ) -> None:
-    stray = {
-        "resourceType": "Observation",
-        "id": "stray-1",
-        "status": "final",
-        "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
-        "subject": {"reference": f"Patient/{OTHER_PATIENT_ID}"},
-        "effectiveDateTime": "2026-03-01",
-        "valueQuantity": {
-            "value": 90,
-            "unit": "kg",
-            "system": "http://unitsofmeasure.org",
-            "code": "kg",
-        },
-    }
+    stray = fb.observation(
+        "stray-1",
+        OTHER_PATIENT_ID,
+        fb.concept(fb.WEIGHT.shown_as(None)),
+        effective="2026-03-01",
+        value_quantity=fb.quantity(90, "kg"),
+    )
 
     def leaky(path: str) -> tuple[int, Any]:
         if path.startswith("/fhir/Observation"):
-            return 200, {
-                "resourceType": "Bundle",
-                "type": "searchset",
-                "entry": [{"resource": stray, "search": {"mode": "match"}}],
-            }
+            return 200, fb.searchset([stray], full_url=None, total=None)
         return empty_searchset(path)
 
     app = make_app()
@@ -395,13 +369,8 @@ def test_the_token_never_goes_to_a_next_link_on_another_host(
 
         def pointing_away(path: str) -> tuple[int, Any]:
             if path.startswith("/fhir/Observation"):
-                return 200, {
-                    "resourceType": "Bundle",
-                    "type": "searchset",
-                    "link": [
-                        {"relation": "next", "url": f"{elsewhere.base_url}/Observation?page=2"}
-                    ],
-                }
+                next_page = {"relation": "next", "url": f"{elsewhere.base_url}/Observation?page=2"}
+                return 200, fb.searchset([], total=None) | {"link": [next_page]}
             return empty_searchset(path)
 
         with RecordingServer(pointing_away) as server:

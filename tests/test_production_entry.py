@@ -15,7 +15,7 @@ import pytest
 import requests
 from jwt_helpers import ISSUER, ec_key, jwks_document, write_issuers_file
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.server, pytest.mark.timeout(120)]
 
 
 def serve_env(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:

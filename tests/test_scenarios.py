@@ -20,11 +20,9 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -34,12 +32,12 @@ from scenario_support import expectation_problems
 from schema_check import assert_valid
 
 from cds_service.app import create_app
+from fhir_fixtures.clocks import SCENARIO_NOW
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = REPO_ROOT / "fhir_fixtures" / "scenarios"
 CLINICAL_DOCS = REPO_ROOT / "docs" / "clinical"
 SCENARIOS = sorted(p.name for p in SCENARIO_DIR.iterdir() if (p / "expected.json").is_file())
-SCENARIO_NOW = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Pacific/Auckland"))
 PUBLIC_BASE_URL = "http://jdm-cds.test"
 SERVICE_URL = "/cds-services/jdm-ivig"
 
@@ -224,9 +222,12 @@ def test_scenario_through_fetch_path(
 
 def test_fixture_files_match_their_builder() -> None:
     """The JSON on disk is what build_scenarios.py writes (no hand edits, nothing stale)."""
-    builder = SCENARIO_DIR / "build_scenarios.py"
     result = subprocess.run(
-        [sys.executable, str(builder), "--check"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "fhir_fixtures.scenarios.build_scenarios", "--check"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

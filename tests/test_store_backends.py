@@ -10,14 +10,12 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from postgres_server import PostgresServer
 
 from cds_service.store.database import FeedbackRecord, IssuedCard, Store, open_store
-
-NOW = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Pacific/Auckland"))
+from fhir_fixtures.clocks import SCENARIO_NOW as NOW
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -6,6 +6,7 @@ import json
 
 from flask import Flask
 
+from bench.generate import warmup_record_text
 from cds_service.serving.warmup import RECORD_PATH, WARMUP_PATIENT, warm_up
 
 
@@ -26,3 +27,8 @@ def test_the_warm_up_record_is_synthetic_and_about_one_patient() -> None:
         if r["resourceType"] != "Patient"
     }
     assert subjects == {f"Patient/{WARMUP_PATIENT}"}
+
+
+def test_the_warm_up_record_is_what_bench_generate_writes() -> None:
+    # regenerate with `.venv/bin/python -m bench.generate --warm-up`
+    assert RECORD_PATH.read_text(encoding="utf-8") == warmup_record_text()

@@ -16,6 +16,7 @@ def to_datetime(value: Any, zone: tzinfo) -> datetime | None:
     (``2025-03``, ``2025``) is its first day. A dateTime keeps its own offset; one without an
     offset (not valid FHIR, but seen) is read in `zone`.
 
+    >>> from zoneinfo import ZoneInfo
     >>> to_datetime("2025-03", ZoneInfo("Pacific/Auckland")).isoformat()
     '2025-03-01T00:00:00+13:00'
     """

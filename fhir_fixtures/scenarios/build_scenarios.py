@@ -9,8 +9,9 @@
 
 Also ``README.md``: README.head.md plus a generated table of the scenarios.
 
-Usage: ``python fhir_fixtures/scenarios/build_scenarios.py`` (rewrites every folder; a folder of a
-scenario that no longer exists is removed). ``--check`` exits 1 when the files on disk differ.
+Usage, from the repository root: ``python -m fhir_fixtures.scenarios.build_scenarios`` (rewrites
+every folder; a folder of a scenario that no longer exists is removed). ``--check`` exits 1 when
+the files on disk differ.
 """
 
 from __future__ import annotations
@@ -18,22 +19,18 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from fhir_fixtures import builders as b
+from fhir_fixtures.scenarios import specs_core, specs_later, specs_more, specs_safety
+from fhir_fixtures.scenarios.charts import Chart
+from fhir_fixtures.scenarios.fhir_builders import NOW
+from fhir_fixtures.scenarios.scenario import Scenario
 
-import specs_core  # noqa: E402
-import specs_later  # noqa: E402
-import specs_more  # noqa: E402
-import specs_safety  # noqa: E402
-from charts import Chart  # noqa: E402
-from fhir_builders import NOW  # noqa: E402
-from scenario import Scenario  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 SERVICE_ID = "jdm-ivig"
 PRACTITIONER = "Practitioner/prac-rheum-1"
@@ -66,24 +63,8 @@ def all_scenarios() -> list[Scenario]:
     return scenarios
 
 
-def _ref(resource: dict[str, Any]) -> str:
-    return f"{resource['resourceType']}/{resource['id']}"
-
-
 def searchset(resources: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": len(resources),
-        "entry": [
-            {
-                "fullUrl": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, _ref(r))}",
-                "resource": r,
-                "search": {"mode": "match"},
-            }
-            for r in resources
-        ],
-    }
+    return b.searchset(resources, b.stable_urn)
 
 
 def hook_request(chart: Chart) -> dict[str, Any]:
@@ -108,20 +89,10 @@ def hook_request(chart: Chart) -> dict[str, Any]:
 
 def transaction(chart: Chart) -> dict[str, Any]:
     skip = {chart.id(name) for name in chart.prefetch_only}
-    entries = []
-    for resource in chart.resources:
-        if resource["id"] in skip:
-            continue
-        entries.append(
-            {
-                "fullUrl": f"{resource['resourceType']}/{resource['id']}",
-                "resource": resource,
-                "request": {"method": "PUT", "url": f"{resource['resourceType']}/{resource['id']}"},
-            }
-        )
+    resources = [r for r in chart.resources if r["id"] not in skip]
     # Patients first so references resolve on servers that check them
-    entries.sort(key=lambda e: e["resource"]["resourceType"] != "Patient")
-    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+    resources.sort(key=lambda r: r["resourceType"] != "Patient")
+    return b.transaction(resources, b.resource_url)
 
 
 def _resolve(chart: Chart, local: str) -> str:

@@ -25,8 +25,8 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 
-import fhir_builders as fb
-from fhir_builders import Json, at
+from fhir_fixtures.scenarios import fhir_builders as fb
+from fhir_fixtures.scenarios.fhir_builders import Json, at
 
 
 @dataclass

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from charts import Chart
+from fhir_fixtures.scenarios.charts import Chart
 
 Build = Callable[[Chart], object]
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import date
 
-import expect as x
-import fhir_builders as fb
-from charts import Chart, inactive, refractory, seed
-from fhir_builders import at
-from scenario import Scenario, Threshold, steps
+from fhir_fixtures import builders as b
+from fhir_fixtures.scenarios import expect as x
+from fhir_fixtures.scenarios import fhir_builders as fb
+from fhir_fixtures.scenarios.charts import Chart, inactive, refractory, seed
+from fhir_fixtures.scenarios.fhir_builders import at
+from fhir_fixtures.scenarios.scenario import Scenario, Threshold, steps
 
 # "Why this card" must show the therapy timeline (docs/clinical/card-contract.md): each IV MP pulse,
 # the methotrexate doses and weeks, the prednisolone trend in mg/kg/day, symptoms with dates, labs.
@@ -192,12 +193,7 @@ SCENARIOS = [
             _set(
                 "jdm",
                 ("verificationStatus", "coding"),
-                [
-                    {
-                        "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
-                        "code": "refuted",
-                    }
-                ],
+                [b.coding(b.Code(b.CONDITION_VERIFICATION, "refuted"))],
             ),
         ),
         [],

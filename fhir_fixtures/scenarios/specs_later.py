@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
-import expect as x
-from charts import Chart, inactive, refractory
-from scenario import Scenario, Threshold, steps
+from fhir_fixtures.scenarios import expect as x
+from fhir_fixtures.scenarios.charts import Chart, inactive, refractory
+from fhir_fixtures.scenarios.scenario import Scenario, Threshold, steps
 
 
 def _courses(*last_days_ago: int, grams_per_day: float = 26) -> object:

@@ -5,11 +5,12 @@ docs/clinical/dosing.md)."""
 
 from __future__ import annotations
 
-import expect as x
-import fhir_builders as fb
-from charts import Chart, refractory, seed
-from fhir_builders import at
-from scenario import Scenario, Threshold, steps
+from fhir_fixtures import builders as b
+from fhir_fixtures.scenarios import expect as x
+from fhir_fixtures.scenarios import fhir_builders as fb
+from fhir_fixtures.scenarios.charts import Chart, refractory, seed
+from fhir_fixtures.scenarios.fhir_builders import at
+from fhir_fixtures.scenarios.scenario import Scenario, Threshold, steps
 
 
 def _early(c: Chart) -> Chart:
@@ -225,12 +226,9 @@ def _noise(c: Chart) -> None:
     weights and heights, an inactivated flu vaccine, a mild penicillin allergy, an old resolved
     problem. None of it may change a card."""
     c.problem("asthma", "asthma", days_ago=1500)
-    salbutamol = (fb.RXNORM, "435", "albuterol")
-    c.add(fb.other_order(c.id("salbutamol"), c.pid, salbutamol, start=at(days_ago=1400)))
-    cholecalciferol = (fb.RXNORM, "2418", "cholecalciferol")
-    c.add(fb.other_order(c.id("vitd"), c.pid, cholecalciferol, start=at(days_ago=30)))
-    heart_rate = (fb.LOINC, "8867-4", "Heart rate")
-    c.add(fb.other_observation(c.id("hr"), c.pid, heart_rate, 96, "/min", when=at(days_ago=5)))
+    c.add(fb.other_order(c.id("salbutamol"), c.pid, b.ALBUTEROL, start=at(days_ago=1400)))
+    c.add(fb.other_order(c.id("vitd"), c.pid, b.CHOLECALCIFEROL, start=at(days_ago=30)))
+    c.add(fb.other_observation(c.id("hr"), c.pid, b.HEART_RATE, 96, "/min", when=at(days_ago=5)))
     for n, (kg, days_ago) in enumerate([(21.5, 700), (23, 400), (24.6, 180)], start=1):
         c.weight(f"w-hist-{n}", kg, days_ago=days_ago)
         c.lab(f"h-hist-{n}", "height", 118 + 4 * n, days_ago=days_ago)

@@ -7,11 +7,11 @@ order, a warning as a card of its own, and a note only in the ivig-start card's 
 
 from __future__ import annotations
 
-import expect as x
-import fhir_builders as fb
-from charts import Chart, refractory
-from fhir_builders import at
-from scenario import Scenario, Threshold, steps
+from fhir_fixtures.scenarios import expect as x
+from fhir_fixtures.scenarios import fhir_builders as fb
+from fhir_fixtures.scenarios.charts import Chart, refractory
+from fhir_fixtures.scenarios.fhir_builders import at
+from fhir_fixtures.scenarios.scenario import Scenario, Threshold, steps
 
 
 def _lab(local: str, kind: str, value: float, *, days_ago: float = 2, **ranges: float) -> object:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from cds_service.dosing import DosingPolicy, load_dosing_policy
 from cds_service.history.model import Measurement, SourceRef
+from fhir_fixtures.clocks import DOSING_NOW
 
 REPO = Path(__file__).resolve().parents[2]
 DOSING_JSON = REPO / "cards" / "dosing.json"
-# A non-UTC zone so date-boundary bugs show up (Auckland summer time).
-NZ = timezone(timedelta(hours=13))
-NOW = datetime(2026, 3, 20, 9, 0, tzinfo=NZ)
+NOW = DOSING_NOW
 
 
 def policy() -> DosingPolicy:

@@ -1,4 +1,5 @@
-"""Small FHIR resource builders for the therapy-history tests (frozen clock: NOW)."""
+"""The therapy-history tests' words for FHIR resources (frozen clock: NOW), built with
+:mod:`fhir_fixtures.builders`: codes without displays, dates as plain strings."""
 
 from __future__ import annotations
 
@@ -6,19 +7,21 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from cds_service.config import REPO_ROOT
+from fhir_fixtures import builders as b
+from fhir_fixtures.builders import UCUM, Code
+from fhir_fixtures.clocks import SCENARIO_NOW
 
-NOW = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Pacific/Auckland"))
+NOW = SCENARIO_NOW
 PATIENTS_DIR = REPO_ROOT / "fhir_fixtures" / "patients"
 VALUESETS_DIR = REPO_ROOT / "cards" / "valuesets"
 PATIENT = "p1"
-UCUM = "http://unitsofmeasure.org"
+__all__ = ["NOW", "PATIENT", "UCUM"]
 
 
 def patient(**extra: Any) -> dict[str, Any]:
-    return {"resourceType": "Patient", "id": PATIENT, "birthDate": "2016-11-02", **extra}
+    return b.patient(PATIENT, birth_date="2016-11-02", **extra)
 
 
 def observation(
@@ -32,42 +35,46 @@ def observation(
     subject: str = PATIENT,
     **extra: Any,
 ) -> dict[str, Any]:
-    resource: dict[str, Any] = {
-        "resourceType": "Observation",
-        "id": rid,
-        "status": status,
-        "code": {"coding": [{"system": system, "code": code}]},
-        "subject": {"reference": f"Patient/{subject}"},
-        "effectiveDateTime": at,
+    """An Observation coded `system`/`code` (no display); `value` None: no value at all."""
+    return b.observation(
+        rid,
+        subject,
+        b.concept(Code(system, code)),
+        effective=at,
+        status=status,
+        value_quantity=None if value is None else b.quantity(value, unit),
         **extra,
-    }
-    if value is not None:
-        quantity: dict[str, Any] = {"value": value}
-        if unit is not None:
-            quantity.update({"unit": unit, "system": UCUM, "code": unit})
-        resource["valueQuantity"] = quantity
-    return resource
+    )
 
 
 def weight(
     rid: str, value: Any, unit: str = "kg", at: str = "2026-03-10", **extra: Any
 ) -> dict[str, Any]:
-    return observation(rid, "http://loinc.org", "29463-7", value, unit, at, **extra)
+    return observation(rid, b.LOINC, b.WEIGHT.code, value, unit, at, **extra)
 
 
 def height(rid: str, value: Any, unit: str = "cm", at: str = "2026-03-10") -> dict[str, Any]:
-    return observation(rid, "http://loinc.org", "8302-2", value, unit, at)
+    return observation(rid, b.LOINC, b.HEIGHT.code, value, unit, at)
 
 
 def medication(code: str | None = None, text: str | None = None) -> dict[str, Any]:
-    concept: dict[str, Any] = {}
-    if code:
-        concept["coding"] = [
-            {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": code}
-        ]
-    if text:
-        concept["text"] = text
+    """``{"medicationCodeableConcept": ...}``: an RxNorm code (no display) and/or a text."""
+    concept = b.concept(*([Code(b.RXNORM, code)] if code else []), text=text or None)
     return {"medicationCodeableConcept": concept}
+
+
+def _medication_elements(med: dict[str, Any]) -> dict[str, Any]:
+    """The builders' medication arguments for `med`: what :func:`medication` gives, a
+    ``{"medicationReference": ...}``, or ``{}`` (no medication at all)."""
+    reference = med.get("medicationReference")
+    return {
+        "medication": med.get("medicationCodeableConcept"),
+        "medication_reference": None if reference is None else reference["reference"],
+    }
+
+
+def _route(route: str | None) -> dict[str, Any] | None:
+    return b.concept(Code(b.SNOMED, route)) if route else None
 
 
 def administration(
@@ -79,18 +86,16 @@ def administration(
     route: str | None = "47625008",
     status: str = "completed",
 ) -> dict[str, Any]:
-    dosage: dict[str, Any] = {"dose": {"value": dose, "unit": unit, "system": UCUM, "code": unit}}
-    if route:
-        dosage["route"] = {"coding": [{"system": "http://snomed.info/sct", "code": route}]}
-    return {
-        "resourceType": "MedicationAdministration",
-        "id": rid,
-        "status": status,
-        **med,
-        "subject": {"reference": f"Patient/{PATIENT}"},
-        "effectiveDateTime": at,
-        "dosage": dosage,
-    }
+    """A given dose; `med` as :func:`_medication_elements` takes it, `route` a SNOMED code
+    (intravenous by default; None: no route)."""
+    return b.medication_administration(
+        rid,
+        PATIENT,
+        effective=at,
+        status=status,
+        dosage=b.administration_dosage(route=_route(route), dose=b.quantity(dose, unit)),
+        **_medication_elements(med),
+    )
 
 
 def order(
@@ -104,33 +109,23 @@ def order(
     route: str = "26643006",
     **extra: Any,
 ) -> dict[str, Any]:
+    """A MedicationRequest from `start` (oral, once a day by default)."""
     count, period, period_unit = frequency
-    return {
-        "resourceType": "MedicationRequest",
-        "id": rid,
-        "status": status,
-        "intent": "order",
-        **med,
-        "subject": {"reference": f"Patient/{PATIENT}"},
-        "authoredOn": start,
-        "dosageInstruction": [
-            {
-                "timing": {
-                    "repeat": {
-                        "boundsPeriod": {"start": start},
-                        "frequency": count,
-                        "period": period,
-                        "periodUnit": period_unit,
-                    }
-                },
-                "route": {"coding": [{"system": "http://snomed.info/sct", "code": route}]},
-                "doseAndRate": [
-                    {"doseQuantity": {"value": dose, "unit": unit, "system": UCUM, "code": unit}}
-                ],
-            }
+    return b.medication_request(
+        rid,
+        PATIENT,
+        med["medicationCodeableConcept"],
+        authored=start,
+        status=status,
+        dosage=[
+            b.dosage(
+                timing=b.timing(count, period, period_unit, bounds=b.period(start)),
+                route=_route(route),
+                dose=b.quantity(dose, unit),
+            )
         ],
         **extra,
-    }
+    )
 
 
 def condition(
@@ -141,17 +136,14 @@ def condition(
     verification: str = "confirmed",
     **extra: Any,
 ) -> dict[str, Any]:
-    resource: dict[str, Any] = {
-        "resourceType": "Condition",
-        "id": rid,
-        "code": {"coding": [{"system": system, "code": code}]},
-        "verificationStatus": {"coding": [{"code": verification}]},
-        "subject": {"reference": f"Patient/{PATIENT}"},
+    return b.condition(
+        rid,
+        PATIENT,
+        b.concept(Code(system, code)),
+        clinical_status=clinical,
+        verification_status=verification,
         **extra,
-    }
-    if clinical:
-        resource["clinicalStatus"] = {"coding": [{"code": clinical}]}
-    return resource
+    )
 
 
 def load_bundle(name: str) -> dict[str, Any]:

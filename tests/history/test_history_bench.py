@@ -3,37 +3,21 @@ script cannot rot. The figures themselves are read from `make bench`, never asse
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from types import ModuleType
 
 import pytest
 
-from cds_service.config import REPO_ROOT
-
-
-def bench_history() -> ModuleType:
-    """bench/history.py, loaded by path (a module named `history` would be ambiguous here)."""
-    sys.path.insert(0, str(REPO_ROOT / "bench"))  # for its `generate` import
-    spec = importlib.util.spec_from_file_location(
-        "bench_history", REPO_ROOT / "bench" / "history.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look themselves up there
-    spec.loader.exec_module(module)
-    return module
+from bench import history as bench_history
 
 
 def test_the_history_benchmark_prints_both_records_and_a_verdict(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert bench_history().main(["--repeats", "1", "--size", "300"]) == 0
+    assert bench_history.main(["--repeats", "1", "--size", "300"]) == 0
     printed = capsys.readouterr().out
     rows = [line for line in printed.splitlines() if line.startswith("| ") and "ms" in line]
     assert [row.split(" | ")[0] for row in rows] == [
-        "| tests/history/record_mix.py, 300 (vitals-heavy)",
+        "| fhir_fixtures/record_mix.py, 300 (vitals-heavy)",
         "| bench/generate.py, 300 (lab-dense)",
     ]
     for row in rows:

@@ -16,8 +16,8 @@ from history_helpers import (
 )
 
 from cds_service.history.parse import parse_resources
-
-ICD = "http://hl7.org/fhir/sid/icd-10-cm"
+from fhir_fixtures.builders import HEART_RATE
+from fhir_fixtures.builders import ICD10_CM as ICD
 
 
 def test_other_patients_resources_are_left_out(build) -> None:  # type: ignore[no-untyped-def]
@@ -84,7 +84,7 @@ def test_observation_without_value_is_a_note(build) -> None:  # type: ignore[no-
 
 
 def test_unknown_code_is_counted_not_noted(build) -> None:  # type: ignore[no-untyped-def]
-    history = build(observation("hr", "http://loinc.org", "8867-4", 90, "/min"))
+    history = build(observation("hr", HEART_RATE.system, HEART_RATE.code, 90, "/min"))
     assert history.measurements == {}
     assert dict(history.unmatched_counts) == {"Observation": 1}
     assert history.data_quality == ()

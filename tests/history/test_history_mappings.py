@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from history_helpers import (
     NOW,
@@ -20,12 +19,11 @@ from history_helpers import (
 )
 
 from cds_service.history.model import DoseStatus, MatchKind
-
-AKL = ZoneInfo("Pacific/Auckland")
-ICD = "http://hl7.org/fhir/sid/icd-10-cm"
-LOINC = "http://loinc.org"
-SCORES = "https://jdm-cds.example.org/fhir/CodeSystem/muscle-strength-scores"
-
+from fhir_fixtures import builders as fb
+from fhir_fixtures.builders import ICD10_CM as ICD
+from fhir_fixtures.builders import LOINC
+from fhir_fixtures.builders import MUSCLE_SCORES as SCORES
+from fhir_fixtures.clocks import AUCKLAND as AKL
 
 # --- patient ---------------------------------------------------------------------------------
 
@@ -328,14 +326,13 @@ def test_ivig_courses_split_at_seven_days(build) -> None:  # type: ignore[no-unt
 
 
 def test_statement_is_reported_not_given(build) -> None:  # type: ignore[no-untyped-def]
-    statement = {
-        "resourceType": "MedicationStatement",
-        "id": "s",
-        "status": "completed",
-        **medication(text="IVIG at the referring hospital"),
-        "subject": {"reference": f"Patient/{PATIENT}"},
-        "effectivePeriod": {"start": "2025-12-01"},
-    }
+    statement = fb.medication_statement(
+        "s",
+        PATIENT,
+        medication(text="IVIG at the referring hospital")["medicationCodeableConcept"],
+        status="completed",
+        effective_period=fb.period("2025-12-01"),
+    )
     history = build(statement)
     assert history.dose_events[0].status == DoseStatus.REPORTED
     assert len(history.ivig_courses) == 1 and history.ivig_courses[0].total_g is None

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from history_helpers import NOW, PATIENT
-from record_mix import chart
 
 import cds_service.history.parse as fhir_parse
 from cds_service.history.build import build_history
 from cds_service.knowledge.terminology import Terminology
+from fhir_fixtures.record_mix import chart
 
 
 @pytest.fixture(scope="module")

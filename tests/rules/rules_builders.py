@@ -13,12 +13,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo
-
-import pytest
 
 from cds_service.card_builder.cards import indicator
 from cds_service.card_builder.wording import template_values
@@ -40,13 +36,14 @@ from cds_service.history.model import (
     SourceRef,
     TherapyHistory,
 )
-from cds_service.knowledge.loader import Knowledge, load_knowledge
+from cds_service.knowledge.loader import Knowledge
 from cds_service.rules import evaluate_all
 from cds_service.rules.context import ClinicalContext, build_context
 from cds_service.rules.findings import Finding
+from fhir_fixtures.clocks import AUCKLAND, SCENARIO_NOW
 
-TZ = ZoneInfo("Pacific/Auckland")
-NOW = datetime(2026, 3, 15, 10, 0, tzinfo=TZ)
+TZ = AUCKLAND
+NOW = SCENARIO_NOW
 UNITS = {
     "weight": "kg",
     "height": "cm",
@@ -293,15 +290,6 @@ __all__ = [
     "with_problems",
     "without",
 ]
-
-
-CARDS_DIR = Path(__file__).resolve().parents[2] / "cards"
-
-
-@pytest.fixture(scope="session", name="knowledge")
-def knowledge_fixture() -> Knowledge:
-    """The knowledge base, loaded once (it is frozen). Import it into a test module to use it."""
-    return load_knowledge(CARDS_DIR)
 
 
 # --- running the rules as the pipeline does --------------------------------------------------

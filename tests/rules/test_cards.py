@@ -9,13 +9,12 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
-from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowledge`)
+from rules_builders import (
     NOW,
     ago,
     findings_for,
     glucocorticoid,
     ivig_course,
-    knowledge_fixture,
     measure,
     problem,
     seed_history,

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rules_builders import NOW, knowledge_fixture  # noqa: F401  (provides `knowledge`)
+from rules_builders import NOW
 
 from cds_service.knowledge.loader import Knowledge
 from cds_service.pipeline import evaluate

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowledge`)
+from rules_builders import (
     NOW,
     TZ,
     ago,
@@ -15,7 +15,6 @@ from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowled
     glucocorticoid,
     indicator_of,
     ivig_course,
-    knowledge_fixture,
     measure,
     methotrexate,
     problem,

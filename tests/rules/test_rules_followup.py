@@ -7,14 +7,13 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowledge`)
+from rules_builders import (
     NOW,
     ago,
     context_for,
     glucocorticoid,
     indicator_of,
     ivig_course,
-    knowledge_fixture,
     measure,
     problem,
     run,

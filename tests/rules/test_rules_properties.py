@@ -9,13 +9,12 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowledge`)
+from rules_builders import (
     NOW,
     ago,
     findings_for,
     indicator_of,
     ivig_course,
-    knowledge_fixture,
     measure,
     problem,
     seed_history,

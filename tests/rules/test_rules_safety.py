@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowledge`)
+from rules_builders import (
     NOW,
     ago,
     context_for,
@@ -15,7 +15,6 @@ from rules_builders import (  # noqa: F401  (knowledge_fixture provides `knowled
     findings_for,
     indicator_of,
     ivig_course,
-    knowledge_fixture,
     measure,
     problem,
     run,
