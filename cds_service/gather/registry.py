@@ -7,6 +7,7 @@ startup from the value sets, never typed here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -15,6 +16,18 @@ from typing import Any
 from cds_service.errors import UnknownServiceError
 
 PATIENT_KEY = "patient"
+# What a gather note calls a key whose resource type another key shares
+_LABELS: dict[str, str] = {}
+
+
+def resource_type_of(template: str) -> str:
+    """The resource type a prefetch template asks for: ``Observation?...`` -> ``Observation``."""
+    return re.split(r"[/?]", template, maxsplit=1)[0]
+
+
+def is_read(template: str) -> bool:
+    """Whether a template reads one resource (``Patient/{{...}}``) rather than searching."""
+    return template.startswith(resource_type_of(template) + "/")
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,10 @@ class ServiceDefinition:
         if self.usage_requirements:
             entry["usageRequirements"] = self.usage_requirements
         return entry
+
+    def label(self, key: str) -> str:
+        """What gather notes call a prefetch key: its resource type, made plain when shared."""
+        return _LABELS.get(key) or resource_type_of(self.prefetch[key])
 
 
 @dataclass(frozen=True)
