@@ -174,6 +174,10 @@ DEFAULT_PREFETCH: Mapping[str, str] = {
     "medicationAdministrations": "MedicationAdministration?patient={{context.patientId}}",
     "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
     "observations": "Observation?patient={{context.patientId}}",
+    "scoreObservations": (
+        "Observation?patient={{context.patientId}}"
+        "&category=survey,exam,functional-status,functional-mental-status"
+    ),
     "procedures": "Procedure?patient={{context.patientId}}",
     "immunizations": "Immunization?patient={{context.patientId}}",
     "allergies": "AllergyIntolerance?patient={{context.patientId}}",
@@ -191,18 +195,41 @@ def searchset(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return b.searchset(resources, b.stable_urn)
 
 
+def _categories(template: str) -> frozenset[str] | None:
+    """The codes of a template's ``category=`` filter (None when it has none)."""
+    query = template.partition("?")[2]
+    for name, _, value in (part.partition("=") for part in query.split("&")):
+        if name == "category":
+            return frozenset(value.split(","))
+    return None
+
+
+def _in_categories(resource: Mapping[str, Any], codes: frozenset[str]) -> bool:
+    categories = resource.get("category") or []
+    return any(c.get("code") in codes for cat in categories for c in cat.get("coding", []))
+
+
 def full_prefetch(
-    resources: Sequence[Mapping[str, Any]], templates: Mapping[str, str] = DEFAULT_PREFETCH
+    resources: Sequence[Mapping[str, Any]],
+    templates: Mapping[str, str] = DEFAULT_PREFETCH,
+    *,
+    by_category: bool = True,
 ) -> dict[str, Any]:
     """Each template key filled with every resource of its type (a searchset; Patient as is).
 
     Filters by code in the templates are deliberately NOT applied: the benchmark sends the whole
     chart, as a client that ignores search parameters would, so the service's own filter is timed.
+    A filter by category (the assessment-category key) is applied, so that key carries what a
+    server returns for it and not every Observation a second time; ``by_category=False`` sends
+    that worst case instead (``bench/run.py --every-key-unfiltered``).
     """
     prefetch: dict[str, Any] = {}
     for key, template in templates.items():
         resource_type = _template_type(template)
         matching = [r for r in resources if r["resourceType"] == resource_type]
+        codes = _categories(template) if by_category else None
+        if codes is not None:
+            matching = [r for r in matching if _in_categories(r, codes)]
         if template.startswith(f"{resource_type}/"):
             prefetch[key] = matching[0] if matching else None
         else:
@@ -217,6 +244,7 @@ def hook_request(
     templates: Mapping[str, str] = DEFAULT_PREFETCH,
     fhir_server: str | None = None,
     with_prefetch: bool = True,
+    by_category: bool = True,
 ) -> dict[str, Any]:
     request: dict[str, Any] = {
         "hook": "patient-view",
@@ -226,7 +254,7 @@ def hook_request(
     if fhir_server is not None:
         request["fhirServer"] = fhir_server
     if with_prefetch:
-        request["prefetch"] = full_prefetch(resources, templates)
+        request["prefetch"] = full_prefetch(resources, templates, by_category=by_category)
     return request
 
 

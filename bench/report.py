@@ -271,7 +271,8 @@ Written by `make bench` (bench/run.py). Do not edit by hand: run it again.
 - Records: `bench/generate.py`, the seed case (JDM, weakness, dysphagia, first-line therapy)
   plus years of routine care; about a third of the resources are of no use to the service.
   Full prefetch sends every resource of each prefetch type (no code filter applied by the
-  client), so the service's own filter is part of what is timed.
+  client), so the service's own filter is part of what is timed; the assessment-category key
+  gets the Observations of those categories, as a server answers it.
 - Cards returned for the 300-resource record: {", ".join(results.card_topics) or "none"}.
 
 ## Latency by record size

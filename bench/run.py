@@ -60,7 +60,7 @@ def say(text: str) -> None:
 
 
 class Bench:
-    def __init__(self, workdir: Path, now: datetime, quick: bool) -> None:
+    def __init__(self, workdir: Path, now: datetime, quick: bool, by_category: bool = True) -> None:
         self.workdir = workdir
         self.now = now
         self.scale = 0.25 if quick else 1.0
@@ -73,7 +73,12 @@ class Bench:
         }
         self.bodies = {
             size: json.dumps(
-                hook_request(records, f"bench-{size}", templates=self.service.prefetch)
+                hook_request(
+                    records,
+                    f"bench-{size}",
+                    templates=self.service.prefetch,
+                    by_category=by_category,
+                )
             ).encode()
             for size, records in self.records.items()
         }
@@ -323,10 +328,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="write the full cProfile text")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument(
+        "--every-key-unfiltered",
+        action="store_true",
+        help="fill the assessment-category key with every Observation too (the worst case)",
+    )
     args = parser.parse_args(argv)
     now = datetime.now(UTC).replace(microsecond=0)
     with tempfile.TemporaryDirectory(prefix="jdm-cds-bench-") as folder:
-        bench = Bench(Path(folder), now, args.quick)
+        bench = Bench(Path(folder), now, args.quick, by_category=not args.every_key_unfiltered)
         say(
             "records generated; request bodies: "
             + ", ".join(f"{size}: {len(body) / 1e6:.1f} MB" for size, body in bench.bodies.items())

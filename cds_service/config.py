@@ -76,7 +76,7 @@ class Settings:
     fhir_page_size: int = _setting(200, "`_count` asked for in prefetch templates and fetches.")
     fhir_max_concurrency: int = _setting(
         10,
-        "Most FHIR calls in flight for one hook call (the service has 9 prefetch keys, so all go "
+        "Most FHIR calls in flight for one hook call (the service has 10 prefetch keys, so all go "
         "at once).",
     )
     fhir_max_response_bytes: int = _setting(

@@ -6,6 +6,8 @@
   ``.load(transaction_bundle)``, ``.search_all(relative_url)``; stopped at the end.
 - ``assert_valid(response, "HookResponse")``: the body validates against the OpenAPI schemas
   (also importable: ``from schema_check import assert_valid``).
+- ``spy``: what the HTTP layer hands the pipeline on each hook call (``resources``, ``notes``,
+  ``calls``); the pipeline still runs.
 
 A test that starts a server in another process is marked ``server``: by hand for gunicorn, and
 here for every test that uses ``fhir_server`` or ``postgres_server`` (or is marked ``postgres``).
@@ -19,6 +21,7 @@ test that loads the machine (gunicorn under load, sekmet) never starves one that
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +34,7 @@ from flask.testing import FlaskClient
 from postgres_server import PostgresServer, find_bin_dir, start_postgres
 from schema_check import assert_valid as _assert_valid
 
+import cds_service.web.hooks as hooks
 from cds_service.app import create_app
 from fhir_fixtures.clocks import frozen_clock
 
@@ -82,6 +86,24 @@ def client(app: Flask) -> FlaskClient:
 def fhir_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SekmetServer]:
     with SekmetServer.start(tmp_path_factory.mktemp("sekmet")) as server:
         yield server
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Records what the HTTP layer hands the pipeline (the pipeline itself still runs)."""
+    seen: dict[str, Any] = {}
+    real_evaluate = hooks.evaluate
+
+    def recording_evaluate(
+        resources: Any, context: Any, knowledge: Any, now: Any, **kw: Any
+    ) -> Any:
+        seen["resources"] = copy.deepcopy(list(resources))
+        seen["notes"] = list(kw.get("gather_notes", ()))
+        seen["calls"] = seen.get("calls", 0) + 1
+        return real_evaluate(resources, context, knowledge, now, **kw)
+
+    monkeypatch.setattr(hooks, "evaluate", recording_evaluate)
+    return seen
 
 
 @pytest.fixture

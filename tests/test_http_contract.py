@@ -57,6 +57,24 @@ def test_discovery_lists_jdm_ivig_with_every_prefetch_template(client: FlaskClie
             assert template.endswith("&_count=200"), key  # the default fhir_page_size
 
 
+def test_templates_use_only_the_token_every_client_fills(client: FlaskClient) -> None:
+    """CDS Hooks 2.0 tokens only, and of them only {{context.patientId}} (docs/prefetch.md): the
+    CDS Hooks Sandbox and any 2.0 client can fill every template."""
+    templates = client.get("/cds-services").get_json()["services"][0]["prefetch"]
+    tokens = set(re.findall(r"\{\{(.*?)\}\}", " ".join(templates.values())))
+    assert tokens == {"context.patientId"}
+
+
+def test_scores_are_also_asked_for_by_assessment_category(client: FlaskClient) -> None:
+    template = client.get("/cds-services").get_json()["services"][0]["prefetch"][
+        "scoreObservations"
+    ]
+    assert template == (
+        "Observation?patient={{context.patientId}}"
+        "&category=survey,exam,functional-status,functional-mental-status&_count=200"
+    )
+
+
 def test_observation_template_is_filtered_by_the_value_set_codes(client: FlaskClient) -> None:
     template = client.get("/cds-services").get_json()["services"][0]["prefetch"]["observations"]
     terminology = state(client.application).knowledge.terminology
@@ -164,8 +182,7 @@ def test_unparseable_bodies_are_400_not_500(client: FlaskClient, raw: bytes) -> 
         (lambda b: b.pop("hookInstance"), "(root): 'hookInstance' is a required property"),
         (lambda b: b.update(hookInstance="not-a-uuid"), "hookInstance: does not match"),
         (lambda b: b["context"].update(patientId=42), "context.patientId: must be of type"),
-        (lambda b: b.update(prefetch={"patient": [1]}), "prefetch.patient"),
-        (lambda b: b.update(prefetch={"patient": {"id": "x"}}), "prefetch.patient"),
+        (lambda b: b.update(prefetch=[{"resourceType": "Patient"}]), "prefetch: must be of type"),
         (
             lambda b: b.update(fhirAuthorization={"access_token": "t", "token_type": "Bearer"}),
             "fhirAuthorization",

@@ -6,10 +6,9 @@ fetched (paged) from fhirServer; 412 when the Patient cannot be had, within the 
 
 from __future__ import annotations
 
-import copy
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,13 +24,14 @@ from foundation_data import (
 )
 from hook_requests import patient_view
 from misbehaving_fhir import connection_recorder
+from prefetch_support import SERVICE_URL, by_identity, post, without_uuids
+from prefetch_support import full_prefetch as full_prefetch_of
+from prefetch_support import templates as templates_of
 from recording_fhir import RecordingServer, empty_searchset
 from schema_check import assert_error, assert_valid
 
-import cds_service.web.hooks as hooks
 from fhir_fixtures import builders as fb
 
-SERVICE_URL = "/cds-services/jdm-ivig"
 PAGE_SIZE = 10  # small pages, so 29 matching Observations take 3 pages
 
 
@@ -42,70 +42,12 @@ def loaded_server(fhir_server: SekmetServer) -> SekmetServer:
     return fhir_server
 
 
-@pytest.fixture
-def spy(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """Records what the HTTP layer hands the pipeline (the pipeline itself still runs)."""
-    seen: dict[str, Any] = {}
-    real_evaluate = hooks.evaluate
-
-    def recording_evaluate(
-        resources: Any, context: Any, knowledge: Any, now: Any, **kw: Any
-    ) -> Any:
-        seen["resources"] = copy.deepcopy(list(resources))
-        seen["notes"] = list(kw.get("gather_notes", ()))
-        seen["calls"] = seen.get("calls", 0) + 1
-        return real_evaluate(resources, context, knowledge, now, **kw)
-
-    monkeypatch.setattr(hooks, "evaluate", recording_evaluate)
-    return seen
-
-
-def flatten(values: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    for value in values:
-        if value.get("resourceType") == "Bundle":
-            for entry in value.get("entry", []):
-                if entry.get("search", {}).get("mode") != "outcome" and "resource" in entry:
-                    yield entry["resource"]
-        else:
-            yield value
-
-
-def by_identity(values: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {f"{r['resourceType']}/{r['id']}": r for r in flatten(values)}
-
-
-def without_uuids(value: Any) -> Any:
-    """Cards minus their random uuids (new on every call by design)."""
-    if isinstance(value, dict):
-        return {k: without_uuids(v) for k, v in value.items() if k != "uuid"}
-    if isinstance(value, list):
-        return [without_uuids(v) for v in value]
-    return value
-
-
 def templates(app: Flask) -> dict[str, str]:
-    prefetch: dict[str, str] = (
-        app.test_client().get("/cds-services").get_json()["services"][0]["prefetch"]
-    )
-    return {k: t.replace("{{context.patientId}}", JDM_PATIENT_ID) for k, t in prefetch.items()}
+    return templates_of(app, JDM_PATIENT_ID)
 
 
 def full_prefetch(app: Flask, server: SekmetServer) -> dict[str, Any]:
-    """What a paging EHR sends: every template run to its last page, merged into one Bundle."""
-    prefetch: dict[str, Any] = {}
-    for key, url in templates(app).items():
-        if key == "patient":
-            prefetch[key] = server.request("GET", url)
-            continue
-        pages = server.search_all(url)
-        entries = [entry for page in pages for entry in page.get("entry", [])]
-        prefetch[key] = fb.searchset([]) | {"total": len(entries), "entry": entries}
-    return prefetch
-
-
-def post(app: Flask, body: dict[str, Any]) -> Any:
-    response = app.test_client().post(SERVICE_URL, json=body)
-    return response
+    return full_prefetch_of(app, server, JDM_PATIENT_ID)
 
 
 def test_full_partial_and_no_prefetch_give_the_same_answer(
@@ -140,12 +82,11 @@ def test_without_prefetch_every_page_is_fetched(
     app = make_app(fhir_page_size=PAGE_SIZE)
     body = patient_view(JDM_PATIENT_ID, fhir_server=loaded_server.base_url)
     assert post(app, body).status_code == 200
-    observation_pages = [
-        v
-        for v in spy["resources"]
-        if v.get("resourceType") == "Bundle" and "Observation" in json.dumps(v.get("link", []))
-    ]
-    assert len(observation_pages) == 3  # 29 matching at 10 a page
+    links = [json.dumps(v.get("link", [])) for v in spy["resources"]]
+    by_code = [link for link in links if "Observation" in link and "code=" in link]
+    by_category = [link for link in links if "Observation" in link and "category=" in link]
+    assert len(by_code) == 3  # 29 matching at 10 a page
+    assert len(by_category) == 1  # the assessment categories: none here, one empty page
     weights = [i for i in by_identity(spy["resources"]) if "-wt-" in i]
     assert len(weights) == WEIGHT_COUNT
 
@@ -286,7 +227,8 @@ def test_operation_outcome_in_a_key_means_could_not_be_had(
         body = patient_view(JDM_PATIENT_ID, prefetch=prefetch, fhir_server=server.base_url)
         assert post(app, body).status_code == 200
         assert "Observation could not be had (the client sent an error)" in spy["notes"]
-        assert not any(p.startswith("/fhir/Observation") for p in server.paths())
+        # not asked again (the assessment-category search is another key, fetched as not sent)
+        assert not any(p.startswith("/fhir/Observation") and "code=" in p for p in server.paths())
         assert outcome not in spy["resources"]
         # no Patient at all: 412, and the service does not try again itself
         no_patient = patient_view(

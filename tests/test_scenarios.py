@@ -115,11 +115,11 @@ def fetch_client(tmp_path_factory: pytest.TempPathFactory) -> FlaskClient:
 
 @pytest.fixture(scope="module")
 def prefetch_keys(scenario_client: FlaskClient) -> dict[str, str]:
-    """FHIR resource type -> the service's prefetch key, read from discovery."""
+    """The service's prefetch keys -> the FHIR resource type each asks for, read from discovery."""
     discovery = scenario_client.get("/cds-services").get_json()
     service = next(s for s in discovery["services"] if s["id"] == "jdm-ivig")
     return {
-        re.split(r"[/?]", template, maxsplit=1)[0]: key
+        key: re.split(r"[/?]", template, maxsplit=1)[0]
         for key, template in service["prefetch"].items()
     }
 
@@ -133,18 +133,11 @@ def loaded_fhir_server(fhir_server: Any) -> Iterator[Any]:
 
 
 def with_prefetch(name: str, prefetch_keys: dict[str, str]) -> dict[str, Any]:
-    """request.json, its prefetch re-keyed by resource type to the service's current keys."""
+    """request.json with exactly the service's current keys (a key it lacks: an empty search)."""
     request = load(name, "request.json")
-    by_type: dict[str, Any] = {}
-    for value in request["prefetch"].values():
-        if value.get("resourceType") == "Bundle" and value.get("entry"):
-            by_type[value["entry"][0]["resource"]["resourceType"]] = value
-        elif value.get("resourceType") != "Bundle":
-            by_type[value["resourceType"]] = value
     empty = {"resourceType": "Bundle", "type": "searchset", "total": 0, "entry": []}
     request["prefetch"] = {
-        key: by_type.get(resource_type, copy.deepcopy(empty))
-        for resource_type, key in prefetch_keys.items()
+        key: request["prefetch"].get(key, copy.deepcopy(empty)) for key in prefetch_keys
     }
     return request
 
@@ -234,7 +227,7 @@ def test_fixture_files_match_their_builder() -> None:
 
 def test_request_prefetch_keys_match_discovery(prefetch_keys: dict[str, str]) -> None:
     for name in SCENARIOS:
-        assert set(load(name, "request.json")["prefetch"]) == set(prefetch_keys.values()), name
+        assert set(load(name, "request.json")["prefetch"]) == set(prefetch_keys), name
 
 
 def _fixtures_for(prefixes: tuple[str, ...], kind: str) -> list[str]:

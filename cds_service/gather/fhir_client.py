@@ -133,25 +133,32 @@ class FhirClient:
         url, base = _parts(absolute_url), _parts(self.base_url)
         return url is not None and base is not None and _within(url, base)
 
-    def get_json(self, absolute_url: str, resource_type: str) -> dict[str, Any]:
-        """GET one FHIR JSON value from this server; raise FhirFetchError on any failure."""
+    def get_json(
+        self, absolute_url: str, resource_type: str, label: str | None = None
+    ) -> dict[str, Any]:
+        """GET one FHIR JSON value from this server; raise FhirFetchError on any failure.
+
+        Calls are recorded under `resource_type`; reasons start with `label` (default: the
+        resource type), which tells apart two searches of one type.
+        """
+        what = label or resource_type
         if not self.owns(absolute_url):
-            raise FhirFetchError(f"{resource_type}: link leads off the FHIR server; not followed")
+            raise FhirFetchError(f"{what}: link leads off the FHIR server; not followed")
         url = absolute_url
         for _ in range(MAX_REDIRECTS + 1):
-            location, body = self._get_once(url, resource_type)
+            location, body = self._get_once(url, resource_type, what)
             if location is None:
-                return _as_fhir_json(body, resource_type, self.settings.max_json_depth)
+                return _as_fhir_json(body, what, self.settings.max_json_depth)
             url = urljoin(url, location)
             if not self.owns(url):
-                raise FhirFetchError(f"{resource_type}: redirect leads off the FHIR server")
-        raise FhirFetchError(f"{resource_type}: more than {MAX_REDIRECTS} redirects")
+                raise FhirFetchError(f"{what}: redirect leads off the FHIR server")
+        raise FhirFetchError(f"{what}: more than {MAX_REDIRECTS} redirects")
 
-    def _get_once(self, url: str, resource_type: str) -> tuple[str | None, bytes]:
+    def _get_once(self, url: str, resource_type: str, what: str) -> tuple[str | None, bytes]:
         """One GET: (redirect target, b"") or (None, body)."""
         timeout = min(self.settings.fhir_timeout_s, self.deadline.remaining())
         if timeout <= 0:
-            raise FhirFetchError(f"{resource_type}: request deadline passed")
+            raise FhirFetchError(f"{what}: request deadline passed")
         started = time.monotonic()
         status: int | None = None
         location: str | None = None
@@ -168,11 +175,11 @@ class FhirClient:
                 if status in _REDIRECT_STATUSES and response.headers.get("Location"):
                     location = response.headers["Location"]
                 else:
-                    body = self._read_body(response, resource_type)
+                    body = self._read_body(response, what)
         except requests.Timeout as exc:
-            raise FhirFetchError(f"{resource_type}: FHIR server timed out") from exc
+            raise FhirFetchError(f"{what}: FHIR server timed out") from exc
         except requests.RequestException as exc:
-            raise FhirFetchError(f"{resource_type}: FHIR server unreachable") from exc
+            raise FhirFetchError(f"{what}: FHIR server unreachable") from exc
         finally:
             elapsed_ms = (time.monotonic() - started) * 1000
             call = FhirCall(resource_type, status, round(elapsed_ms, 1))
@@ -187,36 +194,36 @@ class FhirClient:
             headers["Authorization"] = f"Bearer {self.access_token}"
         return headers
 
-    def _read_body(self, response: requests.Response, resource_type: str) -> bytes:
+    def _read_body(self, response: requests.Response, what: str) -> bytes:
         if response.status_code != 200:
-            raise FhirFetchError(f"{resource_type}: FHIR server answered {response.status_code}")
+            raise FhirFetchError(f"{what}: FHIR server answered {response.status_code}")
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if content_type not in FHIR_JSON_TYPES:
-            raise FhirFetchError(f"{resource_type}: FHIR server sent {content_type or 'no type'}")
+            raise FhirFetchError(f"{what}: FHIR server sent {content_type or 'no type'}")
         cap = self.settings.fhir_max_response_bytes
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > cap:
-            raise FhirFetchError(f"{resource_type}: FHIR response larger than {cap} bytes")
+            raise FhirFetchError(f"{what}: FHIR response larger than {cap} bytes")
         try:
             return read_body(response, cap, self.deadline.expired)
         except BodyTooLarge as exc:
-            raise FhirFetchError(f"{resource_type}: FHIR response larger than {cap} bytes") from exc
+            raise FhirFetchError(f"{what}: FHIR response larger than {cap} bytes") from exc
         except BodyDeadlinePassed as exc:
-            raise FhirFetchError(f"{resource_type}: request deadline passed") from exc
+            raise FhirFetchError(f"{what}: request deadline passed") from exc
         except BodyBroken as exc:
-            what = "timed out" if exc.timed_out else "response broken off"
-            raise FhirFetchError(f"{resource_type}: FHIR server {what}") from exc
+            failure = "timed out" if exc.timed_out else "response broken off"
+            raise FhirFetchError(f"{what}: FHIR server {failure}") from exc
 
 
-def _as_fhir_json(body: bytes, resource_type: str, max_depth: int) -> dict[str, Any]:
+def _as_fhir_json(body: bytes, what: str, max_depth: int) -> dict[str, Any]:
     try:
         value = json.loads(body)
     except (ValueError, RecursionError) as exc:
-        raise FhirFetchError(f"{resource_type}: FHIR server sent invalid JSON") from exc
+        raise FhirFetchError(f"{what}: FHIR server sent invalid JSON") from exc
     if json_depth(value, stop_above=max_depth) > max_depth:
-        raise FhirFetchError(f"{resource_type}: FHIR JSON nests deeper than {max_depth} levels")
+        raise FhirFetchError(f"{what}: FHIR JSON nests deeper than {max_depth} levels")
     if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
-        raise FhirFetchError(f"{resource_type}: FHIR server sent no FHIR resource")
+        raise FhirFetchError(f"{what}: FHIR server sent no FHIR resource")
     return value
 
 

@@ -2,8 +2,12 @@
 
 For each prefetch key of the service:
 
-- sent with a value -> used as is (a searchset with a ``next`` link gets its remaining pages
-  fetched from ``fhirServer`` when one is given, else a gather note says it was cut short);
+- sent with a value of the shape its template asks for -> used as is (a searchset with a
+  ``next`` link gets its remaining pages fetched from ``fhirServer`` when one is given, else a
+  gather note says it was cut short);
+- sent with a value of another shape (a Bundle where a Patient was asked for, a JSON array, a
+  Bundle of other resource types...: :mod:`cds_service.gather.prefetch_values`) -> not used, and
+  treated as not sent, with a note saying so;
 - sent as ``null`` -> the client has no data: not refetched;
 - sent as an ``OperationOutcome`` -> "could not be had": noted, not refetched;
 - not sent -> fetched from ``fhirServer`` (with the ``fhirAuthorization`` bearer token), all such
@@ -11,36 +15,39 @@ For each prefetch key of the service:
 
 Without the Patient there is nothing to decide on: :class:`DataUnavailableError` (412). Other keys
 that cannot be had become gather notes ("MedicationRequest search cut short after 20 pages"):
-short, PHI-free, starting with the FHIR resource type, for the data-quality card.
+short, PHI-free, starting with the FHIR resource type, for the data-quality card. A prefetched
+value that was replaced by a successful fetch changed nothing the cards rest on: its note goes to
+``Gathered.client_notes``, for the response and not the cards.
 
-Nothing here unwraps or parses resources: ``fhir_parse`` does that, once, for prefetched and
-fetched values alike, and checks every resource's subject and code itself.
+Nothing here parses resources: ``fhir_parse`` does that, once, for prefetched and fetched values
+alike, and checks every resource's subject and code itself.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from concurrent.futures import ALL_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urljoin
-
-import requests
-from requests.adapters import HTTPAdapter
+from urllib.parse import quote
 
 from cds_service.config import Settings
-from cds_service.errors import DataUnavailableError, SchemaViolationError
+from cds_service.errors import DataUnavailableError
+from cds_service.gather.fetching import KeyJob, KeyOutcome, run_fetches
 from cds_service.gather.fhir_client import (
-    Deadline,
     FhirCall,
-    FhirClient,
     FhirFetchError,
     check_server_allowed,
     next_link,
 )
 from cds_service.gather.limits import count_resources
-from cds_service.gather.registry import PATIENT_KEY, ServiceDefinition
+from cds_service.gather.prefetch_values import Unusable, checked_value
+from cds_service.gather.registry import (
+    PATIENT_KEY,
+    ServiceDefinition,
+    is_read,
+    resource_type_of,
+)
 
 _TOKEN = re.compile(r"\{\{\s*([A-Za-z.]+)\s*\}\}")
 _USER_TOKENS = {
@@ -56,7 +63,9 @@ class Gathered:
     """What one hook call gathered: raw JSON values as received, and what could not be had."""
 
     resources: list[dict[str, Any]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what could not be had: for the cards too
+    # prefetched values replaced by a successful fetch: for the response only (no card changes)
+    client_notes: list[str] = field(default_factory=list)
     # prefetch key -> "prefetch" | "fetched" | "null" | "unavailable"
     sources: dict[str, str] = field(default_factory=dict)
     fhir_calls: list[FhirCall] = field(default_factory=list)
@@ -90,8 +99,13 @@ def fill_template(template: str, context: Mapping[str, Any]) -> str | None:
     return None if unfilled else filled
 
 
-def resource_type_of(template: str) -> str:
-    return re.split(r"[/?]", template, maxsplit=1)[0]
+@dataclass
+class _Plan:
+    """What is left to do once the prefetch is read."""
+
+    to_fetch: dict[str, str] = field(default_factory=dict)  # key -> relative URL
+    to_continue: dict[str, str] = field(default_factory=dict)  # key -> next link of a searchset
+    unusable: dict[str, str] = field(default_factory=dict)  # key -> why its value was not used
 
 
 def gather(
@@ -104,29 +118,26 @@ def gather(
 
     ``on_fhir_call`` is told of each FHIR call as it ends (the web layer counts and audits them).
     """
-    gathered = Gathered()
+    gathered, plan = Gathered(), _Plan()
     prefetch: Mapping[str, Any] = request_body.get("prefetch") or {}
     context: Mapping[str, Any] = request_body["context"]
-    to_fetch: dict[str, str] = {}  # key -> relative URL to search/read
-    to_continue: dict[str, str] = {}  # key -> next link of a prefetched searchset
-
     for key, template in service.prefetch.items():
-        resource_type = resource_type_of(template)
         if key in prefetch:
-            _take_prefetched(key, resource_type, prefetch[key], context, gathered, to_continue)
-            continue
+            why = _take_prefetched(key, service, prefetch[key], context, gathered, plan)
+            if why is None:
+                continue
+            plan.unusable[key] = why
         relative_url = fill_template(template, context)
-        if relative_url is None:
-            gathered.sources[key] = "unavailable"
-            gathered.notes.append(f"{resource_type} not sent and its query cannot be filled")
-        else:
-            to_fetch[key] = relative_url
-
-    if to_fetch or to_continue:
-        _fetch_missing(
-            request_body, service, settings, to_fetch, to_continue, gathered, on_fhir_call
-        )
+        if relative_url is not None:
+            plan.to_fetch[key] = relative_url
+            continue
+        gathered.sources[key] = "unavailable"
+        if key not in plan.unusable:
+            gathered.notes.append(f"{service.label(key)} not sent and its query cannot be filled")
+    if plan.to_fetch or plan.to_continue:
+        _fetch_missing(request_body, service, settings, plan, gathered, on_fhir_call)
         _keep_within_budget(gathered, settings.max_prefetch_resources)
+    _note_unusable(service, plan.unusable, gathered)
     if gathered.sources.get(PATIENT_KEY) in {"null", "unavailable", None}:
         reasons = [note for note in gathered.notes if note.startswith("Patient")]
         raise DataUnavailableError(
@@ -142,102 +153,121 @@ def gather(
 
 def _take_prefetched(
     key: str,
-    resource_type: str,
+    service: ServiceDefinition,
     value: Any,
     context: Mapping[str, Any],
     gathered: Gathered,
-    to_continue: dict[str, str],
-) -> None:
+    plan: _Plan,
+) -> str | None:
+    """Use what the client sent for `key`; return why not when it cannot be used."""
     if value is None:
         gathered.sources[key] = "null"
-        return
-    sent_type = value.get("resourceType")
-    if sent_type == "OperationOutcome":
+        return None
+    if type(value) is dict and value.get("resourceType") == "OperationOutcome":
         gathered.sources[key] = "unavailable"
-        gathered.notes.append(f"{resource_type} could not be had (the client sent an error)")
-        return
-    if key == PATIENT_KEY:
-        _check_patient(value, context)
+        gathered.notes.append(f"{service.label(key)} could not be had (the client sent an error)")
+        return None
+    template = service.prefetch[key]
+    checked = checked_value(
+        value,
+        resource_type_of(template),
+        read=is_read(template),
+        key=key,
+        patient_id=context.get("patientId") if key == PATIENT_KEY else None,
+    )
+    if isinstance(checked, Unusable):
+        return checked.why
     gathered.sources[key] = "prefetch"
-    gathered.resources.append(dict(value))
-    link = next_link(value) if sent_type == "Bundle" else None
+    gathered.resources.append(dict(checked))
+    link = next_link(checked) if checked.get("resourceType") == "Bundle" else None
     if link is not None:
-        to_continue[key] = link
+        plan.to_continue[key] = link
+    return None
 
 
-def _check_patient(value: Mapping[str, Any], context: Mapping[str, Any]) -> None:
-    # A Patient of another id is a client error, not missing data: answering would mean
-    # deciding on one child's record under another child's name.
-    if value.get("resourceType") != "Patient":
-        raise SchemaViolationError("prefetch.patient: must be a Patient resource")
-    if value.get("id") != context.get("patientId"):
-        raise SchemaViolationError("prefetch.patient: id does not match context.patientId")
+def _note_unusable(
+    service: ServiceDefinition, unusable: Mapping[str, str], gathered: Gathered
+) -> None:
+    """Say what was sent and not used: for the response only when a fetch replaced it, else
+    first among the notes (it is why the key is missing)."""
+    missing = []
+    for key, why in unusable.items():
+        if gathered.sources.get(key) == "fetched":
+            gathered.client_notes.append(
+                f"{service.label(key)} prefetch {why}: fetched from the FHIR server instead"
+            )
+        else:
+            missing.append(f"{service.label(key)} prefetch {why}: not used")
+    gathered.notes[:0] = missing
 
 
 def _fetch_missing(
     request_body: Mapping[str, Any],
     service: ServiceDefinition,
     settings: Settings,
-    to_fetch: Mapping[str, str],
-    to_continue: Mapping[str, str],
+    plan: _Plan,
     gathered: Gathered,
     on_fhir_call: Callable[[FhirCall], None] | None,
 ) -> None:
     server = request_body.get("fhirServer")
-    types = {key: resource_type_of(template) for key, template in service.prefetch.items()}
     if not isinstance(server, str):
-        for key in to_fetch:
+        for key in plan.to_fetch:
             gathered.sources[key] = "unavailable"
-            gathered.notes.append(f"{types[key]} not sent in prefetch and no fhirServer given")
-        for key in to_continue:
-            gathered.notes.append(f"{types[key]} prefetch was cut short (more pages, no server)")
+            if key not in plan.unusable:  # that one is noted as sent and not used
+                gathered.notes.append(
+                    f"{service.label(key)} not sent in prefetch and no fhirServer given"
+                )
+        for key in plan.to_continue:
+            gathered.notes.append(
+                f"{service.label(key)} prefetch was cut short (more pages, no server)"
+            )
         return
-    if PATIENT_KEY in to_fetch:
+    if PATIENT_KEY in plan.to_fetch:
         check_server_allowed(server, settings)  # 412 before any connection
     else:
         try:
             check_server_allowed(server, settings)
         except DataUnavailableError as refused:
-            for key in [*to_fetch, *to_continue]:
+            for key in [*plan.to_fetch, *plan.to_continue]:
                 gathered.sources.setdefault(key, "unavailable")
-                gathered.notes.append(f"{types[key]} not fetched: {refused.diagnostics}")
+                gathered.notes.append(f"{service.label(key)} not fetched: {refused.diagnostics}")
             return
-    token = (request_body.get("fhirAuthorization") or {}).get("access_token")
-    _run_fetches(server, token, settings, to_fetch, to_continue, types, gathered, on_fhir_call)
-
-
-def _run_fetches(
-    server: str,
-    token: str | None,
-    settings: Settings,
-    to_fetch: Mapping[str, str],
-    to_continue: Mapping[str, str],
-    types: Mapping[str, str],
-    gathered: Gathered,
-    on_fhir_call: Callable[[FhirCall], None] | None,
-) -> None:
-    deadline = Deadline(settings.request_deadline_s)
     jobs = {
-        **{k: (u, 0) for k, u in to_fetch.items()},
-        **{k: (u, 1) for k, u in to_continue.items()},
+        **{key: _job(service, key, url, 0) for key, url in plan.to_fetch.items()},
+        **{key: _job(service, key, url, 1) for key, url in plan.to_continue.items()},
     }
-    with requests.Session() as session:
-        adapter = HTTPAdapter(pool_maxsize=settings.fhir_max_concurrency)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        client = FhirClient(server, settings, deadline, session, token, on_call=on_fhir_call)
-        pool = ThreadPoolExecutor(max_workers=min(settings.fhir_max_concurrency, len(jobs)))
-        try:
-            futures: dict[str, Future[_KeyResult]] = {
-                key: pool.submit(_fetch_key, client, url, pages_done, types[key])
-                for key, (url, pages_done) in jobs.items()
-            }
-            wait(futures.values(), timeout=deadline.remaining(), return_when=ALL_COMPLETED)
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
-        for key, future in futures.items():
-            _collect(key, future, key in to_continue, types[key], gathered)
-        gathered.fhir_calls.extend(client.calls)
+    token = (request_body.get("fhirAuthorization") or {}).get("access_token")
+    outcomes, calls = run_fetches(server, token, settings, jobs, on_fhir_call)
+    for key, outcome in outcomes.items():
+        _collect(key, outcome, key in plan.to_continue, jobs[key].label, gathered)
+    gathered.fhir_calls.extend(calls)
+
+
+def _job(service: ServiceDefinition, key: str, url: str, pages_done: int) -> KeyJob:
+    resource_type = resource_type_of(service.prefetch[key])
+    return KeyJob(url, pages_done, resource_type, service.label(key))
+
+
+def _collect(
+    key: str, outcome: KeyOutcome, continuing: bool, label: str, gathered: Gathered
+) -> None:
+    """One key's fetch, as sources and notes (a continued prefetch keeps its source)."""
+    if outcome is None or isinstance(outcome, FhirFetchError):
+        if not continuing:
+            gathered.sources[key] = "unavailable"
+        if outcome is None:
+            gathered.notes.append(f"{label} fetch did not finish before the deadline")
+        else:
+            gathered.notes.append(outcome.reason)
+        return
+    usable = [v for v in outcome.values if v.get("resourceType") != "OperationOutcome"]
+    if not continuing:
+        gathered.sources[key] = "fetched" if usable else "unavailable"
+        if not usable:
+            gathered.notes.append(f"{label} could not be had (the server sent an error)")
+    gathered.resources.extend(usable)
+    if outcome.note:
+        gathered.notes.append(outcome.note)
 
 
 def _keep_within_budget(gathered: Gathered, most: int) -> None:
@@ -266,60 +296,3 @@ def _content_type(value: Mapping[str, Any]) -> str:
         if isinstance(inner, dict) and isinstance(inner.get("resourceType"), str):
             return str(inner["resourceType"])
     return str(value.get("resourceType", "FHIR"))
-
-
-@dataclass
-class _KeyResult:
-    values: list[dict[str, Any]]
-    note: str | None = None
-
-
-def _fetch_key(client: FhirClient, url: str, pages_done: int, resource_type: str) -> _KeyResult:
-    """Fetch one key: a read, or a search followed page by page (``pages_done`` already had)."""
-    values: list[dict[str, Any]] = []
-    current: str | None = urljoin(client.base_url.rstrip("/") + "/", url)
-    seen: set[str] = set()
-    while current is not None:
-        if current in seen:
-            return _KeyResult(values, f"{resource_type} search stopped: its next link loops")
-        seen.add(current)
-        if pages_done >= client.settings.fhir_max_pages:
-            pages = client.settings.fhir_max_pages
-            return _KeyResult(values, f"{resource_type} search cut short after {pages} pages")
-        try:
-            value = client.get_json(current, resource_type)
-        except FhirFetchError as failed:
-            if not values and pages_done == 0:
-                raise
-            return _KeyResult(values, f"{failed.reason} (search cut short)")
-        values.append(value)
-        pages_done += 1
-        link = next_link(value) if value.get("resourceType") == "Bundle" else None
-        current = urljoin(current, link) if link else None
-    return _KeyResult(values)
-
-
-def _collect(
-    key: str, future: Future[_KeyResult], continuing: bool, resource_type: str, gathered: Gathered
-) -> None:
-    if future.cancelled() or not future.done():  # shutdown cancels what never started
-        future.cancel()
-        if not continuing:
-            gathered.sources[key] = "unavailable"
-        gathered.notes.append(f"{resource_type} fetch did not finish before the deadline")
-        return
-    try:
-        result = future.result()
-    except FhirFetchError as failed:
-        if not continuing:
-            gathered.sources[key] = "unavailable"
-        gathered.notes.append(failed.reason)
-        return
-    usable = [v for v in result.values if v.get("resourceType") != "OperationOutcome"]
-    if not continuing:
-        gathered.sources[key] = "fetched" if usable else "unavailable"
-        if not usable:
-            gathered.notes.append(f"{resource_type} could not be had (the server sent an error)")
-    gathered.resources.extend(usable)
-    if result.note:
-        gathered.notes.append(result.note)

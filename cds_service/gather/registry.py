@@ -3,10 +3,16 @@
 A service's prefetch templates ask for everything its rules need, filtered by code where FHIR
 search allows (Observations), with large pages (``_count``). The Observation code list is built at
 startup from the value sets, never typed here.
+
+Scores with no standard code (CMAS, MMT-8: docs/clinical/codes.md) are recorded by EHRs as
+flowsheet rows under local codes, which no code filter can name; a second Observation key asks
+for the assessment categories instead (``SCORE_CATEGORIES``), and the history layer keeps only
+what matches a value set by code or by name (docs/prefetch.md).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -15,6 +21,23 @@ from typing import Any
 from cds_service.errors import UnknownServiceError
 
 PATIENT_KEY = "patient"
+SCORES_KEY = "scoreObservations"
+# Observation categories under which EHRs file assessment scores (docs/prefetch.md): FHIR's
+# observation-category survey and exam, US Core's functional-status, Epic's
+# functional-mental-status. A token without a system matches the code in any system.
+SCORE_CATEGORIES = ("survey", "exam", "functional-status", "functional-mental-status")
+# What a gather note calls a key whose resource type another key shares
+_LABELS = {SCORES_KEY: "Observation (assessment categories)"}
+
+
+def resource_type_of(template: str) -> str:
+    """The resource type a prefetch template asks for: ``Observation?...`` -> ``Observation``."""
+    return re.split(r"[/?]", template, maxsplit=1)[0]
+
+
+def is_read(template: str) -> bool:
+    """Whether a template reads one resource (``Patient/{{...}}``) rather than searching."""
+    return template.startswith(resource_type_of(template) + "/")
 
 
 @dataclass(frozen=True)
@@ -39,6 +62,10 @@ class ServiceDefinition:
             entry["usageRequirements"] = self.usage_requirements
         return entry
 
+    def label(self, key: str) -> str:
+        """What gather notes call a prefetch key: its resource type, made plain when shared."""
+        return _LABELS.get(key) or resource_type_of(self.prefetch[key])
+
 
 @dataclass(frozen=True)
 class ServiceRegistry:
@@ -61,10 +88,14 @@ def jdm_ivig_prefetch(observation_codes: Sequence[str], page_size: int) -> dict[
     """Prefetch templates of the jdm-ivig service.
 
     ``observation_codes`` are "system|code" tokens (from ``Terminology.search_codes``); without
-    any, Observations are asked for unfiltered (and the rules still check every code).
+    any, Observations are asked for unfiltered (and the rules still check every code). Only
+    ``{{context.patientId}}`` is used: CDS Hooks 2.0 offers no date token (``today()`` is a 3.0
+    ballot feature), so the score search has no date floor; the history layer drops old rows.
 
     >>> jdm_ivig_prefetch(["http://loinc.org|29463-7"], 200)["observations"]
     'Observation?patient={{context.patientId}}&code=http://loinc.org|29463-7&_count=200'
+    >>> jdm_ivig_prefetch([], 200)["scoreObservations"].split("&")[1]
+    'category=survey,exam,functional-status,functional-mental-status'
     """
     patient = "patient={{context.patientId}}"
     count = f"_count={page_size}"
@@ -83,6 +114,7 @@ def jdm_ivig_prefetch(observation_codes: Sequence[str], page_size: int) -> dict[
             f"MedicationStatement?{patient}&_include=MedicationStatement:medication&{count}"
         ),
         "observations": f"Observation?{patient}{code_filter}&{count}",
+        SCORES_KEY: f"Observation?{patient}&category={','.join(SCORE_CATEGORIES)}&{count}",
         "procedures": f"Procedure?{patient}&{count}",
         "immunizations": f"Immunization?{patient}&{count}",
         "allergies": f"AllergyIntolerance?{patient}&{count}",

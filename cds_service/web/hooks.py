@@ -70,10 +70,11 @@ def call_service(service_id: str) -> Response:
     )
     _record_issued(evaluation.cards, service.id)
     metrics.record_cards(service.id, evaluation.cards)
+    notes = [*gathered.notes, *gathered.client_notes]
     if audit is not None:
         audit.record_cards(evaluation.cards)
-        audit.gather_notes = len(gathered.notes)
-    return jsonify(_answer(evaluation.cards, gathered.notes))
+        audit.gather_notes = len(notes)
+    return jsonify(_answer(evaluation.cards, notes))
 
 
 GATHER_NOTES_EXTENSION = "org.jdm-cds.gather-notes"
@@ -91,10 +92,13 @@ def _fhir_call_recorder(audit: RequestAudit | None) -> Callable[[FhirCall], None
 
 
 def _answer(cards: list[Card], notes: list[str]) -> dict[str, Any]:
-    """``{"cards": [...]}``, plus the gather notes (PHI-free) when data was cut short or missing.
+    """``{"cards": [...]}``, plus the gather notes (PHI-free) when data was cut short or missing,
+    or a prefetched value was not used.
 
     The notes go on the response even when no card had to mention them, e.g.
-    ``"extension": {"org.jdm-cds.gather-notes": ["Observation search cut short after 20 pages"]}``.
+    ``"extension": {"org.jdm-cds.gather-notes": ["Observation search cut short after 20 pages"]}``
+    or ``"Patient prefetch was a Bundle, not one Patient resource: fetched from the FHIR server
+    instead"`` (a note of the second kind changes no card).
     """
     answer: dict[str, Any] = {"cards": cards}
     if notes:

@@ -32,6 +32,8 @@ from fhir_fixtures.scenarios.scenario import Scenario
 
 HERE = Path(__file__).resolve().parent
 
+from cds_service.gather.registry import SCORE_CATEGORIES, SCORES_KEY  # noqa: E402
+
 SERVICE_ID = "jdm-ivig"
 PRACTITIONER = "Practitioner/prac-rheum-1"
 # prefetch key of each FHIR resource type (cds_service/gather/registry.py jdm_ivig_prefetch)
@@ -69,7 +71,9 @@ def searchset(resources: list[dict[str, Any]]) -> dict[str, Any]:
 
 def hook_request(chart: Chart) -> dict[str, Any]:
     """The patient-view request. The chart's own Patient goes under `patient`; every other
-    resource (another patient's too: EHR filters are not to be trusted) under its type's key."""
+    resource (another patient's too: EHR filters are not to be trusted) under its type's key,
+    and the Observations of the assessment categories also under the score key, as the search
+    by category returns them."""
     prefetch: dict[str, Any] = {}
     patient = next(r for r in chart.resources if r.get("id") == chart.pid)
     prefetch["patient"] = patient
@@ -79,12 +83,31 @@ def hook_request(chart: Chart) -> dict[str, Any]:
         prefetch[key] = searchset(
             [r for r in chart.resources if r["resourceType"] == resource_type]
         )
+        if resource_type == "Observation":
+            prefetch[SCORES_KEY] = searchset(
+                [r for r in chart.resources if _in_score_categories(r)]
+            )
     return {
         "hook": "patient-view",
         "hookInstance": str(uuid.uuid5(uuid.NAMESPACE_URL, f"jdm-cds/scenario/{chart.scenario}")),
         "context": {"userId": PRACTITIONER, "patientId": chart.pid},
         "prefetch": prefetch,
     }
+
+
+def _in_score_categories(resource: dict[str, Any]) -> bool:
+    if resource["resourceType"] != "Observation":
+        return False
+    categories = resource.get("category")
+    if not isinstance(categories, list):
+        return False
+    codings = [
+        coding
+        for category in categories
+        if isinstance(category, dict) and isinstance(category.get("coding"), list)
+        for coding in category["coding"]
+    ]
+    return any(isinstance(c, dict) and c.get("code") in SCORE_CATEGORIES for c in codings)
 
 
 def transaction(chart: Chart) -> dict[str, Any]:
