@@ -13,30 +13,11 @@ from decimal import Decimal
 from cds_service.card_builder.markdown import md_escape
 from cds_service.card_builder.units_display import display_unit
 from cds_service.history.model import DoseEvent, Measurement, TherapyHistory
-from cds_service.knowledge.concepts import MeasurementConcept
 from cds_service.knowledge.loader import Knowledge
+from cds_service.knowledge.text_contract import KEY_RESULTS
 from cds_service.knowledge.thresholds import COMPARISON_SIGNS
 from cds_service.rules.findings import Finding
 from cds_service.rules.timeutil import day, weeks_between
-
-# the key results the timeline shows, in this order (labels: card-texts.json)
-KEY_RESULTS: tuple[MeasurementConcept, ...] = (
-    "weight",
-    "height",
-    "cmas",
-    "mmt8",
-    "ck",
-    "aldolase",
-    "ldh",
-    "ast",
-    "alt",
-    "esr",
-    "crp",
-    "iga",
-    "creatinine",
-    "egfr",
-    "hemoglobin",
-)
 
 
 def line_start(label: str) -> str:

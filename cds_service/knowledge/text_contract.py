@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from cds_service.knowledge.concepts import MeasurementConcept
+
 
 @dataclass(frozen=True)
 class TopicContract:
@@ -146,8 +148,8 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
     }
 )
 
-# concepts the cards name, so card-texts.json must give each a label
-LABELLED_CONCEPTS = (
+# the key results the therapy timeline shows, in this order
+KEY_RESULTS: tuple[MeasurementConcept, ...] = (
     "weight",
     "height",
     "cmas",
@@ -163,5 +165,6 @@ LABELLED_CONCEPTS = (
     "creatinine",
     "egfr",
     "hemoglobin",
-    "blood-group",
 )
+# concepts the cards name, so card-texts.json must give each a label
+LABELLED_CONCEPTS = (*KEY_RESULTS, "blood-group")
