@@ -20,6 +20,7 @@ EVIDENCE_KEY = "org.jdm-cds.evidence"
 # docs/clinical/card-contract.md: the topic table's order, used within one indicator
 TOPIC_ORDER = (
     "ivig-start",
+    "ivig-course-due",
     "weight-needed",
     "first-line-window",
     "dysphagia-aspiration",
@@ -34,7 +35,8 @@ TOPIC_ORDER = (
     "data-quality",
 )
 INDICATOR_ORDER = ("critical", "warning", "info")
-DETAIL_SECTIONS = ("Why this card", "Dose arithmetic", "Safety notes", "Sources")
+# docs/clinical/card-contract.md: the recommendation first, then these, each when it has content
+DETAIL_SECTIONS = ("**Why**", "**Dose**", "**Safety**", "**Therapy so far**", "Sources:")
 IVIG_OVERRIDE_REASONS = (
     "already discussed with family",
     "treated elsewhere",
@@ -195,7 +197,7 @@ def _detail_problems(card: Json, where: str) -> list[str]:
         problems.append(
             f"{where}: detail sections out of order: {[n for _, n in sorted(positions)]}"
         )
-    for required in ("Why this card", "Sources"):
+    for required in ("Sources:",):
         if required not in detail:
             problems.append(f"{where}: detail lacks the {required!r} section")
     return problems

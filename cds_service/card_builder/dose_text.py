@@ -32,9 +32,7 @@ def _kg(dose: IvigDose, value: Decimal) -> str:
 
 def _weight_line(dose: IvigDose, texts: CardTexts) -> str:
     weight = dose.weight
-    recorded = (
-        f", recorded as {weight.original}" if weight.original != f"{plain(weight.value)} kg" else ""
-    )
+    recorded = f", recorded as {weight.original}" if not weight.original.endswith(" kg") else ""
     line = (
         f"Weight: {plain(weight.value)} kg{recorded} ({weight.source.reference}, measured "
         f"{weight.at.date().isoformat()}); dose calculated on the "

@@ -1,8 +1,8 @@
 """The machine-readable evidence on every card: ``card.extension["org.jdm-cds.evidence"]``.
 
 Shape (docs/clinical/card-contract.md): topic, ruleId, resources (sorted, unique), facts,
-thresholds, dose (cards that state one), safetyChecks (``ivig-start`` only), matchedByName
-(omitted when empty).
+thresholds, dose (cards that state one), safetyChecks (``ivig-start``), matchedByName. A list
+with nothing in it is left out, as CDS Hooks and FHIR JSON do.
 Numbers are JSON strings of Decimals; nothing is ever ``null``.
 """
 
@@ -17,16 +17,16 @@ EVIDENCE_KEY = "org.jdm-cds.evidence"
 
 def evidence(finding: Finding, history: TherapyHistory) -> Evidence:
     resources = list(finding.all_resources())
-    body: Evidence = {
-        "topic": finding.topic,
-        "ruleId": finding.rule_id,
-        "resources": resources,
-        "facts": [_fact(fact) for fact in finding.facts],
-        "thresholds": [_threshold(used) for used in _unique(finding.thresholds)],
-    }
+    body: Evidence = {"topic": finding.topic, "ruleId": finding.rule_id}
+    if resources:
+        body["resources"] = resources
+    if finding.facts:
+        body["facts"] = [_fact(fact) for fact in finding.facts]
+    if finding.thresholds:
+        body["thresholds"] = [_threshold(used) for used in _unique(finding.thresholds)]
     if finding.dose is not None:
         body["dose"] = finding.dose.evidence()
-    if finding.topic == "ivig-start":
+    if finding.topic in ("ivig-start", "ivig-course-due") and finding.safety_checks:
         body["safetyChecks"] = [
             {"code": check.code, "effect": str(check.effect)} for check in finding.safety_checks
         ]

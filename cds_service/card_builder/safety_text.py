@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cds_service.card_builder.units_display import quantity_text
+from cds_service.card_builder.units_display import measured_text
 from cds_service.history.model import Measurement
 from cds_service.knowledge.texts import CardTexts
 from cds_service.knowledge.thresholds import COMPARISON_SIGNS
@@ -21,9 +21,10 @@ def check_detail(result: SafetyCheckResult, texts: CardTexts) -> str:
 
 
 def short_detail(result: SafetyCheckResult, texts: CardTexts, most: int = 40) -> str:
-    """The detail cut to ``most`` characters for a summary (the card's detail has it whole)."""
+    """The detail for a summary when it is short enough; else the check's short name (the
+    card's detail has it whole). Never cut in a word."""
     text = check_detail(result, texts)
-    return text if len(text) <= most else text[: most - 1].rstrip() + "…"
+    return text if len(text) <= most else texts.safety_checks[result.code].short
 
 
 def reason_text(reason: CheckReason, texts: CardTexts) -> str:
@@ -53,7 +54,7 @@ def reason_text(reason: CheckReason, texts: CardTexts) -> str:
 
 
 def _measured(reason: CheckReason, measured: Measurement, texts: CardTexts) -> str:
-    values = {"value": quantity_text(measured.value, measured.unit), "date": day(measured.at)}
+    values = {"value": measured_text(measured.value, measured.unit), "date": day(measured.at)}
     threshold = reason.threshold
     if threshold is not None:
         values |= {"comparison": COMPARISON_SIGNS[threshold.comparison]}
@@ -62,7 +63,7 @@ def _measured(reason: CheckReason, measured: Measurement, texts: CardTexts) -> s
             low = measured.reference_low
             return texts.phrase(
                 "check.iga.belowRange",
-                low=quantity_text(low, measured.unit) if low is not None else "?",
+                low=measured_text(low, measured.unit) if low is not None else "?",
                 **values,
             )
         case "iga-below-threshold" if threshold is not None:
@@ -82,7 +83,7 @@ def _measured(reason: CheckReason, measured: Measurement, texts: CardTexts) -> s
             base = reason.baseline
             return texts.phrase(
                 "check.renal.creatinineRise",
-                baseline=quantity_text(base.value, base.unit),
+                baseline=measured_text(base.value, base.unit),
                 baseline_date=day(base.at),
                 ratio=str(threshold.value),
                 **values,

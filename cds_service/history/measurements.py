@@ -27,7 +27,7 @@ from cds_service.history.model import (
     SourceRef,
 )
 from cds_service.history.parse import ParsedResource
-from cds_service.history.units import convert
+from cds_service.history.units import convert, readable_unit
 from cds_service.knowledge.concepts import CANONICAL_UNITS, concept_key, measurement_concept
 from cds_service.knowledge.history_policy import HistoryPolicy
 from cds_service.knowledge.terminology import Terminology
@@ -119,7 +119,7 @@ def _measurement(
         notes.append(_note(parsed, "no numeric value", "no-value", concept, at))
         return None
     concept = measurement_concept(concept)
-    recorded_unit = unit_code or unit_text or ""
+    recorded_unit = readable_unit(unit_text or unit_code or "")  # as a clinician reads it
     if not raw_value.is_finite():
         notes.append(_note(parsed, "value is not a finite number", "implausible", concept, at))
         return None

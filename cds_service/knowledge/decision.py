@@ -57,6 +57,7 @@ class DecisionLists:
         """Every concept named in the lists (each needs a label in card-texts.json)."""
         return frozenset(
             (
+                *self.activity_problems,
                 *self.red_flag_problems,
                 *self.organ_involvement,
                 *self.extramuscular_screen,

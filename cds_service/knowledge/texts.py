@@ -73,6 +73,7 @@ class SafetyCheckText:
     effect: str  # hard-stop | warning | note
     text: str
     sources: tuple[str, ...]
+    short: str  # a few words, for a hard stop's summary ('' for other checks)
 
 
 @dataclass(frozen=True)
@@ -243,8 +244,19 @@ def _safety_checks(
                 f"a warning gets a card of its own, and there is no topic ivig-safety-{code}: "
                 "use hard-stop or note",
             )
+        hard_stop = entry["effect"] == "hard-stop"
+        if hard_stop != ("short" in entry):
+            raise field_error(
+                checker.path,
+                f"{field}.short",
+                "a hard stop needs a short name for its summary"
+                if hard_stop
+                else "only a hard stop is named in a summary: remove it",
+            )
         text = checker.check(entry["text"], SAFETY_CHECK_PLACEHOLDERS, f"{field}.text")
-        checks[code] = SafetyCheckText(code, entry["effect"], text, tuple(entry["sources"]))
+        checks[code] = SafetyCheckText(
+            code, entry["effect"], text, tuple(entry["sources"]), entry.get("short", "")
+        )
     return MappingProxyType(checks)
 
 

@@ -42,6 +42,12 @@ REQUIRED_THRESHOLDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "methotrexate_adequate_trial_weeks": ABOVE,
         "ivig_recent_weeks": BELOW,
         "ivig_failing_courses": ABOVE,
+        "ivig_jdm_course_g_per_kg": ABOVE,
+        "ivig_response_review_weeks": ABOVE,
+        "ivig_course_overdue_days": ABOVE,
+        "ivig_trial_lapsed_weeks": ABOVE,
+        "cmas_improving_points": ABOVE,
+        "mmt8_improving_points": ABOVE,
         "monitoring_window_weeks": ABOVE,
         "cmas_weakness": BELOW,
         "mmt8_weakness": BELOW,
@@ -71,6 +77,9 @@ REQUIRED_THRESHOLDS: Mapping[str, frozenset[str]] = MappingProxyType(
 VALUE_UNITS: Mapping[str, str] = MappingProxyType(
     {
         "ivig_failing_courses": "courses",
+        "ivig_jdm_course_g_per_kg": "g/kg",
+        "cmas_improving_points": "{score}",
+        "mmt8_improving_points": "{score}",
         "cmas_weakness": "{score}",
         "mmt8_weakness": "{score}",
         "cmas_red_flag": "{score}",
@@ -90,6 +99,9 @@ TIME_WINDOWS = frozenset(
     {
         "methotrexate_adequate_trial_weeks",
         "ivig_recent_weeks",
+        "ivig_response_review_weeks",
+        "ivig_course_overdue_days",
+        "ivig_trial_lapsed_weeks",
         "monitoring_window_weeks",
         "creatinine_rise_window_months",
         "live_vaccine_months",

@@ -18,6 +18,7 @@ from cds_service.rules import (
     escalate_after_ivig,
     extramuscular,
     first_line_window,
+    ivig_course_due,
     ivig_monitoring,
     ivig_start,
     safety,
@@ -30,6 +31,7 @@ Rule = Callable[[ClinicalContext, Knowledge, datetime], tuple[Finding, ...]]
 
 RULES: tuple[Rule, ...] = (
     ivig_start.evaluate,
+    ivig_course_due.evaluate,
     first_line_window.evaluate,
     dysphagia.evaluate,
     safety.evaluate,

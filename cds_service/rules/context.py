@@ -16,7 +16,8 @@ from cds_service.knowledge.loader import Knowledge
 from cds_service.knowledge.thresholds import shift
 from cds_service.rules.findings import Effect, SafetyCheckResult
 from cds_service.rules.ivig_dose import course_dose
-from cds_service.rules.refractory import DiseaseAssessment, IvigStatus, assess, ivig_status
+from cds_service.rules.ivig_trial import IvigStatus, ivig_status
+from cds_service.rules.refractory import DiseaseAssessment, assess
 from cds_service.rules.safety_checks import run_checks
 from cds_service.rules.scope import ScopeDecision, assess_scope
 
@@ -37,13 +38,14 @@ class ClinicalContext:
 
     @property
     def ivig_starting(self) -> bool:
-        """Escalation is due and IVIG is the next step (not given recently, not failing)."""
-        return self.disease.escalate and not self.ivig.recent and not self.ivig.failing
+        """Escalation is due and IVIG is the next step: no IVIG trial under way (given recently,
+        ordered or a course overdue) and none failed."""
+        return self.disease.escalate and not self.ivig.on_trial and not self.ivig.failing
 
     @property
     def ivig_in_play(self) -> bool:
         """IVIG is due now or being given: the moment the checks can change what is done."""
-        return self.ivig_starting or self.ivig.recent
+        return self.ivig_starting or self.ivig.on_trial
 
     @property
     def hard_stops(self) -> tuple[SafetyCheckResult, ...]:

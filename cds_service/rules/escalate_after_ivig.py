@@ -17,6 +17,7 @@ from cds_service.history.model import Problem
 from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.context import ClinicalContext
 from cds_service.rules.findings import Fact, Finding, unique_refs
+from cds_service.rules.refractory import DiseaseAssessment
 
 RULE_ID = "escalate_after_ivig"
 
@@ -25,6 +26,7 @@ RULE_ID = "escalate_after_ivig"
 class EscalateSubject:
     courses: int
     organ_problems: tuple[Problem, ...]  # active severe organ involvement
+    disease: DiseaseAssessment | None = None  # the signs of activity the card names
 
 
 def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
@@ -60,7 +62,7 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
             facts=tuple(facts),
             thresholds=disease.thresholds + status.thresholds,
             dose=dose,
-            subject=EscalateSubject(len(status.courses), organ),
+            subject=EscalateSubject(len(status.courses), organ, disease),
         ),
     )
 

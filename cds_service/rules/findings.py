@@ -35,6 +35,7 @@ class Effect(StrEnum):
 # Topic order of the card contract: cards sort by indicator, then by this order.
 TOPIC_ORDER: tuple[str, ...] = (
     "ivig-start",
+    "ivig-course-due",
     "weight-needed",
     "first-line-window",
     "dysphagia-aspiration",

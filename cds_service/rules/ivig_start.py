@@ -70,11 +70,14 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
         subject=IvigStartSubject(disease, context.history),
         summary_variant=variant,
         suggest=suggest,
-        note_keys=("draftWithheld",) if withheld and not hard_stops else (),
+        note_keys=(
+            *(("draftWithheld",) if withheld and not hard_stops else ()),
+            *(("methotrexateStopped",) if disease.methotrexate_stopped_at is not None else ()),
+        ),
     )
     if weight.usable:
         return (start,)
-    return (start, _weight_needed(weight))
+    return (start, weight_needed(weight))
 
 
 def checked_facts(history: TherapyHistory) -> tuple[Fact, ...]:
@@ -89,7 +92,8 @@ def checked_facts(history: TherapyHistory) -> tuple[Fact, ...]:
     return tuple(facts)
 
 
-def _weight_needed(weight: WeightAssessment) -> Finding:
+def weight_needed(weight: WeightAssessment) -> Finding:
+    """The card that asks for a current weight, naming what is wrong with the one on record."""
     return Finding(
         topic="weight-needed",
         rule_id=RULE_ID,

@@ -3,7 +3,7 @@
 Each check decides whether it fires and on which facts; its effect (hard stop, warning or note)
 and its words come from ``cards/card-texts.json``. A hard stop turns ``ivig-start`` critical and
 removes the draft order; a warning gets a card of its own (``ivig-safety-<code>``); a note is a
-line in ``ivig-start``'s "Safety notes". A check that lacks the data it needs says so (a note);
+line in ``ivig-start``'s **Safety** part. A check that lacks the data it needs says so (a note);
 it never assumes normal.
 """
 

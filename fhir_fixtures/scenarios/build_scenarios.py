@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from fhir_fixtures import builders as b
-from fhir_fixtures.scenarios import specs_core, specs_later, specs_more, specs_safety
+from fhir_fixtures.scenarios import specs_core, specs_later, specs_more, specs_safety, specs_trial
 from fhir_fixtures.scenarios.charts import Chart
 from fhir_fixtures.scenarios.fhir_builders import NOW
 from fhir_fixtures.scenarios.scenario import Scenario
@@ -57,6 +57,7 @@ def all_scenarios() -> list[Scenario]:
         *specs_safety.SCENARIOS,
         *specs_later.SCENARIOS,
         *specs_more.SCENARIOS,
+        *specs_trial.SCENARIOS,
     ]
     names = [s.name for s in scenarios]
     duplicates = {n for n in names if names.count(n) > 1}
@@ -144,10 +145,26 @@ def _with_chart_facts(chart: Chart, card: dict[str, Any]) -> dict[str, Any]:
         observation = chart.get(dose["weightObservation"])
         card["dose"] = dose | {"weightDate": observation["effectiveDateTime"]}
     if card["topic"] == "first-line-window":
-        first = datetime.fromisoformat(chart.get("mtx-1")["effectiveDateTime"])
-        twelve_weeks = (first + timedelta(days=84)).date().isoformat()
-        card["mentions"] = [*card.get("mentions", []), [{"date": twelve_weeks}]]
+        card["mentions"] = [*card.get("mentions", []), [{"date": _twelve_week_point(chart)}]]
     return card
+
+
+def _twelve_week_point(chart: Chart) -> str:
+    """First methotrexate dose + 84 days; for a course stopped (no order, no dose in 14 days),
+    84 days less the exposure (first dose to a week after the last) counted from today."""
+    doses = sorted(
+        datetime.fromisoformat(r["effectiveDateTime"])
+        for r in chart.resources
+        if r["resourceType"] == "MedicationAdministration"
+        and "-mtx-" in r["id"]
+        and r.get("status") == "completed"
+    )
+    first, last = doses[0], doses[-1]
+    ordered = any(r["id"] == chart.id("mtx-order") for r in chart.resources)
+    if ordered or NOW - last <= timedelta(days=14):
+        return (first + timedelta(days=84)).date().isoformat()
+    exposure = last + timedelta(days=7) - first
+    return (NOW + timedelta(days=84) - exposure).date().isoformat()
 
 
 def expected(scenario: Scenario, chart: Chart) -> dict[str, Any]:

@@ -148,6 +148,29 @@ def ivig_start(
     return card
 
 
+def course_due(
+    *,
+    dose: dict[str, Any] | None = DOSE_26_KG,
+    weight: str | None = "w-now",
+    mentions: list[Any] | None = None,
+) -> Card:
+    """The ivig-course-due card: the next monthly course overdue on an IVIG trial; the draft of
+    the next course, no baseline orders (no pre-IVIG serology once IVIG was given)."""
+    card: Card = {"topic": "ivig-course-due", "indicator": "warning", "links": ["ivig-infusion"]}
+    card["mentions"] = [["overdue"], ["serology"], *(mentions or [])]
+    card["serviceRequestsAbsent"] = [CK]
+    card["evidence"] = []
+    if dose is None:
+        card["doseAbsent"] = True
+        card["medicationRequest"] = "absent"
+        return card
+    card["dose"] = dose | ({"weightObservation": weight} if weight else {})
+    if weight:
+        card["evidence"].append(weight)
+    card["medicationRequest"] = {"perDayG": dose["perDayG"], "days": dose["days"]}
+    return card
+
+
 def card(topic: str, indicator: str, **extra: Any) -> Card:
     result: Card = {"topic": topic, "indicator": indicator, **extra}
     if topic in SAFETY_TEXT:

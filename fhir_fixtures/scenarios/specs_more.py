@@ -167,7 +167,7 @@ SCENARIOS = [
             lambda c: c.drop("height"),
             lambda c: [
                 c.ivig_course(f"ivig-{n}", last_days_ago=d, grams_per_day=26)
-                for n, d in enumerate((72, 44, 16), start=1)
+                for n, d in enumerate((100, 72, 44), start=1)
             ],
         ),
         [

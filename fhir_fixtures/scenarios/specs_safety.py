@@ -247,9 +247,10 @@ SCENARIOS = [
     Scenario(
         "boundary-safety-iga-unknown-after-first-course",
         "No IgA ever, but a first IVIG course was given 10 weeks ago: the check is for 'before a "
-        "first course', so no note (IgA drawn after IVIG reflects the product).",
+        "first course', so no note (IgA drawn after IVIG reflects the product); the second "
+        "course is overdue.",
         steps(refractory, _no("iga"), _ivig_course_70_days_ago),
-        [_no_note("iga-unknown")],
+        [x.course_due() | {"safetyChecks": {"present": [], "absent": ["iga-unknown"]}}],
         threshold=Threshold(
             "first course",
             "1 prior course",

@@ -30,6 +30,7 @@ from rules_builders import (
     ago,
     dose,
     ivig_course,
+    jdm_since,
     measure,
     problem,
     seed_history,
@@ -335,7 +336,12 @@ def card_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
     )
     no_renal = without(seed_history(), "creatinine", "egfr")
     organ = with_problems(
-        seed_history(ivig_courses=tuple(ivig_course(ago(weeks=w), f"iv{w}") for w in (5, 9, 13))),
+        jdm_since(
+            seed_history(
+                ivig_courses=tuple(ivig_course(ago(weeks=w), f"iv{w}") for w in (5, 9, 13))
+            ),
+            ago(weeks=52),
+        ),
         problem("ild", "c-ild", ago(20)),
     )
     left_out = tuple(
@@ -413,6 +419,45 @@ def card_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
         (organ, ()),
         (noted, ("Observation search cut short after 20 pages",)),
         (free_text, ()),
+        *ivig_trial_probes(),
+    ]
+
+
+def ivig_trial_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
+    """Where an IVIG trial stands: the next course overdue (with a dose, without a weight, with an
+    unread infusion, with a hard stop), a lapsed trial, a course under the JDM dose, and three
+    courses with CMAS or MMT-8 improving (docs/clinical/decision-model.md §4)."""
+    overdue = seed_history(ivig_courses=(ivig_course(ago(weeks=9), "iv-9"),))
+    unread = DataQualityNote(
+        "MedicationAdministration", "dq-iv9", "unknown", "unread-medication", None, ago(9)
+    )
+    stop = with_measurements(without(overdue, "egfr"), measure("egfr", "20", ago(1), "egfr-20"))
+    small = replace(ivig_course(ago(weeks=6), "iv-small", total_g="15"), g_per_kg=Decimal("0.6"))
+    three = tuple(ivig_course(ago(weeks=w), f"iv3-{w}") for w in (12, 8, 4))
+    lapsed = ivig_course(ago(weeks=27), "iv-27")
+
+    def scores(concept: str, values: tuple[str, ...]) -> TherapyHistory:
+        history = without(seed_history(ivig_courses=three), "cmas", "mmt8")
+        return with_measurements(
+            history,
+            *(
+                measure(concept, v, ago(weeks=10 - 4 * i), f"{concept}-{i}")
+                for i, v in enumerate(values)
+            ),
+        )
+
+    return [
+        (overdue, ()),
+        (without(overdue, "weight"), ()),
+        (replace(overdue, data_quality=(unread,)), ()),
+        (stop, ()),
+        (
+            jdm_since(seed_history(ivig_courses=(lapsed,)), ago(weeks=52)),
+            (),
+        ),
+        (seed_history(ivig_courses=(small,)), ()),
+        (scores("cmas", ("18", "20", "22")), ()),
+        (scores("mmt8", ("50", "53", "55")), ()),
     ]
 
 

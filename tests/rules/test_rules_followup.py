@@ -73,7 +73,8 @@ def test_no_monitoring_card_without_recent_ivig(knowledge: Knowledge) -> None:
 
 
 def three_courses() -> TherapyHistory:
-    courses = tuple(ivig_course(ago(weeks=w), f"ivig-{w}") for w in (10, 6, 2))
+    # the third course began 4 weeks ago: the response can be judged (decision-model.md §4)
+    courses = tuple(ivig_course(ago(weeks=w), f"ivig-{w}") for w in (12, 8, 4))
     return seed_history(ivig_courses=courses)
 
 
