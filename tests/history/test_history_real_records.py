@@ -59,6 +59,17 @@ def test_an_order_with_intent_plan_counts(build: Build) -> None:
     assert history.methotrexate is not None and history.methotrexate.doses_expected >= 6
 
 
+def test_an_ivig_order_in_force_is_a_course_ordered_not_given(build: Build) -> None:
+    # an active IVIG order for tomorrow (Gammaked, IV): the course is ordered, so none is drafted
+    gammaked, iv = medication("1809437"), "47625008"
+    ordered = order("ivig", gammaked, "2026-03-16", 26, "g", route=iv)
+    done = order("old", gammaked, "2025-08-01", 26, "g", route=iv, status="completed")
+    done["dosageInstruction"][0]["timing"]["repeat"]["boundsPeriod"]["end"] = "2025-08-02"
+    history = build(patient(), ordered, done)
+    assert [o.source.resource_id for o in history.ivig_orders] == ["ivig"]
+    assert history.ivig_courses == ()  # an order is not an infusion given
+
+
 def test_a_proposal_is_not_therapy(build: Build) -> None:
     draft = order("mtx", medication("6851"), "2026-02-01", 15, "mg", (1, 1, "wk"))
     draft["intent"] = "proposal"
