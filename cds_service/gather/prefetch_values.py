@@ -54,10 +54,10 @@ def checked_value(
         return Unusable("was not a FHIR resource")
     if not read:
         return _checked_search(value, resource_type)
-    read = _read_resource(value, resource_type)
-    if isinstance(read, Unusable):
-        return read
-    resource, full_url = read
+    found = _read_resource(value, resource_type)
+    if isinstance(found, Unusable):
+        return found
+    resource, full_url = found
     if patient_id is not None:
         sent_id = resource.get("id")
         if type(sent_id) is not str or not sent_id:

@@ -1,17 +1,22 @@
 """Code systems and identifiers as EHR vendors send them (fhir_fixtures/scenarios/specs_real.py).
 
-Where each shape is documented (read 2026-12-05; no vendor text is copied):
+Where each shape comes from (read 2026-12-05; no vendor text is copied;
+fhir_fixtures/scenarios/README.head.md has the table per scenario):
 
-* Epic: local ids under Epic's own OID root ``urn:oid:1.2.840.114350…`` beside the standard code
-  (open.epic.com/Clinical/Observation: vital signs and flowsheet rows as Observations; the public
-  Epic-shaped Observation kept in fhir_fixtures/real/examples/epic-shaped/); flowsheet rows
-  under ``…7.2.707679`` (docs/prefetch.md).
-* Cerner / Oracle Health: NDC under ``http://hl7.org/fhir/sid/ndc``, RxNorm beside the Millennium
-  order synonym ``https://fhir.cerner.com/<EHR source id>/synonym``, home medications as
-  MedicationRequest (fhir.cerner.com/millennium/r4/clinical/medications/medication-request/;
+* Epic: its own codes under the OID root ``urn:oid:1.2.840.114350…`` beside the standard code
+  (the public Epic-shaped lab Observation kept in fhir_fixtures/real/examples/epic-shaped/);
+  vital signs and flowsheet rows as Observations (https://open.epic.com/Clinical/Observation);
+  flowsheet rows under ``…1.7.2.707679`` (docs/prefetch.md). The ERX, EDG and lab-component
+  sub-OIDs below follow the same root; the codes under them are made up.
+* Cerner / Oracle Health: RxNorm beside the Millennium order synonym
+  ``https://fhir.cerner.com/<EHR source id>/synonym``, and home medications as MedicationRequest
+  (https://fhir.cerner.com/millennium/r4/clinical/medications/medication-request/, mirrored at
   docs.oracle.com/en/industries/health/millennium-platform-apis/mfrap/medication_request.html).
-* UK (NHS England UK Core): dm+d VMP/AMP under ``https://dmd.nhs.uk``, SNOMED CT first
-  (fhir_fixtures/real/examples/uk-core/).
+* NDC under ``http://hl7.org/fhir/sid/ndc``: US Core / USCDI v3 allow the NDC as an extra coding
+  of a medicine; Cerner's R4 MedicationAdministration page names RxNorm only, so an NDC-only
+  record is the US pharmacy-system shape, not a documented Cerner one.
+* UK (NHS England UK Core): dm+d VMP/AMP under ``https://dmd.nhs.uk`` (UK Core Medication.code
+  guidance on simplifier.net), SNOMED CT first (fhir_fixtures/real/examples/uk-core/).
 
 The OIDs of the standard systems are HL7's (terminology.hl7.org: LOINC 2.16.840.1.113883.6.1,
 SNOMED CT …6.96, RxNorm …6.88, ICD-10-CM …6.90, NDC …6.69).

@@ -366,6 +366,11 @@ def _patient_in_bundle(c: Chart, request: Json) -> None:
     }
 
 
+def _observations_not_a_bundle(c: Chart, request: Json) -> None:
+    """A client that answers the Observation search with one bare Observation, not a Bundle."""
+    request["prefetch"]["observations"] = c.get("w-now")
+
+
 def _urn_uuid_subjects(c: Chart, request: Json) -> None:
     """Synthea's shape: the Patient travels as a collection Bundle entry with an urn:uuid
     fullUrl, and every other resource names it by that urn:uuid."""
@@ -379,6 +384,13 @@ def _urn_uuid_subjects(c: Chart, request: Json) -> None:
             for element in ("subject", "patient"):
                 if resource.get(element, {}).get("reference") == f"Patient/{c.pid}":
                     resource[element] = {"reference": patient_urn}
+
+
+def _current_order_in_ml(c: Chart) -> None:
+    """The current prednisolone order written in mL of a solution whose strength is not given."""
+    order = c.get("pred-2")
+    order["medicationCodeableConcept"] = cc(b.PREDNISOLONE, text="prednisolone oral solution")
+    order["dosageInstruction"][0]["doseAndRate"] = [_dose(8, "mL")]
 
 
 def _contraceptive_and_old_order(c: Chart) -> None:
@@ -459,8 +471,8 @@ SCENARIOS = [
     Scenario(
         "in-real-ivig-active-order",
         "Epic/Cerner: an active IVIG order (Gammaked 10 % SBD, IV, 26 g/day x 2 from tomorrow) "
-        "is a course about to be given: no second IVIG draft; the course is not yet given, so no "
-        "card at all would be wrong only if it were ignored -> no ivig-start.",
+        "is a course already ordered: no ivig-start and no second draft "
+        "(decision-model.md §3: no IVIG order in force); nothing else is due -> no cards.",
         _with(
             refractory,
             _ivig_order(cc(GAMMAKED_SBD), status="active", authored_days_ago=0.5),
@@ -596,7 +608,6 @@ SCENARIOS = [
         "IVIG: ivig-start with the draft order.",
         _on_ivig(7, cc(CUTAQUIG_BN), route=b.ROUTE_SC),
         [x.ivig_start()],
-        optional_topics=(DQ,),
     ),
     Scenario(
         "out-real-ig-subcutaneous",
@@ -610,7 +621,6 @@ SCENARIOS = [
         "ivig-start with the draft order.",
         _on_ivig(7, cc(GAMASTAN_SBD), route=v.ROUTE_IM),
         [x.ivig_start()],
-        optional_topics=(DQ,),
     ),
     Scenario(
         "out-real-ig-intramuscular",
@@ -625,7 +635,6 @@ SCENARIOS = [
         "ivig-start with the draft.",
         _on_ivig(10, cc(HBIG), route=v.ROUTE_IM),
         [x.ivig_start()],
-        optional_topics=(DQ,),
     ),
     Scenario(
         "out-real-hyperimmune-globulin",
@@ -651,7 +660,6 @@ SCENARIOS = [
             refractory, _mtx_order_only([_dose(15, "mg")], cc(b.METHOTREXATE), intent="proposal")
         ),
         [x.card("first-line-window", "info", mentions=[["no methotrexate"], ["not started"]])],
-        optional_topics=(DQ,),
         forbidden=("mtx-order",),
     ),
     Scenario(
@@ -667,7 +675,6 @@ SCENARIOS = [
         "scope, no cards.",
         _with(seed, _encounter_diagnosis(abated_days_ago=10)),
         [],
-        optional_topics=(DQ,),
     ),
     Scenario(
         "in-real-dysphagia-observation",
@@ -719,8 +726,11 @@ SCENARIOS = [
             lambda c: refractory(c, mtx_days=42),
             _free_text_problem("dys-text", "Denies trouble swallowing", days_ago=4),
         ),
-        [x.first_line_window()],
-        optional_topics=(DQ,),
+        [
+            x.first_line_window(),
+            # a denied red flag is named, quoted (decision-model.md, never silent)
+            x.card(DQ, "info", evidence=["dys-text"], mentions=[["denies trouble swallowing"]]),
+        ],
     ),
     Scenario(
         "in-real-local-cmas",
@@ -910,7 +920,6 @@ SCENARIOS = [
                 mentionsInOrder=x.ESCALATE_ORDER,
             )
         ],
-        optional_topics=(DQ,),
     ),
     Scenario(
         "in-real-dose-and-rate-epic",
@@ -937,16 +946,20 @@ SCENARIOS = [
             refractory,
             _mtx_order_only([_dose(6, "{tbl}")], cc(b.METHOTREXATE, text="methotrexate")),
         ),
-        [x.ivig_start(evidence=["mtx-order"]) | {"notMentions": ["15 mg"]}],
-        optional_topics=(DQ,),
+        [
+            x.ivig_start(evidence=["mtx-order"]) | {"notMentions": ["15 mg"]},
+            x.card(DQ, "info", evidence=["mtx-order"], mentions=[["no strength"]]),
+        ],
     ),
     Scenario(
         "out-real-dose-and-rate-epic",
         "The order's only entry in mL (no mass, no strength): methotrexate still on record, no "
         "mg figure invented -> ivig-start.",
         _with(refractory, _mtx_order_only([_dose(0.6, "mL")], cc(b.METHOTREXATE))),
-        [x.ivig_start(evidence=["mtx-order"]) | {"notMentions": ["15 mg"]}],
-        optional_topics=(DQ,),
+        [
+            x.ivig_start(evidence=["mtx-order"]) | {"notMentions": ["15 mg"]},
+            x.card(DQ, "info", evidence=["mtx-order"], mentions=[["no strength"]]),
+        ],
     ),
     # --- 5. identity and values ---
     Scenario(
@@ -986,8 +999,9 @@ SCENARIOS = [
             x.ivig_start("critical", dose=x.DOSE_26_KG, evidence=["dys"])
             | {"notMentions": ["56 g"]},
             x.dysphagia(),
+            # named without a link: another patient's record is never cited
+            x.card(DQ, "info", mentions=[["another fhir server"]]),
         ],
-        optional_topics=(DQ,),
         forbidden=("w-new",),
     ),
     Scenario(
@@ -1063,7 +1077,7 @@ SCENARIOS = [
         ],
     ),
     Scenario(
-        "in-real-weight-4000-digits",
+        "in-real-implausible-weight-4000-digits",
         "A weight of 4,000 digits yesterday (prefetch only: a server refuses it): refused with a "
         "note, no 500; 52 g from the 26 kg weight.",
         _with(
@@ -1146,7 +1160,6 @@ SCENARIOS = [
         "ivig-start with the draft order.",
         _with(refractory, _iv_drug("iv-other", cc(INFLIXIMAB), days_ago=70)),
         [x.ivig_start()],
-        optional_topics=(DQ,),
     ),
     Scenario(
         "in-real-unknown-immune-globulin",
@@ -1172,7 +1185,6 @@ SCENARIOS = [
         "draft wrong: ivig-start with the draft order.",
         _with(refractory, _iv_drug("oral-other", cc(ALBUMIN), days_ago=10, route=b.ROUTE_ORAL)),
         [x.ivig_start()],
-        optional_topics=(DQ,),
     ),
     # --- 6. lenient with clients ---
     Scenario(
@@ -1182,6 +1194,24 @@ SCENARIOS = [
         seed,
         SEED_CARDS,
         extra={"request": _patient_in_bundle},
+    ),
+    Scenario(
+        "out-real-prefetch-patient-as-bundle",
+        "A client answers the Observation search with one bare Observation, not a Bundle: not "
+        "a 400; the key is treated as not sent. On the fetch path the service reads the server "
+        "(the seed's cards); with the prefetch alone the weights are missing, so no dose, "
+        "weight-needed, and the data-quality card says what was not used.",
+        seed,
+        SEED_CARDS,
+        extra={
+            "request": _observations_not_a_bundle,
+            "prefetch_cards": [
+                x.ivig_start("critical", dose=None, evidence=["dys"]),
+                x.weight_needed(),
+                x.dysphagia(),
+                x.card(DQ, "info", mentions=[["was not a bundle"]]),
+            ],
+        },
     ),
     # --- 7. only what matters ---
     Scenario(
@@ -1209,10 +1239,40 @@ SCENARIOS = [
         ],
     ),
     Scenario(
-        "out-real-dq-noise",
+        "in-real-dq-noise",
         "A contraceptive dosed in tablets (not mg) and a prednisolone order stopped four years "
         "ago with its dose in mL change nothing: no data-quality card, the seed's cards.",
         _with(seed, _contraceptive_and_old_order),
         SEED_CARDS,
+    ),
+    Scenario(
+        "out-real-rounded-figures",
+        "A weight recorded as 34.5 kg: nothing to round, the card shows no second figure -> 69 g.",
+        _with(seed, lambda c: c.drop("w-old"), _weight_value("w-now", 34.5)),
+        [
+            x.ivig_start(
+                "critical",
+                dose=x.DOSE_26_KG
+                | {
+                    "weightKg": "34.5",
+                    "uncappedTotalG": "69",
+                    "courseTotalG": "69",
+                    "perDayG": "34.5",
+                    "fiveDayPerDayG": "13.8",
+                    "volumeMl": "690",
+                },
+                evidence=["dys"],
+            )
+            | {"notMentions": ["recorded as"]},
+            x.dysphagia(),
+        ],
+    ),
+    Scenario(
+        "out-real-dq-noise",
+        "The current prednisolone order written as 8 mL of a solution of unknown strength: the "
+        "steroid course cannot be read in mg, which could change the taper advice -> named on "
+        "the data-quality card (the seed's cards otherwise).",
+        _with(seed, _current_order_in_ml),
+        [*SEED_CARDS, x.card(DQ, "info", evidence=["pred-2"], mentions=[["ml"]])],
     ),
 ]

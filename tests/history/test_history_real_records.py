@@ -101,6 +101,18 @@ def test_the_mass_entry_of_several_dose_and_rate_entries_is_read(build: Build) -
     assert event.amount_mg == Decimal(15)
 
 
+def test_a_current_steroid_dose_that_cannot_be_read_is_unknown_not_stopped(build: Build) -> None:
+    # 52 mg/day, then the current order as 8 mL of a solution whose strength is not given
+    first = order("p1o", medication("8638"), "2026-02-01", 52, "mg")
+    first["dosageInstruction"][0]["timing"]["repeat"]["boundsPeriod"]["end"] = "2026-03-12"
+    current = order(
+        "p2o", medication("8638", text="prednisolone oral solution"), "2026-03-12", 8, "mL"
+    )
+    course = build(patient(), weight("w", 26), first, current).glucocorticoid
+    assert course is not None and course.trend == "unknown" and course.current is None
+    assert [p.daily_mg for p in course.points] == [Decimal(52)]  # no 0 mg/day point
+
+
 def test_a_tablet_dose_without_any_strength_is_noted_not_guessed(build: Build) -> None:
     tablets = order(
         "mtx", medication("6851", text="methotrexate"), "2026-02-01", 6, "{tbl}", (1, 1, "wk")
