@@ -37,13 +37,15 @@ class ClinicalContext:
 
     @property
     def ivig_starting(self) -> bool:
-        """Escalation is due and IVIG is the next step (not given recently, not failing)."""
-        return self.disease.escalate and not self.ivig.recent and not self.ivig.failing
+        """Escalation is due and IVIG is the next step (not given recently, not already ordered,
+        not failing)."""
+        ivig = self.ivig
+        return self.disease.escalate and not (ivig.recent or ivig.ordered or ivig.failing)
 
     @property
     def ivig_in_play(self) -> bool:
         """IVIG is due now or being given: the moment the checks can change what is done."""
-        return self.ivig_starting or self.ivig.recent
+        return self.ivig_starting or self.ivig.recent or self.ivig.ordered
 
     @property
     def hard_stops(self) -> tuple[SafetyCheckResult, ...]:

@@ -16,7 +16,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from cds_service.history.model import IvigCourse, Measurement, Problem, SourceRef, TherapyHistory
+from cds_service.history.model import (
+    DoseEvent,
+    IvigCourse,
+    Measurement,
+    Problem,
+    SourceRef,
+    TherapyHistory,
+)
 from cds_service.knowledge.concepts import MeasurementConcept, ProblemConcept
 from cds_service.knowledge.loader import Knowledge
 from cds_service.knowledge.thresholds import Threshold
@@ -69,10 +76,17 @@ class IvigStatus:
     recent: bool  # an infusion within the recency window: the patient is on IVIG
     failing: bool  # enough courses and the disease still active
     thresholds: tuple[ThresholdUse, ...]
+    # IVIG orders in force: a course already ordered (given or due), so no second one is drafted
+    orders: tuple[DoseEvent, ...] = ()
+
+    @property
+    def ordered(self) -> bool:
+        return bool(self.orders)
 
     @property
     def resources(self) -> tuple[SourceRef, ...]:
-        return tuple(i.source for c in self.courses for i in c.infusions)
+        given = [i.source for c in self.courses for i in c.infusions]
+        return tuple(dict.fromkeys([*given, *(o.source for o in self.orders)]))
 
 
 def assess(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> DiseaseAssessment:
@@ -151,6 +165,7 @@ def ivig_status(
         recent=recent,
         failing=failing,
         thresholds=(ThresholdUse.of(recency), ThresholdUse.of(failing_at)),
+        orders=history.ivig_orders,
     )
 
 
