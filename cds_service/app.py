@@ -18,6 +18,7 @@ from flask import Flask
 
 from cds_service.config import Settings
 from cds_service.gather.registry import build_registry
+from cds_service.knowledge.codings import VITAL_SIGNS_PANEL, search_tokens
 from cds_service.knowledge.loader import Knowledge, load_knowledge
 from cds_service.store.database import open_store
 from cds_service.web import metrics
@@ -83,5 +84,7 @@ def _settings_from(config: Settings | Mapping[str, Any] | None) -> Settings:
 
 
 def _observation_codes(knowledge: Knowledge) -> list[str]:
-    """Observation codes for the prefetch filter, from the value sets (sorted, unique)."""
-    return sorted(set(knowledge.terminology.search_codes("Observation")))
+    """Observation codes for the prefetch filter: the value sets', also under their systems'
+    OIDs, and the vital-signs panel that carries weight and height (sorted, unique)."""
+    codes = knowledge.terminology.search_codes("Observation")
+    return search_tokens([*codes, VITAL_SIGNS_PANEL])

@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 from schema_check import assert_error, assert_valid
 
 from cds_service.app import create_app
+from cds_service.knowledge.codings import VITAL_SIGNS_PANEL, search_tokens
 from cds_service.web.openapi import openapi_document, schema_names
 from cds_service.web.state import state
 from fhir_fixtures import builders as fb
@@ -79,7 +80,11 @@ def test_observation_template_is_filtered_by_the_value_set_codes(client: FlaskCl
     template = client.get("/cds-services").get_json()["services"][0]["prefetch"]["observations"]
     terminology = state(client.application).knowledge.terminology
     codes = template.split("&code=")[1].split("&")[0].split(",")
-    assert codes == sorted(set(terminology.search_codes("Observation")))
+    wanted = search_tokens([*terminology.search_codes("Observation"), VITAL_SIGNS_PANEL])
+    assert codes == wanted
+    # each code also under its system's OID, as Epic files LOINC; and the vital-signs panel
+    assert "urn:oid:2.16.840.1.113883.6.1|29463-7" in codes
+    assert "http://loinc.org|85353-1" in codes
     # body weight, height and CK must be asked for; a heart rate must not
     for token in ("http://loinc.org|29463-7", "http://loinc.org|8302-2", "http://loinc.org|2157-6"):
         assert token in codes

@@ -69,6 +69,20 @@ def test_a_read_takes_its_resource_out_of_a_bundle_beside_outcomes() -> None:
     assert read_patient(PATIENT) is PATIENT
 
 
+def test_a_read_keeps_its_entrys_full_url_for_references_that_name_it() -> None:
+    """Synthea and HealthChain: other resources name the patient by its entry's urn:uuid."""
+    wrapped = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"fullUrl": "urn:uuid:0f0e", "resource": PATIENT}, {"resource": OUTCOME}],
+    }
+    assert read_patient(wrapped) == {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"fullUrl": "urn:uuid:0f0e", "resource": PATIENT}],
+    }
+
+
 @pytest.mark.parametrize(
     ("value", "why"),
     [

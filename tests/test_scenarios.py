@@ -189,6 +189,8 @@ def test_scenario_with_prefetch(
     link_status: Callable[[str], int],
 ) -> None:
     expected = load(name, "expected.json")
+    # a record only the prefetch can carry (a server refuses it) changes the prefetch's cards
+    expected |= expected.get("prefetchPath", {})
     response = scenario_client.post(SERVICE_URL, json=with_prefetch(name, prefetch_keys))
     problems = problems_in(response, expected, link_status)
     assert not problems, report(name, problems)

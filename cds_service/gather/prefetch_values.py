@@ -8,7 +8,10 @@ A read template (``Patient/{{context.patientId}}``) takes:
 
 - the resource itself;
 - a Bundle whose only resource, OperationOutcomes aside, is that resource: it is taken out
-  (HealthChain's sandbox client sends ``{"patient": Bundle(collection, [Patient])}``).
+  (HealthChain's sandbox client sends ``{"patient": Bundle(collection, [Patient])}``). When its
+  entry has a ``fullUrl`` (an ``urn:uuid:`` in Synthea's and HealthChain's Bundles), the resource
+  stays in a one-entry collection Bundle with that ``fullUrl``, since other resources may name the
+  patient by it (cds_service/history/references.py).
 
 A search template (``Observation?patient=...``) takes a Bundle of any type whose entries, if it
 has any, hold at least one resource of the template's type: an empty Bundle is a search that found
@@ -51,28 +54,41 @@ def checked_value(
         return Unusable("was not a FHIR resource")
     if not read:
         return _checked_search(value, resource_type)
-    resource = _read_resource(value, resource_type)
-    if isinstance(resource, Unusable) or patient_id is None:
+    found = _read_resource(value, resource_type)
+    if isinstance(found, Unusable):
+        return found
+    resource, full_url = found
+    if patient_id is not None:
+        sent_id = resource.get("id")
+        if type(sent_id) is not str or not sent_id:
+            return Unusable("had no id")
+        if sent_id != patient_id:
+            raise SchemaViolationError(f"prefetch.{key}: id does not match context.patientId")
+    if full_url is None:
         return resource
-    sent_id = resource.get("id")
-    if type(sent_id) is not str or not sent_id:
-        return Unusable("had no id")
-    if sent_id != patient_id:
-        raise SchemaViolationError(f"prefetch.{key}: id does not match context.patientId")
-    return resource
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"fullUrl": full_url, "resource": resource}],
+    }
 
 
-def _read_resource(value: dict[str, Any], resource_type: str) -> dict[str, Any] | Unusable:
+def _read_resource(
+    value: dict[str, Any], resource_type: str
+) -> tuple[dict[str, Any], str | None] | Unusable:
+    """The resource a read asked for, and the ``fullUrl`` of its Bundle entry if it had one."""
     sent_type = value["resourceType"]
     if sent_type == resource_type:
-        return value
+        return value, None
     if sent_type != "Bundle":
         return Unusable(f"was not a {resource_type} resource")
     resources, unreadable = _entry_resources(value)
     inner = [r for r in resources if r.get("resourceType") != _OUTCOME]
     if unreadable or len(inner) != 1 or inner[0].get("resourceType") != resource_type:
         return Unusable(f"was a Bundle, not one {resource_type} resource")
-    return inner[0]
+    entry = next(e for e in value["entry"] if type(e) is dict and e.get("resource") is inner[0])
+    full_url = entry.get("fullUrl")
+    return inner[0], full_url if type(full_url) is str and full_url else None
 
 
 def _checked_search(value: dict[str, Any], resource_type: str) -> dict[str, Any] | Unusable:

@@ -127,6 +127,7 @@ def build_history(
         methotrexate=therapy.methotrexate,
         glucocorticoid=therapy.glucocorticoid,
         ivig_courses=therapy.ivig_courses,
+        ivig_orders=therapy.ivig_orders,
         bsa=therapy.bsa,
     )
 
@@ -138,6 +139,7 @@ class _TherapyFacts:
     methotrexate: MethotrexateSummary | None
     glucocorticoid: GlucocorticoidCourse | None
     ivig_courses: tuple[IvigCourse, ...]
+    ivig_orders: tuple[DoseEvent, ...]
     bsa: BodySurfaceArea | None
     notes: tuple[DataQualityNote, ...]
 
@@ -169,8 +171,26 @@ def _therapy(
         methotrexate=methotrexate,
         glucocorticoid=glucocorticoid,
         ivig_courses=courses,
+        ivig_orders=_ivig_orders_in_force(timed, now),
         bsa=body.latest_bsa(),
         notes=(*use_notes, *_event_notes(events)),
+    )
+
+
+def _ivig_orders_in_force(timed: list[TimedEvent], now: datetime) -> tuple[DoseEvent, ...]:
+    """IVIG orders still in force at `now`: an active order without an end, or one whose
+    schedule or validity ends later (a course ordered and about to be given)."""
+    return tuple(
+        sorted(
+            (
+                t.event
+                for t in timed
+                if t.event.agent == "ivig"
+                and t.event.status is DoseStatus.ORDERED
+                and (t.until is None or t.until > now)
+            ),
+            key=lambda e: (e.at, e.source.reference),
+        )
     )
 
 

@@ -3,7 +3,9 @@
 Points come from orders and statements (the daily dose they set, from their start until they end
 or are replaced) and from administrations (the mg given per calendar day). The dose in force at
 `now` is the newest point that has started and not ended; an administration-only point stays in
-force for 2 days (a missed day is not a stop).
+force for 2 days (a missed day is not a stop). When the newest order or statement in force has a
+dose that cannot be read in mg (8 mL of a solution of unknown strength), the dose in force is
+unknown (trend ``unknown``), never taken for a stop.
 """
 
 from __future__ import annotations
@@ -46,12 +48,14 @@ def glucocorticoid_course(
     last_until = spans[-1][1]
     in_force = last_until is None or last_until > now
     current = points[-1] if in_force else None
+    unread = _unread_in_force(timed, now)
+    unknown = unread is not None and unread >= spans[-1][0]
     return GlucocorticoidCourse(
         started_at=points[0].start,
         start_mg_per_kg_day=points[0].mg_per_kg_day,
         points=tuple(points),
-        current=current,
-        trend=_trend(points, current),
+        current=None if unknown else current,
+        trend="unknown" if unknown else _trend(points, current),
         raised_after_taper=_raised_after_taper([p.daily_mg for p in points]),
     )
 
@@ -78,6 +82,20 @@ def _spans(timed: Sequence[TimedEvent]) -> list[Span]:
         spans.append((first.at, first.at + ADMINISTRATION_HOLD, total, first.source))
     spans.sort(key=lambda span: (span[0], str(span[3])))
     return spans
+
+
+def _unread_in_force(timed: Sequence[TimedEvent], now: datetime) -> datetime | None:
+    """The latest start of an order or statement in force at `now` whose daily dose is unread."""
+    starts = [
+        item.event.at
+        for item in timed
+        if item.event.agent == AGENT
+        and item.event.status in (DoseStatus.ORDERED, DoseStatus.REPORTED)
+        and item.event.daily_amount_mg is None
+        and item.event.at <= now
+        and (item.until is None or item.until > now)
+    ]
+    return max(starts, default=None)
 
 
 def _trend(points: list[GlucocorticoidPoint], current: GlucocorticoidPoint | None) -> str:

@@ -263,6 +263,8 @@ class TherapyHistory:
     methotrexate: MethotrexateSummary | None = None
     glucocorticoid: GlucocorticoidCourse | None = None
     ivig_courses: tuple[IvigCourse, ...] = ()
+    # IVIG orders in force at `now` (active, or ending later): a course ordered, given or due
+    ivig_orders: tuple[DoseEvent, ...] = ()
     latest_weight: Measurement | None = None
     bsa: BodySurfaceArea | None = None
     procedures: tuple[ProcedureFact, ...] = ()

@@ -17,7 +17,7 @@ codes up through it, so a code matches whatever way it was written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 LOINC = "http://loinc.org"
@@ -80,3 +80,27 @@ def ndc11(code: str) -> str:
     if len(parts) != 3 or not all(part.isdigit() for part in parts):
         return text.replace("-", "") if text.replace("-", "").isdigit() else text
     return "".join(part.zfill(width) for part, width in zip(parts, _NDC_SEGMENTS, strict=True))
+
+
+# LOINC 85353-1, the vital-signs panel: EHRs may file weight and height only as its components,
+# which a search by code does not look into (the FHIR R4 vital-signs panel example, kept in
+# fhir_fixtures/real/examples/fhir-r4/observation-example-vitals-panel.json)
+VITAL_SIGNS_PANEL = f"{LOINC}|85353-1"
+_OID_OF = {system: f"urn:oid:{oid}" for oid, system in _OIDS.items()}
+
+
+def search_tokens(tokens: Iterable[str]) -> list[str]:
+    """A search's ``system|code`` tokens as EHRs file the codes: each one, and the same code under
+    its system's OID (an Epic server files LOINC as ``urn:oid:2.16.840.1.113883.6.1``, which a
+    token of ``http://loinc.org`` does not find); sorted and unique.
+
+    >>> search_tokens(["http://loinc.org|29463-7"])
+    ['http://loinc.org|29463-7', 'urn:oid:2.16.840.1.113883.6.1|29463-7']
+    """
+    found: set[str] = set()
+    for token in tokens:
+        found.add(token)
+        system, _, code = token.partition("|")
+        if system in _OID_OF and code:
+            found.add(f"{_OID_OF[system]}|{code}")
+    return sorted(found)

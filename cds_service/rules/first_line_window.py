@@ -41,7 +41,7 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
     trial = knowledge.threshold("methotrexate_adequate_trial_weeks")
     trial_end = shift(start, trial) if start is not None else None
     stopped = disease.methotrexate_stopped_at is not None
-    if trial_end is not None and stopped:
+    if start is not None and trial_end is not None and stopped:
         # a stopped course is no trial under way: the adequate trial ends that much after today
         # if methotrexate is restarted now
         trial_end = (

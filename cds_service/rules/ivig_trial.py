@@ -20,13 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from cds_service.history.model import DoseStatus, IvigCourse, SourceRef, TherapyHistory
+from cds_service.history.model import DoseEvent, IvigCourse, SourceRef, TherapyHistory
 from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.findings import ThresholdUse
 from cds_service.rules.score_trend import ScoreTrend, score_trends
-
-# an order's events that say IVIG is planned, not given
-ORDERED = frozenset({DoseStatus.EXPECTED, DoseStatus.ORDERED})
 
 
 @dataclass(frozen=True)
@@ -34,17 +31,23 @@ class IvigStatus:
     courses: tuple[IvigCourse, ...]  # counted for JDM, oldest first
     not_counted: tuple[IvigCourse, ...]  # before the JDM diagnosis or under the JDM dose
     last_infusion_at: datetime | None  # of any course
-    recent: bool  # a counted infusion within the recency window, or an active IVIG order
-    ordered: bool  # an active IVIG order
+    recent: bool  # any infusion within the recency window, or an IVIG order in force
     overdue: bool  # on a trial, the next course overdue (not lapsed)
     failing: bool  # enough courses, reviewed late enough, still active, not improving
     improving: bool  # a strength score improving over its last values
     trends: tuple[ScoreTrend, ...]
     thresholds: tuple[ThresholdUse, ...]
+    # IVIG orders in force: a course already ordered (given or due), so no second one is drafted
+    orders: tuple[DoseEvent, ...] = ()
+
+    @property
+    def ordered(self) -> bool:
+        return bool(self.orders)
 
     @property
     def resources(self) -> tuple[SourceRef, ...]:
-        return tuple(i.source for c in self.courses for i in c.infusions)
+        given = [i.source for c in self.courses for i in c.infusions]
+        return tuple(dict.fromkeys([*given, *(o.source for o in self.orders)]))
 
     @property
     def on_trial(self) -> bool:
@@ -88,11 +91,7 @@ def ivig_status(
     counted, not_counted = split_courses(history, knowledge, now)
     everything = (*counted, *not_counted)
     last = max((i.at for c in everything for i in c.infusions if i.at <= now), default=None)
-    # an active order's planned infusions within the window (or still to come)
-    ordered = any(
-        e.agent == "ivig" and e.status in ORDERED and recency.crossed_by_elapsed(e.at, now)
-        for e in history.dose_events
-    )
+    ordered = bool(history.ivig_orders)
     recent = (last is not None and recency.crossed_by_elapsed(last, now)) or ordered
     last_start = counted[-1].start if counted else None
     overdue = (
@@ -110,7 +109,6 @@ def ivig_status(
         not_counted=not_counted,
         last_infusion_at=last,
         recent=recent,
-        ordered=ordered,
         overdue=overdue,
         failing=disease_active and reviewed and not improving,
         improving=improving,
@@ -119,4 +117,5 @@ def ivig_status(
             ThresholdUse.of(t)
             for t in (recency, failing_at, jdm_dose, review, overdue_after, lapsed_after)
         ),
+        orders=history.ivig_orders,
     )

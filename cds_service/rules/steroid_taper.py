@@ -49,6 +49,8 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
     course = context.history.glucocorticoid
     if course is None or not course.points or not context.disease.active:
         return ()
+    if course.trend == "unknown":
+        return ()  # the dose in force cannot be read: no taper is judged (data-quality names it)
     disease = context.disease
     start_mg = _induction_dose(course)
     current_mg = course.current.daily_mg if course.current is not None else Decimal(0)

@@ -17,6 +17,7 @@ the files on disk differ.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import shutil
 import uuid
@@ -25,7 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from fhir_fixtures import builders as b
-from fhir_fixtures.scenarios import specs_core, specs_later, specs_more, specs_safety, specs_trial
+from fhir_fixtures.scenarios import (
+    specs_core,
+    specs_later,
+    specs_more,
+    specs_real,
+    specs_safety,
+    specs_trial,
+)
 from fhir_fixtures.scenarios.charts import Chart
 from fhir_fixtures.scenarios.fhir_builders import NOW
 from fhir_fixtures.scenarios.scenario import Scenario
@@ -57,6 +65,7 @@ def all_scenarios() -> list[Scenario]:
         *specs_safety.SCENARIOS,
         *specs_later.SCENARIOS,
         *specs_more.SCENARIOS,
+        *specs_real.SCENARIOS,
         *specs_trial.SCENARIOS,
     ]
     names = [s.name for s in scenarios]
@@ -70,7 +79,7 @@ def searchset(resources: list[dict[str, Any]]) -> dict[str, Any]:
     return b.searchset(resources, b.stable_urn)
 
 
-def hook_request(chart: Chart) -> dict[str, Any]:
+def hook_request(chart: Chart, scenario: Scenario | None = None) -> dict[str, Any]:
     """The patient-view request. The chart's own Patient goes under `patient`; every other
     resource (another patient's too: EHR filters are not to be trusted) under its type's key,
     and the Observations of the assessment categories also under the score key, as the search
@@ -78,22 +87,25 @@ def hook_request(chart: Chart) -> dict[str, Any]:
     prefetch: dict[str, Any] = {}
     patient = next(r for r in chart.resources if r.get("id") == chart.pid)
     prefetch["patient"] = patient
+    sent = [*chart.resources, *chart.prefetch_versions]
     for resource_type, key in PREFETCH_KEYS.items():
         if key == "patient":
             continue
-        prefetch[key] = searchset(
-            [r for r in chart.resources if r["resourceType"] == resource_type]
-        )
+        prefetch[key] = searchset([r for r in sent if r["resourceType"] == resource_type])
         if resource_type == "Observation":
-            prefetch[SCORES_KEY] = searchset(
-                [r for r in chart.resources if _in_score_categories(r)]
-            )
-    return {
+            prefetch[SCORES_KEY] = searchset([r for r in sent if _in_score_categories(r)])
+    request = {
         "hook": "patient-view",
         "hookInstance": str(uuid.uuid5(uuid.NAMESPACE_URL, f"jdm-cds/scenario/{chart.scenario}")),
         "context": {"userId": PRACTITIONER, "patientId": chart.pid},
         "prefetch": prefetch,
     }
+    # a scenario about the request's own shape (a client's prefetch as it sends it) reshapes it
+    reshape = None if scenario is None else scenario.extra.get("request")
+    if reshape is not None:
+        request = copy.deepcopy(request)  # the chart's resources also go into bundle.json
+        reshape(chart, request)
+    return request
 
 
 def _in_score_categories(resource: dict[str, Any]) -> bool:
@@ -138,13 +150,15 @@ def _resolve_value(chart: Chart, key: str, value: Any) -> Any:
 
 def _with_chart_facts(chart: Chart, card: dict[str, Any]) -> dict[str, Any]:
     """Facts the expectation takes from the chart itself: the dosing weight's date, and the date
-    the first-line window's 12-week point falls on (first methotrexate dose + 84 days)."""
+    the first-line window's 12-week point falls on (first methotrexate dose + 84 days), when a dose
+    was given."""
     card = dict(card)
     dose = card.get("dose")
     if isinstance(dose, dict) and "weightObservation" in dose:
         observation = chart.get(dose["weightObservation"])
         card["dose"] = dose | {"weightDate": observation["effectiveDateTime"]}
-    if card["topic"] == "first-line-window":
+    mtx_given = any(r.get("id") == chart.id("mtx-1") for r in chart.resources)
+    if card["topic"] == "first-line-window" and mtx_given:
         card["mentions"] = [*card.get("mentions", []), [{"date": _twelve_week_point(chart)}]]
     return card
 
@@ -167,11 +181,15 @@ def _twelve_week_point(chart: Chart) -> str:
     return (NOW + timedelta(days=84) - exposure).date().isoformat()
 
 
-def expected(scenario: Scenario, chart: Chart) -> dict[str, Any]:
-    cards = [
+def _cards(chart: Chart, cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
         {k: _resolve_value(chart, k, v) for k, v in _with_chart_facts(chart, card).items()}
-        for card in scenario.cards
+        for card in cards
     ]
+
+
+def expected(scenario: Scenario, chart: Chart) -> dict[str, Any]:
+    cards = _cards(chart, scenario.cards)
     result: dict[str, Any] = {
         "scenario": scenario.name,
         "proves": scenario.proves,
@@ -183,6 +201,13 @@ def expected(scenario: Scenario, chart: Chart) -> dict[str, Any]:
         "forbiddenResources": sorted(_resolve(chart, name) for name in scenario.forbidden),
         "prefetchOnly": sorted(_resolve(chart, name) for name in chart.prefetch_only),
     }
+    # a prefetch-only record the cards of the prefetch path name (the server never holds it)
+    prefetch_cards = scenario.extra.get("prefetch_cards")
+    if prefetch_cards is not None:
+        result["prefetchPath"] = {
+            "topics": sorted(card["topic"] for card in prefetch_cards),
+            "cards": _cards(chart, prefetch_cards),
+        }
     if scenario.threshold is not None:
         result["threshold"] = vars(scenario.threshold)
     return result
@@ -192,7 +217,7 @@ def render(scenario: Scenario) -> dict[str, str]:
     chart = Chart(scenario.name)
     scenario.build(chart)
     files = {
-        "request.json": hook_request(chart),
+        "request.json": hook_request(chart, scenario),
         "bundle.json": transaction(chart),
         "expected.json": expected(scenario, chart),
     }

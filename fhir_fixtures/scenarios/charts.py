@@ -35,6 +35,9 @@ class Chart:
     resources: list[Json] = field(default_factory=list)
     # local names of resources a FHIR server would reject (malformed): prefetch only
     prefetch_only: set[str] = field(default_factory=set)
+    # other versions of resources already in the chart (same id): sent in the prefetch only,
+    # since a FHIR server keeps one current version of a resource
+    prefetch_versions: list[Json] = field(default_factory=list)
 
     @property
     def tag(self) -> str:

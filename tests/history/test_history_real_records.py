@@ -59,6 +59,17 @@ def test_an_order_with_intent_plan_counts(build: Build) -> None:
     assert history.methotrexate is not None and history.methotrexate.doses_expected >= 6
 
 
+def test_an_ivig_order_in_force_is_a_course_ordered_not_given(build: Build) -> None:
+    # an active IVIG order for tomorrow (Gammaked, IV): the course is ordered, so none is drafted
+    gammaked, iv = medication("1809437"), "47625008"
+    ordered = order("ivig", gammaked, "2026-03-16", 26, "g", route=iv)
+    done = order("old", gammaked, "2025-08-01", 26, "g", route=iv, status="completed")
+    done["dosageInstruction"][0]["timing"]["repeat"]["boundsPeriod"]["end"] = "2025-08-02"
+    history = build(patient(), ordered, done)
+    assert [o.source.resource_id for o in history.ivig_orders] == ["ivig"]
+    assert history.ivig_courses == ()  # an order is not an infusion given
+
+
 def test_a_proposal_is_not_therapy(build: Build) -> None:
     draft = order("mtx", medication("6851"), "2026-02-01", 15, "mg", (1, 1, "wk"))
     draft["intent"] = "proposal"
@@ -88,6 +99,18 @@ def test_the_mass_entry_of_several_dose_and_rate_entries_is_read(build: Build) -
     )
     (event,) = build(patient(), mtx).methotrexate.events[:1]  # type: ignore[union-attr]
     assert event.amount_mg == Decimal(15)
+
+
+def test_a_current_steroid_dose_that_cannot_be_read_is_unknown_not_stopped(build: Build) -> None:
+    # 52 mg/day, then the current order as 8 mL of a solution whose strength is not given
+    first = order("p1o", medication("8638"), "2026-02-01", 52, "mg")
+    first["dosageInstruction"][0]["timing"]["repeat"]["boundsPeriod"]["end"] = "2026-03-12"
+    current = order(
+        "p2o", medication("8638", text="prednisolone oral solution"), "2026-03-12", 8, "mL"
+    )
+    course = build(patient(), weight("w", 26), first, current).glucocorticoid
+    assert course is not None and course.trend == "unknown" and course.current is None
+    assert [p.daily_mg for p in course.points] == [Decimal(52)]  # no 0 mg/day point
 
 
 def test_a_tablet_dose_without_any_strength_is_noted_not_guessed(build: Build) -> None:
