@@ -59,11 +59,13 @@ def _measured(reason: CheckReason, measured: Measurement, texts: CardTexts) -> s
     if threshold is not None:
         values |= {"comparison": COMPARISON_SIGNS[threshold.comparison]}
     match reason.kind:
-        case "iga-below-range":
+        case "iga-below-range" if threshold is not None:
             low = measured.reference_low
             return texts.phrase(
                 "check.iga.belowRange",
                 low=measured_text(low, measured.unit) if low is not None else "?",
+                threshold=str(threshold.value),
+                unit=threshold.unit,
                 **values,
             )
         case "iga-below-threshold" if threshold is not None:
@@ -73,6 +75,17 @@ def _measured(reason: CheckReason, measured: Measurement, texts: CardTexts) -> s
                 unit=threshold.unit,
                 **values,
             )
+        case "egfr-schwartz" if threshold is not None and len(reason.inputs) == 2:
+            height, creatinine = reason.inputs
+            return texts.phrase(
+                "check.renal.schwartz",
+                threshold=str(threshold.value),
+                height=measured_text(height.value, height.unit),
+                creatinine=measured_text(creatinine.value, creatinine.unit),
+                **values,
+            )
+        case "creatinine-unjudged":
+            return texts.phrase("check.renal.creatinineAlone", **values)
         case "egfr-low" if threshold is not None:
             return texts.phrase("check.renal.egfrLow", threshold=str(threshold.value), **values)
         case "creatinine-high":

@@ -11,6 +11,7 @@ from typing import Any
 from cds_service.knowledge.dosing_policy_types import (
     BsaPolicy,
     DosingPolicy,
+    EgfrPolicy,
     IvigPolicy,
     IvigProduct,
     ObesityPolicy,
@@ -75,6 +76,7 @@ class _Builder:
             ivig=self._ivig(),
             obesity=self._obesity(),
             bsa=BsaPolicy(raw["bsa"]["formula"], tuple(raw["bsa"]["sources"])),
+            egfr=EgfrPolicy(self.sourced("egfr", "schwartzK")),
             rituximab=self._rituximab(),
             other_agents=MappingProxyType(
                 {

@@ -23,6 +23,7 @@ from cds_service.knowledge.files import field_error
 UNITS: Mapping[str, str] = MappingProxyType(
     {
         "weight.recencyDays": "d",
+        "egfr.schwartzK": "mL/min/1.73m2 per cm/(mg/dL)",
         "weight.plausibleMinKg": "kg",
         "weight.plausibleMaxKg": "kg",
         "weight.maxChangeFraction": "1",

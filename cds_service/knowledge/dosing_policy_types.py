@@ -115,6 +115,11 @@ class RituximabPolicy:
 
 
 @dataclass(frozen=True)
+class EgfrPolicy:
+    schwartz_k: SourcedValue  # bedside Schwartz: eGFR = k x height cm / creatinine mg/dL
+
+
+@dataclass(frozen=True)
 class BsaPolicy:
     formula: str  # "Mosteller": the one implemented (cds_service.history.body)
     sources: tuple[str, ...]
@@ -139,5 +144,6 @@ class DosingPolicy:
     ivig: IvigPolicy
     obesity: ObesityPolicy
     bsa: BsaPolicy
+    egfr: EgfrPolicy
     rituximab: RituximabPolicy
     other_agents: Mapping[str, OtherAgentDose]  # agent concept -> dose

@@ -167,9 +167,15 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         },
         "dataQuality.gather": frozenset({"text"}),
         "check.iga.problemList": frozenset(),
-        "check.iga.belowRange": frozenset({"value", "date", "low"}),
+        "check.iga.belowRange": frozenset(
+            {"value", "date", "low", "comparison", "threshold", "unit"}
+        ),
         "check.iga.belowThreshold": frozenset({"value", "date", "comparison", "threshold", "unit"}),
         "check.renal.problem": frozenset({"display"}),
+        "check.renal.schwartz": frozenset(
+            {"value", "date", "comparison", "threshold", "height", "creatinine"}
+        ),
+        "check.renal.creatinineAlone": frozenset({"value", "date"}),
         "check.renal.egfrLow": frozenset({"value", "date", "comparison", "threshold"}),
         "check.renal.creatinineHigh": frozenset({"value", "date", "high"}),
         "check.renal.creatinineRise": frozenset(

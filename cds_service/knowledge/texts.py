@@ -32,10 +32,12 @@ from cds_service.knowledge.text_contract import (
 SAFETY_CHECK_CODES: tuple[str, ...] = (
     "anaphylaxis-to-ig",
     "iga-deficiency",
+    "iga-low",
     "iga-unknown",
     "renal",
     "renal-severe",
     "renal-unknown",
+    "renal-unjudged",
     "thrombosis",
     "hemolysis",
     "cardiac-fluid",

@@ -91,11 +91,13 @@ ReasonKind = Literal[
     "problem",  # text: the Condition's display
     "renal-problem",  # text: the display of a renal-impairment Condition
     "iga-problem-list",
-    "iga-below-range",  # measurement (its reference_low is the lab's lower limit)
+    "iga-below-range",  # measurement (under its reference_low, not under the threshold), threshold
     "iga-below-threshold",  # measurement, threshold
     "iga-unknown",
     "renal-unknown",
     "egfr-low",  # measurement, threshold
+    "egfr-schwartz",  # measurement (the bedside estimate), inputs (height, creatinine), threshold
+    "creatinine-unjudged",  # measurement: a creatinine nothing on record lets the service judge
     "creatinine-high",  # measurement (its reference_high)
     "creatinine-rise",  # measurement, baseline, threshold (the ratio)
     "risk-factor",  # concept: a thrombosis risk factor
@@ -116,6 +118,7 @@ class CheckReason:
     baseline: Measurement | None = None
     threshold: ThresholdUse | None = None
     at: datetime | None = None
+    inputs: tuple[Measurement, ...] = ()  # what an estimate was made from (height, creatinine)
 
 
 @dataclass(frozen=True)

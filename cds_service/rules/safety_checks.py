@@ -10,11 +10,23 @@ it never assumes normal.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 from cds_service.history.model import Measurement, SourceRef, TherapyHistory
 from cds_service.knowledge.loader import Knowledge
-from cds_service.rules.findings import CheckReason, Effect, Fact, SafetyCheckResult, ThresholdUse
+from cds_service.rules.findings import (
+    CheckReason,
+    Effect,
+    Fact,
+    ReasonKind,
+    SafetyCheckResult,
+    ThresholdUse,
+)
+
+ADULT_YEARS = 18  # the bedside Schwartz formula is for children
+CREATININE_UMOL_PER_MG_DL = Decimal("88.4")  # the laboratory convention (history/units.py)
 
 
 def fired(
@@ -56,18 +68,18 @@ def iga_deficiency(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyChec
     latest = h.latest("iga")
     if latest is None:
         return None
+    # selective IgA deficiency is an IgA under 7 mg/dL, whatever the lab's range for age: a value
+    # only under the range is a mildly low IgA (a note), not a deficiency
     threshold = k.threshold("iga_low_mg_dl")
-    used: tuple[ThresholdUse, ...] = ()
-    if latest.reference_low is not None:
-        low = latest.value < latest.reference_low
-        reason = CheckReason("iga-below-range", measurement=latest)
-    else:
-        low = threshold.crossed(latest.value)
-        used = (ThresholdUse.of(threshold),)
-        reason = CheckReason("iga-below-threshold", measurement=latest, threshold=used[0])
-    if not low:
-        return None
-    return fired(k, "iga-deficiency", [reason], [latest.source], [Fact.of("iga", latest)], used)
+    used = ThresholdUse.of(threshold)
+    facts = [Fact.of("iga", latest)]
+    if threshold.crossed(latest.value):
+        reason = CheckReason("iga-below-threshold", measurement=latest, threshold=used)
+        return fired(k, "iga-deficiency", [reason], [latest.source], facts, [used])
+    if latest.reference_low is not None and latest.value < latest.reference_low:
+        reason = CheckReason("iga-below-range", measurement=latest, threshold=used)
+        return fired(k, "iga-low", [reason], [latest.source], facts, [used])
+    return None
 
 
 def iga_unknown(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
@@ -77,12 +89,21 @@ def iga_unknown(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckRe
 
 
 def renal(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
-    """`renal-severe` (hard stop) replaces `renal` (warning); no data at all -> a note."""
+    """`renal-severe` (hard stop) replaces `renal` (warning); no data at all -> a note.
+
+    Without a recorded eGFR, a child's creatinine and a height near it give the bedside Schwartz
+    estimate (said as such on the card); a creatinine with no eGFR, no lab range and no height is
+    a note that renal function cannot be judged, never silence."""
     egfr, creatinine = h.latest("egfr"), h.latest("creatinine")
     problems = h.active_problems("renal-impairment")
     if egfr is None and creatinine is None and not problems:
         return fired(k, "renal-unknown", [CheckReason("renal-unknown")])
-    severe = _renal_severe(h, k, egfr, creatinine)
+    inputs: tuple[Measurement, ...] = ()
+    if egfr is None and creatinine is not None:
+        egfr, height = bedside_schwartz(h, k, creatinine)
+        inputs = (height, creatinine) if height is not None else ()
+    kind: ReasonKind = "egfr-schwartz" if inputs else "egfr-low"
+    severe = _renal_severe(h, k, egfr, creatinine, kind, inputs)
     if severe is not None:
         return severe
     warning = k.threshold("egfr_renal_warning")
@@ -90,7 +111,7 @@ def renal(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult |
     refs, facts = [p.source for p in problems], []
     if egfr is not None and warning.crossed(egfr.value):
         reasons.append(
-            CheckReason("egfr-low", measurement=egfr, threshold=ThresholdUse.of(warning))
+            CheckReason(kind, measurement=egfr, threshold=ThresholdUse.of(warning), inputs=inputs)
         )
         refs.append(egfr.source)
         facts.append(Fact.of("egfr", egfr))
@@ -102,20 +123,56 @@ def renal(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult |
         reasons.append(CheckReason("creatinine-high", measurement=creatinine))
         refs.append(creatinine.source)
         facts.append(Fact.of("creatinine", creatinine))
+    if not reasons and egfr is None and creatinine is not None:
+        if creatinine.reference_high is None:
+            reason = CheckReason("creatinine-unjudged", measurement=creatinine)
+            return fired(k, "renal-unjudged", [reason], [creatinine.source])
     if not reasons:
         return None
     return fired(k, "renal", reasons, refs, facts, [ThresholdUse.of(warning)])
 
 
+def bedside_schwartz(
+    h: TherapyHistory, k: Knowledge, creatinine: Measurement
+) -> tuple[Measurement | None, Measurement | None]:
+    """(the bedside Schwartz eGFR of a child, the height it used), or (None, None) for an adult or
+    without a height within the dosing height window of the creatinine."""
+    if h.patient.age_years is None or h.patient.age_years >= ADULT_YEARS:
+        return None, None
+    window = timedelta(days=int(k.dosing.weight.height_window_days.value))
+    heights = [m for m in h.series("height") if abs(m.at - creatinine.at) <= window]
+    if not heights or creatinine.value <= 0:
+        return None, None
+    height = min(heights, key=lambda m: abs(m.at - creatinine.at))
+    mg_dl = creatinine.value / CREATININE_UMOL_PER_MG_DL
+    value = (k.dosing.egfr.schwartz_k.value * height.value / mg_dl).quantize(Decimal(1))
+    estimate = replace(
+        creatinine,
+        concept="egfr",
+        value=value,
+        unit="mL/min/{1.73_m2}",
+        reference_low=None,
+        reference_high=None,
+        original="bedside Schwartz estimate",
+        estimated=True,
+    )
+    return estimate, height
+
+
 def _renal_severe(
-    h: TherapyHistory, k: Knowledge, egfr: Measurement | None, creatinine: Measurement | None
+    h: TherapyHistory,
+    k: Knowledge,
+    egfr: Measurement | None,
+    creatinine: Measurement | None,
+    kind: ReasonKind,
+    inputs: tuple[Measurement, ...],
 ) -> SafetyCheckResult | None:
     hard = k.threshold("egfr_renal_hard_stop")
     ratio = k.threshold("creatinine_rise_ratio")
     window = k.threshold("creatinine_rise_window_months")
     if egfr is not None and hard.crossed(egfr.value):
         used = ThresholdUse.of(hard)
-        reason = CheckReason("egfr-low", measurement=egfr, threshold=used)
+        reason = CheckReason(kind, measurement=egfr, threshold=used, inputs=inputs)
         return fired(k, "renal-severe", [reason], [egfr.source], [Fact.of("egfr", egfr)], [used])
     if creatinine is None:
         return None

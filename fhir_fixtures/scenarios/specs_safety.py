@@ -94,6 +94,8 @@ NOTE_TEXT: dict[str, list[list[object]]] = {
     "live-vaccine": [["vaccin"]],  # IVIG may blunt the vaccine; note the dates
     "migraine": [["aseptic meningitis"]],
     "iga-unknown": [["iga"]],
+    "iga-low": [["mildly low"], ["not iga deficiency"]],
+    "renal-unjudged": [["cannot be judged"], ["140"], ["height"]],
 }
 ABO_ORDER = {"anyCode": ["882-1", "883-9"], "text": "ABO"}
 
@@ -208,14 +210,31 @@ SCENARIOS = [
     ),
     Scenario(
         "boundary-ivig-safety-iga-deficiency-at-lower-limit",
-        "Serum IgA exactly at the lab's lower limit (40; range 40-250) is not below it: no card.",
+        "Serum IgA exactly at the lab's lower limit (40; range 40-250) is not below it: no card "
+        "and no mildly-low note.",
         steps(refractory, _lab("iga", "iga", 40, low=40, high=250)),
-        [x.ivig_start(absent_checks=["iga-deficiency"])],
+        [x.ivig_start(absent_checks=["iga-deficiency", "iga-low"])],
         threshold=Threshold(
             "serum IgA",
             "lab lower limit (40 mg/dL)",
             "does not fire",
-            "docs/clinical/safety.md: 'below the lab's reference range'; 40 is within 40-250.",
+            "docs/clinical/safety.md: iga-low is under the lab's range; 40 is within 40-250.",
+        ),
+    ),
+    Scenario(
+        "in-safety-iga-low-mildly",
+        "Serum IgA 35 mg/dL against a lab range from 40: mildly low, not IgA deficiency (< 7 "
+        "mg/dL) -> a note on ivig-start, no IgA-deficiency warning card.",
+        steps(refractory, _lab("iga", "iga", 35, low=40, high=250)),
+        [_note("iga-low", absent_checks=["iga-deficiency"])],
+    ),
+    Scenario(
+        "boundary-ivig-safety-iga-deficiency-6-with-range",
+        "Serum IgA 6 mg/dL with a lab range from 40: under 7 mg/dL -> IgA deficiency (warning).",
+        steps(refractory, _lab("iga", "iga", 6, low=40, high=250)),
+        [x.ivig_start(), x.card("ivig-safety-iga-deficiency", "warning", evidence=["iga"])],
+        threshold=Threshold(
+            "serum IgA", "7 mg/dL", "fires (6 < 7)", "docs/clinical/safety.md: iga-deficiency."
         ),
     ),
     Scenario(
@@ -264,6 +283,36 @@ SCENARIOS = [
         "eGFR 45: renal warning card; ivig-start offers the 5-day split at <= 0.03 mL/kg/min.",
         steps(refractory, _lab("egfr", "egfr", 45)),
         [x.ivig_start(dose=x.DOSE_26_KG_SLOW_5_DAY, absent_checks=["renal-severe"]), RENAL_WARNING],
+    ),
+    Scenario(
+        "in-ivig-safety-renal-bedside-schwartz",
+        "Creatinine 140 umol/L, no eGFR and no lab range, height 130 cm: the bedside Schwartz "
+        "estimate (0.413 x 130 / 1.58 mg/dL = 34) is under 60 -> renal warning, said to be an "
+        "estimate, 5-day split at the slow rate.",
+        steps(refractory, _no("egfr", "creat"), _lab("creat", "creatinine", 140)),
+        [
+            x.ivig_start(dose=x.DOSE_26_KG_SLOW_5_DAY),
+            x.card(
+                "ivig-safety-renal",
+                "warning",
+                evidence=["creat"],
+                mentions=[["bedside schwartz"], ["34"], ["130 cm"]],
+            ),
+        ],
+    ),
+    Scenario(
+        "out-ivig-safety-renal-bedside-schwartz",
+        "Creatinine 40 umol/L, no eGFR and no lab range, height 130 cm: bedside Schwartz 119 -> "
+        "no renal warning and no note.",
+        steps(refractory, _no("egfr", "creat"), _lab("creat", "creatinine", 40)),
+        [x.ivig_start(absent_checks=["renal", "renal-unjudged", "renal-unknown"])],
+    ),
+    Scenario(
+        "in-safety-renal-unjudged",
+        "Creatinine 140 umol/L with no eGFR, no lab range and no height: renal function cannot be "
+        "judged -> a note saying so (never silence), no renal warning.",
+        steps(refractory, _no("egfr", "creat", "height"), _lab("creat", "creatinine", 140)),
+        [_note("renal-unjudged", absent_checks=["renal"])],
     ),
     Scenario(
         "in-ivig-safety-renal-creatinine",

@@ -132,15 +132,46 @@ def test_severe_ig_allergy_is_a_hard_stop(knowledge: Knowledge) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "low", "deficient"),
-    [("6", None, True), ("7", None, False), ("30", "40", True), ("40", "40", False)],
+    ("value", "low", "deficient", "mildly_low"),
+    [
+        ("6", None, True, False),
+        ("7", None, False, False),
+        ("6", "40", True, False),  # under 7 mg/dL: deficiency, whatever the range
+        ("30", "40", False, True),  # under the range only: a note, not a deficiency
+        ("40", "40", False, False),
+    ],
 )
-def test_iga_deficiency_by_range_or_7_mg_dl(
-    knowledge: Knowledge, value: str, low: str | None, deficient: bool
+def test_iga_deficiency_is_under_7_mg_dl_and_under_the_range_is_a_note(
+    knowledge: Knowledge, value: str, low: str | None, deficient: bool, mildly_low: bool
 ) -> None:
     history = without(seed_history(), "iga")
     history = with_measurements(history, measure("iga", value, ago(3), "iga-2", low=low))
     assert ("ivig-safety-iga-deficiency" in topics(history, knowledge)) is deficient
+    assert ("iga-low" in check_codes(history, knowledge)) is mildly_low
+
+
+@pytest.mark.parametrize(
+    ("creatinine", "height", "expected"),
+    [
+        # 0.413 x 130 / (140 / 88.4) = 33.9: under 60 -> warning, said as an estimate
+        ("140", "130", "renal"),
+        # 0.413 x 130 / (200 / 88.4) = 23.7: under 30 -> the hard stop
+        ("200", "130", "renal-severe"),
+        # 0.413 x 130 / (40 / 88.4) = 118.7: nothing
+        ("40", "130", None),
+        # no height, no eGFR, no lab range: cannot be judged, and the card says so
+        ("140", None, "renal-unjudged"),
+    ],
+)
+def test_bedside_schwartz_when_no_egfr_is_recorded(
+    knowledge: Knowledge, creatinine: str, height: str | None, expected: str | None
+) -> None:
+    history = without(seed_history(), "egfr", "creatinine", "height")
+    history = with_measurements(history, measure("creatinine", creatinine, ago(2), "cr"))
+    if height is not None:
+        history = with_measurements(history, measure("height", height, ago(30), "h"))
+    codes = set(check_codes(history, knowledge)) & {"renal", "renal-severe", "renal-unjudged"}
+    assert codes == ({expected} if expected else set())
 
 
 def test_iga_unknown_only_before_a_first_course(knowledge: Knowledge) -> None:
