@@ -47,9 +47,11 @@ TOPICS = TOPIC_ORDER
 SAFETY_CHECKS = (
     "anaphylaxis-to-ig",
     "iga-deficiency",
+    "iga-low",
     "iga-unknown",
     "renal",
     "renal-severe",
+    "renal-unjudged",
     "thrombosis",
     "hemolysis",
     "cardiac-fluid",
@@ -65,9 +67,14 @@ REQUIRED_BOUNDARIES = {
     ),
     "weight 30 days": ("boundary-weight-needed-30-days", "boundary-weight-needed-31-days"),
     "cap 70 g": ("boundary-ivig-start-cap-35-kg",),
-    "8 weeks since IVIG": (
-        "boundary-ivig-start-ivig-8-weeks-ago",
-        "boundary-ivig-start-ivig-57-days-ago",
+    "8 weeks since IVIG": ("boundary-ivig-course-due-last-infusion-8-weeks-ago",),
+    "next IVIG course overdue at 35 days": (
+        "boundary-ivig-course-due-35-days",
+        "boundary-ivig-course-due-36-days",
+    ),
+    "IVIG trial lapsed at 26 weeks": (
+        "boundary-ivig-course-due-trial-26-weeks",
+        "boundary-ivig-start-trial-lapsed",
     ),
     "3 IVIG courses": (
         "boundary-escalate-after-ivig-3-courses",

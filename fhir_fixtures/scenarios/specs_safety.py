@@ -209,7 +209,7 @@ SCENARIOS = [
         [x.ivig_start(absent_checks=["iga-deficiency", "iga-unknown"])],
     ),
     Scenario(
-        "boundary-ivig-safety-iga-deficiency-at-lower-limit",
+        "boundary-safety-iga-low-at-lower-limit",
         "Serum IgA exactly at the lab's lower limit (40; range 40-250) is not below it: no card "
         "and no mildly-low note.",
         steps(refractory, _lab("iga", "iga", 40, low=40, high=250)),
@@ -220,6 +220,12 @@ SCENARIOS = [
             "does not fire",
             "docs/clinical/safety.md: iga-low is under the lab's range; 40 is within 40-250.",
         ),
+    ),
+    Scenario(
+        "out-safety-iga-low-within-range",
+        "Serum IgA 60 mg/dL (range 40-250): within the range -> no IgA note, no card.",
+        steps(refractory, _lab("iga", "iga", 60, low=40, high=250)),
+        [x.ivig_start(absent_checks=["iga-deficiency", "iga-low"])],
     ),
     Scenario(
         "in-safety-iga-low-mildly",
@@ -306,6 +312,35 @@ SCENARIOS = [
         "no renal warning and no note.",
         steps(refractory, _no("egfr", "creat"), _lab("creat", "creatinine", 40)),
         [x.ivig_start(absent_checks=["renal", "renal-unjudged", "renal-unknown"])],
+    ),
+    Scenario(
+        "out-safety-renal-unjudged-creatinine-with-range",
+        "Creatinine 50 umol/L within its lab range (27-62), no eGFR, no height: the range judges "
+        "it -> no note, no renal warning.",
+        steps(
+            refractory,
+            _no("egfr", "creat", "height"),
+            _lab("creat", "creatinine", 50, low=27, high=62),
+        ),
+        [x.ivig_start(absent_checks=["renal", "renal-unjudged", "renal-unknown"])],
+    ),
+    Scenario(
+        "boundary-safety-renal-unjudged-height-91-days",
+        "Creatinine 140 umol/L, no eGFR, no range, and the only height 91 days before it: "
+        "outside the 90-day height window, so no bedside estimate -> the cannot-judge note.",
+        steps(
+            refractory,
+            _no("egfr", "creat", "height"),
+            _lab("creat", "creatinine", 140),
+            _lab("height", "height", 130, days_ago=93),
+        ),
+        [_note("renal-unjudged", absent_checks=["renal"])],
+        threshold=Threshold(
+            "height for the bedside Schwartz estimate",
+            "90 days from the creatinine",
+            "outside (91 days): the note fires",
+            "docs/clinical/safety.md: renal, no eGFR recorded.",
+        ),
     ),
     Scenario(
         "in-safety-renal-unjudged",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fhir_fixtures.scenarios import expect as x
-from fhir_fixtures.scenarios.charts import Chart, refractory
+from fhir_fixtures.scenarios.charts import Chart, inactive, refractory
 from fhir_fixtures.scenarios.scenario import Scenario, Threshold, steps
 
 ESCALATE = x.escalate(
@@ -117,5 +117,15 @@ SCENARIOS += [
             _with_mentions(x.first_line_window(), ["stopped"], ["restart"], ["9.0 weeks"])
             | {"evidenceAnyOf": [["mtx-1"]]}  # the order ended: only the doses are evidence
         ],
+    ),
+]
+
+SCENARIOS += [
+    Scenario(
+        "out-ivig-course-due-disease-inactive",
+        "One IVIG course 9 weeks ago and the disease now inactive (weakness resolved, CMAS 50): "
+        "no next course is asked for -> no cards.",
+        steps(lambda c: inactive(c, mtx_days=280), _courses(62)),
+        [],
     ),
 ]
