@@ -198,6 +198,7 @@ def _sources(finding: Finding, text: TopicText, knowledge: Knowledge) -> str:
     for check in finding.safety_checks:
         keys += [key for key in knowledge.texts.safety_checks[check.code].sources]
     keys += [used.source_key for used in finding.thresholds]
+    keys += list(finding.source_keys)
     lines = []
     for key in dict.fromkeys(keys):
         if key == DESIGN_DEFAULT:

@@ -108,10 +108,19 @@ class RituximabPolicy:
     cap_mg_per_infusion: SourcedValue
     infusions: SourcedValue
     interval_days: SourcedValue
-    # the adult fixed regimen: named on cards only to say it is not a paediatric dose
+    alternative_interval_days: SourcedValue  # the other schedule the card names
+    # the adult fixed regimen: the dose stated for adults (docs/clinical/dosing.md, rituximab)
     adult_dose_mg: SourcedValue
     adult_infusions: SourcedValue
     adult_interval_days: SourcedValue
+
+
+@dataclass(frozen=True)
+class CyclophosphamidePolicy:
+    mg_per_m2_low: SourcedValue
+    mg_per_m2_high: SourcedValue
+    cap_mg: SourcedValue
+    interval_weeks: SourcedValue
 
 
 @dataclass(frozen=True)
@@ -140,4 +149,5 @@ class DosingPolicy:
     obesity: ObesityPolicy
     bsa: BsaPolicy
     rituximab: RituximabPolicy
+    cyclophosphamide: CyclophosphamidePolicy
     other_agents: Mapping[str, OtherAgentDose]  # agent concept -> dose

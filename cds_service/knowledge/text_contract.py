@@ -40,11 +40,18 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
             ),
             variants=("dose", "noDose", "hardStop"),
             cases=("default", "redFlag", "hardStop"),
-            notes=("draftWithheld",),
+            notes=("draftWithheld", "pregnancy"),
+        ),
+        "severe-organ-disease": TopicContract(
+            frozenset({"organs", "organ_list", "cyclophosphamide_dose", "ivig_adjunct"}),
+            notes=("pregnancy", "contraception"),
+        ),
+        "ivig-contraindicated": TopicContract(
+            frozenset({"contraindication", "escalate_reason"}), notes=("pregnancy", "contraception")
         ),
         "weight-needed": TopicContract(frozenset({"weight_problem", "weight_detail"})),
         "first-line-window": TopicContract(
-            frozenset({"twelve_week_date", "mtx_weeks"}), notes=("noMethotrexate",)
+            frozenset({"twelve_week_date", "mtx_weeks"}), notes=("noMethotrexate", "pregnancy")
         ),
         "dysphagia-aspiration": TopicContract(frozenset({"vfss_status"})),
         "ivig-safety-iga-deficiency": SAFETY_WARNING,
@@ -53,7 +60,8 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
         "ivig-safety-cardiac-fluid": SAFETY_WARNING,
         "ivig-monitoring-due": TopicContract(frozenset({"missing"})),
         "escalate-after-ivig": TopicContract(
-            frozenset({"courses", "rituximab_dose", "organ_involvement"})
+            frozenset({"courses", "rituximab_option", "organ_involvement"}),
+            notes=("pregnancy", "contraception"),
         ),
         "extramuscular-screen": TopicContract(frozenset({"missing"})),
         "steroid-taper": TopicContract(frozenset({"taper_finding"})),
@@ -62,7 +70,7 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
 )
 
 # Placeholders of the Markdown the rules' records supply as already-formatted Markdown.
-MARKDOWN_PLACEHOLDERS = frozenset({"rituximab_dose"})
+MARKDOWN_PLACEHOLDERS = frozenset({"rituximab_option", "cyclophosphamide_dose", "ivig_adjunct"})
 
 SAFETY_CHECK_PLACEHOLDERS = frozenset({"detail"})
 
@@ -96,6 +104,15 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "escalate.rituximabDose": frozenset({"mg"}),
         "escalate.noRituximabDose": frozenset(),
         "escalate.organPresent": frozenset({"organs"}),
+        "escalate.rituximabChild": frozenset({"rituximab_dose"}),
+        "escalate.rituximabAdult": frozenset({"rituximab_dose"}),
+        "severe.organ": frozenset({"label", "date"}),
+        "severe.cyclophosphamideDose": frozenset({"low", "high", "bsa"}),
+        "severe.noCyclophosphamideDose": frozenset(),
+        "severe.ivigCardiac": frozenset(),
+        "contraindicated.anaphylaxis-to-ig": frozenset(),
+        "contraindicated.renal-severe": frozenset(),
+        "contraindicated.other": frozenset(),
         "taper.belowFloor": frozenset({"current", "percent", "start", "months"}),
         "taper.drop": frozenset({"highest", "current", "date"}),
         "dataQuality.line": frozenset({"what", "when", "reason", "about"}),

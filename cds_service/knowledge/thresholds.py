@@ -64,6 +64,7 @@ REQUIRED_THRESHOLDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "taper_max_drop_fraction": BELOW,
         "taper_drop_window_weeks": BELOW,
         "data_quality_therapy_months": BELOW,
+        "childbearing_potential_age_years": ABOVE,
     }
 )
 # The unit of the values a threshold is compared with (the measurement's canonical unit, or 1 for
@@ -83,6 +84,7 @@ VALUE_UNITS: Mapping[str, str] = MappingProxyType(
         "taper_floor_before_4_months": "1",
         "taper_floor_before_6_months": "1",
         "taper_max_drop_fraction": "1",
+        "childbearing_potential_age_years": "a",
     }
 )
 # windows: thresholds whose value is a span of time (their unit must be d, wk or mo)

@@ -20,7 +20,9 @@ from cds_service.rules import (
     first_line_window,
     ivig_monitoring,
     ivig_start,
+    pregnancy,
     safety,
+    severe_organ,
     steroid_taper,
 )
 from cds_service.rules.context import ClinicalContext
@@ -29,6 +31,7 @@ from cds_service.rules.findings import Finding
 Rule = Callable[[ClinicalContext, Knowledge, datetime], tuple[Finding, ...]]
 
 RULES: tuple[Rule, ...] = (
+    severe_organ.evaluate,
     ivig_start.evaluate,
     first_line_window.evaluate,
     dysphagia.evaluate,
@@ -47,4 +50,6 @@ def evaluate_all(
     """Every finding for an in-scope patient; () for anyone out of scope (deceased, no JDM...)."""
     if not context.scope.in_scope:
         return ()
-    return tuple(finding for rule in RULES for finding in rule(context, knowledge, now))
+    findings = tuple(finding for rule in RULES for finding in rule(context, knowledge, now))
+    # pregnancy changes every card that names methotrexate, cyclophosphamide, MMF or rituximab
+    return pregnancy.annotate(findings, context.history, knowledge)
