@@ -1,8 +1,8 @@
 """The machine-readable evidence on every card: ``card.extension["org.jdm-cds.evidence"]``.
 
 Shape (docs/clinical/card-contract.md): topic, ruleId, resources (sorted, unique), facts,
-thresholds, dose (cards that state one), safetyChecks (``ivig-start`` only), matchedByName
-(omitted when empty).
+thresholds, dose (cards that state one), safetyChecks (the IVIG cards: ``ivig-start``,
+``ivig-contraindicated``, ``severe-organ-disease``), matchedByName (omitted when empty).
 Numbers are JSON strings of Decimals; nothing is ever ``null``.
 """
 
@@ -13,6 +13,10 @@ from cds_service.history.model import MatchKind, TherapyHistory
 from cds_service.rules.findings import Fact, Finding, ThresholdUse
 
 EVIDENCE_KEY = "org.jdm-cds.evidence"
+
+
+# the cards that carry the IVIG safety checks (an IVIG course or an IVIG adjunct)
+SAFETY_TOPICS = frozenset({"ivig-start", "ivig-contraindicated", "severe-organ-disease"})
 
 
 def evidence(finding: Finding, history: TherapyHistory) -> Evidence:
@@ -26,7 +30,7 @@ def evidence(finding: Finding, history: TherapyHistory) -> Evidence:
     }
     if finding.dose is not None:
         body["dose"] = finding.dose.evidence()
-    if finding.topic == "ivig-start":
+    if finding.topic in SAFETY_TOPICS:
         body["safetyChecks"] = [
             {"code": check.code, "effect": str(check.effect)} for check in finding.safety_checks
         ]

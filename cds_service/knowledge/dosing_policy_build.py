@@ -10,6 +10,7 @@ from typing import Any
 
 from cds_service.knowledge.dosing_policy_types import (
     BsaPolicy,
+    ContraceptionPolicy,
     CyclophosphamidePolicy,
     DosingPolicy,
     IvigPolicy,
@@ -82,6 +83,17 @@ class _Builder:
                 mg_per_m2_high=self.sourced("cyclophosphamide", "mgPerM2PerPulseHigh"),
                 cap_mg=self.sourced("cyclophosphamide", "capMgPerPulse"),
                 interval_weeks=self.sourced("cyclophosphamide", "intervalWeeks"),
+            ),
+            contraception=ContraceptionPolicy(
+                *(
+                    self.sourced("contraception", key)
+                    for key in (
+                        "rituximabMonthsAfter",
+                        "mycophenolateWeeksAfter",
+                        "mycophenolateRepeatTestDaysLow",
+                        "mycophenolateRepeatTestDaysHigh",
+                    )
+                )
             ),
             other_agents=MappingProxyType(
                 {

@@ -53,6 +53,11 @@ UNITS: Mapping[str, str] = MappingProxyType(
         "cyclophosphamide.mgPerM2PerPulseHigh": "mg/m2",
         "cyclophosphamide.capMgPerPulse": "mg",
         "cyclophosphamide.intervalWeeks": "wk",
+        # bound by card texts only (the contraception note), not used in arithmetic
+        "contraception.rituximabMonthsAfter": "mo",
+        "contraception.mycophenolateWeeksAfter": "wk",
+        "contraception.mycophenolateRepeatTestDaysLow": "d",
+        "contraception.mycophenolateRepeatTestDaysHigh": "d",
         "rituximab.adultRegimen.doseMg": "mg",
         "rituximab.adultRegimen.infusions": "{infusion}",
         "rituximab.adultRegimen.intervalDays": "d",

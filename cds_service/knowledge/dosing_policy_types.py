@@ -124,6 +124,16 @@ class CyclophosphamidePolicy:
 
 
 @dataclass(frozen=True)
+class ContraceptionPolicy:
+    """The numbers of the contraception note (bound by card texts; no arithmetic)."""
+
+    rituximab_months_after: SourcedValue
+    mycophenolate_weeks_after: SourcedValue
+    mycophenolate_repeat_test_days_low: SourcedValue
+    mycophenolate_repeat_test_days_high: SourcedValue
+
+
+@dataclass(frozen=True)
 class BsaPolicy:
     formula: str  # "Mosteller": the one implemented (cds_service.history.body)
     sources: tuple[str, ...]
@@ -150,4 +160,5 @@ class DosingPolicy:
     bsa: BsaPolicy
     rituximab: RituximabPolicy
     cyclophosphamide: CyclophosphamidePolicy
+    contraception: ContraceptionPolicy
     other_agents: Mapping[str, OtherAgentDose]  # agent concept -> dose

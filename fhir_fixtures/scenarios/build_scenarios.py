@@ -25,7 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from fhir_fixtures import builders as b
-from fhir_fixtures.scenarios import specs_core, specs_later, specs_more, specs_safety
+from fhir_fixtures.scenarios import (
+    specs_core,
+    specs_judgement,
+    specs_later,
+    specs_more,
+    specs_safety,
+)
 from fhir_fixtures.scenarios.charts import Chart
 from fhir_fixtures.scenarios.fhir_builders import NOW
 from fhir_fixtures.scenarios.scenario import Scenario
@@ -57,6 +63,7 @@ def all_scenarios() -> list[Scenario]:
         *specs_safety.SCENARIOS,
         *specs_later.SCENARIOS,
         *specs_more.SCENARIOS,
+        *specs_judgement.SCENARIOS,
     ]
     names = [s.name for s in scenarios]
     duplicates = {n for n in names if names.count(n) > 1}

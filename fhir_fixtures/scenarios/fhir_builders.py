@@ -55,6 +55,8 @@ CONDITION_CODES: dict[str, list[Code]] = {
     # docs/clinical/codes.md has no verified myocarditis code: ICD-10-CM I51.4 is the candidate
     # the value set uses
     "myocarditis": [b.MYOCARDITIS],
+    "gi-vasculopathy": [b.GI_VASCULOPATHY_ICD],
+    "pregnancy": [b.PREGNANCY],
     "asthma": [b.ASTHMA],
 }
 

@@ -68,7 +68,8 @@ def every_topic_histories() -> list[TherapyHistory]:
             ),
         )
     )
-    return [seed, risky, stale_weight, weak, failing, fast_taper, left_out]
+    stopped = with_measurements(seed, measure("egfr", "20", ago(1), "egfr-3"))  # hard stop
+    return [seed, risky, stale_weight, weak, failing, fast_taper, left_out, stopped]
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,8 @@ def all_cards(knowledge: Knowledge) -> list[dict[str, Any]]:
 def test_every_topic_is_produced(all_cards: list[dict[str, Any]]) -> None:
     topics = {card["source"]["topic"]["code"] for card in all_cards}
     assert topics == {
-        "ivig-start", "weight-needed", "first-line-window", "dysphagia-aspiration",
+        "severe-organ-disease", "ivig-start", "ivig-contraindicated", "weight-needed",
+        "first-line-window", "dysphagia-aspiration",
         "ivig-safety-iga-deficiency", "ivig-safety-renal", "ivig-safety-thrombosis",
         "ivig-safety-cardiac-fluid", "ivig-monitoring-due", "escalate-after-ivig",
         "extramuscular-screen", "steroid-taper", "data-quality",
