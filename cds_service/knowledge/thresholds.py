@@ -65,6 +65,7 @@ REQUIRED_THRESHOLDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "taper_drop_window_weeks": BELOW,
         "data_quality_therapy_months": BELOW,
         "childbearing_potential_age_years": ABOVE,
+        "pregnancy_test_recent_weeks": BELOW,
     }
 )
 # The unit of the values a threshold is compared with (the measurement's canonical unit, or 1 for
@@ -102,6 +103,7 @@ TIME_WINDOWS = frozenset(
         "estrogen_recent_days",
         "taper_drop_window_weeks",
         "data_quality_therapy_months",
+        "pregnancy_test_recent_weeks",
     }
 )
 

@@ -52,4 +52,4 @@ def evaluate_all(
         return ()
     findings = tuple(finding for rule in RULES for finding in rule(context, knowledge, now))
     # pregnancy changes every card that names methotrexate, cyclophosphamide, MMF or rituximab
-    return pregnancy.annotate(findings, context.history, knowledge)
+    return pregnancy.annotate(findings, context.history, knowledge, now)

@@ -193,6 +193,18 @@ def abo_group(oid: str, pid: str, group: str, *, when: str) -> Json:
     )
 
 
+def pregnancy_test(oid: str, pid: str, *, positive: bool, when: str) -> Json:
+    """A urine hCG test (LOINC 2106-3), valued with SNOMED Positive / Negative."""
+    return b.observation(
+        oid,
+        pid,
+        concept([b.PREGNANCY_TEST_URINE]),
+        effective=when,
+        category="laboratory",
+        value_concept=b.concept(b.POSITIVE if positive else b.NEGATIVE),
+    )
+
+
 def administration(
     aid: str,
     pid: str,

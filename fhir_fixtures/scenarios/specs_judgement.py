@@ -82,6 +82,12 @@ def _egfr(value: float) -> object:
     return step
 
 
+def _pregnancy_test(local: str, positive: bool, days_ago: float) -> object:
+    return lambda c: c.add(
+        fb.pregnancy_test(c.id(local), c.pid, positive=positive, when=at(days_ago=days_ago))
+    )
+
+
 def _birth(born: date, sex: str = "female") -> object:
     def step(c: Chart) -> None:
         c.get("pat")["birthDate"] = born.isoformat()
@@ -208,6 +214,32 @@ SCENARIOS = [
                 mentions=[*PREGNANCY_MTX, ["compatible with pregnancy"], ["BSR2022"]],
             )
         ],
+    ),
+    Scenario(
+        "in-pregnancy-positive-test",
+        "No pregnancy Condition, but a positive urine pregnancy test 5 days ago: a pregnancy on "
+        "record, so ivig-start says methotrexate is contraindicated, citing the test.",
+        steps(refractory, _birth(TEENAGER), _pregnancy_test("hcg", True, 5)),
+        [x.ivig_start(evidence=["hcg"], mentions=PREGNANCY_MTX)],
+    ),
+    Scenario(
+        "boundary-pregnancy-test-negative-after-positive",
+        "A positive test 30 days ago and a negative one 3 days ago: the latest test decides, so "
+        "no pregnancy note (the girl of 16 gets none on ivig-start either: it offers no "
+        "second-line agent).",
+        steps(
+            refractory,
+            _birth(TEENAGER),
+            _pregnancy_test("hcg-1", True, 30),
+            _pregnancy_test("hcg-2", False, 3),
+        ),
+        [x.ivig_start() | {"notMentions": ["pregnan"]}],
+        threshold=Threshold(
+            "latest pregnancy test",
+            "negative after positive",
+            "does not fire (the latest test is negative)",
+            "docs/clinical/safety.md, pregnancy: the latest test within 40 weeks decides.",
+        ),
     ),
     Scenario(
         "in-pregnancy-escalation-after-ivig",

@@ -28,7 +28,7 @@ from rules_builders import (
 from cds_service.card_builder.cards import build_cards
 from cds_service.dosing import IvigDose
 from cds_service.dosing.cyclophosphamide import cyclophosphamide_dose
-from cds_service.history.model import PatientFacts, SourceRef, TherapyHistory
+from cds_service.history.model import CodedResult, PatientFacts, SourceRef, TherapyHistory
 from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.findings import Finding
 from cds_service.rules.pregnancy import pregnancy_status
@@ -224,7 +224,7 @@ def test_childbearing_potential_from_ten(
     knowledge: Knowledge, age: int, childbearing: bool
 ) -> None:
     history = replace(seed_history(), patient=patient(date(2016, 3, 1), age))
-    assert pregnancy_status(history, knowledge).childbearing is childbearing
+    assert pregnancy_status(history, knowledge, NOW).childbearing is childbearing
 
 
 # --- rituximab --------------------------------------------------------------------------------
@@ -265,3 +265,24 @@ def test_rituximab_baseline_drafts_hepatitis_b_and_igg(knowledge: Knowledge) -> 
         for coding in action["resource"].get("code", {}).get("coding", [])
     }
     assert {"5196-1", "16933-4", "2465-3"} <= codes
+
+
+def pregnancy_test(value: str, days: float, rid: str) -> CodedResult:
+    return CodedResult("pregnancy-test", value, value, ago(days), SourceRef("Observation", rid))
+
+
+@pytest.mark.parametrize(
+    ("tests", "pregnant"),
+    [
+        ((("positive", 5, "t1"),), True),
+        ((("positive", 30, "t1"), ("negative", 3, "t2")), False),
+        ((("negative", 30, "t1"), ("positive", 3, "t2")), True),
+        ((("positive", 281, "t1"),), False),  # older than 40 weeks
+    ],
+)
+def test_positive_pregnancy_test_counts_until_a_later_negative(
+    knowledge: Knowledge, tests: tuple[tuple[str, float, str], ...], pregnant: bool
+) -> None:
+    results = tuple(pregnancy_test(*t) for t in tests)
+    history = replace(seed_history(), coded_results=seed_history().coded_results + results)
+    assert pregnancy_status(history, knowledge, NOW).pregnant is pregnant
