@@ -223,11 +223,12 @@ def _ivig_start(finding: Finding, subject: IvigStartSubject, texts: CardTexts) -
 
 
 def _contraindication(hard_stops: Sequence[Any], texts: CardTexts) -> str:
-    """The hard stops in a few words each (ivig-contraindicated)."""
+    """The hard stops in a few words each (ivig-contraindicated); a check without its own
+    ``contraindicated.<code>`` phrase is named by its record's words."""
     words = []
     for check in hard_stops:
         key = f"contraindicated.{check.code}"
-        words.append(texts.phrase(key if key in texts.phrases else "contraindicated.other"))
+        words.append(texts.phrase(key) if key in texts.phrases else short_detail(check, texts))
     return "; ".join(dict.fromkeys(words))
 
 

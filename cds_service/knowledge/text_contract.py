@@ -112,7 +112,6 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "severe.ivigCardiac": frozenset(),
         "contraindicated.anaphylaxis-to-ig": frozenset(),
         "contraindicated.renal-severe": frozenset(),
-        "contraindicated.other": frozenset(),
         "taper.belowFloor": frozenset({"current", "percent", "start", "months"}),
         "taper.drop": frozenset({"highest", "current", "date"}),
         "dataQuality.line": frozenset({"what", "when", "reason", "about"}),

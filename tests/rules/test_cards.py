@@ -147,7 +147,8 @@ def test_evidence_shape(all_cards: list[dict[str, Any]]) -> None:
         for threshold in evidence["thresholds"]:
             Decimal(threshold["value"])
             assert threshold["comparison"] in {"lt", "le", "gt", "ge"} and threshold["sourceKey"]
-        assert ("safetyChecks" in evidence) is (evidence["topic"] == "ivig-start")
+        ivig_cards = {"ivig-start", "ivig-contraindicated", "severe-organ-disease"}
+        assert ("safetyChecks" in evidence) is (evidence["topic"] in ivig_cards)
 
 
 def test_seed_ivig_start_card(knowledge: Knowledge) -> None:

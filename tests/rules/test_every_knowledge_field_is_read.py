@@ -424,7 +424,9 @@ def card_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
     stopped = replace(seed_history(patient=teen), allergies=(anaphylaxis,))
     severe = with_problems(seed_history(patient=teen), problem("ild", "c-ild-2", ago(5)))
     pregnant = problem("pregnancy", "c-preg", ago(40))
+    window = seed_history(patient=teen, problems=seed_history().problems[:2])  # first-line window
     judgement = [
+        (with_problems(window, pregnant), ()),
         (stopped, ()),
         (severe, ()),
         (with_problems(stopped, pregnant), ()),
