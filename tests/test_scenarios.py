@@ -84,6 +84,12 @@ REQUIRED_BOUNDARIES = {
     "eGFR 30": ("boundary-safety-renal-severe-egfr-30", "boundary-safety-renal-severe-egfr-29"),
     "CMAS 15": ("boundary-ivig-start-cmas-14-red-flag", "boundary-first-line-window-cmas-15"),
     "CMAS 48": ("boundary-ivig-start-cmas-47", "boundary-ivig-start-cmas-48"),
+    "severe dysphagia": ("boundary-severe-organ-disease-dysphagia-moderate",),
+    "child-bearing potential 10 years": (
+        "boundary-contraception-age-10",
+        "boundary-contraception-age-9",
+    ),
+    "adult 18 years": ("boundary-rituximab-adult-at-18",),
 }
 
 
@@ -280,7 +286,7 @@ def test_topic_and_check_lists_match_the_clinical_docs() -> None:
     safety = CLINICAL_DOCS / "safety.md"
     topics = set(
         re.findall(
-            r"`((?:ivig|weight|first|dysphagia|escalate|extramuscular|steroid|data)"
+            r"`((?:ivig|weight|first|dysphagia|escalate|extramuscular|steroid|data|severe)"
             r"-[a-z-]+)`",
             decision_model.read_text(),
         )

@@ -230,6 +230,7 @@ def _sources(finding: Finding, text: TopicText, knowledge: Knowledge) -> str:
     keys = list(text.sources)
     for check in finding.safety_checks:
         keys += list(knowledge.texts.safety_checks[check.code].sources)
+    keys += list(finding.source_keys)
     shown = [key for key in dict.fromkeys(keys) if key != DESIGN_DEFAULT]
     return knowledge.texts.phrase("detail.sources", keys=", ".join(shown))
 

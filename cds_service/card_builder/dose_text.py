@@ -125,7 +125,7 @@ def _rate_line(dose: IvigDose, texts: CardTexts) -> str:
     kg = plain(dose.dosing_weight_kg)
     start = dose.start_rate_ml_per_kg_min
     maximum = dose.max_rate_ml_per_kg_min
-    reason = " (renal or thrombotic risk)" if dose.slow_rate else ""
+    reason = " (renal, thrombotic or cardiac risk)" if dose.slow_rate else ""
     return (
         f"Rate: start {plain(start)} mL/kg/min × {kg} kg = {plain(dose.ml_per_hour(start))} mL/h "
         f"for {dose.start_rate_minutes} min, then increase to at most {plain(maximum)} mL/kg/min"

@@ -1,7 +1,8 @@
 """The machine-readable evidence on every card: ``card.extension["org.jdm-cds.evidence"]``.
 
 Shape (docs/clinical/card-contract.md): topic, ruleId, resources (sorted, unique), facts,
-thresholds, dose (cards that state one), safetyChecks (``ivig-start``), matchedByName. A list
+thresholds, dose (cards that state one), safetyChecks (the IVIG cards: ``ivig-start``,
+``ivig-course-due``, ``ivig-contraindicated``, ``severe-organ-disease``), matchedByName. A list
 with nothing in it is left out, as CDS Hooks and FHIR JSON do.
 Numbers are JSON strings of Decimals; nothing is ever ``null``.
 """
@@ -15,6 +16,12 @@ from cds_service.rules.findings import Fact, Finding, ThresholdUse
 EVIDENCE_KEY = "org.jdm-cds.evidence"
 
 
+# the cards that carry the IVIG safety checks (an IVIG course or an IVIG adjunct)
+SAFETY_TOPICS = frozenset(
+    {"ivig-start", "ivig-course-due", "ivig-contraindicated", "severe-organ-disease"}
+)
+
+
 def evidence(finding: Finding, history: TherapyHistory) -> Evidence:
     resources = list(finding.all_resources())
     body: Evidence = {"topic": finding.topic, "ruleId": finding.rule_id}
@@ -26,7 +33,7 @@ def evidence(finding: Finding, history: TherapyHistory) -> Evidence:
         body["thresholds"] = [_threshold(used) for used in _unique(finding.thresholds)]
     if finding.dose is not None:
         body["dose"] = finding.dose.evidence()
-    if finding.topic in ("ivig-start", "ivig-course-due") and finding.safety_checks:
+    if finding.topic in SAFETY_TOPICS and finding.safety_checks:
         body["safetyChecks"] = [
             {"code": check.code, "effect": str(check.effect)} for check in finding.safety_checks
         ]

@@ -28,6 +28,7 @@ from cds_service.rules.ivig_course_due import CourseDueSubject
 from cds_service.rules.ivig_monitoring import MonitoringSubject
 from cds_service.rules.ivig_start import CHECKED_MEASUREMENTS, IvigStartSubject, WeightNeededSubject
 from cds_service.rules.safety import SafetyWarningSubject
+from cds_service.rules.severe_organ import SevereOrganSubject
 from cds_service.rules.steroid_taper import TaperSubject
 from cds_service.rules.timeutil import day
 
@@ -170,6 +171,7 @@ def _ivig_start(finding: Finding, subject: IvigStartSubject, texts: CardTexts) -
     values = {
         "flag_suffix": texts.phrase("ivigStart.redFlagSuffix") if subject.disease.red_flags else "",
         "hard_stop": short_detail(hard_stops[0], texts) if hard_stops else "",
+        "contraindication": _contraindication(hard_stops, texts),
     }
     dose = finding.dose
     if isinstance(dose, IvigDose):
@@ -200,6 +202,16 @@ def _course_due(finding: Finding, subject: CourseDueSubject, texts: CardTexts) -
             "days": str(dose.days),
         }
     return values
+
+
+def _contraindication(hard_stops: Sequence[Any], texts: CardTexts) -> str:
+    """The hard stops in a few words each (ivig-contraindicated); a check without its own
+    ``contraindicated.<code>`` phrase is named by its record's words."""
+    words = []
+    for check in hard_stops:
+        key = f"contraindicated.{check.code}"
+        words.append(texts.phrase(key) if key in texts.phrases else short_detail(check, texts))
+    return "; ".join(dict.fromkeys(words))
 
 
 def _weight_needed(finding: Finding, subject: WeightNeededSubject, texts: CardTexts) -> Values:
@@ -249,12 +261,38 @@ def _escalate(finding: Finding, subject: EscalateSubject, texts: CardTexts) -> V
         rituximab = texts.phrase("escalate.rituximabDose", mg=mg)
     else:
         rituximab = texts.phrase("escalate.noRituximabDose")
+    option = "escalate.rituximabAdult" if subject.adult else "escalate.rituximabChild"
     organs = sorted({texts.label(p.concept) for p in subject.organ_problems})
     organ_text = texts.phrase("escalate.organPresent", organs=", ".join(organs)) if organs else ""
     return {
         "courses": str(subject.courses),
-        "rituximab_dose": rituximab,
+        "rituximab_option": texts.phrase(option, rituximab_dose=rituximab),
         "organ_involvement": organ_text,
+    }
+
+
+def _severe_organ(finding: Finding, subject: SevereOrganSubject, texts: CardTexts) -> Values:
+    labels = sorted({texts.label(p.concept) for p in subject.problems})
+    dated = [
+        texts.phrase("severe.organ", label=texts.label(p.concept), date=day(p.onset or p.recorded))
+        for p in subject.problems
+    ]
+    cyclophosphamide = subject.cyclophosphamide
+    if cyclophosphamide is None:
+        dose = texts.phrase("severe.noCyclophosphamideDose")
+    else:
+        figures = cyclophosphamide.evidence()
+        dose = texts.phrase(
+            "severe.cyclophosphamideDose",
+            low=str(figures["lowMg"]),
+            high=str(figures["highMg"]),
+            bsa=str(figures["bsaM2"]),
+        )
+    return {
+        "organs": ", ".join(labels),
+        "organ_list": "; ".join(dated),
+        "cyclophosphamide_dose": dose,
+        "ivig_adjunct": texts.phrase("severe.ivigCardiac") if subject.cardiac else "",
     }
 
 
@@ -281,6 +319,7 @@ _WORDERS: Sequence[tuple[type, Callable[[Finding, Any, CardTexts], Values]]] = (
     (SafetyWarningSubject, _safety_warning),
     (MonitoringSubject, _monitoring),
     (EscalateSubject, _escalate),
+    (SevereOrganSubject, _severe_organ),
     (ExtramuscularSubject, _extramuscular),
     (TaperSubject, _taper),
     (DataQualitySubject, _data_quality),

@@ -67,6 +67,12 @@ def map_observations(
                     notes.append(_note(parsed, "blood group not readable", "no-value", concept))
                 else:
                     coded.append(result)
+            elif concept == "pregnancy-test":
+                presence = _presence(parsed, at)
+                if presence is None:
+                    notes.append(_note(parsed, "pregnancy test not readable", "no-value", concept))
+                else:
+                    coded.append(presence)
             else:
                 value = _measurement(parsed, concept, at, notes, terminology, policy)
                 if value is not None:
@@ -192,6 +198,41 @@ def _reference_range(observation: object, concept: str) -> tuple[Decimal | None,
         code = quantity.code if quantity.system in (None, "http://unitsofmeasure.org") else None
         bounds.append(convert(concept, Decimal(quantity.value), code, quantity.unit))
     return bounds[0], bounds[1]
+
+
+POSITIVE_WORDS = frozenset({"positive", "detected", "pos", "present"})
+NEGATIVE_WORDS = frozenset({"negative", "not detected", "neg", "absent"})
+POSITIVE_CODES = frozenset({"10828004", "260373001", "POS"})  # SNOMED positive / detected; v3
+NEGATIVE_CODES = frozenset({"260385009", "260415000", "NEG"})  # SNOMED negative / not detected
+
+
+def _presence(parsed: ParsedResource, at: datetime) -> CodedResult | None:
+    """A qualitative result (pregnancy test): ``positive`` or ``negative``, else None (unread)."""
+    observation = parsed.model
+    codes: list[str] = []
+    words: list[str] = []
+    if observation.valueString:
+        words.append(observation.valueString)
+    value = observation.valueCodeableConcept
+    if value is not None:
+        codes += [c.code for c in value.coding or [] if c.code]
+        words += [c.display for c in value.coding or [] if c.display]
+        words += [value.text] if value.text else []
+    for interpretation in observation.interpretation or []:
+        codes += [c.code for c in interpretation.coding or [] if c.code]
+    said = {w.strip().lower() for w in words}
+    positive = bool(said & POSITIVE_WORDS or set(codes) & POSITIVE_CODES)
+    negative = bool(said & NEGATIVE_WORDS or set(codes) & NEGATIVE_CODES)
+    if positive == negative:  # neither, or both: not read
+        return None
+    verdict = "positive" if positive else "negative"
+    return CodedResult(
+        concept="pregnancy-test",
+        value=verdict,
+        display=verdict,
+        at=at,
+        source=SourceRef("Observation", parsed.resource_id or ""),
+    )
 
 
 def _blood_group(parsed: ParsedResource, at: datetime) -> CodedResult | None:

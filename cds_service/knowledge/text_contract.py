@@ -39,7 +39,7 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
             ),
             variants=("dose", "noDose", "hardStop"),
             cases=("default", "redFlag", "hardStop"),
-            notes=("draftWithheld", "methotrexateStopped"),
+            notes=("draftWithheld", "methotrexateStopped", "pregnancy"),
         ),
         "ivig-course-due": TopicContract(
             frozenset(
@@ -58,10 +58,17 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
             cases=("default", "hardStop"),
             notes=("draftWithheld",),
         ),
+        "severe-organ-disease": TopicContract(
+            frozenset({"organs", "organ_list", "cyclophosphamide_dose", "ivig_adjunct"}),
+            notes=("pregnancy", "contraception"),
+        ),
+        "ivig-contraindicated": TopicContract(
+            frozenset({"contraindication"}), notes=("pregnancy", "contraception")
+        ),
         "weight-needed": TopicContract(frozenset({"weight_problem", "weight_detail"})),
         "first-line-window": TopicContract(
             frozenset({"twelve_week_date", "mtx_weeks"}),
-            notes=("noMethotrexate", "methotrexateStopped"),
+            notes=("noMethotrexate", "methotrexateStopped", "pregnancy"),
         ),
         "dysphagia-aspiration": TopicContract(frozenset({"vfss_status"})),
         "ivig-safety-iga-deficiency": SAFETY_WARNING,
@@ -70,7 +77,8 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
         "ivig-safety-cardiac-fluid": SAFETY_WARNING,
         "ivig-monitoring-due": TopicContract(frozenset({"missing"})),
         "escalate-after-ivig": TopicContract(
-            frozenset({"courses", "rituximab_dose", "organ_involvement"})
+            frozenset({"courses", "rituximab_option", "organ_involvement"}),
+            notes=("pregnancy", "contraception"),
         ),
         "extramuscular-screen": TopicContract(frozenset({"missing"})),
         "steroid-taper": TopicContract(frozenset({"taper_finding"})),
@@ -79,7 +87,7 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
 )
 
 # Placeholders of the Markdown the rules' records supply as already-formatted Markdown.
-MARKDOWN_PLACEHOLDERS = frozenset({"rituximab_dose"})
+MARKDOWN_PLACEHOLDERS = frozenset({"rituximab_option", "cyclophosphamide_dose", "ivig_adjunct"})
 
 SAFETY_CHECK_PLACEHOLDERS = frozenset({"detail"})
 
@@ -139,6 +147,14 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "escalate.rituximabDose": frozenset({"mg"}),
         "escalate.noRituximabDose": frozenset(),
         "escalate.organPresent": frozenset({"organs"}),
+        "escalate.rituximabChild": frozenset({"rituximab_dose"}),
+        "escalate.rituximabAdult": frozenset({"rituximab_dose"}),
+        "severe.organ": frozenset({"label", "date"}),
+        "severe.cyclophosphamideDose": frozenset({"low", "high", "bsa"}),
+        "severe.noCyclophosphamideDose": frozenset(),
+        "severe.ivigCardiac": frozenset(),
+        "contraindicated.anaphylaxis-to-ig": frozenset(),
+        "contraindicated.renal-severe": frozenset(),
         "taper.belowFloor": frozenset({"current", "percent", "start", "months"}),
         "taper.drop": frozenset({"highest", "current", "date"}),
         "dataQuality.line": frozenset({"what", "when", "reason", "about"}),

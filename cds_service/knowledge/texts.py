@@ -11,7 +11,7 @@ fills (:mod:`cds_service.knowledge.text_contract`).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from string import Formatter
 from types import MappingProxyType
@@ -67,6 +67,8 @@ class TopicText:
     sources: tuple[str, ...]
     links: tuple[str, ...]  # order-set ids
     override_reasons: tuple[OverrideReason, ...]
+    # note key -> the sources that note cites (listed on the card only with the note)
+    note_sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,9 @@ def _topic_text(
             }
         ),
         sources=tuple(entry["sources"]),
+        note_sources=MappingProxyType(
+            {name: tuple(node["sources"]) for name, node in entry.get("noteSources", {}).items()}
+        ),
         links=tuple(entry.get("links", [])),
         override_reasons=tuple(
             OverrideReason(reason["code"], reason["display"])

@@ -70,6 +70,8 @@ REQUIRED_THRESHOLDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "taper_max_drop_fraction": BELOW,
         "taper_drop_window_weeks": BELOW,
         "data_quality_therapy_months": BELOW,
+        "childbearing_potential_age_years": ABOVE,
+        "pregnancy_test_recent_weeks": BELOW,
     }
 )
 # The unit of the values a threshold is compared with (the measurement's canonical unit, or 1 for
@@ -92,6 +94,7 @@ VALUE_UNITS: Mapping[str, str] = MappingProxyType(
         "taper_floor_before_4_months": "1",
         "taper_floor_before_6_months": "1",
         "taper_max_drop_fraction": "1",
+        "childbearing_potential_age_years": "a",
     }
 )
 # windows: thresholds whose value is a span of time (their unit must be d, wk or mo)
@@ -112,6 +115,7 @@ TIME_WINDOWS = frozenset(
         "estrogen_recent_days",
         "taper_drop_window_weeks",
         "data_quality_therapy_months",
+        "pregnancy_test_recent_weeks",
     }
 )
 

@@ -21,7 +21,9 @@ from cds_service.rules import (
     ivig_course_due,
     ivig_monitoring,
     ivig_start,
+    pregnancy,
     safety,
+    severe_organ,
     steroid_taper,
 )
 from cds_service.rules.context import ClinicalContext
@@ -30,6 +32,7 @@ from cds_service.rules.findings import Finding
 Rule = Callable[[ClinicalContext, Knowledge, datetime], tuple[Finding, ...]]
 
 RULES: tuple[Rule, ...] = (
+    severe_organ.evaluate,
     ivig_start.evaluate,
     ivig_course_due.evaluate,
     first_line_window.evaluate,
@@ -49,4 +52,6 @@ def evaluate_all(
     """Every finding for an in-scope patient; () for anyone out of scope (deceased, no JDM...)."""
     if not context.scope.in_scope:
         return ()
-    return tuple(finding for rule in RULES for finding in rule(context, knowledge, now))
+    findings = tuple(finding for rule in RULES for finding in rule(context, knowledge, now))
+    # pregnancy changes every card that names methotrexate, cyclophosphamide, MMF or rituximab
+    return pregnancy.annotate(findings, context.history, knowledge, now)

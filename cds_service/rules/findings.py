@@ -34,8 +34,10 @@ class Effect(StrEnum):
 
 # Topic order of the card contract: cards sort by indicator, then by this order.
 TOPIC_ORDER: tuple[str, ...] = (
+    "severe-organ-disease",
     "ivig-start",
     "ivig-course-due",
+    "ivig-contraindicated",
     "weight-needed",
     "first-line-window",
     "dysphagia-aspiration",
@@ -150,6 +152,7 @@ class Finding:
     summary_variant: str = "default"
     suggest: tuple[str, ...] = ()  # suggestion kinds the card builder should draft
     note_keys: tuple[str, ...] = ()  # keyed paragraphs of the topic's text to add
+    source_keys: tuple[str, ...] = ()  # sources cited by those paragraphs (the card lists them)
 
     def all_resources(self) -> tuple[str, ...]:
         """Every resource used (sorted, unique references), safety checks and facts included."""

@@ -28,6 +28,7 @@ from typing import Any
 from fhir_fixtures import builders as b
 from fhir_fixtures.scenarios import (
     specs_core,
+    specs_judgement,
     specs_later,
     specs_more,
     specs_real,
@@ -67,6 +68,7 @@ def all_scenarios() -> list[Scenario]:
         *specs_more.SCENARIOS,
         *specs_real.SCENARIOS,
         *specs_trial.SCENARIOS,
+        *specs_judgement.SCENARIOS,
     ]
     names = [s.name for s in scenarios]
     duplicates = {n for n in names if names.count(n) > 1}

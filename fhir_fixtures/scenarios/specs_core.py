@@ -403,13 +403,14 @@ SCENARIOS = [
     # --- dysphagia-aspiration ----------------------------------------------------------------
     Scenario(
         "in-dysphagia-aspiration-pneumonia",
-        "Aspiration pneumonia (no dysphagia Condition) after 6 weeks of MTX: red flag -> both "
-        "dysphagia-aspiration and ivig-start critical, swallow study suggested.",
+        "Aspiration pneumonia (no dysphagia Condition) after 6 weeks of MTX: organ-threatening "
+        "(docs/clinical/decision-model.md §5a) -> severe-organ-disease instead of ivig-start, and "
+        "dysphagia-aspiration with the swallow study suggested.",
         steps(
             lambda c: refractory(c, mtx_days=42),
             lambda c: c.problem("asp", "aspiration", days_ago=6),
         ),
-        [x.ivig_start("critical", evidence=["asp"]), x.dysphagia("asp")],
+        [x.severe_organ(evidence=["asp"]), x.dysphagia("asp")],
     ),
     Scenario(
         "out-dysphagia-aspiration-resolved",

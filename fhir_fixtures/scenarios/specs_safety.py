@@ -112,13 +112,10 @@ def _no_note(code: str, **kwargs: object) -> dict[str, object]:
 
 
 def _hard_stop(code: str, evidence: list[str]) -> dict[str, object]:
-    """critical, no draft IVIG order, and the card 'says why first' (docs/clinical/safety.md);
-    whether the dose
-    is still shown is not asserted."""
-    card = x.ivig_start("critical", checks=[[code, HARD_STOP]], evidence=evidence, dose=None)
-    del card["doseAbsent"]
-    card["mentionsBeforeWhy"] = [["stop", "contraindicat"], HARD_STOP_REASONS[code]]
-    return card
+    """The ivig-contraindicated card (docs/clinical/safety.md, hard stops): critical, says what is
+    contraindicated and why first, names the alternatives; no dose, no draft orders at all (no
+    pre-IVIG serology), no infusion order set."""
+    return x.contraindicated(code, HARD_STOP_REASONS[code], evidence)
 
 
 HARD_STOP_REASONS = {
@@ -497,11 +494,11 @@ SCENARIOS = [
     # --- cardiac-fluid (warning) -------------------------------------------------------------
     Scenario(
         "in-ivig-safety-cardiac-fluid",
-        "Heart failure: fluid card (20 mL/kg per course), 5-day split; rate limit stays 0.04 "
-        "(the 0.03 limit is for renal/thrombotic risk).",
+        "Heart failure: fluid card (20 mL/kg per course), 5-day split, and the at-risk rate "
+        "limit 0.03 mL/kg/min (docs/clinical/dosing.md: cardiac disease, a design default).",
         steps(refractory, _problem("hf", "heart-failure", days_ago=90)),
         [
-            x.ivig_start(dose=x.DOSE_26_KG_5_DAY),
+            x.ivig_start(dose=x.DOSE_26_KG_SLOW_5_DAY),
             x.card("ivig-safety-cardiac-fluid", "warning", evidence=["hf"]),
         ],
     ),
@@ -518,7 +515,9 @@ SCENARIOS = [
         "14 g/day over 5 days.",
         steps(refractory, _body_40kg, _problem("hf", "heart-failure", days_ago=90)),
         [
-            x.ivig_start(dose=x.DOSE_40_KG | {"days": 5, "perDayG": "14"}),
+            x.ivig_start(
+                dose=x.DOSE_40_KG | {"days": 5, "perDayG": "14", "maxRateMlPerKgMin": "0.03"}
+            ),
             x.card(
                 "ivig-safety-cardiac-fluid",
                 "warning",

@@ -70,7 +70,8 @@ def every_topic_histories() -> list[TherapyHistory]:
         )
     )
     overdue = seed_history(ivig_courses=(ivig_course(ago(weeks=9), "ivig-9"),))
-    return [seed, risky, stale_weight, weak, failing, fast_taper, left_out, overdue]
+    stopped = with_measurements(seed, measure("egfr", "20", ago(1), "egfr-3"))  # hard stop
+    return [seed, risky, stale_weight, weak, failing, fast_taper, left_out, overdue, stopped]
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +82,8 @@ def all_cards(knowledge: Knowledge) -> list[dict[str, Any]]:
 def test_every_topic_is_produced(all_cards: list[dict[str, Any]]) -> None:
     topics = {card["source"]["topic"]["code"] for card in all_cards}
     assert topics == {
-        "ivig-start", "ivig-course-due", "weight-needed", "first-line-window",
-        "dysphagia-aspiration",
+        "severe-organ-disease", "ivig-start", "ivig-course-due", "ivig-contraindicated",
+        "weight-needed", "first-line-window", "dysphagia-aspiration",
         "ivig-safety-iga-deficiency", "ivig-safety-renal", "ivig-safety-thrombosis",
         "ivig-safety-cardiac-fluid", "ivig-monitoring-due", "escalate-after-ivig",
         "extramuscular-screen", "steroid-taper", "data-quality",
@@ -154,8 +155,13 @@ def test_evidence_shape(all_cards: list[dict[str, Any]]) -> None:
         for threshold in evidence.get("thresholds", []):
             Decimal(threshold["value"])
             assert threshold["comparison"] in {"lt", "le", "gt", "ge"} and threshold["sourceKey"]
-        states_a_course = evidence["topic"] in ("ivig-start", "ivig-course-due")
-        assert ("safetyChecks" in evidence) is states_a_course
+        ivig_cards = {
+            "ivig-start",
+            "ivig-course-due",
+            "ivig-contraindicated",
+            "severe-organ-disease",
+        }
+        assert ("safetyChecks" in evidence) is (evidence["topic"] in ivig_cards)
 
 
 def test_seed_ivig_start_card(knowledge: Knowledge) -> None:

@@ -44,9 +44,11 @@ from cds_service.card_builder.dose_text import ivig_arithmetic_lines, rituximab_
 from cds_service.commands.check_knowledge import code_listing, source_index, summary
 from cds_service.dosing import bmi_inputs_for_dose, ivig_course_dose, rituximab_dose
 from cds_service.history.model import (
+    AllergyFact,
     DataQualityNote,
     MatchKind,
     Measurement,
+    PatientFacts,
     SourceRef,
     TherapyHistory,
 )
@@ -412,7 +414,33 @@ def card_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
         quote="trouble swallowing, coughing with drinks",
     )
     free_text = with_problems(seed_history(problems=seed_history().problems[:2]), said)
+    # issue 14: a future weight beside a cardiac risk that is not organ-threatening (the busy
+    # probe's myocarditis takes the severe pathway, which asks for no weight); a pregnant and a
+    # non-pregnant teenage girl with organ-threatening disease and with a hard stop
+    future = with_measurements(
+        with_problems(seed_history(), problem("heart-failure", "c-hf", ago(30))),
+        measure("weight", "27", NOW + timedelta(days=3), "w-future"),
+    )
+    teen = PatientFacts(
+        "teen", date(2010, 1, 10), "female", False, 16, 2, SourceRef("Patient", "t")
+    )
+    anaphylaxis = AllergyFact(
+        "immune-globulin", True, "anaphylaxis", SourceRef("AllergyIntolerance", "a")
+    )
+    stopped = replace(seed_history(patient=teen), allergies=(anaphylaxis,))
+    severe = with_problems(seed_history(patient=teen), problem("ild", "c-ild-2", ago(5)))
+    pregnant = problem("pregnancy", "c-preg", ago(40))
+    window = seed_history(patient=teen, problems=seed_history().problems[:2])  # first-line window
+    judgement = [
+        (with_problems(window, pregnant), ()),
+        (stopped, ()),
+        (severe, ()),
+        (with_problems(stopped, pregnant), ()),
+        (with_problems(severe, pregnant), ()),
+    ]
     return [
+        *judgement,
+        (future, ()),
         (no_mtx, ()),
         (busy, ()),
         (no_renal, ()),

@@ -96,7 +96,7 @@ def test_escalate_after_3_courses_gives_paediatric_rituximab_dose(knowledge: Kno
 def test_escalate_without_height_has_no_mg_figure(knowledge: Knowledge) -> None:
     (finding,) = run(escalate_after_ivig, without(three_courses(), "height"), knowledge)
     assert finding.dose is None
-    assert "no mg figure" in words(finding, knowledge)["rituximab_dose"]
+    assert "no mg figure" in words(finding, knowledge)["rituximab_option"]
 
 
 def test_two_courses_do_not_escalate(knowledge: Knowledge) -> None:

@@ -39,7 +39,12 @@ from cds_service.rules.findings import Effect, Finding
 
 
 def start_card(history: TherapyHistory, knowledge: Knowledge) -> Finding:
-    return next(f for f in run(ivig_start, history, knowledge) if f.topic == "ivig-start")
+    """The IVIG card: ivig-start, or ivig-contraindicated when a hard stop fired."""
+    return next(
+        f
+        for f in run(ivig_start, history, knowledge)
+        if f.topic in ("ivig-start", "ivig-contraindicated")
+    )
 
 
 def check_codes(history: TherapyHistory, knowledge: Knowledge) -> dict[str, Effect]:
@@ -87,9 +92,10 @@ def test_renal_warning_switches_to_5_day_split_and_slow_rate(knowledge: Knowledg
 def test_hard_stop_is_critical_without_a_draft_order(knowledge: Knowledge) -> None:
     history = with_measurements(seed_history(), measure("egfr", "20", ago(1), "egfr-2"))
     card = start_card(history, knowledge)
+    assert card.topic == "ivig-contraindicated"
     assert indicator_of(card, knowledge) == "critical"
-    assert card.summary_variant == "hardStop"
-    assert "ivig-draft" not in card.suggest and "ivig-baseline" in card.suggest
+    assert card.dose is None
+    assert card.suggest == ()  # no draft order, no baseline orders (pre-IVIG serology)
 
 
 @pytest.mark.parametrize(("ratio_value", "severe"), [("59", False), ("60", True)])
@@ -129,6 +135,7 @@ def test_severe_ig_allergy_is_a_hard_stop(knowledge: Knowledge) -> None:
     card = start_card(seed_history(allergies=(allergy,)), knowledge)
     assert card.safety_checks[0].code == "anaphylaxis-to-ig"
     assert indicator_of(card, knowledge) == "critical" and "ivig-draft" not in card.suggest
+    assert card.topic == "ivig-contraindicated"
 
 
 @pytest.mark.parametrize(
