@@ -225,8 +225,12 @@ def corrected_order(draft: Mapping[str, Any], correction: Correction) -> dict[st
     first.pop("text", None)  # the words of the old dose or schedule would contradict the new
     if correction.repeat is not None:
         old = (first.get("timing") or {}).get("repeat") or {}
-        bounds = {k: v for k, v in old.items() if k.startswith("bounds")}
-        first["timing"] = {"repeat": bounds | dict(correction.repeat)}
+        kept = {k: v for k, v in old.items() if k.startswith("bounds")}
+        if old.get("count") is not None and old.get("periodUnit") == correction.repeat.get(
+            "periodUnit"
+        ):  # the same schedule's number of doses (3 daily pulses) stays
+            kept["count"] = old["count"]
+        first["timing"] = {"repeat": kept | dict(correction.repeat)}
     if correction.dose_value is not None and correction.dose_unit is not None:
         first["doseAndRate"] = [
             {

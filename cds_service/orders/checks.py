@@ -159,7 +159,9 @@ def _mtx_expected(body: Body, knowledge: Knowledge) -> str:
         return f"at most {plain(cap)} mg a week"
     low = policy.methotrexate_mg_per_m2_week.value * body.bsa_m2
     high = min(policy.methotrexate_max_mg_per_m2_week.value * body.bsa_m2, cap)
-    return f"{shown_mg(low)}-{shown_mg(high)} a week for {plain(body.bsa_m2)} m2"
+    return (
+        f"{shown_mg(low).removesuffix(' mg')}-{shown_mg(high)} a week for {plain(body.bsa_m2)} m2"
+    )
 
 
 def _mtx_dose(order: OrderReading, body: Body, knowledge: Knowledge) -> tuple[Decimal, str] | None:
@@ -378,11 +380,13 @@ def rituximab(order: OrderReading, body: Body, knowledge: Knowledge) -> list[Ord
     far = mass.mg > policy.rituximab_critical_ratio.value * expected_mg
     adult = mass.mg == rules.adult_dose_mg.value
     if dose is not None:
+        # the figure the escalate-after-ivig card shows, rounded by cards/dosing.json
+        rounded = dose.per_infusion_mg_rounded
         expected = (
-            f"{shown_mg(dose.per_infusion_mg)} = {plain(dose.mg_per_m2)} mg/m2 x "
+            f"{plain(rounded)} mg = {plain(dose.mg_per_m2)} mg/m2 x "
             f"{plain(dose.bsa_m2)} m2, max {plain(cap)} mg"
         )
-        correction = Correction(floor_to(dose.per_infusion_mg, Decimal(1)), "mg")
+        correction = Correction(rounded, "mg")
     else:
         expected = f"at most {plain(cap)} mg"
         correction = None
