@@ -61,9 +61,11 @@ def methotrexate(order: OrderReading, body: Body, knowledge: Knowledge) -> list[
     findings: list[OrderFinding] = []
     blocked: list[str] = []
     ceiling = _mtx_ceiling(body, knowledge)  # 20 mg/m2 x BSA, None without a BSA
+    # a dose a suggestion may keep: within the regimen itself (the tolerance only spares a
+    # correct order a card; a suggestion never goes above 20 mg/m2 or the cap)
     in_range = mass.mg is not None and mass.mg <= cap
     if in_range and mass.mg is not None and ceiling is not None:
-        in_range = not policy.over(mass.mg, ceiling)
+        in_range = mass.mg <= ceiling
     corrected_dose = None if in_range else _mtx_dose(order, body, knowledge)
     frequency_rule = _used(policy.methotrexate_max_per_week, "gt")
     if per_week is None:
