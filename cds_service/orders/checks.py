@@ -129,7 +129,17 @@ def methotrexate(order: OrderReading, body: Body, knowledge: Knowledge) -> list[
                     values={
                         "ordered": shown_mg(weekly_dose),
                         "expected": expected,
-                        "finding": _no_bsa_line(body, f"{plain(cap)} mg", knowledge),
+                        # beside a frequency error the order's own total is on that card
+                        "finding": (
+                            _arithmetic(
+                                order, f"{shown_mg(weekly_dose)} a week", expected, knowledge
+                            )
+                            if per_week is None or per_week <= 1
+                            else knowledge.texts.phrase(
+                                "order.expected", arithmetic=md_escape(expected)
+                            )
+                        )
+                        + _no_bsa_line(body, f"{plain(cap)} mg", knowledge),
                     },
                     facts=(
                         *_order_facts(order, mass),
@@ -270,7 +280,13 @@ def _ivig_dose(
         Fact("ordered_days", str(days), "d"),
         Fact("ordered_course_g", plain(course_g), "g"),
     )
-    values |= {"ordered": f"{shown_g(course_g * THOUSAND)} ({ordered_per_day} x {days} days)"}
+    ordered_course = f"{shown_g(course_g * THOUSAND)} ({ordered_per_day} x {days} days)"
+    values |= {
+        "ordered": ordered_course,
+        "finding": _arithmetic(
+            order, ordered_course, f"{values['expected_course_g']} g", knowledge
+        ),
+    }
     if policy.over(course_g, course_limit_g):
         case = "over"
     elif policy.over(per_day_g, per_day_limit_g):
@@ -398,7 +414,8 @@ def rituximab(order: OrderReading, body: Body, knowledge: Knowledge) -> list[Ord
         values={
             "ordered": shown_mg(mass.mg),
             "expected": expected,
-            "finding": _no_bsa_line(body, f"{plain(cap)} mg", knowledge),
+            "finding": _arithmetic(order, shown_mg(mass.mg), expected, knowledge)
+            + _no_bsa_line(body, f"{plain(cap)} mg", knowledge),
         },
         facts=_order_facts(order, mass) + _bsa_facts(body),
         thresholds=(
@@ -449,7 +466,7 @@ def daily_glucocorticoid(
     values = {
         "ordered": shown_mg(daily),
         "expected": expected,
-        "finding": "",
+        "finding": _arithmetic(order, f"{shown_mg(daily)} a day", expected, knowledge),
     }
     if topic == "order-steroid-dose":
         values["drug"] = drug
@@ -483,6 +500,18 @@ def _weight_needed(
             facts=_bsa_facts(body),
         )
     ]
+
+
+def _arithmetic(order: OrderReading, total: str, expected: str, knowledge: Knowledge) -> str:
+    """ "As ordered: 22 mg once weekly = **22 mg a week**. For this patient: ..." (Markdown)."""
+    texts = knowledge.texts
+    if order.dose is None:
+        return texts.phrase("order.expected", arithmetic=md_escape(expected))
+    schedule = schedule_words(order.timing, texts) if order.per_week else ""
+    ordered = texts.phrase(
+        "order.asOrdered", dose=md_escape(order.dose.as_written), schedule=schedule, total=total
+    )
+    return " ".join([ordered, texts.phrase("order.expected", arithmetic=md_escape(expected))])
 
 
 def _unread(
@@ -528,7 +557,7 @@ def _bsa_facts(body: Body) -> tuple[Fact, ...]:
 
 
 def _no_bsa_line(body: Body, cap: str, knowledge: Knowledge) -> str:
-    return "" if body.bsa_m2 is not None else knowledge.texts.phrase("order.noBsa", cap=cap)
+    return "" if body.bsa_m2 is not None else " " + knowledge.texts.phrase("order.noBsa", cap=cap)
 
 
 def _in_units(order: OrderReading, target_mg: Decimal) -> tuple[Decimal, str] | None:

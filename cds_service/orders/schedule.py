@@ -23,4 +23,9 @@ def schedule_words(timing: Timing, texts: CardTexts) -> str:
         every = (Decimal(1) / per_day).quantize(Decimal("0.1"))
         return texts.phrase("order.schedule.everyDays", days=plain(every))
     per_week = timing.per_week or Decimal(0)
+    if per_week == 1:
+        return texts.phrase("order.schedule.weekly")
+    if 0 < per_week < 1:
+        every = (Decimal(7) / per_week).quantize(Decimal("0.1"))
+        return texts.phrase("order.schedule.everyDays", days=plain(every))
     return texts.phrase("order.schedule.perWeek", count=plain(per_week.normalize()))
