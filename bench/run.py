@@ -169,8 +169,10 @@ class Bench:
         return out.getvalue(), top
 
     # --- 2. over HTTP, ours and the peer's ------------------------------------------------------
-    def token_headers(self, base_url: str, count: int) -> Callable[[], Mapping[str, str]]:
-        audience = f"{base_url}/cds-services/{SERVICE}"
+    def token_headers(
+        self, base_url: str, count: int, service: str = SERVICE
+    ) -> Callable[[], Mapping[str, str]]:
+        audience = f"{base_url}/cds-services/{service}"  # the JWT names the URL it is for
         tokens = [demo_token(self.workdir / "issuer", audience) for _ in range(count)]
         lock = threading.Lock()
 
@@ -229,7 +231,7 @@ class Bench:
             body,
             clients=1,
             requests_per_client=repeats,
-            headers_for=self.token_headers(base_url, repeats + 2),
+            headers_for=self.token_headers(base_url, repeats + 2, ORDER_SERVICE),
         )
         say(self._http_line("order-sign", 300, result))
         return result
