@@ -296,3 +296,97 @@ def test_suggested_orders_stay_within_the_regimen_and_pass_their_own_check(
             if not (f["topic"] == "order-ivig-dose" and f["case"] == "under")
         }
         assert not topics & DOSE_TOPICS, (agent, kg, cm, resource["dosageInstruction"], topics)
+
+
+# --- the CDS Hooks Sandbox's own request shape ----------------------------------------------------
+
+# the draft the Sandbox's Rx Sign / Rx View screens send (sandbox commit 3b7e255, recorded on this
+# machine): 579782 tablets, 1 {pill}, daily, a community category and a 30-day supply
+SANDBOX_DRAFT: Json = {
+    "resourceType": "MedicationRequest",
+    "id": "request-123",
+    "status": "draft",
+    "subject": {"reference": "Patient/e3c1050d-pat"},
+    "authoredOn": "2026-03-15",
+    "dosageInstruction": [
+        {
+            "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
+            "doseAndRate": [{"doseQuantity": {"value": 1, "system": UCUM, "code": "{pill}"}}],
+        }
+    ],
+    "dispenseRequest": {
+        "expectedSupplyDuration": {"value": 30, "unit": "days", "system": UCUM, "code": "d"}
+    },
+    "intent": "order",
+    "category": {
+        "coding": [
+            {
+                "system": "http://terminology.hl7.org/CodeSystem/medicationrequest-category",
+                "code": "community",
+            }
+        ]
+    },
+    "medicationCodeableConcept": {
+        "text": "Methotrexate 2.5 MG Oral Tablet [Rheumatrex]",
+        "coding": [
+            {
+                "display": "Methotrexate 2.5 MG Oral Tablet [Rheumatrex]",
+                "system": RXNORM,
+                "code": "579782",
+            }
+        ],
+    },
+}
+
+
+@pytest.mark.parametrize("hook", ["order-sign", "order-select"])
+def test_sandbox_rx_sign_and_rx_view_daily_methotrexate_is_critical(
+    client: FlaskClient, hook: str
+) -> None:
+    body = copy.deepcopy(SEED)
+    body["hook"] = hook
+    body["prefetch"].pop("scoreObservations")
+    body["context"] = {
+        "userId": "Practitioner/COREPRACTITIONER1",
+        "patientId": SEED["context"]["patientId"],
+        "draftOrders": {"resourceType": "Bundle", "entry": [{"resource": SANDBOX_DRAFT}]},
+    }
+    if hook == "order-select":
+        body["context"]["selections"] = ["MedicationRequest/request-123"]
+    cards = assert_valid(client.post(f"/cds-services/jdm-{hook}", json=body), "HookResponse")[
+        "cards"
+    ]
+    assert len(cards) == 1
+    card = cards[0]
+    assert (card["indicator"], card["source"]["topic"]["code"]) == (
+        "critical",
+        "order-mtx-frequency",
+    )
+    assert card["summary"].startswith("Methotrexate ordered DAILY")
+    assert "17.5 mg a week" in card["summary"]  # 2.5 mg x 7
+    update = card["suggestions"][0]["actions"][0]
+    assert update["type"] == "update" and update["resource"]["id"] == "request-123"
+    assert update["resource"]["dosageInstruction"][0]["timing"]["repeat"]["periodUnit"] == "wk"
+    assert update["resource"]["dispenseRequest"] == SANDBOX_DRAFT["dispenseRequest"]
+    delete = card["suggestions"][1]["actions"][0]
+    assert delete == {
+        "type": "delete",
+        "description": delete["description"],
+        "resourceId": ["MedicationRequest/request-123"],
+    }
+
+
+def test_sandbox_rx_view_before_a_medication_is_chosen_gets_no_card(client: FlaskClient) -> None:
+    """Rx View calls order-select as soon as it opens, with a draft that names no medication."""
+    body = copy.deepcopy(SEED)
+    body["hook"] = "order-select"
+    body["prefetch"].pop("scoreObservations")
+    empty = {k: SANDBOX_DRAFT[k] for k in ("resourceType", "id", "status", "subject", "authoredOn")}
+    body["context"] = {
+        "userId": "Practitioner/COREPRACTITIONER1",
+        "patientId": SEED["context"]["patientId"],
+        "selections": ["MedicationRequest/request-123"],
+        "draftOrders": {"resourceType": "Bundle", "entry": [{"resource": empty}]},
+    }
+    response = client.post("/cds-services/jdm-order-select", json=body)
+    assert assert_valid(response, "HookResponse")["cards"] == []

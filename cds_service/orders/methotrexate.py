@@ -40,7 +40,9 @@ def methotrexate(order: OrderReading, body: Body, knowledge: Knowledge) -> list[
     in_range = mass.mg is not None and mass.mg <= cap
     if in_range and mass.mg is not None and ceiling is not None:
         in_range = mass.mg <= ceiling
-    corrected_dose = None if in_range else _mtx_dose(order, body, knowledge)
+    # an unreadable dose is not replaced: the card says it could not be read
+    dose_unread = mass.mg is None
+    corrected_dose = None if in_range or dose_unread else _mtx_dose(order, body, knowledge)
     frequency_rule = used(policy.methotrexate_max_per_week, "gt")
     if per_week is None:
         findings.append(

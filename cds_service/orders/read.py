@@ -9,7 +9,7 @@ recognise. Only the agents with an order check are returned; any other drug is n
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -29,7 +29,15 @@ CHECKED_AGENTS: Mapping[str, frozenset[str] | None] = {
     "glucocorticoid-oral": frozenset({"prednisolone", "prednisone"}),
 }
 _DURATION_DAYS = {"d": Decimal(1), "wk": Decimal(7), "h": Decimal(1) / 24}
-PLACEHOLDER_ID = "draft-order"  # the id an order without one is read under (never shown)
+PLACEHOLDER_ID = "draft-order"
+READ_ELEMENTS = (
+    "resourceType",
+    "contained",
+    "medicationCodeableConcept",
+    "medicationReference",
+    "authoredOn",
+    "dosageInstruction",
+)  # the id an order without one is read under (never shown)
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,9 @@ def read_order(
     zone = now.tzinfo
     assert zone is not None  # noqa: S101 - the pipeline's clock is timezone-aware
     order_id = draft.get("id") if isinstance(draft.get("id"), str) else None
-    resource = dict(draft) | {
+    # only what the checks read: a malformed element they never use (the CDS Hooks Sandbox
+    # sends `category` as one object, not a list) must not cost the order its checks
+    resource = {key: draft[key] for key in READ_ELEMENTS if key in draft} | {
         "id": order_id or PLACEHOLDER_ID,
         # a draft is this patient's order whatever subject it names (or none), and is read as
         # the order it becomes when signed (the history reads no draft or proposal)
@@ -94,12 +104,35 @@ def read_order(
         "status": "active",
         "intent": "order",
     }
+    reading = _read(draft, resource, medications, patient_id, knowledge, zone)
+    if reading is None and "dosageInstruction" in resource:
+        # a dosage the FHIR model refuses: the drug is still checked for what can be checked
+        # (a methotrexate order with no readable schedule gets the frequency warning)
+        del resource["dosageInstruction"]
+        reading = _read(draft, resource, medications, patient_id, knowledge, zone)
+        if reading is not None:
+            return replace(reading, dose_problem=UNREADABLE_DOSAGE)
+    return reading
+
+
+UNREADABLE_DOSAGE = "the dosage instruction is not valid FHIR"
+
+
+def _read(
+    draft: Mapping[str, Any],
+    resource: Mapping[str, Any],
+    medications: Sequence[Mapping[str, Any]],
+    patient_id: str,
+    knowledge: Knowledge,
+    zone: tzinfo,
+) -> OrderReading | None:
     entries = [{"resource": resource}] + [{"resource": m} for m in medications]
     record = parse_resources(
         [{"resourceType": "Bundle", "type": "collection", "entry": entries}],
         patient_id,
         terminology=knowledge.terminology,
     )
+    order_id = draft.get("id") if isinstance(draft.get("id"), str) else None
     for parsed in record.of_type("MedicationRequest"):
         uses, _ = uses_of(parsed, knowledge.terminology, knowledge.history_policy, zone)
         for use in uses:

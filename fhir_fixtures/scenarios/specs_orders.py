@@ -244,6 +244,30 @@ SCENARIOS: list[OrderScenario] = [
         ],
     ),
     OrderScenario(
+        "in-order-mtx-frequency-invalid-dosage",
+        "A dosage the FHIR model refuses (frequency written as text): the drug is still "
+        "methotrexate, so the order gets the frequency warning and says the dose was not read.",
+        seed,
+        (lambda chart: _invalid_frequency(draft("mtx", "mtx", 15, "mg", route="sc")(chart)),),
+        [
+            card(
+                "mtx",
+                "order-mtx-frequency",
+                "warning",
+                topics=["order-mtx-frequency", "order-mtx-dose"],
+                mentions=["no frequency", "could not be read"],
+            )
+        ],
+    ),
+    OrderScenario(
+        "in-order-mtx-dose-tablets-without-strength",
+        "Methotrexate 4 {tbl} weekly for a product whose strength is unknown: the frequency is "
+        "right, the dose cannot be read -> warning that says so, no suggestion.",
+        seed,
+        (draft("mtx", "mtx", 4, "{tbl}", repeat=WEEKLY, route="oral"),),
+        [card("mtx", "order-mtx-dose", "warning", mentions=["could not be read", "{tbl}"])],
+    ),
+    OrderScenario(
         "out-order-mtx-weekly-sc",
         "Methotrexate 15 mg SC once weekly for a 0.97 m2 child (15.5 mg/m2): no card.",
         seed,
@@ -559,3 +583,9 @@ def _two_day_period(order: Json) -> Json:
     repeat = order["dosageInstruction"][0]["timing"]["repeat"]
     repeat["boundsPeriod"] = {"start": "2026-03-16", "end": "2026-03-17"}
     return order
+
+
+def _invalid_frequency(order: Json) -> Json:
+    order["dosageInstruction"][0]["timing"] = {"repeat": {"frequency": "daily"}}
+    return order
+
