@@ -588,4 +588,3 @@ def _two_day_period(order: Json) -> Json:
 def _invalid_frequency(order: Json) -> Json:
     order["dosageInstruction"][0]["timing"] = {"repeat": {"frequency": "daily"}}
     return order
-
