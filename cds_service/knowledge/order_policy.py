@@ -24,6 +24,24 @@ from cds_service.knowledge.files import field_error, read_validated
 from cds_service.knowledge.sources import Source, check_source_keys
 
 FILE = "order-checks.json"
+# the unit the code reads each number in: another unit cannot be honoured, so it is refused
+UNITS = {
+    "toleranceFraction": "1",
+    "methotrexate.maxAdministrationsPerWeek": "/wk",
+    "methotrexate.mgPerM2PerWeek": "mg/m2/wk",
+    "methotrexate.maxMgPerM2PerWeek": "mg/m2/wk",
+    "methotrexate.capMgPerWeek": "mg/wk",
+    "ivig.maxGPerKgPerDay": "g/kg/d",
+    "ivig.underCourseFraction": "1",
+    "ivig.minIntervalDays": "d",
+    "rituximab.criticalRatio": "1",
+    "methylprednisoloneIv.mgPerKgPerDay": "mg/kg/d",
+    "methylprednisoloneIv.minMgPerKgPerDay": "mg/kg/d",
+    "methylprednisoloneIv.capMgPerDay": "mg/d",
+    "methylprednisoloneIv.days": "d",
+    "prednisolone.mgPerKgPerDay": "mg/kg/d",
+    "prednisolone.capMgPerDay": "mg/d",
+}
 
 
 @dataclass(frozen=True)
@@ -59,6 +77,8 @@ def load_order_policy(cards: Path, sources: Mapping[str, Source] | None = None) 
             node = node[part]
         if sources is not None:
             check_source_keys(node["sources"], sources, path, f"{dotted}.sources")
+        if node["unit"] != UNITS[dotted]:
+            raise field_error(path, f"{dotted}.unit", f"the checks read it in {UNITS[dotted]}")
         return SourcedValue(dotted, Decimal(node["value"]), node["unit"], tuple(node["sources"]))
 
     policy = OrderPolicy(

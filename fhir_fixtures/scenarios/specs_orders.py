@@ -229,6 +229,24 @@ SCENARIOS: list[OrderScenario] = [
         ],
     ),
     OrderScenario(
+        "in-order-mtx-frequency-twice-weekly",
+        "Methotrexate 10 mg twice a week (frequency 2 per week) -> critical, 20 mg a week as "
+        "ordered; the update keeps 10 mg once weekly.",
+        seed,
+        (draft("mtx", "mtx", 10, "mg", repeat={**WEEKLY, "frequency": 2}, route="sc"),),
+        [
+            card(
+                "mtx",
+                "order-mtx-frequency",
+                "critical",
+                mentions=["2 TIMES A WEEK", "20 mg a week"],
+                update={"dose": None, "repeat": WEEKLY},
+                delete=True,
+                facts={"administrations_per_week": "2"},
+            )
+        ],
+    ),
+    OrderScenario(
         "in-order-mtx-frequency-not-stated",
         "Methotrexate 15 mg SC with no frequency -> warning (frequency missing), update weekly.",
         seed,
