@@ -483,9 +483,7 @@ def order_outputs(knowledge: Knowledge) -> Iterator[Any]:
         context = request["context"]
         bundle = [entry["resource"] for entry in context["draftOrders"]["entry"]]
         selected = set(context.get("selections") or [])
-        drafts = [
-            r for r in bundle if not selected or f"MedicationRequest/{r['id']}" in selected
-        ]
+        drafts = [r for r in bundle if not selected or f"MedicationRequest/{r['id']}" in selected]
         result = evaluate_orders(
             [v for v in request["prefetch"].values() if v is not None],
             drafts,
