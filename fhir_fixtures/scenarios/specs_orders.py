@@ -550,6 +550,45 @@ SCENARIOS: list[OrderScenario] = [
             "order-checks.md: fires above 60 mg a day",
         ),
     ),
+    OrderScenario(
+        "in-order-ivig-interval-dose-not-recorded",
+        "The last IVIG, 10 days ago, was recorded without its dose: the interval card says the "
+        "dose is not recorded.",
+        lambda chart: _ivig_without_dose(chart),
+        (draft("ivig", "ivig", 26, "g", repeat={**DAILY, "count": 2}, route="iv"),),
+        [card("ivig", "order-ivig-interval", "warning", mentions=["10 days", "dose not recorded"])],
+    ),
+    OrderScenario(
+        "in-order-weight-needed-mtx-no-height",
+        "No height on record: methotrexate 45 mg weekly is checked against the 40 mg cap only "
+        "(dose warning saying so, no suggestion) and the card asks for a height.",
+        lambda chart: seed(chart).drop("height"),
+        (draft("mtx", "mtx", 45, "mg", repeat=WEEKLY, route="sc"),),
+        [
+            card(
+                "mtx",
+                "order-mtx-dose",
+                "warning",
+                topics=["order-mtx-dose", "order-weight-needed"],
+                mentions=["only the 40 mg cap was checked", "and a height"],
+            )
+        ],
+    ),
+    OrderScenario(
+        "in-order-weight-needed-mtx-15-mg-no-height",
+        "No height on record: methotrexate 15 mg weekly is under the 40 mg cap, but 20 mg/m2 "
+        "cannot be checked -> warning weight-needed naming the missing height.",
+        lambda chart: seed(chart).drop("height"),
+        (draft("mtx", "mtx", 15, "mg", repeat=WEEKLY, route="sc"),),
+        [
+            card(
+                "mtx",
+                "order-weight-needed",
+                "warning",
+                mentions=["no height within", "and a height", "Methotrexate order: weekly dose"],
+            )
+        ],
+    ),
     # --- order-weight-needed ---
     OrderScenario(
         "in-order-weight-needed-ivig-no-weight",
@@ -606,3 +645,11 @@ def _two_day_period(order: Json) -> Json:
 def _invalid_frequency(order: Json) -> Json:
     order["dosageInstruction"][0]["timing"] = {"repeat": {"frequency": "daily"}}
     return order
+
+
+def _ivig_without_dose(chart: Chart) -> Chart:
+    with_ivig(10)(chart)
+    for resource in chart.resources:
+        if resource["resourceType"] == "MedicationAdministration" and "-ivig-d" in resource["id"]:
+            resource.pop("dosage", None)
+    return chart
