@@ -35,7 +35,7 @@ def test_discovery_lists_jdm_ivig_with_every_prefetch_template(client: FlaskClie
     response = client.get("/cds-services")
     assert response.status_code == 200
     body = assert_valid(response, "DiscoveryResponse")
-    assert [s["id"] for s in body["services"]] == ["jdm-ivig"]
+    assert [s["id"] for s in body["services"]] == ["jdm-ivig", "jdm-order-select", "jdm-order-sign"]
     service = body["services"][0]
     assert service["hook"] == "patient-view"
     assert service["title"] and service["description"]

@@ -7,7 +7,7 @@ written. Each item is linked to its card's topic through the ``issued_cards`` re
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from cds_service.errors import SchemaViolationError
@@ -44,6 +44,12 @@ def _instant(index: int, text: str) -> datetime:
         ) from exc
     if moment.tzinfo is None:  # the schema's pattern demands an offset; belt and braces
         raise SchemaViolationError(f"feedback[{index}].outcomeTimestamp: needs a time zone")
+    try:
+        moment.astimezone(UTC)  # 0001-01-01T00:00+01:00 is before the first UTC instant
+    except OverflowError as exc:
+        raise SchemaViolationError(
+            f"feedback[{index}].outcomeTimestamp: outside the range of dates"
+        ) from exc
     return moment
 
 

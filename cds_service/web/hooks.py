@@ -1,9 +1,10 @@
 """The CDS Hooks endpoints: discovery, service calls, feedback, the OpenAPI document.
 
 Request path of a service call: content type (415) -> service lookup (404) -> body size (413) ->
-JSON (400) -> hook (400) -> schema (400, naming the field) -> prefetch ladder (412) ->
-``pipeline.evaluate`` -> ``{"cards": [...]}``. Every error is raised as a
-:mod:`cds_service.errors` class and leaves as an OperationOutcome.
+JSON (400) -> hook (400) -> schema (400, naming the field; for order-select / order-sign also
+``context.draftOrders`` and ``context.selections``) -> prefetch ladder (412) ->
+``pipeline.evaluate`` (or ``orders.evaluate.evaluate_orders``) -> ``{"cards": [...]}``. Every
+error is raised as a :mod:`cds_service.errors` class and leaves as an OperationOutcome.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from cds_service.errors import (
 from cds_service.gather.fhir_client import FhirCall
 from cds_service.gather.limits import count_resources
 from cds_service.gather.prefetch import gather
+from cds_service.gather.registry import ORDER_HOOKS
+from cds_service.orders.evaluate import evaluate_orders
 from cds_service.pipeline import evaluate
 from cds_service.store.database import IssuedCard
 from cds_service.store.feedback import feedback_records, issued_topics
@@ -30,6 +33,7 @@ from cds_service.web import metrics
 from cds_service.web.audit import RequestAudit, current_audit
 from cds_service.web.body import json_body
 from cds_service.web.openapi import openapi_document, validate
+from cds_service.web.order_context import draft_orders
 from cds_service.web.state import state
 
 log = logging.getLogger(__name__)
@@ -56,18 +60,32 @@ def call_service(service_id: str) -> Response:
         audit.service, audit.hook_instance = service.id, body["hookInstance"]
     _check_prefetch_size(body, app_state.settings.max_prefetch_resources)
 
+    context = body["context"]
+    drafts = draft_orders(service.hook, context) if service.hook in ORDER_HOOKS else None
     gathered = gather(body, service, app_state.settings, on_fhir_call=_fhir_call_recorder(audit))
     metrics.record_prefetch(service.id, gathered.sources)
-    context = body["context"]
-    evaluation = evaluate(
-        gathered.resources,
-        context["patientId"],
-        app_state.knowledge,
-        app_state.clock(),
-        public_base_url=app_state.settings.public_base_url,
-        gather_notes=tuple(gathered.notes),
-        fhir_server=server if isinstance(server := body.get("fhirServer"), str) else None,
-    )
+    fhir_server = server if isinstance(server := body.get("fhirServer"), str) else None
+    if drafts is not None:
+        evaluation = evaluate_orders(
+            gathered.resources,
+            drafts.to_check,
+            drafts.resources,
+            context["patientId"],
+            app_state.knowledge,
+            app_state.clock(),
+            gather_notes=tuple(gathered.notes),
+            fhir_server=fhir_server,
+        )
+    else:
+        evaluation = evaluate(
+            gathered.resources,
+            context["patientId"],
+            app_state.knowledge,
+            app_state.clock(),
+            public_base_url=app_state.settings.public_base_url,
+            gather_notes=tuple(gathered.notes),
+            fhir_server=fhir_server,
+        )
     _record_issued(evaluation.cards, service.id)
     metrics.record_cards(service.id, evaluation.cards)
     notes = [*gathered.notes, *gathered.client_notes]
