@@ -17,6 +17,7 @@ from typing import Any
 from flask import Flask
 
 from cds_service.config import Settings
+from cds_service.gather.fhir_client import check_allowlist
 from cds_service.gather.registry import build_registry
 from cds_service.knowledge.loader import Knowledge, load_knowledge
 from cds_service.store.database import open_store
@@ -48,6 +49,7 @@ def create_app(
     start then.
     """
     settings = _settings_from(config)
+    check_allowlist(settings.fhir_server_allowlist)
     knowledge = load_knowledge(Path(settings.knowledge_dir))
     store = open_store(settings.database_url)
     registry = build_registry(_observation_codes(knowledge), settings.fhir_page_size)

@@ -83,9 +83,10 @@ class Settings:
         16_777_216, "Largest FHIR response body accepted from a FHIR server."
     )
     fhir_server_allowlist: tuple[str, ...] = _list_setting(
-        ("http://127.0.0.1", "http://localhost", "http://[::1]"),
+        ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"),
         "Comma-separated URL prefixes (scheme://host[:port][/path]) of FHIR servers the service "
-        "may call. Others are refused with 412 and never contacted.",
+        "may call; no port means the scheme's default port (80, 443), `:*` any port. Others are "
+        "refused with 412 and never contacted.",
     )
     fhir_http_hosts: tuple[str, ...] = _list_setting(
         ("127.0.0.1", "localhost", "::1"),

@@ -12,11 +12,13 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -119,6 +121,11 @@ def assert_token_missing(response: Any) -> None:
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="jdm-cds"'
 
 
+def _other_port(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{parts.hostname}:{(parts.port or 80) + 1}"))
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -203,6 +210,21 @@ FAILURES: list[tuple[str, Callable[[TrustSetup], str], str]] = [
     ("missing-aud", lambda t: "Bearer " + t.token(drop_claims=("aud",)), "aud claim missing"),
     ("string-exp", lambda t: "Bearer " + t.token(claim_overrides={"exp": "tomorrow"}),
      "exp claim must be a number"),
+    ("nan-exp", lambda t: "Bearer " + t.token(claim_overrides={"exp": math.nan}),
+     "exp claim must be a finite number"),
+    ("nan-iat", lambda t: "Bearer " + t.token(claim_overrides={"iat": math.nan}),
+     "iat claim must be a finite number"),
+    ("nan-nbf", lambda t: "Bearer " + t.token(claim_overrides={"nbf": math.nan}),
+     "nbf claim must be a finite number"),
+    ("infinite-exp", lambda t: "Bearer " + t.token(claim_overrides={"exp": math.inf}),
+     "exp claim must be a finite number"),
+    ("minus-infinite-iat", lambda t: "Bearer " + t.token(claim_overrides={"iat": -math.inf}),
+     "iat claim must be a finite number"),
+    ("huge-integer-exp", lambda t: "Bearer " + t.token(claim_overrides={"exp": 10**400}),
+     "exp claim must be a finite number"),
+    ("jku-other-port", lambda t: "Bearer " + t.token(
+        t.url_key, issuer=URL_ISSUER, header_overrides={"jku": _other_port(t.jwks_url)}),
+     "jku does not match"),
     ("bad-signature", lambda t: "Bearer " + make_token(
         ec_key(t.ec.kid), audience=DISCOVERY_AUD, now=FROZEN_NOW), "signature does not verify"),
     ("rs-key-under-es-header", lambda t: "Bearer " + make_token(

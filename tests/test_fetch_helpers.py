@@ -7,14 +7,20 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 from flask import Flask
 from foundation_data import JDM_PATIENT_ID
 from hook_requests import patient_view
 from recording_fhir import RecordingServer
 
-from cds_service.config import Settings
+from cds_service.config import Settings, SettingsError
 from cds_service.errors import FhirServerNotAllowedError
-from cds_service.gather.fhir_client import check_server_allowed, next_link
+from cds_service.gather.fhir_client import (
+    Deadline,
+    FhirClient,
+    check_server_allowed,
+    next_link,
+)
 from cds_service.gather.prefetch import fill_template, resource_type_of
 from cds_service.gather.registry import jdm_ivig_prefetch
 
@@ -67,8 +73,9 @@ ALLOWLIST = Settings(
         "https://ehr.example.org/fhir",
         "http://127.0.0.1:8090",
         "http://localhost",
+        "http://[::1]:*",
     ),
-    fhir_http_hosts=("127.0.0.1", "localhost"),
+    fhir_http_hosts=("127.0.0.1", "localhost", "::1"),
 )
 
 
@@ -78,15 +85,19 @@ ALLOWLIST = Settings(
         ("https://ehr.example.org/fhir", True),
         ("https://ehr.example.org/fhir/", True),
         ("https://ehr.example.org/fhir/r4", True),
-        ("https://ehr.example.org:443/fhir", True),
+        ("https://ehr.example.org:443/fhir", True),  # the default port, spelt out
         ("https://ehr.example.org/fhirx", False),  # a prefix by whole segments only
         ("https://ehr.example.org/other", False),
         ("https://ehr.example.org.evil.test/fhir", False),
         ("http://ehr.example.org/fhir", False),  # plain http to a host that needs https
-        ("https://ehr.example.org:8443/fhir", True),  # no port in the entry: any port
+        ("https://ehr.example.org:8443/fhir", False),  # no port in the entry: 443 only
         ("http://127.0.0.1:8090/fhir", True),
         ("http://127.0.0.1:8091/fhir", False),  # the entry names a port
-        ("http://localhost:1234/anything", True),  # no port in the entry: any port
+        ("http://localhost/anything", True),
+        ("http://localhost:80/anything", True),
+        ("http://localhost:1234/anything", False),  # no port in the entry: 80 only
+        ("http://[::1]:1234/fhir", True),  # `:*`: any port
+        ("http://[::1]/fhir", True),
         ("https://user:pw@ehr.example.org/fhir", False),
         ("not a url", False),
         ("file:///etc/passwd", False),
@@ -98,6 +109,34 @@ def test_allowlist(server: str, allowed: bool) -> None:
     else:
         with pytest.raises(FhirServerNotAllowedError):
             check_server_allowed(server, ALLOWLIST)
+
+
+@pytest.mark.parametrize(
+    "entry", ["ehr.example.org/fhir", "ftp://a.example", "https://a.example:x", "https://a/?q=1"]
+)
+def test_an_unusable_allowlist_entry_stops_startup(
+    make_app: Callable[..., Flask], entry: str
+) -> None:
+    with pytest.raises(SettingsError, match="CDS_FHIR_SERVER_ALLOWLIST"):
+        make_app(fhir_server_allowlist=("http://127.0.0.1:*", entry))
+
+
+@pytest.mark.parametrize(
+    ("base", "url", "owned"),
+    [
+        ("http://localhost/fhir", "http://localhost/fhir/Observation?_page=2", True),
+        ("http://localhost/fhir", "http://localhost:80/fhir/Observation", True),
+        ("http://localhost/fhir", "http://localhost:8433/fhir/Observation", False),
+        ("https://ehr.example.org:443/fhir", "https://ehr.example.org/fhir/Patient/1", True),
+        ("https://ehr.example.org/fhir", "http://ehr.example.org/fhir/Patient/1", False),
+        ("https://ehr.example.org/fhir", "https://ehr.example.org/fhirx/Patient/1", False),
+    ],
+)
+def test_the_token_goes_to_the_same_scheme_host_and_port_only(
+    base: str, url: str, owned: bool
+) -> None:
+    client = FhirClient(base, Settings(), Deadline(1.0), requests.Session())
+    assert client.owns(url) is owned
 
 
 def test_next_link() -> None:
