@@ -35,8 +35,9 @@ from cds_service.config import Settings
 from cds_service.errors import operation_outcome
 from cds_service.gather.urls import same_url
 from cds_service.web.audit import current_audit
-from cds_service.web.auth.jwks import JwksCache, KeyUnavailable, TrustedIssuer, load_trusted_issuers
+from cds_service.web.auth.jwks import KeyUnavailable, TrustedIssuer, load_trusted_issuers
 from cds_service.web.auth.jwks import public_key_for as _public_key_for
+from cds_service.web.auth.jwks_cache import JwksCache
 
 ALLOWED_ALGORITHMS = ("ES384", "RS384")
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti")
@@ -255,6 +256,8 @@ def build_verifier(settings: Settings, replay_cache: ReplayCache) -> TokenVerifi
             'one entry (issuer -> {"jwks_url": ...} or {"jwks_file": ...}); see docs/security.md'
         )
     jwks = JwksCache(timeout_s=settings.auth_jwks_timeout_s, cache_s=settings.auth_jwks_cache_s)
+    # fetched now, once (gunicorn loads the app before forking): workers start with the keys
+    jwks.warm({i.jwks_url for i in issuers.values() if i.jwks_url and i.pinned_keys is None})
     return TokenVerifier(issuers, jwks, replay_cache, clock_skew_s=settings.auth_clock_skew_s)
 
 
