@@ -19,6 +19,7 @@ from flask import Flask
 from cds_service.config import Settings
 from cds_service.gather.fhir_client import check_allowlist
 from cds_service.gather.registry import build_registry
+from cds_service.gather.server_slots import ServerSlots
 from cds_service.knowledge.loader import Knowledge, load_knowledge
 from cds_service.store.database import open_store
 from cds_service.web import metrics
@@ -63,6 +64,7 @@ def create_app(
         store=store,
         registry=registry,
         clock=clock or utc_now,
+        fhir_slots=ServerSlots(settings.fhir_max_calls_per_server),
     )
     register_error_handlers(app)
     install_cors(app)

@@ -79,6 +79,12 @@ class Settings:
         "Most FHIR calls in flight for one hook call (the service has 9 prefetch keys, so all go "
         "at once).",
     )
+    fhir_max_calls_per_server: int = _setting(
+        2,
+        "Most hook calls of one worker process fetching from one FHIR server at once; one more "
+        "is answered 412 at once. Keep it below CDS_THREADS, so a slow FHIR server can never "
+        "hold every thread.",
+    )
     fhir_max_response_bytes: int = _setting(
         16_777_216, "Largest FHIR response body accepted from a FHIR server."
     )

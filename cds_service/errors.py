@@ -11,7 +11,8 @@
     │   ├── BodyTooLargeError (413, too-costly)
     │   └── UnsupportedMediaTypeError (415, not-supported)
     ├── DataUnavailableError (412, incomplete)  the patient's data cannot be had
-    │   └── FhirServerNotAllowedError (412)       fhirServer (or a link) not allowlisted
+    │   ├── FhirServerNotAllowedError (412)       fhirServer (or a link) not allowlisted
+    │   └── FhirServerBusyError (412)             too many calls already fetching from it
     └── ServiceUnavailableError (503, transient) the store is down; the client may retry
 
 Authentication failures (401) are answered by :mod:`cds_service.web.auth.tokens` before a
@@ -98,6 +99,11 @@ class DataUnavailableError(CdsError):
 
 class FhirServerNotAllowedError(DataUnavailableError):
     """``fhirServer`` (or a link it returned) is not on the configured allowlist."""
+
+
+class FhirServerBusyError(DataUnavailableError):
+    """This process already has its most calls fetching from ``fhirServer``: answered at once
+    instead of queueing a thread behind a server that may be slow."""
 
 
 class ServiceUnavailableError(CdsError):

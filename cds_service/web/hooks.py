@@ -1,7 +1,8 @@
 """The CDS Hooks endpoints: discovery, service calls, feedback, the OpenAPI document.
 
 Request path of a service call: content type (415) -> service lookup (404) -> body size (413) ->
-JSON (400) -> hook (400) -> schema (400, naming the field) -> prefetch ladder (412) ->
+JSON (400) -> hook (400) -> schema (400, naming the field) -> a slot on the FHIR server when
+the call must fetch (412 when the process has its most calls on it) -> prefetch ladder (412) ->
 ``pipeline.evaluate`` -> ``{"cards": [...]}``. Every error is raised as a
 :mod:`cds_service.errors` class and leaves as an OperationOutcome.
 """
@@ -23,6 +24,7 @@ from cds_service.errors import (
 from cds_service.gather.fhir_client import FhirCall
 from cds_service.gather.limits import count_resources
 from cds_service.gather.prefetch import gather
+from cds_service.gather.server_slots import server_to_fetch_from
 from cds_service.pipeline import evaluate
 from cds_service.store.database import IssuedCard
 from cds_service.store.feedback import feedback_records, issued_topics
@@ -56,7 +58,11 @@ def call_service(service_id: str) -> Response:
         audit.service, audit.hook_instance = service.id, body["hookInstance"]
     _check_prefetch_size(body, app_state.settings.max_prefetch_resources)
 
-    gathered = gather(body, service, app_state.settings, on_fhir_call=_fhir_call_recorder(audit))
+    # a call that fetches holds its thread until the fetches end: a few per FHIR server at most
+    with app_state.fhir_slots.hold(server_to_fetch_from(body, service)):
+        gathered = gather(
+            body, service, app_state.settings, on_fhir_call=_fhir_call_recorder(audit)
+        )
     metrics.record_prefetch(service.id, gathered.sources)
     context = body["context"]
     evaluation = evaluate(
