@@ -27,6 +27,7 @@ from cds_service.web.audit import install_audit
 from cds_service.web.auth.tokens import install_auth
 from cds_service.web.cors import install_cors
 from cds_service.web.errors import register_error_handlers
+from cds_service.web.feedback import feedback_blueprint
 from cds_service.web.feedback_summary import feedback_summary_blueprint
 from cds_service.web.health import health_blueprint
 from cds_service.web.hooks import blueprint
@@ -52,7 +53,7 @@ def create_app(
     settings = _settings_from(config)
     check_allowlist(settings.fhir_server_allowlist)
     knowledge = load_knowledge(Path(settings.knowledge_dir))
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url, settings.retention_days)
     registry = build_registry(_observation_codes(knowledge), settings.fhir_page_size)
 
     app = Flask(__name__, static_folder=None)  # no /static route: nothing is served from disk
@@ -74,6 +75,7 @@ def create_app(
     app.register_blueprint(blueprint)
     app.register_blueprint(health_blueprint)  # /healthz, /healthz/ready, /readyz
     app.register_blueprint(order_sets_blueprint)  # GET /order-sets[/<id>], linked from cards
+    app.register_blueprint(feedback_blueprint)  # POST .../feedback
     app.register_blueprint(feedback_summary_blueprint)  # GET .../feedback/summary
     return app
 

@@ -54,6 +54,11 @@ class Settings:
         "SQLAlchemy URL of the shared store (feedback, JWT replay cache). A relative SQLite "
         "path is relative to the working directory. PostgreSQL: postgresql+psycopg://...",
     )
+    retention_days: int = _setting(
+        365,
+        "Days the store keeps issued cards (uuid, topic, the choices offered) and feedback; "
+        "older rows are deleted, checked at most hourly by each process. 0 keeps them forever.",
+    )
     knowledge_dir: str = _setting(
         str(REPO_ROOT / "cards"), "Folder holding the clinical knowledge (cards/)."
     )

@@ -293,7 +293,8 @@ def test_service_call_and_feedback_need_a_token_for_their_own_url(
     feedback_url = service_url + "/feedback"
     assert_token_missing(auth_client.post(feedback_url, json=feedback))
     token = trust.token(audience=PUBLIC_BASE + feedback_url)
-    assert auth_client.post(feedback_url, json=feedback, headers=bearer(token)).status_code == 200
+    answered = auth_client.post(feedback_url, json=feedback, headers=bearer(token))
+    assert "feedback[0].card" in assert_error(answered, 400)["issue"][0]["diagnostics"]  # past auth
 
 
 def test_preflight_and_non_hook_paths_need_no_token(auth_client: FlaskClient) -> None:

@@ -10,12 +10,14 @@ from typing import Any
 from flask import Flask
 from schema_check import assert_error, assert_valid
 
+from cds_service.web.feedback_summary import summarise
 from fhir_fixtures.clocks import SCENARIO_NOW
 
 SEED_REQUEST = Path(__file__).parent.parent / "fhir_fixtures/scenarios/in-seed-case/request.json"
 
 
 def issue_seed_cards(app: Flask) -> dict[str, str]:
+    """Topic -> uuid of the cards one hook call on the seed case answered with."""
     response = app.test_client().post(
         "/cds-services/jdm-ivig", json=json.loads(SEED_REQUEST.read_text())
     )
@@ -37,23 +39,24 @@ def feedback(card_uuid: str, outcome: str, reason: dict[str, str] | None = None)
 
 def test_summary_counts_outcomes_and_reasons_per_topic(make_app: Callable[..., Flask]) -> None:
     app = make_app(clock=lambda: SCENARIO_NOW)
-    uuids = issue_seed_cards(app)
-    assert set(uuids) == {"ivig-start", "dysphagia-aspiration"}
+    calls = [issue_seed_cards(app) for _ in range(3)]  # three calls: three cards of each topic
+    assert set(calls[0]) == {"ivig-start", "dysphagia-aspiration"}
     family = {
         "system": "https://jdm-cds.example.org/fhir/CodeSystem/override-reason",
         "code": "discussed-with-family",
-        "display": "Already discussed with family",
+        "display": "what the client calls it",
     }
     items = [
-        feedback(uuids["ivig-start"], "accepted"),
-        feedback(uuids["ivig-start"], "overridden", family),
-        feedback(uuids["ivig-start"], "overridden", family),
-        feedback(uuids["dysphagia-aspiration"], "accepted"),
-        feedback("00000000-0000-4000-8000-000000000000", "accepted"),  # never issued
+        feedback(calls[0]["ivig-start"], "accepted"),
+        feedback(calls[1]["ivig-start"], "overridden", family),
+        feedback(calls[2]["ivig-start"], "overridden", family),
+        feedback(calls[2]["ivig-start"], "overridden", family),  # the same card again: once
+        feedback(calls[0]["dysphagia-aspiration"], "accepted"),
     ]
     client = app.test_client()
     stored = client.post("/cds-services/jdm-ivig/feedback", json={"feedback": items})
     assert stored.status_code == 200, stored.get_data(as_text=True)
+    assert stored.get_json() == {"stored": 4}
 
     response = client.get("/cds-services/jdm-ivig/feedback/summary")
     assert response.status_code == 200
@@ -69,15 +72,28 @@ def test_summary_counts_outcomes_and_reasons_per_topic(make_app: Callable[..., F
                     {
                         "code": "discussed-with-family",
                         "count": 2,
-                        "display": "Already discussed with family",
+                        "display": "Already discussed with family",  # the card's, not the client's
                     }
                 ],
             },
             {"topic": "dysphagia-aspiration", "accepted": 1, "overridden": 0},
         ],
-        "unlinked": 1,
+        "unlinked": 0,
     }
     assert "mum" not in response.get_data(as_text=True)  # comments never leave the store
+
+
+def test_summary_orders_reasons_by_count_then_code() -> None:
+    rows = [
+        {"topic": "ivig-start", "outcome": "overridden", "override_reason_code": code,
+         "override_reason_display": None, "count": count}
+        for code, count in (("b", 2), ("a", 2), ("c", 5))
+    ] + [{"topic": None, "outcome": "accepted", "override_reason_code": None,
+          "override_reason_display": None, "count": 3}]  # fmt: skip
+    summary = summarise("jdm-ivig", rows)
+    assert [r["code"] for r in summary["topics"][0]["overrideReasons"]] == ["c", "a", "b"]
+    assert summary["topics"][0]["overridden"] == 9
+    assert summary["unlinked"] == 3
 
 
 def test_summary_of_no_feedback_is_empty(client: Any) -> None:

@@ -1,9 +1,12 @@
 """``GET /cds-services/<id>/feedback/summary``: what clinicians did with each kind of card.
 
 Feedback items are linked to the topic of the card they answer (the store records each issued
-card's uuid with its topic). The summary counts accepted and overridden cards per topic and the
-override reasons given, so a pharmacy and therapeutics committee can see which cards are ignored
-and why. No PHI: no patient, no user, no comment text, no card uuids.
+card's uuid with its topic). The summary counts accepted and overridden cards per topic (one
+outcome per card) and the override reasons given (only reasons the card offered can be stored),
+so a pharmacy and therapeutics committee can see which cards are ignored and why. No PHI: no
+patient, no user, no comment text, no card uuids. The database does the counting, grouped along
+an index; folding its rows here is one pass, so the answer grows linearly with the number of
+distinct reasons. ``unlinked`` counts outcomes of cards issued without a topic.
 
 Example response::
 
@@ -32,37 +35,31 @@ def feedback_summary(service_id: str) -> Response:
 
 
 def summarise(service_id: str, counts: list[dict[str, Any]]) -> dict[str, Any]:
-    """Fold (topic, outcome, reason, count) rows into one entry per topic, in topic order."""
+    """Fold (topic, outcome, reason, count) rows, counted by the database, into one entry per
+    topic, in topic order: one pass over the rows, then each topic's reasons sorted once."""
     topics: dict[str, dict[str, Any]] = {}
+    reasons: dict[str, dict[str, dict[str, Any]]] = {}  # topic -> code -> reason entry
     unlinked = 0
     for row in counts:
-        topic = row["topic"]
+        topic, outcome, count = row["topic"], row["outcome"], int(row["count"])
         if topic is None:
-            unlinked += int(row["count"])
+            unlinked += count
             continue
         entry = topics.setdefault(topic, {"topic": topic, "accepted": 0, "overridden": 0})
-        outcome = row["outcome"]
         if outcome in ("accepted", "overridden"):
-            entry[outcome] += int(row["count"])
-        if outcome == "overridden" and row["override_reason_code"]:
-            _add_reason(entry, row)
+            entry[outcome] += count
+        code = row["override_reason_code"]
+        if outcome == "overridden" and code:
+            reason = reasons.setdefault(topic, {}).setdefault(code, {"code": code, "count": 0})
+            reason["count"] += count
+            if row["override_reason_display"]:
+                reason["display"] = row["override_reason_display"]
     ordered = sorted(topics.values(), key=lambda e: _topic_rank(e["topic"]))
     for entry in ordered:
-        if "overrideReasons" in entry:
-            entry["overrideReasons"].sort(key=lambda r: (-r["count"], r["code"]))
+        if entry["topic"] in reasons:
+            listed = reasons[entry["topic"]].values()
+            entry["overrideReasons"] = sorted(listed, key=lambda r: (-r["count"], r["code"]))
     return {"service": service_id, "topics": ordered, "unlinked": unlinked}
-
-
-def _add_reason(entry: dict[str, Any], row: dict[str, Any]) -> None:
-    reasons: list[dict[str, Any]] = entry.setdefault("overrideReasons", [])
-    for reason in reasons:
-        if reason["code"] == row["override_reason_code"]:
-            reason["count"] += int(row["count"])
-            return
-    reason = {"code": row["override_reason_code"], "count": int(row["count"])}
-    if row["override_reason_display"]:
-        reason["display"] = row["override_reason_display"]
-    reasons.append(reason)
 
 
 def _topic_rank(topic: str) -> tuple[int, str]:

@@ -1,4 +1,4 @@
-"""The CDS Hooks endpoints: discovery, service calls, feedback, the OpenAPI document.
+"""The CDS Hooks endpoints: discovery, service calls, the OpenAPI document (feedback: feedback.py).
 
 Request path of a service call: content type (415) -> service lookup (404) -> body size (413) ->
 JSON (400) -> hook (400) -> schema (400, naming the field) -> a slot on the FHIR server when
@@ -16,18 +16,13 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from cds_service.card_builder.wire import Card
-from cds_service.errors import (
-    BodyTooLargeError,
-    ServiceUnavailableError,
-    WrongHookError,
-)
+from cds_service.errors import BodyTooLargeError, WrongHookError
 from cds_service.gather.fhir_client import FhirCall
 from cds_service.gather.limits import count_resources
 from cds_service.gather.prefetch import gather
 from cds_service.gather.server_slots import server_to_fetch_from
 from cds_service.pipeline import evaluate
-from cds_service.store.database import IssuedCard
-from cds_service.store.feedback import feedback_records, issued_topics
+from cds_service.store.feedback import issued_cards
 from cds_service.web import metrics
 from cds_service.web.audit import RequestAudit, current_audit
 from cds_service.web.body import json_body
@@ -118,26 +113,10 @@ def _check_prefetch_size(body: dict[str, Any], most: int) -> None:
 
 def _record_issued(cards: list[Card], service_id: str) -> None:
     app_state = state()
-    issued = [IssuedCard(uuid, topic) for uuid, topic in issued_topics(cards)]
     try:
-        app_state.store.record_issued_cards(issued, service_id, app_state.clock())
+        app_state.store.record_issued_cards(issued_cards(cards), service_id, app_state.clock())
     except Exception as failed:  # the cards are still right; only the feedback link is lost
         log.error("could not record issued cards: %s", type(failed).__name__)
-
-
-@blueprint.post("/cds-services/<service_id>/feedback")
-def feedback(service_id: str) -> Response:
-    app_state = state()
-    service = app_state.registry.get(service_id)
-    body = json_body()
-    validate(body, "FeedbackRequest")
-    records = feedback_records(body)
-    try:
-        stored = app_state.store.record_feedback(records, service.id, app_state.clock())
-    except Exception as failed:
-        log.error("could not store feedback: %s", type(failed).__name__)
-        raise ServiceUnavailableError("feedback could not be stored; try again") from failed
-    return jsonify({"stored": stored})
 
 
 @blueprint.get("/openapi.json")
