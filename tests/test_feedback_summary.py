@@ -10,7 +10,8 @@ from typing import Any
 from flask import Flask
 from schema_check import assert_error, assert_valid
 
-from cds_service.web.feedback_summary import summarise
+from cds_service.store.summary import TopicSummary
+from cds_service.web.feedback_summary import summary_json
 from fhir_fixtures.clocks import SCENARIO_NOW
 
 SEED_REQUEST = Path(__file__).parent.parent / "fhir_fixtures/scenarios/in-seed-case/request.json"
@@ -83,17 +84,24 @@ def test_summary_counts_outcomes_and_reasons_per_topic(make_app: Callable[..., F
     assert "mum" not in response.get_data(as_text=True)  # comments never leave the store
 
 
-def test_summary_orders_reasons_by_count_then_code() -> None:
-    rows = [
-        {"topic": "ivig-start", "outcome": "overridden", "override_reason_code": code,
-         "override_reason_display": None, "count": count}
-        for code, count in (("b", 2), ("a", 2), ("c", 5))
-    ] + [{"topic": None, "outcome": "accepted", "override_reason_code": None,
-          "override_reason_display": None, "count": 3}]  # fmt: skip
-    summary = summarise("jdm-ivig", rows)
-    assert [r["code"] for r in summary["topics"][0]["overrideReasons"]] == ["c", "a", "b"]
-    assert summary["topics"][0]["overridden"] == 9
-    assert summary["unlinked"] == 3
+def test_summary_json_orders_topics_and_embeds_the_reasons_as_written() -> None:
+    topics = [
+        TopicSummary("zz-local-topic", 0, 1, "[]"),
+        TopicSummary(None, 2, 1, "[]"),
+        TopicSummary("dysphagia-aspiration", 1, 0, "[]"),
+        TopicSummary("ivig-start", 0, 2, '[{"code": "c", "count": 2}]'),
+    ]
+    summary = json.loads(summary_json("jdm-ivig", topics))
+    assert summary == {
+        "service": "jdm-ivig",
+        "topics": [
+            {"topic": "ivig-start", "accepted": 0, "overridden": 2,
+             "overrideReasons": [{"code": "c", "count": 2}]},
+            {"topic": "dysphagia-aspiration", "accepted": 1, "overridden": 0},
+            {"topic": "zz-local-topic", "accepted": 0, "overridden": 1},
+        ],
+        "unlinked": 3,
+    }  # fmt: skip
 
 
 def test_summary_of_no_feedback_is_empty(client: Any) -> None:

@@ -6,8 +6,10 @@ PostgreSQL. Two `Store` objects on one database stand for two workers or two hos
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -104,13 +106,42 @@ def test_one_outcome_per_card_a_repeat_replaces(open_stores: Callable[..., Store
     # times come back as the same instants, timezone-aware, whatever the backend
     assert rows[0]["outcome_timestamp"] == NOW - timedelta(minutes=5)
     assert rows[0]["received_at"].utcoffset() is not None
-    counts = sorted(worker_b.feedback_counts("jdm-ivig"), key=lambda r: r["outcome"])
-    assert counts == [
-        {"topic": "ivig-start", "outcome": "accepted", "override_reason_code": None,
-         "override_reason_display": None, "count": 1},
-        {"topic": "ivig-start", "outcome": "overridden", "override_reason_code": "patient-declined",
-         "override_reason_display": "Declined", "count": 1},
+    [summary] = worker_b.feedback_summary("jdm-ivig")
+    assert (summary.topic, summary.accepted, summary.overridden) == ("ivig-start", 1, 1)
+    assert json.loads(summary.reasons_json) == [
+        {"code": "patient-declined", "display": "Declined", "count": 1}
+    ]
+
+
+def test_the_summary_is_counted_by_the_database_most_cards_first_then_by_code(
+    open_stores: Callable[..., Store],
+) -> None:
+    reasons = [OfferedReason("urn:r", code, code.upper()) for code in ("b", "a", "c", "d")]
+    cards = [IssuedCard(f"card-{n}", "ivig-start", reasons=tuple(reasons)) for n in range(6)]
+    untopical = IssuedCard("card-no-topic", None, reasons=tuple(reasons))
+    store = open_stores()
+    store.record_issued_cards([*cards, untopical], "jdm-ivig", NOW)
+    given = ["c", "b", "c", "a", None, "d"]  # c twice, a, b, d once, one card accepted
+    outcomes = [
+        replace(outcome(card.card_uuid, "overridden"), override_reason_code=code,
+                override_reason_display=None if code == "d" else code.upper())
+        if code else outcome(card.card_uuid)
+        for card, code in zip(cards, given, strict=True)
     ]  # fmt: skip
+    store.record_feedback([*outcomes, outcome("card-no-topic", "overridden", None)], NOW)
+    summaries = {s.topic: s for s in store.feedback_summary("jdm-ivig")}
+    assert set(summaries) == {"ivig-start", None}
+    ivig = summaries["ivig-start"]
+    assert (ivig.accepted, ivig.overridden) == (1, 5)
+    assert json.loads(ivig.reasons_json) == [
+        {"code": "c", "display": "C", "count": 2},
+        {"code": "a", "display": "A", "count": 1},
+        {"code": "b", "display": "B", "count": 1},
+        {"code": "d", "count": 1},  # no display stored: none shown
+    ]
+    untopical_summary = summaries[None]
+    assert (untopical_summary.overridden, untopical_summary.reasons_json) == (1, "[]")
+    assert store.feedback_summary("another-service") == []
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,6 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
-    func,
     insert,
     select,
     text,
@@ -51,6 +50,7 @@ from cds_service.store.schema import (
     issued_cards_table,
     jwt_replay_table,
 )
+from cds_service.store.summary import TopicSummary, topic_summaries
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 SCHEMA_ATTEMPTS = 5  # racing creators on SQLite: the loser finds the tables next time
@@ -175,22 +175,11 @@ class Store:
             )
             return [_aware_row(dict(row._mapping)) for row in result]
 
-    def feedback_counts(self, service_id: str) -> list[dict[str, Any]]:
-        """Outcomes counted per (topic, outcome, override reason code) for one service, in the
-        database (one pass over an index); no PHI. A card issued without a topic has None."""
-        table = card_feedback_table
-        columns = (table.c.topic, table.c.outcome, table.c.override_reason_code)
-        query = (
-            select(
-                *columns,
-                func.max(table.c.override_reason_display).label("override_reason_display"),
-                func.count().label("count"),
-            )
-            .where(table.c.service_id == service_id)
-            .group_by(*columns)
-        )
+    def feedback_summary(self, service_id: str) -> list[TopicSummary]:
+        """Outcomes and override reasons per topic of one service, counted (and the reasons
+        written as JSON) by the database: :mod:`.summary`. No PHI."""
         with self.engine.connect() as connection:
-            return [dict(row._mapping) for row in connection.execute(query)]
+            return topic_summaries(connection, service_id)
 
     def issued_card_topic(self, card_uuid: str) -> str | None:
         with self.engine.connect() as connection:
