@@ -31,6 +31,7 @@ from cds_service.web.feedback import feedback_blueprint
 from cds_service.web.feedback_summary import feedback_summary_blueprint
 from cds_service.web.health import health_blueprint
 from cds_service.web.hooks import blueprint
+from cds_service.web.metrics_access import check_metrics_access
 from cds_service.web.order_set_pages import order_sets_blueprint
 from cds_service.web.state import EXTENSION_KEY, AppState
 
@@ -52,6 +53,7 @@ def create_app(
     """
     settings = _settings_from(config)
     check_allowlist(settings.fhir_server_allowlist)
+    check_metrics_access(settings.metrics_access)
     knowledge = load_knowledge(Path(settings.knowledge_dir))
     store = open_store(settings.database_url, settings.retention_days)
     registry = build_registry(_observation_codes(knowledge), settings.fhir_page_size)
@@ -68,7 +70,7 @@ def create_app(
         fhir_slots=ServerSlots(settings.fhir_max_calls_per_server),
     )
     register_error_handlers(app)
-    install_cors(app)
+    install_cors(app, settings)
     install_audit(app)
     install_auth(app, settings, store, clock or utc_now)
     metrics.init_app(app)

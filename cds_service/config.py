@@ -104,6 +104,28 @@ class Settings:
         "Comma-separated hosts that may be called over plain http:// (others need https://).",
     )
 
+    # --- browsers and scrapers ---
+    cors_origins: tuple[str, ...] = _list_setting(
+        (
+            "http://127.0.0.1:*",
+            "http://localhost:*",
+            "http://[::1]:*",
+            "https://127.0.0.1:*",
+            "https://localhost:*",
+            "https://[::1]:*",
+            "https://sandbox.cds-hooks.org",
+        ),
+        "With auth off: comma-separated browser origins (scheme://host[:port]) that may call the "
+        "service (CORS); no port means the scheme's default, `:*` any port, `*` every origin. A "
+        "request from another origin is refused (403) and gets no CORS headers. With auth on "
+        "every origin may call: the token decides.",
+    )
+    metrics_access: str = _setting(
+        "loopback",
+        "Who may read /metrics: `loopback` (a client on 127.0.0.1 or ::1 whose request came "
+        "through no proxy, i.e. without X-Forwarded-For or Forwarded), `any`, or `off` (404).",
+    )
+
     # --- authentication (CDS Hooks JWT) ---
     auth_required: bool = _setting(
         False,

@@ -7,6 +7,7 @@
     │   ├── MalformedJsonError (400, structure)      the body is not JSON
     │   ├── SchemaViolationError (400, invalid)      breaks the schema; names the field
     │   ├── WrongHookError (400, not-supported)      a hook this service does not answer
+    │   ├── ForbiddenError (403, forbidden)          this client may not use this path
     │   ├── UnknownServiceError (404, not-found)
     │   ├── BodyTooLargeError (413, too-costly)
     │   └── UnsupportedMediaTypeError (415, not-supported)
@@ -66,6 +67,15 @@ class WrongHookError(RequestError):
     """The request's ``hook`` is not the hook this service answers."""
 
     issue_code = "not-supported"
+
+
+class ForbiddenError(RequestError):
+    """The client may not use this path from where it is (a browser origin not in
+    CDS_CORS_ORIGINS with auth off, ``/metrics`` from off loopback); the diagnostics name the
+    setting."""
+
+    status = 403
+    issue_code = "forbidden"
 
 
 class UnknownServiceError(RequestError):

@@ -303,6 +303,8 @@ def test_preflight_and_non_hook_paths_need_no_token(auth_client: FlaskClient) ->
         headers={"Origin": "https://ehr.example", "Access-Control-Request-Method": "POST"},
     )
     assert preflight.status_code in (200, 204)
+    # auth on: every origin may call (CDS_CORS_ORIGINS limits browsers only with auth off)
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
     assert auth_client.get("/healthz").status_code == 200
     assert auth_client.get("/openapi.json").status_code == 200
 

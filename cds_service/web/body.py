@@ -24,10 +24,12 @@ def json_body() -> Any:
     if request.mimetype not in JSON_MEDIA_TYPES:
         shown = request.mimetype or "none"
         raise UnsupportedMediaTypeError(f"Content-Type must be application/json, not {shown}")
+    limit = state().settings.max_body_bytes
     try:
         raw = request.get_data(cache=False)
+        if request.content_length is None and len(raw) >= limit and _more_follows():
+            raise RequestEntityTooLarge()
     except RequestEntityTooLarge as exc:
-        limit = state().settings.max_body_bytes
         raise BodyTooLargeError(f"request body larger than {limit} bytes") from exc
     if not raw:
         raise MalformedJsonError("request body is empty; a JSON object is expected")
@@ -47,6 +49,14 @@ def json_body() -> Any:
             f"request body nests deeper than {most} levels (CDS_MAX_JSON_DEPTH)"
         )
     return body
+
+
+def _more_follows() -> bool:
+    """A chunked body (no Content-Length) is read up to the limit and no further (werkzeug's
+    cap): whether the client sent more is only known by reading on. One more byte says so, and
+    the body is then refused as too large, not cut at the limit and parsed (a 400 that hid the
+    cause)."""
+    return bool(request.environ["wsgi.input"].read(1))
 
 
 def _holds_lone_surrogate(body: Any) -> bool:
