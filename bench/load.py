@@ -4,12 +4,15 @@ Bounded and loopback only: each run starts its own gunicorn on a free 127.0.0.1 
 fresh SQLite store, drives it for a fixed time and stops it.
 
 ``load``: client threads send a mix of hook calls (full prefetch of a synthetic JDM record, see
-bench/generate.py), discovery and feedback, each hook call and feedback with a freshly signed
-CDS Hooks JWT (auth on, as in production; ``--no-auth`` to leave it off). Reports the sustained
+bench/generate.py), discovery and feedback (on cards the hook calls got), each hook call and
+feedback with a freshly signed CDS Hooks JWT (auth on, as in production; ``--no-auth`` to leave
+it off). Reports the sustained
 rate, the errors (anything but the expected status; must be 0), p50/p99 latency and the
 server's memory (RSS of master + workers) before and after.
 
-``durability``: ``--writers`` threads POST feedback as fast as they can. Without ``--kill-after``
+``durability``: ``--writers`` threads POST feedback as fast as they can, each item on a card of
+its own (the store accepts feedback only on cards it issued: the run first records enough
+cards as issued, as hook calls would). Without ``--kill-after``
 the server is stopped cleanly and every acknowledged item must be in SQLite (count matches).
 With ``--kill-after S`` the whole server (master and workers) gets SIGKILL mid-run; afterwards
 every item acknowledged before the kill must still be in SQLite (WAL).
@@ -37,7 +40,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,6 +52,8 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from bench import generate
+from cds_service.store.database import open_store
+from cds_service.store.records import IssuedCard
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -222,7 +227,14 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[index]
 
 
-def _one_call(server: Server, session: requests.Session, kind: str, body: Any) -> str | None:
+def _one_call(
+    server: Server,
+    session: requests.Session,
+    kind: str,
+    body: Any,
+    issued: Issued | None = None,
+) -> str | None:
+    """One request; a hook call's card uuids go to `issued` (feedback may name only those)."""
     if kind == "discovery":
         path = "/cds-services"
         response = session.get(server.base_url + path, headers=server.token(path), timeout=30)
@@ -234,7 +246,38 @@ def _one_call(server: Server, session: requests.Session, kind: str, body: Any) -
         return f"{kind}: HTTP {response.status_code}"
     if kind == "hook" and "cards" not in response.json():
         return "hook: no cards list"
+    if kind == "hook" and issued is not None:
+        issued.add(card["uuid"] for card in response.json()["cards"])
     return None
+
+
+class Issued:
+    """Card uuids the service answered with, each handed out once for feedback."""
+
+    def __init__(self, uuids: Iterable[str] = ()) -> None:
+        self._uuids = list(uuids)
+        self._lock = threading.Lock()
+
+    def add(self, uuids: Iterable[str]) -> None:
+        with self._lock:
+            self._uuids.extend(uuids)
+
+    def take(self) -> str | None:
+        with self._lock:
+            return self._uuids.pop() if self._uuids else None
+
+
+def seed_issued_cards(server: Server, count: int) -> Issued:
+    """`count` cards recorded as issued in the server's store, as hook calls would have."""
+    uuids = [str(uuid.uuid4()) for _ in range(count)]
+    store = open_store(f"sqlite:///{server.database}")
+    try:
+        for start in range(0, count, 5000):
+            batch = [IssuedCard(u, "ivig-start") for u in uuids[start : start + 5000]]
+            store.record_issued_cards(batch, SERVICE, datetime.now(UTC))
+    finally:
+        store.close()
+    return Issued(uuids)
 
 
 def _feedback_body(card_uuid: str) -> dict[str, Any]:
@@ -246,10 +289,11 @@ def run_load(server: Server, *, duration_s: float, concurrency: int, size: int) 
     now = datetime.now(UTC).replace(microsecond=0)
     resources = generate.generate_record(size, now, patient_id="load-1")
     hook_body = generate.hook_request(resources, "load-1")
+    issued = Issued()  # feedback names cards the hook calls got (anything else is a 400)
     # warm every worker once, so the figures are the steady state
     with requests.Session() as session:
         for _ in range(8):
-            _one_call(server, session, "hook", hook_body)
+            _one_call(server, session, "hook", hook_body, issued)
     rss_before = server.rss_kb()
     tally = Tally()
     stop_at = time.monotonic() + duration_s
@@ -261,10 +305,13 @@ def run_load(server: Server, *, duration_s: float, concurrency: int, size: int) 
             while time.monotonic() < stop_at:
                 kind = mix[turn % len(mix)]
                 turn += 1
-                body = _feedback_body(str(uuid.uuid4())) if kind == "feedback" else hook_body
+                card = issued.take() if kind == "feedback" else None
+                if kind == "feedback" and card is None:
+                    kind = "hook"  # no card left to give feedback on yet
+                body = _feedback_body(card) if card is not None else hook_body
                 started = time.perf_counter()
                 try:
-                    error = _one_call(server, session, kind, body)
+                    error = _one_call(server, session, kind, body, issued)
                 except requests.RequestException as exc:
                     error = f"{kind}: {type(exc).__name__}"
                 tally.add(kind, (time.perf_counter() - started) * 1000, error)
@@ -306,6 +353,8 @@ def run_durability(
     server: Server, *, duration_s: float, writers: int, kill_after_s: float | None
 ) -> dict[str, Any]:
     already_stored = stored_card_uuids(server.database)  # rows of earlier runs on this server
+    # feedback may name only issued cards: more than the writers can answer in the time
+    issued = seed_issued_cards(server, max(2_000, int(duration_s * 400)))
     acknowledged: list[str] = []
     attempted: list[str] = []
     lock = threading.Lock()
@@ -315,7 +364,9 @@ def run_durability(
     def writer(_: int) -> None:
         with requests.Session() as session:
             while time.monotonic() < stop_at and not killed.is_set():
-                card = str(uuid.uuid4())
+                card = issued.take()
+                if card is None:
+                    return
                 with lock:
                     attempted.append(card)
                 path = f"/cds-services/{SERVICE}/feedback"
@@ -367,7 +418,7 @@ def stored_card_uuids(database: Path) -> set[str]:
     """Card uuids in the feedback table, read as a new process would after a crash."""
     connection = sqlite3.connect(database)  # opening replays the WAL, as the service would
     try:
-        rows = connection.execute("SELECT card_uuid FROM feedback").fetchall()
+        rows = connection.execute("SELECT card_uuid FROM card_feedback").fetchall()
     finally:
         connection.close()
     return {row[0] for row in rows}

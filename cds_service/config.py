@@ -54,6 +54,11 @@ class Settings:
         "SQLAlchemy URL of the shared store (feedback, JWT replay cache). A relative SQLite "
         "path is relative to the working directory. PostgreSQL: postgresql+psycopg://...",
     )
+    retention_days: int = _setting(
+        365,
+        "Days the store keeps issued cards (uuid, topic, the choices offered) and feedback; "
+        "older rows are deleted, checked at most hourly by each process. 0 keeps them forever.",
+    )
     knowledge_dir: str = _setting(
         str(REPO_ROOT / "cards"), "Folder holding the clinical knowledge (cards/)."
     )
@@ -79,17 +84,46 @@ class Settings:
         "Most FHIR calls in flight for one hook call (the service has 10 prefetch keys, so all go "
         "at once).",
     )
+    fhir_max_calls_per_server: int = _setting(
+        2,
+        "Most hook calls of one worker process fetching from one FHIR server at once; one more "
+        "is answered 412 at once. Keep it below CDS_THREADS, so a slow FHIR server can never "
+        "hold every thread.",
+    )
     fhir_max_response_bytes: int = _setting(
         16_777_216, "Largest FHIR response body accepted from a FHIR server."
     )
     fhir_server_allowlist: tuple[str, ...] = _list_setting(
-        ("http://127.0.0.1", "http://localhost", "http://[::1]"),
+        ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"),
         "Comma-separated URL prefixes (scheme://host[:port][/path]) of FHIR servers the service "
-        "may call. Others are refused with 412 and never contacted.",
+        "may call; no port means the scheme's default port (80, 443), `:*` any port. Others are "
+        "refused with 412 and never contacted.",
     )
     fhir_http_hosts: tuple[str, ...] = _list_setting(
         ("127.0.0.1", "localhost", "::1"),
         "Comma-separated hosts that may be called over plain http:// (others need https://).",
+    )
+
+    # --- browsers and scrapers ---
+    cors_origins: tuple[str, ...] = _list_setting(
+        (
+            "http://127.0.0.1:*",
+            "http://localhost:*",
+            "http://[::1]:*",
+            "https://127.0.0.1:*",
+            "https://localhost:*",
+            "https://[::1]:*",
+            "https://sandbox.cds-hooks.org",
+        ),
+        "With auth off: comma-separated browser origins (scheme://host[:port]) that may call the "
+        "service (CORS); no port means the scheme's default, `:*` any port, `*` every origin. A "
+        "request from another origin is refused (403) and gets no CORS headers. With auth on "
+        "every origin may call: the token decides.",
+    )
+    metrics_access: str = _setting(
+        "loopback",
+        "Who may read /metrics: `loopback` (a client on 127.0.0.1 or ::1 whose request came "
+        "through no proxy, i.e. without X-Forwarded-For or Forwarded), `any`, or `off` (404).",
     )
 
     # --- authentication (CDS Hooks JWT) ---

@@ -4,6 +4,8 @@
   (fhir_fixtures/clocks.py: Pacific/Auckland, so UTC-vs-local date bugs show). ``app``, ``client``.
 - ``fhir_server`` (session): sekmet-fhir on a free port with a temp data dir; ``.base_url``,
   ``.load(transaction_bundle)``, ``.search_all(relative_url)``; stopped at the end.
+- ``database_url``: a fresh store, once SQLite and once PostgreSQL (skipped without Debian's
+  ``postgresql``); tests of what the store keeps run on both.
 - ``assert_valid(response, "HookResponse")``: the body validates against the OpenAPI schemas
   (also importable: ``from schema_check import assert_valid``).
 - ``spy``: what the HTTP layer hands the pipeline on each hook call (``resources``, ``notes``,
@@ -36,6 +38,7 @@ from schema_check import assert_valid as _assert_valid
 
 import cds_service.web.hooks as hooks
 from cds_service.app import create_app
+from cds_service.web.state import state
 from fhir_fixtures.clocks import frozen_clock
 
 SERVER_FIXTURES = frozenset({"fhir_server", "postgres_server"})
@@ -62,14 +65,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture
-def make_app(tmp_path: Path) -> Callable[..., Flask]:
-    """Factory: ``make_app(fhir_page_size=10, clock=...)`` -> a new app (same temp store)."""
+def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Factory: ``make_app(fhir_page_size=10, clock=...)`` -> a new app (same temp store); the
+    stores of the apps it made are closed after the test."""
+    made: list[Flask] = []
 
     def build(clock: Callable[[], datetime] | None = None, **settings: Any) -> Flask:
         settings.setdefault("database_url", f"sqlite:///{tmp_path / 'store' / 'jdm-cds.sqlite3'}")
-        return create_app(settings, clock=clock or frozen_clock)
+        app = create_app(settings, clock=clock or frozen_clock)
+        made.append(app)
+        return app
 
-    return build
+    yield build
+    for app in made:
+        state(app).store.close()
 
 
 @pytest.fixture
@@ -109,6 +118,15 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 @pytest.fixture
 def assert_valid() -> Callable[[Any, str], Any]:
     return _assert_valid
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty store: a SQLite file, and (a second run) a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'nested' / 'store.sqlite3'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database()
 
 
 @pytest.fixture(scope="session")

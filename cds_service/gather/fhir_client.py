@@ -12,17 +12,17 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
 
-from cds_service.config import Settings
+from cds_service.config import Settings, SettingsError
 from cds_service.errors import FhirServerNotAllowedError
+from cds_service.gather import urls
 from cds_service.gather.http_body import BodyBroken, BodyDeadlinePassed, BodyTooLarge, read_body
 from cds_service.gather.limits import json_depth
 
 FHIR_JSON_TYPES = ("application/fhir+json", "application/json")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 # Same-server redirects are followed by hand, a few at most; others are refused (the bearer
 # token must never reach another server).
 MAX_REDIRECTS = 3
@@ -50,43 +50,14 @@ class Deadline:
         return self.remaining() <= 0.0
 
 
-@dataclass(frozen=True)
-class _UrlParts:
-    scheme: str
-    host: str
-    port: int | None
-    path: str
-
-
-def _parts(url: str) -> _UrlParts | None:
-    try:
-        split = urlsplit(url)
-        port = split.port
-    except ValueError:
-        return None
-    if split.scheme not in _DEFAULT_PORTS or not split.hostname or split.username is not None:
-        return None
-    # "/fhir/../admin" starts with "/fhir/" but is not under it once the server resolves it
-    if "\\" in split.path or {".", ".."} & set(unquote(split.path).split("/")):
-        return None
-    return _UrlParts(split.scheme, split.hostname.lower(), port, split.path.rstrip("/"))
-
-
-def _within(url: _UrlParts, prefix: _UrlParts) -> bool:
-    if (url.scheme, url.host) != (prefix.scheme, prefix.host):
-        return False
-    if prefix.port is not None and (url.port or _DEFAULT_PORTS[url.scheme]) != prefix.port:
-        return False
-    return url.path == prefix.path or url.path.startswith(prefix.path + "/")
-
-
 def check_server_allowed(server_url: str, settings: Settings) -> None:
     """Raise FhirServerNotAllowedError unless ``server_url`` is on the allowlist; no connection.
 
-    An allowlist entry is ``scheme://host[:port][/path]``; without a port any port matches, and
-    the path is a prefix by whole segments. Plain http:// is only for ``fhir_http_hosts``.
+    An allowlist entry is ``scheme://host[:port][/path]``: without a port only the scheme's
+    default port matches, ``:*`` matches any port (:mod:`cds_service.gather.urls`); the path is
+    a prefix by whole segments. Plain http:// is only for ``fhir_http_hosts``.
     """
-    parts = _parts(server_url)
+    parts = urls.server_url(server_url)
     if parts is None:
         raise FhirServerNotAllowedError("fhirServer is not a usable http(s) URL")
     if "?" in server_url or "#" in server_url:
@@ -94,12 +65,22 @@ def check_server_allowed(server_url: str, settings: Settings) -> None:
     if parts.scheme == "http" and parts.host not in {h.lower() for h in settings.fhir_http_hosts}:
         raise FhirServerNotAllowedError("fhirServer uses plain http:// on a host that needs https")
     for entry in settings.fhir_server_allowlist:
-        prefix = _parts(entry)
-        if prefix is not None and _within(parts, prefix):
+        prefix = urls.allowlist_entry(entry)
+        if prefix is not None and urls.within(parts, prefix):
             return
     raise FhirServerNotAllowedError(
         "fhirServer is not on this service's allowlist (CDS_FHIR_SERVER_ALLOWLIST)"
     )
+
+
+def check_allowlist(entries: tuple[str, ...]) -> None:
+    """Raise SettingsError naming an allowlist entry that cannot be used (checked at startup)."""
+    for entry in entries:
+        if "?" in entry or "#" in entry or urls.allowlist_entry(entry) is None:
+            raise SettingsError(
+                f"CDS_FHIR_SERVER_ALLOWLIST: {entry!r} is not an http(s) URL prefix "
+                "scheme://host[:port|:*][/path]"
+            )
 
 
 @dataclass
@@ -129,9 +110,10 @@ class FhirClient:
         self.session.trust_env = False
 
     def owns(self, absolute_url: str) -> bool:
-        """True when ``absolute_url`` is on this FHIR server (so the token may go there)."""
-        url, base = _parts(absolute_url), _parts(self.base_url)
-        return url is not None and base is not None and _within(url, base)
+        """True when ``absolute_url`` is on this FHIR server (so the token may go there): same
+        scheme, host and port (a missing port is the scheme's default), under its path."""
+        url, base = urls.server_url(absolute_url), urls.server_url(self.base_url)
+        return url is not None and base is not None and urls.within(url, base)
 
     def get_json(
         self, absolute_url: str, resource_type: str, label: str | None = None

@@ -1,7 +1,8 @@
-"""The CDS Hooks endpoints: discovery, service calls, feedback, the OpenAPI document.
+"""The CDS Hooks endpoints: discovery, service calls, the OpenAPI document (feedback: feedback.py).
 
 Request path of a service call: content type (415) -> service lookup (404) -> body size (413) ->
-JSON (400) -> hook (400) -> schema (400, naming the field) -> prefetch ladder (412) ->
+JSON (400) -> hook (400) -> schema (400, naming the field) -> a slot on the FHIR server when
+the call must fetch (412 when the process has its most calls on it) -> prefetch ladder (412) ->
 ``pipeline.evaluate`` -> ``{"cards": [...]}``. Every error is raised as a
 :mod:`cds_service.errors` class and leaves as an OperationOutcome.
 """
@@ -15,17 +16,13 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from cds_service.card_builder.wire import Card
-from cds_service.errors import (
-    BodyTooLargeError,
-    ServiceUnavailableError,
-    WrongHookError,
-)
+from cds_service.errors import BodyTooLargeError, WrongHookError
 from cds_service.gather.fhir_client import FhirCall
 from cds_service.gather.limits import count_resources
 from cds_service.gather.prefetch import gather
+from cds_service.gather.server_slots import server_to_fetch_from
 from cds_service.pipeline import evaluate
-from cds_service.store.database import IssuedCard
-from cds_service.store.feedback import feedback_records, issued_topics
+from cds_service.store.feedback import issued_cards
 from cds_service.web import metrics
 from cds_service.web.audit import RequestAudit, current_audit
 from cds_service.web.body import json_body
@@ -56,7 +53,11 @@ def call_service(service_id: str) -> Response:
         audit.service, audit.hook_instance = service.id, body["hookInstance"]
     _check_prefetch_size(body, app_state.settings.max_prefetch_resources)
 
-    gathered = gather(body, service, app_state.settings, on_fhir_call=_fhir_call_recorder(audit))
+    # a call that fetches holds its thread until the fetches end: a few per FHIR server at most
+    with app_state.fhir_slots.hold(server_to_fetch_from(body, service)):
+        gathered = gather(
+            body, service, app_state.settings, on_fhir_call=_fhir_call_recorder(audit)
+        )
     metrics.record_prefetch(service.id, gathered.sources)
     context = body["context"]
     evaluation = evaluate(
@@ -117,26 +118,10 @@ def _check_prefetch_size(body: dict[str, Any], most: int) -> None:
 
 def _record_issued(cards: list[Card], service_id: str) -> None:
     app_state = state()
-    issued = [IssuedCard(uuid, topic) for uuid, topic in issued_topics(cards)]
     try:
-        app_state.store.record_issued_cards(issued, service_id, app_state.clock())
+        app_state.store.record_issued_cards(issued_cards(cards), service_id, app_state.clock())
     except Exception as failed:  # the cards are still right; only the feedback link is lost
         log.error("could not record issued cards: %s", type(failed).__name__)
-
-
-@blueprint.post("/cds-services/<service_id>/feedback")
-def feedback(service_id: str) -> Response:
-    app_state = state()
-    service = app_state.registry.get(service_id)
-    body = json_body()
-    validate(body, "FeedbackRequest")
-    records = feedback_records(body)
-    try:
-        stored = app_state.store.record_feedback(records, service.id, app_state.clock())
-    except Exception as failed:
-        log.error("could not store feedback: %s", type(failed).__name__)
-        raise ServiceUnavailableError("feedback could not be stored; try again") from failed
-    return jsonify({"stored": stored})
 
 
 @blueprint.get("/openapi.json")
