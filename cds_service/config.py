@@ -67,7 +67,28 @@ class Settings:
         64, "Deepest JSON nesting accepted in a request body or a FHIR server's response."
     )
     request_deadline_s: float = _setting(
-        8.0, "Deadline for gathering data for one hook call (all FHIR fetches together)."
+        8.0,
+        "Deadline for the whole of one hook call: reading the body, gathering (all FHIR fetches "
+        "together), reading the record and evaluating it. Past it the call answers 503 "
+        "(`timeout`).",
+    )
+    evaluate_reserve_s: float = _setting(
+        1.5,
+        "Part of CDS_REQUEST_DEADLINE_S kept for reading and evaluating what was gathered: FHIR "
+        "fetches stop this long before the deadline (at half the deadline when that is later).",
+    )
+    max_resource_array_items: int = _setting(
+        1_000,
+        "Most items in one JSON array inside a FHIR resource (a Bundle's entries are counted by "
+        "CDS_MAX_PREFETCH_RESOURCES instead). Checked before the resource is read.",
+    )
+    max_resource_string_chars: int = _setting(
+        1_048_576, "Longest JSON string (or object key) in a FHIR resource, in characters."
+    )
+    max_resource_nodes: int = _setting(
+        10_000,
+        "Most JSON objects and arrays in one FHIR resource (what its validation costs grows "
+        "with them).",
     )
 
     # --- outbound FHIR calls ---
@@ -81,6 +102,12 @@ class Settings:
     )
     fhir_max_response_bytes: int = _setting(
         16_777_216, "Largest FHIR response body accepted from a FHIR server."
+    )
+    fhir_max_fetch_bytes: int = _setting(
+        33_554_432,
+        "Most bytes fetched from the FHIR server for one hook call, every page of every search "
+        "together, counted as they arrive; searches stop there (the Patient read is always "
+        "finished).",
     )
     fhir_server_allowlist: tuple[str, ...] = _list_setting(
         ("http://127.0.0.1", "http://localhost", "http://[::1]"),

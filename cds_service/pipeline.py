@@ -10,7 +10,7 @@ cards. A deceased or out-of-scope patient gets []. Each returned card's topic is
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -39,16 +39,26 @@ def evaluate(
     *,
     public_base_url: str,
     gather_notes: Sequence[str] = (),
+    checkpoint: Callable[[str], None] = lambda stage: None,
 ) -> Evaluation:
     """Turn the patient's raw FHIR JSON into cards.
 
     `resources` holds single resources and searchset Bundles, in any order, as received.
+    `checkpoint(stage)` is called between stages and between the resources being read; it raises
+    to stop the work (the call's deadline).
     """
     history = build_history(
-        resources, patient_id, knowledge.terminology, now, policy=knowledge.history_policy
+        resources,
+        patient_id,
+        knowledge.terminology,
+        now,
+        policy=knowledge.history_policy,
+        checkpoint=lambda: checkpoint("reading the record"),
     )
+    checkpoint("reading the record")
     context = build_context(history, knowledge, now, tuple(gather_notes))
     findings = evaluate_all(context, knowledge, now)
+    checkpoint("evaluating the rules")
     cards = build_cards(findings, history, knowledge, now, public_base_url, patient_id)
     extra = {
         "inScope": context.scope.in_scope,

@@ -37,6 +37,7 @@ from fhir_fixtures.clocks import frozen_clock
 SERVER_FIXTURES = frozenset({"fhir_server", "postgres_server"})
 TIMED_MODULES = frozenset(
     {
+        "tests/test_call_budgets.py",
         "tests/test_fault_behaviour.py",
         "tests/test_fetch_helpers.py",
         "tests/test_jwks.py",

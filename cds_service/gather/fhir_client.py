@@ -18,6 +18,8 @@ import requests
 
 from cds_service.config import Settings
 from cds_service.errors import FhirServerNotAllowedError
+from cds_service.gather.budget import BudgetSpent, FetchBudget
+from cds_service.gather.deadline import Deadline
 from cds_service.gather.http_body import BodyBroken, BodyDeadlinePassed, BodyTooLarge, read_body
 from cds_service.gather.limits import json_depth
 
@@ -35,19 +37,6 @@ class FhirFetchError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-class Deadline:
-    """One deadline for all of a hook call's fetches (monotonic clock)."""
-
-    def __init__(self, seconds: float) -> None:
-        self.expires_at = time.monotonic() + seconds
-
-    def remaining(self) -> float:
-        return max(0.0, self.expires_at - time.monotonic())
-
-    def expired(self) -> bool:
-        return self.remaining() <= 0.0
 
 
 @dataclass(frozen=True)
@@ -120,6 +109,8 @@ class FhirClient:
     deadline: Deadline
     session: requests.Session
     access_token: str | None = None
+    # what the whole hook call may still fetch; None: only the per-response cap
+    budget: FetchBudget | None = None
     calls: list[FhirCall] = field(default_factory=list)
     # told of each call as it ends (metrics, audit): the layer above decides what to record
     on_call: Callable[[FhirCall], None] | None = None
@@ -133,13 +124,19 @@ class FhirClient:
         url, base = _parts(absolute_url), _parts(self.base_url)
         return url is not None and base is not None and _within(url, base)
 
-    def get_json(self, absolute_url: str, resource_type: str) -> dict[str, Any]:
-        """GET one FHIR JSON value from this server; raise FhirFetchError on any failure."""
+    def get_json(
+        self, absolute_url: str, resource_type: str, *, required: bool = False
+    ) -> dict[str, Any]:
+        """GET one FHIR JSON value from this server; raise FhirFetchError on any failure.
+
+        A `required` read (the Patient) is counted against the call's byte budget but never
+        stopped by it.
+        """
         if not self.owns(absolute_url):
             raise FhirFetchError(f"{resource_type}: link leads off the FHIR server; not followed")
         url = absolute_url
         for _ in range(MAX_REDIRECTS + 1):
-            location, body = self._get_once(url, resource_type)
+            location, body = self._get_once(url, resource_type, required)
             if location is None:
                 return _as_fhir_json(body, resource_type, self.settings.max_json_depth)
             url = urljoin(url, location)
@@ -147,7 +144,7 @@ class FhirClient:
                 raise FhirFetchError(f"{resource_type}: redirect leads off the FHIR server")
         raise FhirFetchError(f"{resource_type}: more than {MAX_REDIRECTS} redirects")
 
-    def _get_once(self, url: str, resource_type: str) -> tuple[str | None, bytes]:
+    def _get_once(self, url: str, resource_type: str, required: bool) -> tuple[str | None, bytes]:
         """One GET: (redirect target, b"") or (None, body)."""
         timeout = min(self.settings.fhir_timeout_s, self.deadline.remaining())
         if timeout <= 0:
@@ -168,7 +165,7 @@ class FhirClient:
                 if status in _REDIRECT_STATUSES and response.headers.get("Location"):
                     location = response.headers["Location"]
                 else:
-                    body = self._read_body(response, resource_type)
+                    body = self._read_body(response, resource_type, required)
         except requests.Timeout as exc:
             raise FhirFetchError(f"{resource_type}: FHIR server timed out") from exc
         except requests.RequestException as exc:
@@ -187,7 +184,7 @@ class FhirClient:
             headers["Authorization"] = f"Bearer {self.access_token}"
         return headers
 
-    def _read_body(self, response: requests.Response, resource_type: str) -> bytes:
+    def _read_body(self, response: requests.Response, resource_type: str, required: bool) -> bytes:
         if response.status_code != 200:
             raise FhirFetchError(f"{resource_type}: FHIR server answered {response.status_code}")
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
@@ -197,8 +194,12 @@ class FhirClient:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > cap:
             raise FhirFetchError(f"{resource_type}: FHIR response larger than {cap} bytes")
+        budget = self.budget
+        count = None if budget is None else lambda n: budget.take_bytes(n, required=required)
         try:
-            return read_body(response, cap, self.deadline.expired)
+            return read_body(response, cap, self.deadline.expired, count)
+        except BudgetSpent as spent:
+            raise FhirFetchError(f"{resource_type}: {spent.reason}") from spent
         except BodyTooLarge as exc:
             raise FhirFetchError(f"{resource_type}: FHIR response larger than {cap} bytes") from exc
         except BodyDeadlinePassed as exc:

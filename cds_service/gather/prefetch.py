@@ -7,40 +7,38 @@ For each prefetch key of the service:
 - sent as ``null`` -> the client has no data: not refetched;
 - sent as an ``OperationOutcome`` -> "could not be had": noted, not refetched;
 - not sent -> fetched from ``fhirServer`` (with the ``fhirAuthorization`` bearer token), all such
-  keys concurrently, following ``next`` links up to ``fhir_max_pages``.
+  keys concurrently, following ``next`` links up to ``fhir_max_pages``, within one budget of
+  resources and bytes for the call (:mod:`cds_service.gather.fetching`).
+
+Every resource, sent or fetched, is screened against the per-resource limits
+(:mod:`cds_service.gather.screening`) before anything reads it: one over a limit is left out with
+a note naming the limit; a prefetched Patient over a limit is a 413, a fetched one a 412.
 
 Without the Patient there is nothing to decide on: :class:`DataUnavailableError` (412). Other keys
 that cannot be had become gather notes ("MedicationRequest search cut short after 20 pages"):
 short, PHI-free, starting with the FHIR resource type, for the data-quality card.
 
-Nothing here unwraps or parses resources: ``fhir_parse`` does that, once, for prefetched and
-fetched values alike, and checks every resource's subject and code itself.
+Nothing here parses resources: the history's parser does that, once, for prefetched and fetched
+values alike, and checks every resource's subject and code itself.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from concurrent.futures import ALL_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urljoin
-
-import requests
-from requests.adapters import HTTPAdapter
+from urllib.parse import quote
 
 from cds_service.config import Settings
-from cds_service.errors import DataUnavailableError, SchemaViolationError
-from cds_service.gather.fhir_client import (
-    Deadline,
-    FhirCall,
-    FhirClient,
-    FhirFetchError,
-    check_server_allowed,
-    next_link,
-)
-from cds_service.gather.limits import count_resources
+from cds_service.errors import BodyTooLargeError, DataUnavailableError, SchemaViolationError
+from cds_service.gather.budget import FetchBudget
+from cds_service.gather.deadline import CallDeadline, Deadline
+from cds_service.gather.fetching import FetchJob, KeyOutcome, run_fetches
+from cds_service.gather.fhir_client import FhirCall, check_server_allowed, next_link
+from cds_service.gather.limits import ResourceLimits, count_resources
 from cds_service.gather.registry import PATIENT_KEY, ServiceDefinition
+from cds_service.gather.screening import left_out_note, screen
 
 _TOKEN = re.compile(r"\{\{\s*([A-Za-z.]+)\s*\}\}")
 _USER_TOKENS = {
@@ -99,34 +97,39 @@ def gather(
     service: ServiceDefinition,
     settings: Settings,
     on_fhir_call: Callable[[FhirCall], None] | None = None,
+    deadline: CallDeadline | None = None,
 ) -> Gathered:
     """Run the ladder for one validated hook request (see the module docstring).
 
     ``on_fhir_call`` is told of each FHIR call as it ends (the web layer counts and audits them).
+    ``deadline`` is the whole call's (a new one of ``request_deadline_s`` when not given): fetches
+    end ``evaluate_reserve_s`` before it.
     """
+    deadline = deadline or CallDeadline(settings.request_deadline_s)
     gathered = Gathered()
     prefetch: Mapping[str, Any] = request_body.get("prefetch") or {}
     context: Mapping[str, Any] = request_body["context"]
-    to_fetch: dict[str, str] = {}  # key -> relative URL to search/read
-    to_continue: dict[str, str] = {}  # key -> next link of a prefetched searchset
+    limits = ResourceLimits.of(settings)
+    jobs: dict[str, FetchJob] = {}
 
     for key, template in service.prefetch.items():
         resource_type = resource_type_of(template)
         if key in prefetch:
-            _take_prefetched(key, resource_type, prefetch[key], context, gathered, to_continue)
+            link = _take_prefetched(key, resource_type, prefetch[key], context, gathered, limits)
+            if link is not None:
+                jobs[key] = FetchJob(link, resource_type, pages_done=1)
             continue
         relative_url = fill_template(template, context)
         if relative_url is None:
             gathered.sources[key] = "unavailable"
             gathered.notes.append(f"{resource_type} not sent and its query cannot be filled")
         else:
-            to_fetch[key] = relative_url
+            jobs[key] = FetchJob(relative_url, resource_type, required=key == PATIENT_KEY)
 
-    if to_fetch or to_continue:
-        _fetch_missing(
-            request_body, service, settings, to_fetch, to_continue, gathered, on_fhir_call
-        )
-        _keep_within_budget(gathered, settings.max_prefetch_resources)
+    if jobs:
+        budget = FetchBudget.for_call(settings, count_resources(prefetch.values()))
+        fetch_deadline = deadline.for_fetching(settings.evaluate_reserve_s)
+        _fetch_missing(request_body, settings, jobs, gathered, on_fhir_call, fetch_deadline, budget)
     if gathered.sources.get(PATIENT_KEY) in {"null", "unavailable", None}:
         reasons = [note for note in gathered.notes if note.startswith("Patient")]
         raise DataUnavailableError(
@@ -146,23 +149,30 @@ def _take_prefetched(
     value: Any,
     context: Mapping[str, Any],
     gathered: Gathered,
-    to_continue: dict[str, str],
-) -> None:
+    limits: ResourceLimits,
+) -> str | None:
+    """Use what the client sent for `key`; the ``next`` link of a searchset to go on with."""
     if value is None:
         gathered.sources[key] = "null"
-        return
+        return None
     sent_type = value.get("resourceType")
     if sent_type == "OperationOutcome":
         gathered.sources[key] = "unavailable"
         gathered.notes.append(f"{resource_type} could not be had (the client sent an error)")
-        return
+        return None
     if key == PATIENT_KEY:
         _check_patient(value, context)
+    screened = screen(value, limits)
+    if screened.left_out:
+        if key == PATIENT_KEY:  # nothing can be decided without it: the client must send less
+            raise BodyTooLargeError(f"prefetch.patient: the Patient's {screened.reason}")
+        gathered.notes.append(left_out_note(resource_type, screened))
+    if screened.value is None:
+        gathered.sources[key] = "unavailable"
+        return None
     gathered.sources[key] = "prefetch"
-    gathered.resources.append(dict(value))
-    link = next_link(value) if sent_type == "Bundle" else None
-    if link is not None:
-        to_continue[key] = link
+    gathered.resources.append(screened.value)
+    return next_link(value) if sent_type == "Bundle" else None
 
 
 def _check_patient(value: Mapping[str, Any], context: Mapping[str, Any]) -> None:
@@ -176,150 +186,61 @@ def _check_patient(value: Mapping[str, Any], context: Mapping[str, Any]) -> None
 
 def _fetch_missing(
     request_body: Mapping[str, Any],
-    service: ServiceDefinition,
     settings: Settings,
-    to_fetch: Mapping[str, str],
-    to_continue: Mapping[str, str],
+    jobs: Mapping[str, FetchJob],
     gathered: Gathered,
     on_fhir_call: Callable[[FhirCall], None] | None,
+    deadline: Deadline,
+    budget: FetchBudget,
 ) -> None:
     server = request_body.get("fhirServer")
-    types = {key: resource_type_of(template) for key, template in service.prefetch.items()}
     if not isinstance(server, str):
-        for key in to_fetch:
-            gathered.sources[key] = "unavailable"
-            gathered.notes.append(f"{types[key]} not sent in prefetch and no fhirServer given")
-        for key in to_continue:
-            gathered.notes.append(f"{types[key]} prefetch was cut short (more pages, no server)")
+        for key, job in jobs.items():
+            if job.pages_done:
+                gathered.notes.append(
+                    f"{job.resource_type} prefetch was cut short (more pages, no server)"
+                )
+            else:
+                gathered.sources[key] = "unavailable"
+                gathered.notes.append(
+                    f"{job.resource_type} not sent in prefetch and no fhirServer given"
+                )
         return
-    if PATIENT_KEY in to_fetch:
+    if PATIENT_KEY in jobs and not jobs[PATIENT_KEY].pages_done:
         check_server_allowed(server, settings)  # 412 before any connection
     else:
         try:
             check_server_allowed(server, settings)
         except DataUnavailableError as refused:
-            for key in [*to_fetch, *to_continue]:
+            for key, job in jobs.items():
                 gathered.sources.setdefault(key, "unavailable")
-                gathered.notes.append(f"{types[key]} not fetched: {refused.diagnostics}")
+                gathered.notes.append(f"{job.resource_type} not fetched: {refused.diagnostics}")
             return
     token = (request_body.get("fhirAuthorization") or {}).get("access_token")
-    _run_fetches(server, token, settings, to_fetch, to_continue, types, gathered, on_fhir_call)
+    outcomes, calls = run_fetches(server, token, settings, jobs, deadline, budget, on_fhir_call)
+    for key, outcome in outcomes.items():
+        _collect(key, jobs[key], outcome, gathered)
+    gathered.fhir_calls.extend(calls)
 
 
-def _run_fetches(
-    server: str,
-    token: str | None,
-    settings: Settings,
-    to_fetch: Mapping[str, str],
-    to_continue: Mapping[str, str],
-    types: Mapping[str, str],
-    gathered: Gathered,
-    on_fhir_call: Callable[[FhirCall], None] | None,
-) -> None:
-    deadline = Deadline(settings.request_deadline_s)
-    jobs = {
-        **{k: (u, 0) for k, u in to_fetch.items()},
-        **{k: (u, 1) for k, u in to_continue.items()},
-    }
-    with requests.Session() as session:
-        adapter = HTTPAdapter(pool_maxsize=settings.fhir_max_concurrency)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        client = FhirClient(server, settings, deadline, session, token, on_call=on_fhir_call)
-        pool = ThreadPoolExecutor(max_workers=min(settings.fhir_max_concurrency, len(jobs)))
-        try:
-            futures: dict[str, Future[_KeyResult]] = {
-                key: pool.submit(_fetch_key, client, url, pages_done, types[key])
-                for key, (url, pages_done) in jobs.items()
-            }
-            wait(futures.values(), timeout=deadline.remaining(), return_when=ALL_COMPLETED)
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
-        for key, future in futures.items():
-            _collect(key, future, key in to_continue, types[key], gathered)
-        gathered.fhir_calls.extend(client.calls)
-
-
-def _keep_within_budget(gathered: Gathered, most: int) -> None:
-    """Drop fetched pages past `most` resources in all, and say so (prefetch comes first and
-    was checked against the same limit by the HTTP layer)."""
-    kept: list[dict[str, Any]] = []
-    total = 0
-    for value in gathered.resources:
-        size = count_resources([value])
-        if total + size > most:
-            gathered.notes.append(
-                f"{_content_type(value)} data past {most} resources in all was not used "
-                "(CDS_MAX_PREFETCH_RESOURCES)"
-            )
-            break
-        kept.append(value)
-        total += size
-    gathered.resources[:] = kept
-
-
-def _content_type(value: Mapping[str, Any]) -> str:
-    """The resource type a value carries (a searchset: that of its first entry)."""
-    entries = value.get("entry") if value.get("resourceType") == "Bundle" else None
-    if isinstance(entries, list) and entries and isinstance(entries[0], dict):
-        inner = entries[0].get("resource")
-        if isinstance(inner, dict) and isinstance(inner.get("resourceType"), str):
-            return str(inner["resourceType"])
-    return str(value.get("resourceType", "FHIR"))
-
-
-@dataclass
-class _KeyResult:
-    values: list[dict[str, Any]]
-    note: str | None = None
-
-
-def _fetch_key(client: FhirClient, url: str, pages_done: int, resource_type: str) -> _KeyResult:
-    """Fetch one key: a read, or a search followed page by page (``pages_done`` already had)."""
-    values: list[dict[str, Any]] = []
-    current: str | None = urljoin(client.base_url.rstrip("/") + "/", url)
-    seen: set[str] = set()
-    while current is not None:
-        if current in seen:
-            return _KeyResult(values, f"{resource_type} search stopped: its next link loops")
-        seen.add(current)
-        if pages_done >= client.settings.fhir_max_pages:
-            pages = client.settings.fhir_max_pages
-            return _KeyResult(values, f"{resource_type} search cut short after {pages} pages")
-        try:
-            value = client.get_json(current, resource_type)
-        except FhirFetchError as failed:
-            if not values and pages_done == 0:
-                raise
-            return _KeyResult(values, f"{failed.reason} (search cut short)")
-        values.append(value)
-        pages_done += 1
-        link = next_link(value) if value.get("resourceType") == "Bundle" else None
-        current = urljoin(current, link) if link else None
-    return _KeyResult(values)
-
-
-def _collect(
-    key: str, future: Future[_KeyResult], continuing: bool, resource_type: str, gathered: Gathered
-) -> None:
-    if future.cancelled() or not future.done():  # shutdown cancels what never started
-        future.cancel()
+def _collect(key: str, job: FetchJob, outcome: KeyOutcome, gathered: Gathered) -> None:
+    continuing = job.pages_done > 0
+    if not outcome.finished:
         if not continuing:
             gathered.sources[key] = "unavailable"
-        gathered.notes.append(f"{resource_type} fetch did not finish before the deadline")
+        gathered.notes.append(f"{job.resource_type} fetch did not finish before the deadline")
         return
-    try:
-        result = future.result()
-    except FhirFetchError as failed:
+    if outcome.failure is not None:
         if not continuing:
             gathered.sources[key] = "unavailable"
-        gathered.notes.append(failed.reason)
+        gathered.notes.append(outcome.failure)
         return
-    usable = [v for v in result.values if v.get("resourceType") != "OperationOutcome"]
+    usable = [v for v in outcome.values if v.get("resourceType") != "OperationOutcome"]
     if not continuing:
         gathered.sources[key] = "fetched" if usable else "unavailable"
-        if not usable:
-            gathered.notes.append(f"{resource_type} could not be had (the server sent an error)")
+        if not usable and not outcome.notes:
+            gathered.notes.append(
+                f"{job.resource_type} could not be had (the server sent an error)"
+            )
     gathered.resources.extend(usable)
-    if result.note:
-        gathered.notes.append(result.note)
+    gathered.notes.extend(outcome.notes)

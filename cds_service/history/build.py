@@ -6,7 +6,7 @@ dose events -> derived summaries (pulses, methotrexate, glucocorticoid course, I
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -59,8 +59,12 @@ def build_history(
     now: datetime,
     *,
     policy: HistoryPolicy | None = None,
+    checkpoint: Callable[[], None] | None = None,
 ) -> TherapyHistory:
-    """Parse, validate and map a patient's resources; `now` must be timezone-aware."""
+    """Parse, validate and map a patient's resources; `now` must be timezone-aware.
+
+    `checkpoint` is called before each resource is validated; it may raise to stop the work.
+    """
     clock_zone(now)
     policy = policy or default_policy()
     retention = Retention(
@@ -69,7 +73,9 @@ def build_history(
         keep_latest=policy.measurement_keep_latest,
         lookback_by_concept=policy.measurement_lookback_by_concept,
     )
-    record = parse_resources(raw, patient_id, terminology=terminology, retention=retention)
+    record = parse_resources(
+        raw, patient_id, terminology=terminology, retention=retention, checkpoint=checkpoint
+    )
     observations = map_observations(record.of_type("Observation"), now)
     late_notes: list[DataQualityNote] = []
     body = _body_size(record, observations.measurements, policy, now, late_notes)

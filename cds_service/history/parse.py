@@ -14,12 +14,13 @@ collection) mixed, in any order. This module
 6. validates what is left with the R4B models (:mod:`cds_service.history.validate`: each repeated
    element validated once); a resource that fails becomes a note, never data.
 
-Nothing here raises on bad input: one bad resource never fails the request.
+Nothing here raises on bad input: one bad resource never fails the request. Only the caller's
+`checkpoint`, called before each resource is validated, may stop the work (the call's deadline).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -93,18 +94,22 @@ def parse_resources(
     *,
     terminology: Terminology | None = None,
     retention: Retention | None = None,
+    checkpoint: Callable[[], None] | None = None,
 ) -> ParsedRecord:
     """Parse a patient's gathered FHIR JSON.
 
     Without `terminology` every resource of a used type is validated (and none is counted as
     unmatched); with it, only those whose code or name is in a value set, and, with `retention`,
-    only the Observations it keeps.
+    only the Observations it keeps. `checkpoint` is called before each validation (the costly
+    step) and may raise to stop.
     """
+    check = checkpoint or _no_checkpoint
     notes: list[DataQualityNote] = []
     gathered = _gather(raw, notes)
     patient = None
     for resource in gathered.patients:
         if not _entered_in_error(resource):
+            check()
             patient = _parse_patient(resource, patient_id, notes) or patient
     matches, unmatched = _matches(gathered, patient_id, terminology, notes)
     deferred: list[DeferredObservation] = []
@@ -112,6 +117,7 @@ def parse_resources(
         matches, deferred = retained(matches, retention)
     by_type: dict[str, list[ParsedResource]] = {}
     for match in matches:
+        check()
         parsed = _validated(match, notes)
         if parsed is not None:
             by_type.setdefault(parsed.resource_type, []).append(parsed)
@@ -123,6 +129,10 @@ def parse_resources(
         unmatched_counts=MappingProxyType(dict(sorted(unmatched.items()))),
         deferred=tuple(deferred),
     )
+
+
+def _no_checkpoint() -> None:
+    pass
 
 
 def _matches(

@@ -4,6 +4,10 @@ Request path of a service call: content type (415) -> service lookup (404) -> bo
 JSON (400) -> hook (400) -> schema (400, naming the field) -> prefetch ladder (412) ->
 ``pipeline.evaluate`` -> ``{"cards": [...]}``. Every error is raised as a
 :mod:`cds_service.errors` class and leaves as an OperationOutcome.
+
+One deadline covers the whole call (``request_deadline_s``), from its arrival: fetches end early
+enough to leave ``evaluate_reserve_s`` for the rest, and each stage after them checks it (503
+``timeout`` once past: no cards rather than cards decided on part of the record).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from cds_service.errors import (
     ServiceUnavailableError,
     WrongHookError,
 )
+from cds_service.gather.deadline import CallDeadline
 from cds_service.gather.fhir_client import FhirCall
 from cds_service.gather.limits import count_resources
 from cds_service.gather.prefetch import gather
@@ -45,6 +50,7 @@ def discovery() -> Response:
 @blueprint.post("/cds-services/<service_id>")
 def call_service(service_id: str) -> Response:
     app_state = state()
+    deadline = CallDeadline(app_state.settings.request_deadline_s)
     service = app_state.registry.get(service_id)
     body = json_body()
     if isinstance(body, dict) and isinstance(body.get("hook"), str):
@@ -55,9 +61,13 @@ def call_service(service_id: str) -> Response:
     if audit is not None:
         audit.service, audit.hook_instance = service.id, body["hookInstance"]
     _check_prefetch_size(body, app_state.settings.max_prefetch_resources)
+    deadline.check("reading the request")
 
-    gathered = gather(body, service, app_state.settings, on_fhir_call=_fhir_call_recorder(audit))
+    gathered = gather(
+        body, service, app_state.settings, _fhir_call_recorder(audit), deadline=deadline
+    )
     metrics.record_prefetch(service.id, gathered.sources)
+    deadline.check("gathering the record")
     context = body["context"]
     evaluation = evaluate(
         gathered.resources,
@@ -66,6 +76,7 @@ def call_service(service_id: str) -> Response:
         app_state.clock(),
         public_base_url=app_state.settings.public_base_url,
         gather_notes=tuple(gathered.notes),
+        checkpoint=deadline.check,
     )
     _record_issued(evaluation.cards, service.id)
     metrics.record_cards(service.id, evaluation.cards)
