@@ -37,7 +37,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -131,7 +131,12 @@ def _write_issuer(folder: Path) -> tuple[ec.EllipticCurvePrivateKey, Path]:
 
 @contextmanager
 def running_server(
-    folder: Path, *, auth: bool, workers: int = 0, log_level: str = "WARNING"
+    folder: Path,
+    *,
+    auth: bool,
+    workers: int = 0,
+    log_level: str = "WARNING",
+    extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
     port = free_port()
     database = folder / "jdm-cds.sqlite3"
@@ -147,6 +152,7 @@ def running_server(
     })  # fmt: skip
     if workers:
         env["CDS_WORKERS"] = str(workers)
+    env.update(extra_env or {})
     key = None
     if auth:
         key, issuers = _write_issuer(folder)

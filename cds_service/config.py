@@ -47,6 +47,19 @@ class Settings:
     workers: int = _setting(0, "gunicorn worker processes; 0 means 2 x cores + 1, at most 5.")
     threads: int = _setting(4, "Threads per gunicorn worker.")
     log_level: str = _setting("INFO", "Log level: DEBUG, INFO, WARNING, ERROR.")
+    worker_max_requests: int = _setting(
+        2_000,
+        "A gunicorn worker is replaced after this many requests, plus a random 0 to "
+        "CDS_WORKER_MAX_REQUESTS_JITTER (so workers do not restart together); 0: never.",
+    )
+    worker_max_requests_jitter: int = _setting(
+        200, "Random extra requests before a worker is replaced (see CDS_WORKER_MAX_REQUESTS)."
+    )
+    worker_max_rss_mb: int = _setting(
+        300,
+        "A worker whose resident memory is above this many MiB after a request finishes the "
+        "requests it holds and is replaced by a fresh one; 0: no ceiling.",
+    )
 
     # --- storage ---
     database_url: str = _setting(

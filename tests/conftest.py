@@ -6,6 +6,9 @@
   ``.load(transaction_bundle)``, ``.search_all(relative_url)``; stopped at the end.
 - ``assert_valid(response, "HookResponse")``: the body validates against the OpenAPI schemas
   (also importable: ``from schema_check import assert_valid``).
+- ``production_server`` (session): gunicorn with the shipped config (auth off, one worker of two
+  threads); ``proxy`` (session): nginx with deploy/nginx/ in front of it, skipped when nginx is
+  not installed.
 
 A test that starts a server in another process is marked ``server``: by hand for gunicorn, and
 here for every test that uses ``fhir_server`` or ``postgres_server`` (or is marked ``postgres``).
@@ -31,10 +34,12 @@ from flask.testing import FlaskClient
 from postgres_server import PostgresServer, find_bin_dir, start_postgres
 from schema_check import assert_valid as _assert_valid
 
+from bench import load
+from bench import proxy as nginx_proxy
 from cds_service.app import create_app
 from fhir_fixtures.clocks import frozen_clock
 
-SERVER_FIXTURES = frozenset({"fhir_server", "postgres_server"})
+SERVER_FIXTURES = frozenset({"fhir_server", "postgres_server", "production_server", "proxy"})
 TIMED_MODULES = frozenset(
     {
         "tests/test_call_budgets.py",
@@ -100,3 +105,28 @@ def postgres_server() -> Iterator[PostgresServer]:
     server = start_postgres(bin_dir)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def production_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[load.Server]:
+    """gunicorn with cds_service/serving/gunicorn_conf.py, auth off, ONE worker of TWO threads
+    (so a test can tell whether slow clients hold its threads)."""
+    folder = tmp_path_factory.mktemp("production")
+    two_threads = {"CDS_THREADS": "2"}
+    with load.running_server(folder, auth=False, workers=1, extra_env=two_threads) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def proxy(
+    production_server: load.Server, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[nginx_proxy.Proxy]:
+    """nginx with the repository's config (deploy/nginx/) in front of ``production_server``."""
+    if nginx_proxy.nginx_executable() is None:
+        pytest.skip(
+            "nginx is not installed (Debian package nginx-light; .ci/run installs it when it "
+            "runs as root)"
+        )
+    upstream = production_server.base_url.removeprefix("http://")
+    with nginx_proxy.running_proxy(tmp_path_factory.mktemp("nginx"), [upstream]) as running:
+        yield running
