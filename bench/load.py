@@ -15,6 +15,7 @@ With ``--kill-after S`` the whole server (master and workers) gets SIGKILL mid-r
 every item acknowledged before the kill must still be in SQLite (WAL).
 
     python -m bench.load load --duration 60 --concurrency 8      # from the repository root
+    python -m bench.load load --size 3000 --proxy                # through nginx (deploy/nginx/)
     python -m bench.load durability --duration 60 --writers 8
     python -m bench.load durability --duration 10 --writers 8 --kill-after 5
 
@@ -39,7 +40,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ import jwt
 import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from bench import generate
+from bench import generate, proxy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,6 +70,13 @@ class Server:
     database: Path
     signing_key: ec.EllipticCurvePrivateKey | None
     log_path: Path
+    # where requests go when not straight to gunicorn (nginx in front, ``--proxy``); tokens stay
+    # for base_url, the service's CDS_PUBLIC_BASE_URL
+    front_url: str | None = None
+
+    @property
+    def url(self) -> str:
+        return self.front_url or self.base_url
 
     def token(self, path: str, lifetime_s: int = 300) -> dict[str, str]:
         if self.signing_key is None:
@@ -231,10 +239,10 @@ def percentile(values: Sequence[float], fraction: float) -> float:
 def _one_call(server: Server, session: requests.Session, kind: str, body: Any) -> str | None:
     if kind == "discovery":
         path = "/cds-services"
-        response = session.get(server.base_url + path, headers=server.token(path), timeout=30)
+        response = session.get(server.url + path, headers=server.token(path), timeout=30)
     else:
         path = f"/cds-services/{SERVICE}" + ("/feedback" if kind == "feedback" else "")
-        response = session.post(server.base_url + path, json=body, headers=server.token(path),
+        response = session.post(server.url + path, json=body, headers=server.token(path),
                                 timeout=30)  # fmt: skip
     if response.status_code != 200:
         return f"{kind}: HTTP {response.status_code}"
@@ -326,7 +334,7 @@ def run_durability(
                     attempted.append(card)
                 path = f"/cds-services/{SERVICE}/feedback"
                 try:
-                    response = session.post(server.base_url + path, json=_feedback_body(card),
+                    response = session.post(server.url + path, json=_feedback_body(card),
                                             headers=server.token(path), timeout=30)  # fmt: skip
                 except requests.RequestException:
                     continue  # not acknowledged: may or may not be stored
@@ -390,6 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load.add_argument("--concurrency", type=int, default=8)
     load.add_argument("--size", type=int, default=300, help="resources in the patient's record")
     load.add_argument("--no-auth", action="store_true")
+    load.add_argument("--proxy", action="store_true", help="through nginx (deploy/nginx/)")
     durability = sub.add_parser("durability", help="feedback writes, optionally kill -9")
     durability.add_argument("--duration", type=float, default=60.0)
     durability.add_argument("--writers", type=int, default=8)
@@ -402,8 +411,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="jdm-cds-load-") as folder:
         with running_server(Path(folder), auth=not args.no_auth, workers=args.workers) as server:
             if args.mode == "load":
-                result = run_load(server, duration_s=args.duration,
-                                  concurrency=args.concurrency, size=args.size)  # fmt: skip
+                with _front(server, Path(folder), args.proxy) as front:
+                    result = run_load(front, duration_s=args.duration,
+                                      concurrency=args.concurrency, size=args.size)  # fmt: skip
+                result["stack"] = "nginx + gunicorn" if args.proxy else "gunicorn"
                 ok = result["errors"] == 0 and result["requests"] > 0
             else:
                 result = run_durability(server, duration_s=args.duration, writers=args.writers,
@@ -413,6 +424,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     result["passed"] = ok
     print(json.dumps(result) if args.json else _summary(result))
     return 0 if ok else 1
+
+
+@contextmanager
+def _front(server: Server, folder: Path, with_proxy: bool) -> Iterator[Server]:
+    """`server` as clients reach it: directly, or through nginx with deploy/nginx/."""
+    if not with_proxy:
+        yield server
+        return
+    upstream = server.base_url.removeprefix("http://")
+    with proxy.running_proxy(folder / "nginx", [upstream]) as front:
+        yield replace(server, front_url=front.base_url)
 
 
 def _summary(result: dict[str, Any]) -> str:
