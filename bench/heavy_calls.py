@@ -5,6 +5,8 @@ ES384 JWT) and ONE worker, so the memory figures are that worker's:
 
 - ``prefetch-identifiers``: a 27.5 MB prefetch holding one Patient with 1.3 million identifiers
   (one resource; under every size limit the service had);
+- ``prefetch-under-count``: the same with 990,000 identifiers, just under the count of JSON
+  objects a body may hold (CDS_MAX_BODY_JSON_CONTAINERS), so it is parsed before it is refused;
 - ``fhir-patient``: no prefetch; the FHIR server answers a 15 MiB Patient (235,000 identifiers);
 - ``fhir-pages``: no prefetch; the Patient is small, but every search answers 15 MiB pages, each
   with a ``next`` link (20 pages per search).
@@ -42,7 +44,9 @@ from cds_service.config import Settings
 
 PATH = "/cds-services/jdm-ivig"
 PATIENT_ID = "heavy-1"
-SCENARIOS = ("prefetch-identifiers", "fhir-patient", "fhir-pages")
+SCENARIOS = ("prefetch-identifiers", "prefetch-under-count", "fhir-patient", "fhir-pages")
+# prefetch-under-count: identifiers just under CDS_MAX_BODY_JSON_CONTAINERS, so the body is parsed
+UNDER_COUNT_IDENTIFIERS = 990_000
 PAGE_BYTES = 15 * 1024 * 1024
 
 
@@ -102,7 +106,7 @@ def normal_call(server: load.Server, normal: bytes) -> None:
 @contextmanager
 def scenario_server(name: str) -> Iterator[str | None]:
     """The FHIR server a scenario needs (its base URL), or None."""
-    if name == "prefetch-identifiers":
+    if name.startswith("prefetch-"):
         yield None
         return
     if name == "fhir-patient":
@@ -201,8 +205,9 @@ def _run_all(calls: Sequence[Callable[[], None]]) -> None:
 
 def run_scenario(name: str, parallel: int, normal: bytes) -> dict[str, Any]:
     with scenario_server(name) as fhir_url, tempfile.TemporaryDirectory() as folder:
-        if name == "prefetch-identifiers":
-            patient = patient_with_identifiers(PATIENT_ID, 1_300_000, with_system=False)
+        if name.startswith("prefetch-"):
+            count = 1_300_000 if name == "prefetch-identifiers" else UNDER_COUNT_IDENTIFIERS
+            patient = patient_with_identifiers(PATIENT_ID, count, with_system=False)
             body = hook_body(patient=patient)
         else:
             body = hook_body(fhir_server=fhir_url)

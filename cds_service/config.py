@@ -73,6 +73,12 @@ class Settings:
 
     # --- request limits ---
     max_body_bytes: int = _setting(33_554_432, "Largest request body accepted (413 above).")
+    max_body_json_containers: int = _setting(
+        1_000_000,
+        "Most JSON objects and arrays in one request body, counted on its bytes before it is "
+        "parsed (every { and [, also those inside strings: an upper bound); 413 above. Parsing "
+        "costs memory by the object, not by the byte.",
+    )
     max_prefetch_resources: int = _setting(
         20_000, "Most FHIR resources taken from one request's prefetch and fetches."
     )

@@ -8,6 +8,8 @@ Against a real loopback FHIR server (tests/misbehaving_fhir.py) serving the scen
 - a resource holding more than one resource may (an array, a text, objects and arrays in all) is
   left out before it is read, with a note naming the limit; a Patient over a limit is a 413 when
   the client sent it and a 412 when the FHIR server did;
+- a request body that may hold more JSON objects and arrays than allowed is refused (413) before
+  it is parsed;
 - one deadline covers the whole call: a body that takes long to read is cut at the deadline
   (503 ``timeout``), and fetching stops early enough to leave time for the rest.
 """
@@ -183,6 +185,22 @@ def test_a_prefetched_resource_over_a_limit_is_left_out_and_the_rest_used(
         note.startswith("Observation: 1 resource left out unread: note holds 1001 items")
         for note in notes
     ), notes
+
+
+def test_a_body_of_too_many_objects_is_413_before_it_is_parsed(
+    make_app: Callable[..., Flask],
+) -> None:
+    client = client_of(make_app, max_body_json_containers=5_000)
+    body = scenario_request()
+    body["prefetch"]["patient"]["identifier"] = [{"value": str(i)} for i in range(5_000)]
+    diagnostics = assert_error(client.post(SERVICE, json=body), 413)["issue"][0]["diagnostics"]
+    assert "more than 5000 JSON objects and arrays (CDS_MAX_BODY_JSON_CONTAINERS)" in diagnostics
+    # counted on the bytes, before parsing: JSON that would not even parse is refused for its size
+    unparsable = b'{"identifier": [' + b"{}," * 5_001
+    response = client.post(SERVICE, data=unparsable, content_type="application/json")
+    assert_error(response, 413)
+    # and a body under the count is parsed as before
+    assert client.post(SERVICE, json=scenario_request()).status_code == 200
 
 
 # --- one deadline for the whole call -------------------------------------------------------

@@ -5,6 +5,8 @@
 - a body that is not UTF-8 JSON, or whose text holds a lone UTF-16 surrogate (``"\\ud800"``:
   valid JSON syntax, but no character; I-JSON, RFC 7493, refuses it and no database can store
   it), is a 400;
+- a body that may hold more than ``max_body_json_containers`` objects and arrays (every ``{`` and
+  ``[`` counted on the bytes, before parsing, which costs memory by the object) is a 413;
 - nesting deeper than ``max_json_depth`` is a 400.
 """
 
@@ -38,6 +40,7 @@ def json_body() -> Any:
     raw = _raw_body(limit)
     if not raw:
         raise MalformedJsonError("request body is empty; a JSON object is expected")
+    _check_containers(raw, state().settings.max_body_json_containers)
     try:
         body = json.loads(raw, parse_constant=_reject_constant)
     except RecursionError as exc:
@@ -78,6 +81,18 @@ def _raw_body(limit: int) -> bytes:
         if size > limit:
             raise too_large
     return b"".join(chunks)
+
+
+def _check_containers(raw: bytes, most: int) -> None:
+    """413 when `raw` may hold more than `most` JSON objects and arrays: counted on the bytes (a
+    few milliseconds for 32 MiB), so a body of a million tiny objects is refused before parsing
+    builds them. Brackets inside strings count too: the count is an upper bound."""
+    upper_bound = raw.count(b"{") + raw.count(b"[")
+    if upper_bound > most:
+        raise BodyTooLargeError(
+            f"request body holds more than {most} JSON objects and arrays "
+            "(CDS_MAX_BODY_JSON_CONTAINERS)"
+        )
 
 
 def _holds_lone_surrogate(value: Any) -> bool:
