@@ -18,6 +18,7 @@ With ``--kill-after S`` the whole server (master and workers) gets SIGKILL mid-r
 every item acknowledged before the kill must still be in SQLite (WAL).
 
     python -m bench.load load --duration 60 --concurrency 8      # from the repository root
+    python -m bench.load load --size 3000 --proxy                # through nginx (deploy/nginx/)
     python -m bench.load durability --duration 60 --writers 8
     python -m bench.load durability --duration 10 --writers 8 --kill-after 5
 
@@ -40,9 +41,9 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ import jwt
 import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from bench import generate
+from bench import generate, proxy
 from cds_service.store.database import open_store
 from cds_service.store.records import IssuedCard
 
@@ -74,6 +75,13 @@ class Server:
     database: Path
     signing_key: ec.EllipticCurvePrivateKey | None
     log_path: Path
+    # where requests go when not straight to gunicorn (nginx in front, ``--proxy``); tokens stay
+    # for base_url, the service's CDS_PUBLIC_BASE_URL
+    front_url: str | None = None
+
+    @property
+    def url(self) -> str:
+        return self.front_url or self.base_url
 
     def token(self, path: str, lifetime_s: int = 300) -> dict[str, str]:
         if self.signing_key is None:
@@ -136,7 +144,12 @@ def _write_issuer(folder: Path) -> tuple[ec.EllipticCurvePrivateKey, Path]:
 
 @contextmanager
 def running_server(
-    folder: Path, *, auth: bool, workers: int = 0, log_level: str = "WARNING"
+    folder: Path,
+    *,
+    auth: bool,
+    workers: int = 0,
+    log_level: str = "WARNING",
+    extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
     port = free_port()
     database = folder / "jdm-cds.sqlite3"
@@ -152,6 +165,7 @@ def running_server(
     })  # fmt: skip
     if workers:
         env["CDS_WORKERS"] = str(workers)
+    env.update(extra_env or {})
     key = None
     if auth:
         key, issuers = _write_issuer(folder)
@@ -237,10 +251,10 @@ def _one_call(
     """One request; a hook call's card uuids go to `issued` (feedback may name only those)."""
     if kind == "discovery":
         path = "/cds-services"
-        response = session.get(server.base_url + path, headers=server.token(path), timeout=30)
+        response = session.get(server.url + path, headers=server.token(path), timeout=30)
     else:
         path = f"/cds-services/{SERVICE}" + ("/feedback" if kind == "feedback" else "")
-        response = session.post(server.base_url + path, json=body, headers=server.token(path),
+        response = session.post(server.url + path, json=body, headers=server.token(path),
                                 timeout=30)  # fmt: skip
     if response.status_code != 200:
         return f"{kind}: HTTP {response.status_code}"
@@ -371,7 +385,7 @@ def run_durability(
                     attempted.append(card)
                 path = f"/cds-services/{SERVICE}/feedback"
                 try:
-                    response = session.post(server.base_url + path, json=_feedback_body(card),
+                    response = session.post(server.url + path, json=_feedback_body(card),
                                             headers=server.token(path), timeout=30)  # fmt: skip
                 except requests.RequestException:
                     continue  # not acknowledged: may or may not be stored
@@ -435,6 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load.add_argument("--concurrency", type=int, default=8)
     load.add_argument("--size", type=int, default=300, help="resources in the patient's record")
     load.add_argument("--no-auth", action="store_true")
+    load.add_argument("--proxy", action="store_true", help="through nginx (deploy/nginx/)")
     durability = sub.add_parser("durability", help="feedback writes, optionally kill -9")
     durability.add_argument("--duration", type=float, default=60.0)
     durability.add_argument("--writers", type=int, default=8)
@@ -447,8 +462,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="jdm-cds-load-") as folder:
         with running_server(Path(folder), auth=not args.no_auth, workers=args.workers) as server:
             if args.mode == "load":
-                result = run_load(server, duration_s=args.duration,
-                                  concurrency=args.concurrency, size=args.size)  # fmt: skip
+                with _front(server, Path(folder), args.proxy) as front:
+                    result = run_load(front, duration_s=args.duration,
+                                      concurrency=args.concurrency, size=args.size)  # fmt: skip
+                result["stack"] = "nginx + gunicorn" if args.proxy else "gunicorn"
                 ok = result["errors"] == 0 and result["requests"] > 0
             else:
                 result = run_durability(server, duration_s=args.duration, writers=args.writers,
@@ -458,6 +475,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     result["passed"] = ok
     print(json.dumps(result) if args.json else _summary(result))
     return 0 if ok else 1
+
+
+@contextmanager
+def _front(server: Server, folder: Path, with_proxy: bool) -> Iterator[Server]:
+    """`server` as clients reach it: directly, or through nginx with deploy/nginx/."""
+    if not with_proxy:
+        yield server
+        return
+    upstream = server.base_url.removeprefix("http://")
+    with proxy.running_proxy(folder / "nginx", [upstream]) as front:
+        yield replace(server, front_url=front.base_url)
 
 
 def _summary(result: dict[str, Any]) -> str:

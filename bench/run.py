@@ -38,7 +38,14 @@ import requests
 
 from bench.generate import generate_record, hook_request, transaction_bundle
 from bench.measure import Latency, LoadResult, baseline_parse, run_load, time_calls
-from bench.report import PARALLEL, Results, render_markdown, render_table, slowest_query
+from bench.report import (
+    PARALLEL,
+    Results,
+    recorded_section,
+    render_markdown,
+    render_table,
+    slowest_query,
+)
 from bench.servers import healthchain_peer, jdm_cds, sekmet
 from cds_service.app import create_app
 from cds_service.commands.demo_token import demo_token, ensure_demo_issuer
@@ -322,16 +329,6 @@ def search_all_pages(url: str | None) -> None:
             url = next((link["url"] for link in links if link.get("relation") == "next"), None)
 
 
-# figures other benches record by hand at the end of docs/benchmarks.md (bench/boundaries.py):
-# from this marker on, the file's old text is kept when make bench writes it again
-KEPT_MARKER = "<!-- kept by make bench:"
-
-
-def _kept_section(out: Path) -> str:
-    old = out.read_text() if out.exists() else ""
-    return "\n" + old[old.index(KEPT_MARKER) :] if KEPT_MARKER in old else ""
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a quarter of the repetitions")
@@ -365,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     table, _all_met = render_table(results)
     print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render_markdown(results, table) + _kept_section(args.out))
+    previous = args.out.read_text() if args.out.exists() else ""
+    args.out.write_text(render_markdown(results, table, recorded_section(previous)))
     say(f"written: {args.out}")
     return 0  # a missed target is a finding shown in the table, not a failed run
 

@@ -14,7 +14,8 @@
     ├── DataUnavailableError (412, incomplete)  the patient's data cannot be had
     │   ├── FhirServerNotAllowedError (412)       fhirServer (or a link) not allowlisted
     │   └── FhirServerBusyError (412)             too many calls already fetching from it
-    └── ServiceUnavailableError (503, transient) the store is down; the client may retry
+    ├── ServiceUnavailableError (503, transient) the store is down; the client may retry
+    └── DeadlinePassedError (503, timeout)     the call ran past CDS_REQUEST_DEADLINE_S
 
 Authentication failures (401) are answered by :mod:`cds_service.web.auth.tokens` before a
 handler runs. :mod:`cds_service.web.errors` turns every one of these, werkzeug's own errors and
@@ -121,6 +122,14 @@ class ServiceUnavailableError(CdsError):
 
     status = 503
     issue_code = "transient"
+
+
+class DeadlinePassedError(CdsError):
+    """The call's work did not finish before its deadline: no cards rather than cards decided
+    on part of the record. The diagnostics say which stage was cut."""
+
+    status = 503
+    issue_code = "timeout"
 
 
 def operation_outcome(issue_code: str, diagnostics: str, *more: str) -> dict[str, Any]:

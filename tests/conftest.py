@@ -10,6 +10,9 @@
   (also importable: ``from schema_check import assert_valid``).
 - ``spy``: what the HTTP layer hands the pipeline on each hook call (``resources``, ``notes``,
   ``calls``); the pipeline still runs.
+- ``production_server`` (session): gunicorn with the shipped config (auth off, one worker of two
+  threads); ``proxy`` (session): nginx with deploy/nginx/ in front of it, skipped when nginx is
+  not installed.
 
 A test that starts a server in another process is marked ``server``: by hand for gunicorn, and
 here for every test that uses ``fhir_server`` or ``postgres_server`` (or is marked ``postgres``).
@@ -37,13 +40,16 @@ from postgres_server import PostgresServer, find_bin_dir, start_postgres
 from schema_check import assert_valid as _assert_valid
 
 import cds_service.web.hooks as hooks
+from bench import load
+from bench import proxy as nginx_proxy
 from cds_service.app import create_app
 from cds_service.web.state import state
 from fhir_fixtures.clocks import frozen_clock
 
-SERVER_FIXTURES = frozenset({"fhir_server", "postgres_server"})
+SERVER_FIXTURES = frozenset({"fhir_server", "postgres_server", "production_server", "proxy"})
 TIMED_MODULES = frozenset(
     {
+        "tests/test_call_budgets.py",
         "tests/test_fault_behaviour.py",
         "tests/test_fetch_helpers.py",
         "tests/test_jwks.py",
@@ -139,3 +145,28 @@ def postgres_server() -> Iterator[PostgresServer]:
     server = start_postgres(bin_dir)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def production_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[load.Server]:
+    """gunicorn with cds_service/serving/gunicorn_conf.py, auth off, ONE worker of TWO threads
+    (so a test can tell whether slow clients hold its threads)."""
+    folder = tmp_path_factory.mktemp("production")
+    two_threads = {"CDS_THREADS": "2"}
+    with load.running_server(folder, auth=False, workers=1, extra_env=two_threads) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def proxy(
+    production_server: load.Server, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[nginx_proxy.Proxy]:
+    """nginx with the repository's config (deploy/nginx/) in front of ``production_server``."""
+    if nginx_proxy.nginx_executable() is None:
+        pytest.skip(
+            "nginx is not installed (Debian package nginx-light; .ci/run installs it when it "
+            "runs as root)"
+        )
+    upstream = production_server.base_url.removeprefix("http://")
+    with nginx_proxy.running_proxy(tmp_path_factory.mktemp("nginx"), [upstream]) as running:
+        yield running

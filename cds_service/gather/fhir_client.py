@@ -19,6 +19,8 @@ import requests
 from cds_service.config import Settings, SettingsError
 from cds_service.errors import FhirServerNotAllowedError
 from cds_service.gather import urls
+from cds_service.gather.budget import BudgetSpent, FetchBudget
+from cds_service.gather.deadline import Deadline
 from cds_service.gather.http_body import BodyBroken, BodyDeadlinePassed, BodyTooLarge, read_body
 from cds_service.gather.limits import json_depth
 
@@ -35,19 +37,6 @@ class FhirFetchError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-class Deadline:
-    """One deadline for all of a hook call's fetches (monotonic clock)."""
-
-    def __init__(self, seconds: float) -> None:
-        self.expires_at = time.monotonic() + seconds
-
-    def remaining(self) -> float:
-        return max(0.0, self.expires_at - time.monotonic())
-
-    def expired(self) -> bool:
-        return self.remaining() <= 0.0
 
 
 def check_server_allowed(server_url: str, settings: Settings) -> None:
@@ -101,6 +90,8 @@ class FhirClient:
     deadline: Deadline
     session: requests.Session
     access_token: str | None = None
+    # what the whole hook call may still fetch; None: only the per-response cap
+    budget: FetchBudget | None = None
     calls: list[FhirCall] = field(default_factory=list)
     # told of each call as it ends (metrics, audit): the layer above decides what to record
     on_call: Callable[[FhirCall], None] | None = None
@@ -116,19 +107,25 @@ class FhirClient:
         return url is not None and base is not None and urls.within(url, base)
 
     def get_json(
-        self, absolute_url: str, resource_type: str, label: str | None = None
+        self,
+        absolute_url: str,
+        resource_type: str,
+        label: str | None = None,
+        *,
+        required: bool = False,
     ) -> dict[str, Any]:
         """GET one FHIR JSON value from this server; raise FhirFetchError on any failure.
 
         Calls are recorded under `resource_type`; reasons start with `label` (default: the
-        resource type), which tells apart two searches of one type.
+        resource type), which tells apart two searches of one type. A `required` read (the
+        Patient) is counted against the call's byte budget but never stopped by it.
         """
         what = label or resource_type
         if not self.owns(absolute_url):
             raise FhirFetchError(f"{what}: link leads off the FHIR server; not followed")
         url = absolute_url
         for _ in range(MAX_REDIRECTS + 1):
-            location, body = self._get_once(url, resource_type, what)
+            location, body = self._get_once(url, resource_type, what, required)
             if location is None:
                 return _as_fhir_json(body, what, self.settings.max_json_depth)
             url = urljoin(url, location)
@@ -136,7 +133,9 @@ class FhirClient:
                 raise FhirFetchError(f"{what}: redirect leads off the FHIR server")
         raise FhirFetchError(f"{what}: more than {MAX_REDIRECTS} redirects")
 
-    def _get_once(self, url: str, resource_type: str, what: str) -> tuple[str | None, bytes]:
+    def _get_once(
+        self, url: str, resource_type: str, what: str, required: bool
+    ) -> tuple[str | None, bytes]:
         """One GET: (redirect target, b"") or (None, body)."""
         timeout = min(self.settings.fhir_timeout_s, self.deadline.remaining())
         if timeout <= 0:
@@ -157,7 +156,7 @@ class FhirClient:
                 if status in _REDIRECT_STATUSES and response.headers.get("Location"):
                     location = response.headers["Location"]
                 else:
-                    body = self._read_body(response, what)
+                    body = self._read_body(response, what, required)
         except requests.Timeout as exc:
             raise FhirFetchError(f"{what}: FHIR server timed out") from exc
         except requests.RequestException as exc:
@@ -176,7 +175,7 @@ class FhirClient:
             headers["Authorization"] = f"Bearer {self.access_token}"
         return headers
 
-    def _read_body(self, response: requests.Response, what: str) -> bytes:
+    def _read_body(self, response: requests.Response, what: str, required: bool) -> bytes:
         if response.status_code != 200:
             raise FhirFetchError(f"{what}: FHIR server answered {response.status_code}")
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
@@ -186,8 +185,12 @@ class FhirClient:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > cap:
             raise FhirFetchError(f"{what}: FHIR response larger than {cap} bytes")
+        budget = self.budget
+        count = None if budget is None else lambda n: budget.take_bytes(n, required=required)
         try:
-            return read_body(response, cap, self.deadline.expired)
+            return read_body(response, cap, self.deadline.expired, count)
+        except BudgetSpent as spent:
+            raise FhirFetchError(f"{what}: {spent.reason}") from spent
         except BodyTooLarge as exc:
             raise FhirFetchError(f"{what}: FHIR response larger than {cap} bytes") from exc
         except BodyDeadlinePassed as exc:

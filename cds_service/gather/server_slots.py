@@ -6,22 +6,21 @@ one slow FHIR server, would hold every thread, and calls that fetch elsewhere, o
 data as prefetch, would queue behind them. So each process lets at most
 ``fhir_max_calls_per_server`` calls fetch from one server (scheme, host and port) at once; one
 more is answered 412 at once (CDS Hooks: the data cannot be had now), never queued, so a slow
-server can hold at most that many threads of each worker. Calls that fetch nothing never take
-a slot. The fetches of one call run in that call's own thread pool, on its own connections.
+server can hold at most that many threads of each worker. The prefetch ladder takes the slot
+around its fetches only (:func:`cds_service.gather.prefetch.gather`, ``fetch_slot``), so calls
+that fetch nothing never take one. The fetches of one call run in that call's own thread pool,
+on its own connections.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from cds_service.config import SettingsError
 from cds_service.errors import FhirServerBusyError
 from cds_service.gather import urls
-from cds_service.gather.fhir_client import next_link
-from cds_service.gather.registry import ServiceDefinition
 
 
 class ServerSlots:
@@ -60,19 +59,3 @@ class ServerSlots:
                 self._in_use[key] -= 1
                 if not self._in_use[key]:
                     del self._in_use[key]
-
-
-def server_to_fetch_from(request_body: Mapping[str, Any], service: ServiceDefinition) -> str | None:
-    """The ``fhirServer`` a hook call will fetch from, or None when it will fetch nothing: every
-    prefetch key was sent (as a value or null) and no sent searchset has a ``next`` link."""
-    server = request_body.get("fhirServer")
-    if not isinstance(server, str):
-        return None
-    prefetch = request_body.get("prefetch") or {}
-    if any(key not in prefetch for key in service.prefetch):
-        return server
-    for key in service.prefetch:
-        value = prefetch.get(key)
-        if isinstance(value, dict) and value.get("resourceType") == "Bundle" and next_link(value):
-            return server
-    return None

@@ -1,10 +1,14 @@
 """The CDS Hooks endpoints: discovery, service calls, the OpenAPI document (feedback: feedback.py).
 
 Request path of a service call: content type (415) -> service lookup (404) -> body size (413) ->
-JSON (400) -> hook (400) -> schema (400, naming the field) -> a slot on the FHIR server when
-the call must fetch (412 when the process has its most calls on it) -> prefetch ladder (412) ->
+JSON (400) -> hook (400) -> schema (400, naming the field) -> prefetch ladder (412; a call that
+must fetch takes a slot on its FHIR server, 412 when the process has its most calls on it) ->
 ``pipeline.evaluate`` -> ``{"cards": [...]}``. Every error is raised as a
 :mod:`cds_service.errors` class and leaves as an OperationOutcome.
+
+One deadline covers the whole call (``request_deadline_s``), from its arrival: fetches end early
+enough to leave ``evaluate_reserve_s`` for the rest, and each stage after them checks it (503
+``timeout`` once past: no cards rather than cards decided on part of the record).
 """
 
 from __future__ import annotations
@@ -17,10 +21,10 @@ from flask import Blueprint, Response, jsonify
 
 from cds_service.card_builder.wire import Card
 from cds_service.errors import BodyTooLargeError, WrongHookError
+from cds_service.gather.deadline import CallDeadline
 from cds_service.gather.fhir_client import FhirCall
 from cds_service.gather.limits import count_resources
 from cds_service.gather.prefetch import gather
-from cds_service.gather.server_slots import server_to_fetch_from
 from cds_service.pipeline import evaluate
 from cds_service.store.feedback import issued_cards
 from cds_service.web import metrics
@@ -42,6 +46,7 @@ def discovery() -> Response:
 @blueprint.post("/cds-services/<service_id>")
 def call_service(service_id: str) -> Response:
     app_state = state()
+    deadline = CallDeadline(app_state.settings.request_deadline_s)
     service = app_state.registry.get(service_id)
     body = json_body()
     if isinstance(body, dict) and isinstance(body.get("hook"), str):
@@ -52,13 +57,18 @@ def call_service(service_id: str) -> Response:
     if audit is not None:
         audit.service, audit.hook_instance = service.id, body["hookInstance"]
     _check_prefetch_size(body, app_state.settings.max_prefetch_resources)
+    deadline.check("reading the request")
 
-    # a call that fetches holds its thread until the fetches end: a few per FHIR server at most
-    with app_state.fhir_slots.hold(server_to_fetch_from(body, service)):
-        gathered = gather(
-            body, service, app_state.settings, on_fhir_call=_fhir_call_recorder(audit)
-        )
+    gathered = gather(
+        body,
+        service,
+        app_state.settings,
+        _fhir_call_recorder(audit),
+        deadline=deadline,
+        fetch_slot=app_state.fhir_slots.hold,  # a few calls per FHIR server at most
+    )
     metrics.record_prefetch(service.id, gathered.sources)
+    deadline.check("gathering the record")
     context = body["context"]
     evaluation = evaluate(
         gathered.resources,
@@ -68,6 +78,7 @@ def call_service(service_id: str) -> Response:
         public_base_url=app_state.settings.public_base_url,
         gather_notes=tuple(gathered.notes),
         fhir_server=server if isinstance(server := body.get("fhirServer"), str) else None,
+        checkpoint=deadline.check,
     )
     _record_issued(evaluation.cards, service.id)
     metrics.record_cards(service.id, evaluation.cards)
