@@ -213,6 +213,26 @@ def test_a_call_with_everything_prefetched_takes_no_slot(make_app: Callable[...,
         assert server.paths() == []
 
 
+def test_a_prefetched_value_that_cannot_be_used_is_fetched_under_a_slot(
+    make_app: Callable[..., Flask],
+) -> None:
+    """A key sent in a shape its template does not ask for is fetched instead: that call fetches,
+    so it needs a slot on the server like any other."""
+    app = make_app(fhir_max_calls_per_server=1)
+    with RecordingServer() as server:
+        body = patient_view(JDM_PATIENT_ID, fhir_server=server.base_url)
+        body["prefetch"] = {key: None for key in jdm_ivig_prefetch(["x|1"], 10)}
+        body["prefetch"]["patient"] = {"resourceType": "Patient", "id": JDM_PATIENT_ID}
+        body["prefetch"]["observations"] = []  # a JSON array, not a searchset
+        with state(app).fhir_slots.hold(server.base_url):
+            busy = app.test_client().post("/cds-services/jdm-ivig", json=body)
+            assert server.paths() == []
+        answered = app.test_client().post("/cds-services/jdm-ivig", json=body)
+    assert "CDS_FHIR_MAX_CALLS_PER_SERVER" in assert_error(busy, 412)["issue"][0]["diagnostics"]
+    assert answered.status_code == 200, answered.get_data(as_text=True)
+    assert [path.split("?")[0] for path in server.paths()] == ["/fhir/Observation"]
+
+
 def _call(app: Flask, server_url: str) -> Any:
     body = patient_view(JDM_PATIENT_ID, fhir_server=server_url)
     return app.test_client().post("/cds-services/jdm-ivig", json=body)
