@@ -278,11 +278,33 @@ def hot_spots(results: Results) -> str:
     return _markdown_table(["function", "ms per call"], rows)
 
 
-def render_markdown(results: Results, table: str) -> str:
+RECORDED_START = "<!-- recorded-by-hand:start -->"
+RECORDED_END = "<!-- recorded-by-hand:end -->"
+
+
+def recorded_section(previous: str) -> str:
+    """The part of the previous docs/benchmarks.md between the recorded-by-hand markers (figures
+    of scripts `make bench` does not run, such as bench/slow_clients.py), kept as it was.
+
+    >>> recorded_section(f"x\\n{RECORDED_START}\\nfigures\\n{RECORDED_END}\\ny")
+    '<!-- recorded-by-hand:start -->\\nfigures\\n<!-- recorded-by-hand:end -->\\n'
+    >>> recorded_section("no markers")
+    ''
+    """
+    start, end = previous.find(RECORDED_START), previous.find(RECORDED_END)
+    if start < 0 or end < start:
+        return ""
+    return previous[start : end + len(RECORDED_END)] + "\n"
+
+
+def render_markdown(results: Results, table: str, recorded: str = "") -> str:
+    """The whole docs/benchmarks.md; `recorded` (see :func:`recorded_section`) goes at its end."""
     workers = results.workers
     return f"""# Benchmarks
 
-Written by `make bench` (bench/run.py). Do not edit by hand: run it again.
+Written by `make bench` (bench/run.py). Do not edit by hand: run it again. Only the part between
+the recorded-by-hand markers at the end is kept from the previous file: figures of the scripts
+`make bench` does not run, written down with the command that gave them.
 
 - Date: {results.now.isoformat()}
 - Commit: {commit()}
@@ -324,4 +346,5 @@ Own time per call, top functions (profiling inflates Python-heavy code; read it 
   slowest prefetch key's search (its pages one after another), timed directly, median of 5;
   "same queries in parallel" fires all of them at once from a plain client: the floor this
   FHIR server allows (sekmet answers one request at a time, so parallel ~ sum).
-"""
+
+{recorded}"""

@@ -38,7 +38,14 @@ import requests
 
 from bench.generate import bench_orders, generate_record, hook_request, transaction_bundle
 from bench.measure import Latency, LoadResult, baseline_parse, run_load, time_calls
-from bench.report import PARALLEL, Results, render_markdown, render_table, slowest_query
+from bench.report import (
+    PARALLEL,
+    Results,
+    recorded_section,
+    render_markdown,
+    render_table,
+    slowest_query,
+)
 from bench.servers import healthchain_peer, jdm_cds, sekmet
 from cds_service.app import create_app
 from cds_service.commands.demo_token import demo_token, ensure_demo_issuer
@@ -391,7 +398,8 @@ def main(argv: list[str] | None = None) -> int:
     table, _all_met = render_table(results)
     print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render_markdown(results, table))
+    previous = args.out.read_text() if args.out.exists() else ""
+    args.out.write_text(render_markdown(results, table, recorded_section(previous)))
     say(f"written: {args.out}")
     return 0  # a missed target is a finding shown in the table, not a failed run
 
