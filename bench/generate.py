@@ -258,6 +258,49 @@ def hook_request(
     return request
 
 
+def bench_orders(patient_id: str) -> list[dict[str, Any]]:
+    """Two draft orders for order-sign: methotrexate 2.5 mg tablets x 5 daily (the Sandbox's
+    Rx Sign order) and IVIG 52 g a day for 2 days (the course written per day)."""
+    rxnorm, ucum = "http://www.nlm.nih.gov/research/umls/rxnorm", "http://unitsofmeasure.org"
+
+    def order(local: str, code: str, name: str, dose: float, unit: str, count: int | None) -> Any:
+        repeat: dict[str, Any] = {"frequency": 1, "period": 1, "periodUnit": "d"}
+        if count is not None:
+            repeat["count"] = count
+        return {
+            "resourceType": "MedicationRequest",
+            "id": f"{patient_id}-{local}",
+            "status": "draft",
+            "intent": "order",
+            "subject": {"reference": f"Patient/{patient_id}"},
+            "medicationCodeableConcept": {
+                "coding": [{"system": rxnorm, "code": code, "display": name}],
+                "text": name,
+            },
+            "dosageInstruction": [
+                {
+                    "timing": {"repeat": repeat},
+                    "route": {"text": "intravenous"} if local == "ivig" else {"text": "oral"},
+                    "doseAndRate": [
+                        {
+                            "doseQuantity": {
+                                "value": dose,
+                                "unit": unit,
+                                "system": ucum,
+                                "code": unit,
+                            }
+                        }
+                    ],
+                }
+            ],
+        }
+
+    return [
+        order("mtx", "579782", "Methotrexate 2.5 MG Oral Tablet [Rheumatrex]", 5, "{pill}", None),
+        order("ivig", "5665", "immune globulin (IVIG) 10%", 52, "g", 2),
+    ]
+
+
 def transaction_bundle(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return b.transaction(resources)
 

@@ -4,17 +4,21 @@ Bounded and loopback only: each run starts its own gunicorn on a free 127.0.0.1 
 fresh SQLite store, drives it for a fixed time and stops it.
 
 ``load``: client threads send a mix of hook calls (full prefetch of a synthetic JDM record, see
-bench/generate.py), discovery and feedback, each hook call and feedback with a freshly signed
-CDS Hooks JWT (auth on, as in production; ``--no-auth`` to leave it off). Reports the sustained
+bench/generate.py), discovery and feedback (on cards the hook calls got), each hook call and
+feedback with a freshly signed CDS Hooks JWT (auth on, as in production; ``--no-auth`` to leave
+it off). Reports the sustained
 rate, the errors (anything but the expected status; must be 0), p50/p99 latency and the
 server's memory (RSS of master + workers) before and after.
 
-``durability``: ``--writers`` threads POST feedback as fast as they can. Without ``--kill-after``
+``durability``: ``--writers`` threads POST feedback as fast as they can, each item on a card of
+its own (the store accepts feedback only on cards it issued: the run first records enough
+cards as issued, as hook calls would). Without ``--kill-after``
 the server is stopped cleanly and every acknowledged item must be in SQLite (count matches).
 With ``--kill-after S`` the whole server (master and workers) gets SIGKILL mid-run; afterwards
 every item acknowledged before the kill must still be in SQLite (WAL).
 
     python -m bench.load load --duration 60 --concurrency 8      # from the repository root
+    python -m bench.load load --size 3000 --proxy                # through nginx (deploy/nginx/)
     python -m bench.load durability --duration 60 --writers 8
     python -m bench.load durability --duration 10 --writers 8 --kill-after 5
 
@@ -37,9 +41,9 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,7 +52,9 @@ import jwt
 import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from bench import generate
+from bench import generate, proxy
+from cds_service.store.database import open_store
+from cds_service.store.records import IssuedCard
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,6 +75,13 @@ class Server:
     database: Path
     signing_key: ec.EllipticCurvePrivateKey | None
     log_path: Path
+    # where requests go when not straight to gunicorn (nginx in front, ``--proxy``); tokens stay
+    # for base_url, the service's CDS_PUBLIC_BASE_URL
+    front_url: str | None = None
+
+    @property
+    def url(self) -> str:
+        return self.front_url or self.base_url
 
     def token(self, path: str, lifetime_s: int = 300) -> dict[str, str]:
         if self.signing_key is None:
@@ -131,7 +144,12 @@ def _write_issuer(folder: Path) -> tuple[ec.EllipticCurvePrivateKey, Path]:
 
 @contextmanager
 def running_server(
-    folder: Path, *, auth: bool, workers: int = 0, log_level: str = "WARNING"
+    folder: Path,
+    *,
+    auth: bool,
+    workers: int = 0,
+    log_level: str = "WARNING",
+    extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
     port = free_port()
     database = folder / "jdm-cds.sqlite3"
@@ -147,6 +165,7 @@ def running_server(
     })  # fmt: skip
     if workers:
         env["CDS_WORKERS"] = str(workers)
+    env.update(extra_env or {})
     key = None
     if auth:
         key, issuers = _write_issuer(folder)
@@ -222,19 +241,57 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[index]
 
 
-def _one_call(server: Server, session: requests.Session, kind: str, body: Any) -> str | None:
+def _one_call(
+    server: Server,
+    session: requests.Session,
+    kind: str,
+    body: Any,
+    issued: Issued | None = None,
+) -> str | None:
+    """One request; a hook call's card uuids go to `issued` (feedback may name only those)."""
     if kind == "discovery":
         path = "/cds-services"
-        response = session.get(server.base_url + path, headers=server.token(path), timeout=30)
+        response = session.get(server.url + path, headers=server.token(path), timeout=30)
     else:
         path = f"/cds-services/{SERVICE}" + ("/feedback" if kind == "feedback" else "")
-        response = session.post(server.base_url + path, json=body, headers=server.token(path),
+        response = session.post(server.url + path, json=body, headers=server.token(path),
                                 timeout=30)  # fmt: skip
     if response.status_code != 200:
         return f"{kind}: HTTP {response.status_code}"
     if kind == "hook" and "cards" not in response.json():
         return "hook: no cards list"
+    if kind == "hook" and issued is not None:
+        issued.add(card["uuid"] for card in response.json()["cards"])
     return None
+
+
+class Issued:
+    """Card uuids the service answered with, each handed out once for feedback."""
+
+    def __init__(self, uuids: Iterable[str] = ()) -> None:
+        self._uuids = list(uuids)
+        self._lock = threading.Lock()
+
+    def add(self, uuids: Iterable[str]) -> None:
+        with self._lock:
+            self._uuids.extend(uuids)
+
+    def take(self) -> str | None:
+        with self._lock:
+            return self._uuids.pop() if self._uuids else None
+
+
+def seed_issued_cards(server: Server, count: int) -> Issued:
+    """`count` cards recorded as issued in the server's store, as hook calls would have."""
+    uuids = [str(uuid.uuid4()) for _ in range(count)]
+    store = open_store(f"sqlite:///{server.database}")
+    try:
+        for start in range(0, count, 5000):
+            batch = [IssuedCard(u, "ivig-start") for u in uuids[start : start + 5000]]
+            store.record_issued_cards(batch, SERVICE, datetime.now(UTC))
+    finally:
+        store.close()
+    return Issued(uuids)
 
 
 def _feedback_body(card_uuid: str) -> dict[str, Any]:
@@ -246,10 +303,11 @@ def run_load(server: Server, *, duration_s: float, concurrency: int, size: int) 
     now = datetime.now(UTC).replace(microsecond=0)
     resources = generate.generate_record(size, now, patient_id="load-1")
     hook_body = generate.hook_request(resources, "load-1")
+    issued = Issued()  # feedback names cards the hook calls got (anything else is a 400)
     # warm every worker once, so the figures are the steady state
     with requests.Session() as session:
         for _ in range(8):
-            _one_call(server, session, "hook", hook_body)
+            _one_call(server, session, "hook", hook_body, issued)
     rss_before = server.rss_kb()
     tally = Tally()
     stop_at = time.monotonic() + duration_s
@@ -261,10 +319,13 @@ def run_load(server: Server, *, duration_s: float, concurrency: int, size: int) 
             while time.monotonic() < stop_at:
                 kind = mix[turn % len(mix)]
                 turn += 1
-                body = _feedback_body(str(uuid.uuid4())) if kind == "feedback" else hook_body
+                card = issued.take() if kind == "feedback" else None
+                if kind == "feedback" and card is None:
+                    kind = "hook"  # no card left to give feedback on yet
+                body = _feedback_body(card) if card is not None else hook_body
                 started = time.perf_counter()
                 try:
-                    error = _one_call(server, session, kind, body)
+                    error = _one_call(server, session, kind, body, issued)
                 except requests.RequestException as exc:
                     error = f"{kind}: {type(exc).__name__}"
                 tally.add(kind, (time.perf_counter() - started) * 1000, error)
@@ -306,6 +367,8 @@ def run_durability(
     server: Server, *, duration_s: float, writers: int, kill_after_s: float | None
 ) -> dict[str, Any]:
     already_stored = stored_card_uuids(server.database)  # rows of earlier runs on this server
+    # feedback may name only issued cards: more than the writers can answer in the time
+    issued = seed_issued_cards(server, max(2_000, int(duration_s * 400)))
     acknowledged: list[str] = []
     attempted: list[str] = []
     lock = threading.Lock()
@@ -315,12 +378,14 @@ def run_durability(
     def writer(_: int) -> None:
         with requests.Session() as session:
             while time.monotonic() < stop_at and not killed.is_set():
-                card = str(uuid.uuid4())
+                card = issued.take()
+                if card is None:
+                    return
                 with lock:
                     attempted.append(card)
                 path = f"/cds-services/{SERVICE}/feedback"
                 try:
-                    response = session.post(server.base_url + path, json=_feedback_body(card),
+                    response = session.post(server.url + path, json=_feedback_body(card),
                                             headers=server.token(path), timeout=30)  # fmt: skip
                 except requests.RequestException:
                     continue  # not acknowledged: may or may not be stored
@@ -367,7 +432,7 @@ def stored_card_uuids(database: Path) -> set[str]:
     """Card uuids in the feedback table, read as a new process would after a crash."""
     connection = sqlite3.connect(database)  # opening replays the WAL, as the service would
     try:
-        rows = connection.execute("SELECT card_uuid FROM feedback").fetchall()
+        rows = connection.execute("SELECT card_uuid FROM card_feedback").fetchall()
     finally:
         connection.close()
     return {row[0] for row in rows}
@@ -384,6 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load.add_argument("--concurrency", type=int, default=8)
     load.add_argument("--size", type=int, default=300, help="resources in the patient's record")
     load.add_argument("--no-auth", action="store_true")
+    load.add_argument("--proxy", action="store_true", help="through nginx (deploy/nginx/)")
     durability = sub.add_parser("durability", help="feedback writes, optionally kill -9")
     durability.add_argument("--duration", type=float, default=60.0)
     durability.add_argument("--writers", type=int, default=8)
@@ -396,8 +462,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="jdm-cds-load-") as folder:
         with running_server(Path(folder), auth=not args.no_auth, workers=args.workers) as server:
             if args.mode == "load":
-                result = run_load(server, duration_s=args.duration,
-                                  concurrency=args.concurrency, size=args.size)  # fmt: skip
+                with _front(server, Path(folder), args.proxy) as front:
+                    result = run_load(front, duration_s=args.duration,
+                                      concurrency=args.concurrency, size=args.size)  # fmt: skip
+                result["stack"] = "nginx + gunicorn" if args.proxy else "gunicorn"
                 ok = result["errors"] == 0 and result["requests"] > 0
             else:
                 result = run_durability(server, duration_s=args.duration, writers=args.writers,
@@ -407,6 +475,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     result["passed"] = ok
     print(json.dumps(result) if args.json else _summary(result))
     return 0 if ok else 1
+
+
+@contextmanager
+def _front(server: Server, folder: Path, with_proxy: bool) -> Iterator[Server]:
+    """`server` as clients reach it: directly, or through nginx with deploy/nginx/."""
+    if not with_proxy:
+        yield server
+        return
+    upstream = server.base_url.removeprefix("http://")
+    with proxy.running_proxy(folder / "nginx", [upstream]) as front:
+        yield replace(server, front_url=front.base_url)
 
 
 def _summary(result: dict[str, Any]) -> str:

@@ -36,9 +36,16 @@ from typing import Any
 
 import requests
 
-from bench.generate import generate_record, hook_request, transaction_bundle
+from bench.generate import bench_orders, generate_record, hook_request, transaction_bundle
 from bench.measure import Latency, LoadResult, baseline_parse, run_load, time_calls
-from bench.report import PARALLEL, Results, render_markdown, render_table, slowest_query
+from bench.report import (
+    PARALLEL,
+    Results,
+    recorded_section,
+    render_markdown,
+    render_table,
+    slowest_query,
+)
 from bench.servers import healthchain_peer, jdm_cds, sekmet
 from cds_service.app import create_app
 from cds_service.commands.demo_token import demo_token, ensure_demo_issuer
@@ -49,6 +56,7 @@ from cds_service.web.state import state
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE = "jdm-ivig"
+ORDER_SERVICE = "jdm-order-sign"
 SIZES = (50, 300, 3000, 10000)
 REPEATS = {50: 60, 300: 40, 3000: 12, 10000: 5}
 HTTP_REPEATS = {50: 40, 300: 40, 3000: 10, 10000: 5}
@@ -168,8 +176,10 @@ class Bench:
         return out.getvalue(), top
 
     # --- 2. over HTTP, ours and the peer's ------------------------------------------------------
-    def token_headers(self, base_url: str, count: int) -> Callable[[], Mapping[str, str]]:
-        audience = f"{base_url}/cds-services/{SERVICE}"
+    def token_headers(
+        self, base_url: str, count: int, service: str = SERVICE
+    ) -> Callable[[], Mapping[str, str]]:
+        audience = f"{base_url}/cds-services/{service}"  # the JWT names the URL it is for
         tokens = [demo_token(self.workdir / "issuer", audience) for _ in range(count)]
         lock = threading.Lock()
 
@@ -197,8 +207,41 @@ class Bench:
                 self.results.rss[size] = server.peak_rss_mb()
                 say(self._http_line("jdm-cds", size, self.results.http[size]))
             self.results.concurrency = self._concurrency(url, server.base_url)
+            self.results.order_sign = self.order_sign(server.base_url)
             self.results.fetch = self.fetch_path(server.base_url)
             self.results.rss_end = server.peak_rss_mb()
+
+    def order_sign_body(self) -> bytes:
+        """order-sign at 300 resources: the record with the order service's prefetch, and two
+        drafts that each get a card (the checks' whole path, cards included)."""
+        service = state(self.app).registry.get(ORDER_SERVICE)
+        request = hook_request(self.records[300], "bench-300", templates=service.prefetch)
+        request["hook"] = "order-sign"
+        request["context"]["draftOrders"] = {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [{"resource": order} for order in bench_orders("bench-300")],
+        }
+        return json.dumps(request).encode()
+
+    def order_sign(self, base_url: str) -> LoadResult:
+        body = self.order_sign_body()
+        response = self.app.test_client().post(
+            f"/cds-services/{ORDER_SERVICE}", data=body, content_type="application/json"
+        )
+        self.results.order_sign_topics = [
+            card["source"]["topic"]["code"] for card in response.get_json()["cards"]
+        ]
+        repeats = self.reps(HTTP_REPEATS, 300)
+        result = run_load(
+            f"{base_url}/cds-services/{ORDER_SERVICE}",
+            body,
+            clients=1,
+            requests_per_client=repeats,
+            headers_for=self.token_headers(base_url, repeats + 2, ORDER_SERVICE),
+        )
+        say(self._http_line("order-sign", 300, result))
+        return result
 
     def _concurrency(self, url: str, base_url: str | None) -> dict[int, LoadResult]:
         results = {}
@@ -355,7 +398,8 @@ def main(argv: list[str] | None = None) -> int:
     table, _all_met = render_table(results)
     print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render_markdown(results, table))
+    previous = args.out.read_text() if args.out.exists() else ""
+    args.out.write_text(render_markdown(results, table, recorded_section(previous)))
     say(f"written: {args.out}")
     return 0  # a missed target is a finding shown in the table, not a failed run
 

@@ -88,9 +88,10 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) ->
 
 
 @contextmanager
-def _serve(
+def serve(
     argv: list[str], env: Mapping[str, str], health_url: str, base_url: str, cwd: Path
 ) -> Iterator[Running]:
+    """Run `argv` until `health_url` answers (below 500); terminated on leaving."""
     log_path = Path(tempfile.mkstemp(prefix="jdm-cds-bench-", suffix=".log")[1])
     with log_path.open("wb") as log:
         process = subprocess.Popen(argv, cwd=cwd, env=dict(env), stdout=log, stderr=log)
@@ -123,7 +124,7 @@ def jdm_cds(workdir: Path, issuers_file: Path, workers: int | None = None) -> It
         env["CDS_WORKERS"] = str(workers)
     gunicorn = Path(sys.executable).parent / "gunicorn"
     argv = [str(gunicorn), "-c", "cds_service/serving/gunicorn_conf.py"]
-    with _serve(argv, env, f"{base_url}/healthz", base_url, ROOT) as running:
+    with serve(argv, env, f"{base_url}/healthz", base_url, ROOT) as running:
         _wait_for_all_workers(running)
         yield running
 
@@ -152,7 +153,7 @@ def healthchain_peer(workers: int) -> Iterator[Running]:
         "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("CDS_")}
-    with _serve(argv, env, f"{base_url}/cds-discovery", base_url, ROOT) as running:
+    with serve(argv, env, f"{base_url}/cds-discovery", base_url, ROOT) as running:
         _wait_for_all_workers(running)
         yield running
 
@@ -177,5 +178,5 @@ def sekmet(workdir: Path) -> Iterator[Running]:
         f"data_dir: {workdir / 'sekmet-data'}\nlog_inbound: false\nsimulator:\n  enabled: false\n"
     )
     argv = [str(sekmet_executable()), "serve", "-c", str(settings)]
-    with _serve(argv, os.environ, f"{base_url}/metadata", base_url, workdir) as running:
+    with serve(argv, os.environ, f"{base_url}/metadata", base_url, workdir) as running:
         yield running

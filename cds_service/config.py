@@ -47,6 +47,19 @@ class Settings:
     workers: int = _setting(0, "gunicorn worker processes; 0 means 2 x cores + 1, at most 5.")
     threads: int = _setting(4, "Threads per gunicorn worker.")
     log_level: str = _setting("INFO", "Log level: DEBUG, INFO, WARNING, ERROR.")
+    worker_max_requests: int = _setting(
+        2_000,
+        "A gunicorn worker is replaced after this many requests, plus a random 0 to "
+        "CDS_WORKER_MAX_REQUESTS_JITTER (so workers do not restart together); 0: never.",
+    )
+    worker_max_requests_jitter: int = _setting(
+        200, "Random extra requests before a worker is replaced (see CDS_WORKER_MAX_REQUESTS)."
+    )
+    worker_max_rss_mb: int = _setting(
+        300,
+        "A worker whose resident memory is above this many MiB after a request finishes the "
+        "requests it holds and is replaced by a fresh one; 0: no ceiling.",
+    )
 
     # --- storage ---
     database_url: str = _setting(
@@ -54,12 +67,23 @@ class Settings:
         "SQLAlchemy URL of the shared store (feedback, JWT replay cache). A relative SQLite "
         "path is relative to the working directory. PostgreSQL: postgresql+psycopg://...",
     )
+    retention_days: int = _setting(
+        365,
+        "Days the store keeps issued cards (uuid, topic, the choices offered) and feedback; "
+        "older rows are deleted, checked at most hourly by each process. 0 keeps them forever.",
+    )
     knowledge_dir: str = _setting(
         str(REPO_ROOT / "cards"), "Folder holding the clinical knowledge (cards/)."
     )
 
     # --- request limits ---
     max_body_bytes: int = _setting(33_554_432, "Largest request body accepted (413 above).")
+    max_body_json_containers: int = _setting(
+        1_000_000,
+        "Most JSON objects and arrays in one request body, counted on its bytes before it is "
+        "parsed (every { and [, also those inside strings: an upper bound); 413 above. Parsing "
+        "costs memory by the object, not by the byte.",
+    )
     max_prefetch_resources: int = _setting(
         20_000, "Most FHIR resources taken from one request's prefetch and fetches."
     )
@@ -67,7 +91,28 @@ class Settings:
         64, "Deepest JSON nesting accepted in a request body or a FHIR server's response."
     )
     request_deadline_s: float = _setting(
-        8.0, "Deadline for gathering data for one hook call (all FHIR fetches together)."
+        8.0,
+        "Deadline for the whole of one hook call: reading the body, gathering (all FHIR fetches "
+        "together), reading the record and evaluating it. Past it the call answers 503 "
+        "(`timeout`).",
+    )
+    evaluate_reserve_s: float = _setting(
+        1.5,
+        "Part of CDS_REQUEST_DEADLINE_S kept for reading and evaluating what was gathered: FHIR "
+        "fetches stop this long before the deadline (at half the deadline when that is later).",
+    )
+    max_resource_array_items: int = _setting(
+        1_000,
+        "Most items in one JSON array inside a FHIR resource (a Bundle's entries are counted by "
+        "CDS_MAX_PREFETCH_RESOURCES instead). Checked before the resource is read.",
+    )
+    max_resource_string_chars: int = _setting(
+        1_048_576, "Longest JSON string (or object key) in a FHIR resource, in characters."
+    )
+    max_resource_nodes: int = _setting(
+        10_000,
+        "Most JSON objects and arrays in one FHIR resource (what its validation costs grows "
+        "with them).",
     )
 
     # --- outbound FHIR calls ---
@@ -79,17 +124,52 @@ class Settings:
         "Most FHIR calls in flight for one hook call (the service has 10 prefetch keys, so all go "
         "at once).",
     )
+    fhir_max_calls_per_server: int = _setting(
+        2,
+        "Most hook calls of one worker process fetching from one FHIR server at once; one more "
+        "is answered 412 at once. Keep it below CDS_THREADS, so a slow FHIR server can never "
+        "hold every thread.",
+    )
     fhir_max_response_bytes: int = _setting(
         16_777_216, "Largest FHIR response body accepted from a FHIR server."
     )
+    fhir_max_fetch_bytes: int = _setting(
+        33_554_432,
+        "Most bytes fetched from the FHIR server for one hook call, every page of every search "
+        "together, counted as they arrive; searches stop there (the Patient read is always "
+        "finished).",
+    )
     fhir_server_allowlist: tuple[str, ...] = _list_setting(
-        ("http://127.0.0.1", "http://localhost", "http://[::1]"),
+        ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"),
         "Comma-separated URL prefixes (scheme://host[:port][/path]) of FHIR servers the service "
-        "may call. Others are refused with 412 and never contacted.",
+        "may call; no port means the scheme's default port (80, 443), `:*` any port. Others are "
+        "refused with 412 and never contacted.",
     )
     fhir_http_hosts: tuple[str, ...] = _list_setting(
         ("127.0.0.1", "localhost", "::1"),
         "Comma-separated hosts that may be called over plain http:// (others need https://).",
+    )
+
+    # --- browsers and scrapers ---
+    cors_origins: tuple[str, ...] = _list_setting(
+        (
+            "http://127.0.0.1:*",
+            "http://localhost:*",
+            "http://[::1]:*",
+            "https://127.0.0.1:*",
+            "https://localhost:*",
+            "https://[::1]:*",
+            "https://sandbox.cds-hooks.org",
+        ),
+        "With auth off: comma-separated browser origins (scheme://host[:port]) that may call the "
+        "service (CORS); no port means the scheme's default, `:*` any port, `*` every origin. A "
+        "request from another origin is refused (403) and gets no CORS headers. With auth on "
+        "every origin may call: the token decides.",
+    )
+    metrics_access: str = _setting(
+        "loopback",
+        "Who may read /metrics: `loopback` (a client on 127.0.0.1 or ::1 whose request came "
+        "through no proxy, i.e. without X-Forwarded-For or Forwarded), `any`, or `off` (404).",
     )
 
     # --- authentication (CDS Hooks JWT) ---

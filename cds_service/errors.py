@@ -7,12 +7,15 @@
     │   ├── MalformedJsonError (400, structure)      the body is not JSON
     │   ├── SchemaViolationError (400, invalid)      breaks the schema; names the field
     │   ├── WrongHookError (400, not-supported)      a hook this service does not answer
+    │   ├── ForbiddenError (403, forbidden)          this client may not use this path
     │   ├── UnknownServiceError (404, not-found)
     │   ├── BodyTooLargeError (413, too-costly)
     │   └── UnsupportedMediaTypeError (415, not-supported)
     ├── DataUnavailableError (412, incomplete)  the patient's data cannot be had
-    │   └── FhirServerNotAllowedError (412)       fhirServer (or a link) not allowlisted
-    └── ServiceUnavailableError (503, transient) the store is down; the client may retry
+    │   ├── FhirServerNotAllowedError (412)       fhirServer (or a link) not allowlisted
+    │   └── FhirServerBusyError (412)             too many calls already fetching from it
+    ├── ServiceUnavailableError (503, transient) the store is down; the client may retry
+    └── DeadlinePassedError (503, timeout)     the call ran past CDS_REQUEST_DEADLINE_S
 
 Authentication failures (401) are answered by :mod:`cds_service.web.auth.tokens` before a
 handler runs. :mod:`cds_service.web.errors` turns every one of these, werkzeug's own errors and
@@ -67,6 +70,15 @@ class WrongHookError(RequestError):
     issue_code = "not-supported"
 
 
+class ForbiddenError(RequestError):
+    """The client may not use this path from where it is (a browser origin not in
+    CDS_CORS_ORIGINS with auth off, ``/metrics`` from off loopback); the diagnostics name the
+    setting."""
+
+    status = 403
+    issue_code = "forbidden"
+
+
 class UnknownServiceError(RequestError):
     status = 404
     issue_code = "not-found"
@@ -100,11 +112,24 @@ class FhirServerNotAllowedError(DataUnavailableError):
     """``fhirServer`` (or a link it returned) is not on the configured allowlist."""
 
 
+class FhirServerBusyError(DataUnavailableError):
+    """This process already has its most calls fetching from ``fhirServer``: answered at once
+    instead of queueing a thread behind a server that may be slow."""
+
+
 class ServiceUnavailableError(CdsError):
     """The service cannot answer now (e.g. the store is down); the client may retry."""
 
     status = 503
     issue_code = "transient"
+
+
+class DeadlinePassedError(CdsError):
+    """The call's work did not finish before its deadline: no cards rather than cards decided
+    on part of the record. The diagnostics say which stage was cut."""
+
+    status = 503
+    issue_code = "timeout"
 
 
 def operation_outcome(issue_code: str, diagnostics: str, *more: str) -> dict[str, Any]:

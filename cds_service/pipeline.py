@@ -10,7 +10,7 @@ cards. A deceased or out-of-scope patient gets []. Each returned card's topic is
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -42,15 +42,27 @@ def evaluate(
     public_base_url: str,
     gather_notes: Sequence[str] = (),
     fhir_server: str | None = None,
+    checkpoint: Callable[[str], None] = lambda stage: None,
 ) -> Evaluation:
     """Turn the patient's raw FHIR JSON into cards.
 
     `resources` holds single resources and Bundles, in any order, as received; `fhir_server` is
     the request's ``fhirServer`` (absolute references to it are this record's).
+    `checkpoint(stage)` is called between stages and between the resources being read; it raises
+    to stop the work (the call's deadline).
     """
-    history = history_of(resources, patient_id, knowledge, now, fhir_server=fhir_server)
+    history = history_of(
+        resources,
+        patient_id,
+        knowledge,
+        now,
+        fhir_server=fhir_server,
+        checkpoint=lambda: checkpoint("reading the record"),
+    )
+    checkpoint("reading the record")
     context = build_context(history, knowledge, now, tuple(gather_notes))
     findings = evaluate_all(context, knowledge, now)
+    checkpoint("evaluating the rules")
     cards = build_cards(findings, history, knowledge, now, public_base_url, patient_id)
     extra = {
         "inScope": context.scope.in_scope,
@@ -67,9 +79,11 @@ def history_of(
     now: datetime,
     *,
     fhir_server: str | None = None,
+    checkpoint: Callable[[], None] | None = None,
 ) -> TherapyHistory:
     """The therapy history as the rules see it: with the knowledge's policy, and a second look
-    at unmatched records over the IVIG look-back (an unread infusion there could be IVIG)."""
+    at unmatched records over the IVIG look-back (an unread infusion there could be IVIG).
+    `checkpoint` is called before each resource is validated; it may raise to stop the work."""
     return build_history(
         resources,
         patient_id,
@@ -78,4 +92,5 @@ def history_of(
         policy=knowledge.history_policy,
         server=fhir_server,
         unread_since=shift(now, knowledge.threshold("ivig_recent_weeks"), -1),
+        checkpoint=checkpoint,
     )

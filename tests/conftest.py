@@ -4,10 +4,15 @@
   (fhir_fixtures/clocks.py: Pacific/Auckland, so UTC-vs-local date bugs show). ``app``, ``client``.
 - ``fhir_server`` (session): sekmet-fhir on a free port with a temp data dir; ``.base_url``,
   ``.load(transaction_bundle)``, ``.search_all(relative_url)``; stopped at the end.
+- ``database_url``: a fresh store, once SQLite and once PostgreSQL (skipped without Debian's
+  ``postgresql``); tests of what the store keeps run on both.
 - ``assert_valid(response, "HookResponse")``: the body validates against the OpenAPI schemas
   (also importable: ``from schema_check import assert_valid``).
 - ``spy``: what the HTTP layer hands the pipeline on each hook call (``resources``, ``notes``,
   ``calls``); the pipeline still runs.
+- ``production_server`` (session): gunicorn with the shipped config (auth off, one worker of two
+  threads); ``proxy`` (session): nginx with deploy/nginx/ in front of it, skipped when nginx is
+  not installed.
 
 A test that starts a server in another process is marked ``server``: by hand for gunicorn, and
 here for every test that uses ``fhir_server`` or ``postgres_server`` (or is marked ``postgres``).
@@ -35,12 +40,16 @@ from postgres_server import PostgresServer, find_bin_dir, start_postgres
 from schema_check import assert_valid as _assert_valid
 
 import cds_service.web.hooks as hooks
+from bench import load
+from bench import proxy as nginx_proxy
 from cds_service.app import create_app
+from cds_service.web.state import state
 from fhir_fixtures.clocks import frozen_clock
 
-SERVER_FIXTURES = frozenset({"fhir_server", "postgres_server"})
+SERVER_FIXTURES = frozenset({"fhir_server", "postgres_server", "production_server", "proxy"})
 TIMED_MODULES = frozenset(
     {
+        "tests/test_call_budgets.py",
         "tests/test_fault_behaviour.py",
         "tests/test_fetch_helpers.py",
         "tests/test_jwks.py",
@@ -62,14 +71,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture
-def make_app(tmp_path: Path) -> Callable[..., Flask]:
-    """Factory: ``make_app(fhir_page_size=10, clock=...)`` -> a new app (same temp store)."""
+def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Factory: ``make_app(fhir_page_size=10, clock=...)`` -> a new app (same temp store); the
+    stores of the apps it made are closed after the test."""
+    made: list[Flask] = []
 
     def build(clock: Callable[[], datetime] | None = None, **settings: Any) -> Flask:
         settings.setdefault("database_url", f"sqlite:///{tmp_path / 'store' / 'jdm-cds.sqlite3'}")
-        return create_app(settings, clock=clock or frozen_clock)
+        app = create_app(settings, clock=clock or frozen_clock)
+        made.append(app)
+        return app
 
-    return build
+    yield build
+    for app in made:
+        state(app).store.close()
 
 
 @pytest.fixture
@@ -111,6 +126,15 @@ def assert_valid() -> Callable[[Any, str], Any]:
     return _assert_valid
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty store: a SQLite file, and (a second run) a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'nested' / 'store.sqlite3'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database()
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """A throw-away PostgreSQL cluster; ``.create_database()`` -> a URL. Skips when Debian's
@@ -121,3 +145,28 @@ def postgres_server() -> Iterator[PostgresServer]:
     server = start_postgres(bin_dir)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def production_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[load.Server]:
+    """gunicorn with cds_service/serving/gunicorn_conf.py, auth off, ONE worker of TWO threads
+    (so a test can tell whether slow clients hold its threads)."""
+    folder = tmp_path_factory.mktemp("production")
+    two_threads = {"CDS_THREADS": "2"}
+    with load.running_server(folder, auth=False, workers=1, extra_env=two_threads) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def proxy(
+    production_server: load.Server, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[nginx_proxy.Proxy]:
+    """nginx with the repository's config (deploy/nginx/) in front of ``production_server``."""
+    if nginx_proxy.nginx_executable() is None:
+        pytest.skip(
+            "nginx is not installed (Debian package nginx-light; .ci/run installs it when it "
+            "runs as root)"
+        )
+    upstream = production_server.base_url.removeprefix("http://")
+    with nginx_proxy.running_proxy(tmp_path_factory.mktemp("nginx"), [upstream]) as running:
+        yield running

@@ -93,8 +93,26 @@ class JwksServer:
     redirect_to: str | None = None
     body_override: bytes | None = None
     trickle_interval_s: float | None = None  # send the body a byte at a time, this far apart
+    # while set, requests are held unanswered (a hanging JWKS) until it is cleared
+    hang: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
     hits: list[str] = field(default_factory=list)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
     port: int = 0
+
+    def hang_until_released(self) -> None:
+        self.release.clear()
+        self.hang.set()
+
+    def stop_hanging(self) -> None:
+        self.hang.clear()
+        self.release.set()
+
+    def wait_for_hits(self, count: int, timeout_s: float = 10.0) -> None:
+        """Block until `count` requests have arrived in all (an event to wait for, not a sleep)."""
+        with self.arrived:
+            if not self.arrived.wait_for(lambda: len(self.hits) >= count, timeout=timeout_s):
+                raise TimeoutError(f"the JWKS server received {len(self.hits)} of {count} requests")
 
     @property
     def url(self) -> str:
@@ -111,7 +129,11 @@ def jwks_server(document: dict[str, Any]) -> Iterator[JwksServer]:
             pass
 
         def do_GET(self) -> None:
-            state.hits.append(self.path)
+            with state.arrived:
+                state.hits.append(self.path)
+                state.arrived.notify_all()
+            if state.hang.is_set():
+                state.release.wait(timeout=60)
             if state.redirect_to is not None:
                 self.send_response(302)
                 self.send_header("Location", state.redirect_to)
@@ -119,14 +141,17 @@ def jwks_server(document: dict[str, Any]) -> Iterator[JwksServer]:
                 self.end_headers()
                 return
             body = state.body_override or json.dumps(state.document).encode()
-            self.send_response(state.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if state.trickle_interval_s is None:
-                self.wfile.write(body)
-            else:
-                write_slowly(self.wfile, body, state.trickle_interval_s)
+            try:
+                self.send_response(state.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if state.trickle_interval_s is None:
+                    self.wfile.write(body)
+                else:
+                    write_slowly(self.wfile, body, state.trickle_interval_s)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the service gave up waiting (its timeout): that is what is being tested
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
@@ -136,6 +161,7 @@ def jwks_server(document: dict[str, Any]) -> Iterator[JwksServer]:
     try:
         yield state
     finally:
+        state.stop_hanging()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)

@@ -141,8 +141,10 @@ class MisbehavingFhir:
 
 
 @contextmanager
-def misbehaving_fhir(host: str = "127.0.0.1", **options: Any) -> Iterator[MisbehavingFhir]:
-    """Run a MisbehavingFhir on a free port of `host` for the duration of the block."""
+def misbehaving_fhir(
+    host: str = "127.0.0.1", port: int = 0, **options: Any
+) -> Iterator[MisbehavingFhir]:
+    """Run a MisbehavingFhir on `port` of `host` (0: a free one) for the duration of the block."""
     state = MisbehavingFhir(host=host, **options)
 
     class Server(ThreadingHTTPServer):
@@ -154,7 +156,7 @@ def misbehaving_fhir(host: str = "127.0.0.1", **options: Any) -> Iterator[Misbeh
         def verify_request(self, request: Any, client_address: Any) -> bool:
             return state.accept(client_address)
 
-    server = Server((host, 0), _handler_for(state))
+    server = Server((host, port), _handler_for(state))
     state.port = server.server_address[1]
     # a short poll interval: shutdown() waits for the loop to look, and every test stops a server
     thread = threading.Thread(

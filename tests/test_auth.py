@@ -12,11 +12,13 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -119,6 +121,11 @@ def assert_token_missing(response: Any) -> None:
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="jdm-cds"'
 
 
+def _other_port(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{parts.hostname}:{(parts.port or 80) + 1}"))
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -203,6 +210,21 @@ FAILURES: list[tuple[str, Callable[[TrustSetup], str], str]] = [
     ("missing-aud", lambda t: "Bearer " + t.token(drop_claims=("aud",)), "aud claim missing"),
     ("string-exp", lambda t: "Bearer " + t.token(claim_overrides={"exp": "tomorrow"}),
      "exp claim must be a number"),
+    ("nan-exp", lambda t: "Bearer " + t.token(claim_overrides={"exp": math.nan}),
+     "exp claim must be a finite number"),
+    ("nan-iat", lambda t: "Bearer " + t.token(claim_overrides={"iat": math.nan}),
+     "iat claim must be a finite number"),
+    ("nan-nbf", lambda t: "Bearer " + t.token(claim_overrides={"nbf": math.nan}),
+     "nbf claim must be a finite number"),
+    ("infinite-exp", lambda t: "Bearer " + t.token(claim_overrides={"exp": math.inf}),
+     "exp claim must be a finite number"),
+    ("minus-infinite-iat", lambda t: "Bearer " + t.token(claim_overrides={"iat": -math.inf}),
+     "iat claim must be a finite number"),
+    ("huge-integer-exp", lambda t: "Bearer " + t.token(claim_overrides={"exp": 10**400}),
+     "exp claim must be a finite number"),
+    ("jku-other-port", lambda t: "Bearer " + t.token(
+        t.url_key, issuer=URL_ISSUER, header_overrides={"jku": _other_port(t.jwks_url)}),
+     "jku does not match"),
     ("bad-signature", lambda t: "Bearer " + make_token(
         ec_key(t.ec.kid), audience=DISCOVERY_AUD, now=FROZEN_NOW), "signature does not verify"),
     ("rs-key-under-es-header", lambda t: "Bearer " + make_token(
@@ -271,7 +293,8 @@ def test_service_call_and_feedback_need_a_token_for_their_own_url(
     feedback_url = service_url + "/feedback"
     assert_token_missing(auth_client.post(feedback_url, json=feedback))
     token = trust.token(audience=PUBLIC_BASE + feedback_url)
-    assert auth_client.post(feedback_url, json=feedback, headers=bearer(token)).status_code == 200
+    answered = auth_client.post(feedback_url, json=feedback, headers=bearer(token))
+    assert "feedback[0].card" in assert_error(answered, 400)["issue"][0]["diagnostics"]  # past auth
 
 
 def test_preflight_and_non_hook_paths_need_no_token(auth_client: FlaskClient) -> None:
@@ -280,6 +303,8 @@ def test_preflight_and_non_hook_paths_need_no_token(auth_client: FlaskClient) ->
         headers={"Origin": "https://ehr.example", "Access-Control-Request-Method": "POST"},
     )
     assert preflight.status_code in (200, 204)
+    # auth on: every origin may call (CDS_CORS_ORIGINS limits browsers only with auth off)
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
     assert auth_client.get("/healthz").status_code == 200
     assert auth_client.get("/openapi.json").status_code == 200
 

@@ -107,7 +107,38 @@ def test_replicas_share_postgres_trust_hapi_and_require_auth() -> None:
         dependencies = services[replica]["depends_on"]
         assert dependencies["postgres"]["condition"] == "service_healthy"
         assert dependencies["loader"]["condition"] == "service_completed_successfully"
-    assert len({s.public_base_url for s in settings}) == 2, "each replica has its own URL"
+    # both answer behind one proxy: the URL clients call (and the JWT audience) is the proxy's
+    proxy_port = services["proxy"]["ports"][0].split(":")[1]
+    assert {s.public_base_url for s in settings} == {f"http://localhost:{proxy_port}"}
+
+
+def test_the_proxy_is_the_only_way_in() -> None:
+    services = load_compose()["services"]
+    proxy = services["proxy"]
+    assert (ROOT / proxy["build"] / "Dockerfile").exists()
+    for replica in CDS_REPLICAS:
+        assert "ports" not in services[replica], f"{replica} must be reached through the proxy"
+        assert proxy["depends_on"][replica]["condition"] == "service_healthy"
+    (published,) = proxy["ports"]
+    host_ip, _, container_port = published.split(":")
+    assert host_ip == "127.0.0.1"
+    listen = (ROOT / "deploy/nginx/compose/listen.conf").read_text()
+    assert re.search(rf"^listen {container_port};$", listen, re.M), listen
+
+
+def test_the_proxy_passes_to_every_replica_on_its_port() -> None:
+    services = load_compose()["services"]
+    upstream = (ROOT / "deploy/nginx/compose/upstream.conf").read_text()
+    servers = re.findall(r"^\s*server\s+([\w.-]+):(\d+)", upstream, re.M)
+    expected = {(name, environment(services[name])["CDS_PORT"]) for name in CDS_REPLICAS}
+    assert set(servers) == expected
+
+
+def test_the_loader_prints_requests_for_the_proxy() -> None:
+    services = load_compose()["services"]
+    command = services["loader"]["command"]
+    proxy_port = services["proxy"]["ports"][0].split(":")[1]
+    assert command[command.index("--service-url") + 1] == f"http://localhost:{proxy_port}"
 
 
 def test_hapi_is_r4_and_the_loader_posts_to_it() -> None:
@@ -134,10 +165,15 @@ def test_loader_command_parses_with_the_real_cli() -> None:
     assert args.fhir_server == "http://hapi:8080/fhir"
 
 
-def test_dockerfile_runs_as_a_non_root_user_with_a_healthcheck() -> None:
-    lines = [
-        line.strip() for line in (ROOT / "Dockerfile").read_text().splitlines() if line.strip()
-    ]
+@pytest.mark.parametrize(
+    ("dockerfile", "context"),
+    [(ROOT / "Dockerfile", ROOT), (ROOT / "deploy/nginx/Dockerfile", ROOT / "deploy/nginx")],
+    ids=["service", "proxy"],
+)
+def test_dockerfile_runs_as_a_non_root_user_with_a_healthcheck(
+    dockerfile: Path, context: Path
+) -> None:
+    lines = [line.strip() for line in dockerfile.read_text().splitlines() if line.strip()]
     froms = [line for line in lines if line.startswith("FROM ")]
     assert froms and all("-slim" in line for line in froms)
     users = [line.split()[1] for line in lines if line.startswith("USER ")]
@@ -145,7 +181,10 @@ def test_dockerfile_runs_as_a_non_root_user_with_a_healthcheck() -> None:
     healthcheck = next(i for i, line in enumerate(lines) if line.startswith("HEALTHCHECK"))
     assert "/healthz" in " ".join(lines[healthcheck : healthcheck + 2])
     copied = {
-        line.split()[1] for line in lines if line.startswith("COPY ") and "--from" not in line
+        source
+        for line in lines
+        if line.startswith("COPY ") and "--from" not in line
+        for source in line.split()[1:-1]
     }
     for source in copied:
-        assert (ROOT / source).exists(), f"Dockerfile copies missing {source}"
+        assert (context / source).exists(), f"{dockerfile.name} copies missing {source}"

@@ -12,7 +12,9 @@ Every fault must end in the documented answer (docs/security.md, "Fault behaviou
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -236,6 +238,71 @@ def test_a_next_link_to_an_allowed_but_different_server_gets_no_token(
         neighbour_connections = neighbour.settled_connections()
     assert response.status_code == 200
     assert neighbour_connections == 0
+
+
+@pytest.fixture
+def on_default_port() -> Iterator[tuple[MisbehavingFhir, MisbehavingFhir]]:
+    """The FHIR server on port 80 of a loopback address of its own, so `fhirServer` can be
+    written without a port (like ``https://ehr.example.org/fhir``), and a listener on another
+    port of the same host that counts every connection it is offered."""
+    with contextlib.ExitStack() as stack:
+        server = None
+        for attempt in range(8):  # one address per pytest-xdist worker, another if 80 is taken
+            host = f"127.0.80.{2 + (os.getpid() + attempt) % 250}"
+            try:
+                server = stack.enter_context(misbehaving_fhir(host, port=80))
+                break
+            except PermissionError:
+                pytest.skip("binding port 80 needs root or CAP_NET_BIND_SERVICE")
+            except OSError:
+                continue
+        if server is None:
+            pytest.skip("no loopback address with a free port 80")
+        other = stack.enter_context(connection_recorder(server.host))
+        server.load(json.loads((SCENARIO / "bundle.json").read_text()))
+        server.other_base = other.base_url  # the same host, another port
+        server.elsewhere = other  # type: ignore[attr-defined]
+        yield server, other
+
+
+def _no_port_app(make_app: Any, host: str, allowlist: str) -> FlaskClient:
+    app = make_app(
+        clock=lambda: NOW,
+        request_deadline_s=DEADLINE_S,
+        fhir_timeout_s=1.0,
+        fhir_server_allowlist=(allowlist,),
+        fhir_http_hosts=(host,),
+    )
+    client: FlaskClient = app.test_client()
+    return client
+
+
+@pytest.mark.parametrize("fault", ["next-other-host", "redirect-other-host"])
+def test_a_server_named_without_a_port_never_sends_the_token_to_another_port(
+    make_app: Any, on_default_port: tuple[MisbehavingFhir, MisbehavingFhir], fault: str
+) -> None:
+    """`http://host/fhir` is port 80 only: a next link or a redirect to `http://host:<other>/`
+    is another server, even though the allowlist (`:*`) would let the service call it."""
+    fhir, other = on_default_port
+    client = _no_port_app(make_app, fhir.host, f"http://{fhir.host}:*")
+    fhir.faults = {"MedicationAdministration": fault}
+    response, _ = hook_call(client, f"http://{fhir.host}/fhir")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert "leads off the FHIR server" in data_quality_text(response)
+    assert_token_only_on(fhir)  # the token went to port 80 only ...
+    assert other.settled_connections() == 0  # ... and the other port was never even contacted
+
+
+def test_an_allowlist_entry_without_a_port_allows_the_default_port_only(
+    make_app: Any, on_default_port: tuple[MisbehavingFhir, MisbehavingFhir]
+) -> None:
+    fhir, other = on_default_port
+    client = _no_port_app(make_app, fhir.host, f"http://{fhir.host}")
+    answered, _ = hook_call(client, f"http://{fhir.host}:80/fhir")  # the same server, spelt out
+    assert answered.status_code == 200, answered.get_data(as_text=True)
+    refused, _ = hook_call(client, other.base_url)
+    assert "allowlist" in assert_error(refused, 412)["issue"][0]["diagnostics"]
+    assert other.settled_connections() == 0
 
 
 def test_same_server_redirects_are_followed(client: FlaskClient, fhir: MisbehavingFhir) -> None:

@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 from schema_check import assert_error, assert_valid
 
 from cds_service.app import create_app
+from cds_service.config import SettingsError
 from cds_service.knowledge.codings import VITAL_SIGNS_PANEL, search_tokens
 from cds_service.web.openapi import openapi_document, schema_names
 from cds_service.web.state import state
@@ -35,7 +36,7 @@ def test_discovery_lists_jdm_ivig_with_every_prefetch_template(client: FlaskClie
     response = client.get("/cds-services")
     assert response.status_code == 200
     body = assert_valid(response, "DiscoveryResponse")
-    assert [s["id"] for s in body["services"]] == ["jdm-ivig"]
+    assert [s["id"] for s in body["services"]] == ["jdm-ivig", "jdm-order-select", "jdm-order-sign"]
     service = body["services"][0]
     assert service["hook"] == "patient-view"
     assert service["title"] and service["description"]
@@ -291,8 +292,9 @@ CORS_PATHS = [
 ]
 
 
-def _assert_cors(response: Any) -> None:
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
+def _assert_cors(response: Any, origin: str = "https://sandbox.cds-hooks.org") -> None:
+    """Auth is off here: the allowed origin itself is named (auth on: ``*``, test_auth.py)."""
+    assert response.headers["Access-Control-Allow-Origin"] == origin
     methods = {m.strip() for m in response.headers["Access-Control-Allow-Methods"].split(",")}
     assert {"GET", "POST", "OPTIONS"} <= methods
     allowed = response.headers["Access-Control-Allow-Headers"].lower()
@@ -315,3 +317,62 @@ def test_cors_on_every_path_for_get_post_and_preflight(client: FlaskClient, path
     _assert_cors(client.get(path, headers={"Origin": "https://sandbox.cds-hooks.org"}))
     posted = client.post(path, json={}, headers={"Origin": "https://sandbox.cds-hooks.org"})
     _assert_cors(posted)
+
+
+@pytest.mark.parametrize(
+    ("settings", "origin", "allowed"),
+    [
+        ({}, "http://localhost", "http://localhost"),  # any port, the default one included
+        ({}, "https://[::1]:8443", "https://[::1]:8443"),
+        ({"cors_origins": ("https://ehr.example.org",)}, "https://ehr.example.org:443",
+         "https://ehr.example.org:443"),
+        ({"cors_origins": ("https://ehr.example.org",)}, "https://ehr.example.org:8443", None),
+        ({"cors_origins": ("https://ehr.example.org",)}, "http://localhost:3000", None),
+        ({"cors_origins": ("*",)}, "https://anyone.example", "*"),
+    ],
+)  # fmt: skip
+def test_cors_origins_setting(
+    make_app: Any, settings: dict[str, Any], origin: str, allowed: str | None
+) -> None:
+    client = make_app(**settings).test_client()
+    preflight = client.options(
+        SERVICE_URL, headers={"Origin": origin, "Access-Control-Request-Method": "POST"}
+    )
+    if allowed is None:
+        assert_error(preflight, 403, "forbidden")
+        assert "Access-Control-Allow-Origin" not in preflight.headers
+    else:
+        assert preflight.status_code == 204
+        assert preflight.headers["Access-Control-Allow-Origin"] == allowed
+
+
+@pytest.mark.parametrize("entry", ["localhost:3000", "https://ehr.example.org/app", "ftp://x"])
+def test_an_unusable_cors_origin_stops_startup(make_app: Any, entry: str) -> None:
+    with pytest.raises(SettingsError, match="CDS_CORS_ORIGINS"):
+        make_app(cors_origins=(entry,))
+
+
+@pytest.mark.parametrize(
+    ("access", "remote", "headers", "status"),
+    [
+        ("loopback", "127.0.0.1", {}, 200),
+        ("loopback", "::1", {}, 200),
+        ("loopback", "10.0.0.5", {}, 403),
+        ("loopback", "127.0.0.1", {"X-Forwarded-For": "10.0.0.5"}, 403),
+        ("any", "10.0.0.5", {}, 200),
+        ("off", "127.0.0.1", {}, 404),
+    ],
+)
+def test_metrics_access_setting(
+    make_app: Any, access: str, remote: str, headers: dict[str, str], status: int
+) -> None:
+    client = make_app(metrics_access=access).test_client()
+    response = client.get("/metrics", headers=headers, environ_base={"REMOTE_ADDR": remote})
+    assert response.status_code == status
+    if status != 200:
+        assert response.get_json()["resourceType"] == "OperationOutcome"
+
+
+def test_an_unknown_metrics_access_stops_startup(make_app: Any) -> None:
+    with pytest.raises(SettingsError, match="CDS_METRICS_ACCESS"):
+        make_app(metrics_access="everyone")

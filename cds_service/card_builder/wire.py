@@ -74,6 +74,8 @@ class Evidence(TypedDict):
     dose: NotRequired[dict[str, Any]]  # IvigDose.evidence() / RituximabDose.evidence()
     safetyChecks: NotRequired[list[EvidenceCheck]]
     matchedByName: NotRequired[list[str]]
+    # order-select / order-sign cards: the order checked and every topic it fired
+    order: NotRequired[dict[str, Any]]
 
 
 class Card(TypedDict):

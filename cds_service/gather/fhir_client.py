@@ -12,17 +12,19 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
 
-from cds_service.config import Settings
+from cds_service.config import Settings, SettingsError
 from cds_service.errors import FhirServerNotAllowedError
+from cds_service.gather import urls
+from cds_service.gather.budget import BudgetSpent, FetchBudget
+from cds_service.gather.deadline import Deadline
 from cds_service.gather.http_body import BodyBroken, BodyDeadlinePassed, BodyTooLarge, read_body
 from cds_service.gather.limits import json_depth
 
 FHIR_JSON_TYPES = ("application/fhir+json", "application/json")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 # Same-server redirects are followed by hand, a few at most; others are refused (the bearer
 # token must never reach another server).
 MAX_REDIRECTS = 3
@@ -37,56 +39,14 @@ class FhirFetchError(Exception):
         self.reason = reason
 
 
-class Deadline:
-    """One deadline for all of a hook call's fetches (monotonic clock)."""
-
-    def __init__(self, seconds: float) -> None:
-        self.expires_at = time.monotonic() + seconds
-
-    def remaining(self) -> float:
-        return max(0.0, self.expires_at - time.monotonic())
-
-    def expired(self) -> bool:
-        return self.remaining() <= 0.0
-
-
-@dataclass(frozen=True)
-class _UrlParts:
-    scheme: str
-    host: str
-    port: int | None
-    path: str
-
-
-def _parts(url: str) -> _UrlParts | None:
-    try:
-        split = urlsplit(url)
-        port = split.port
-    except ValueError:
-        return None
-    if split.scheme not in _DEFAULT_PORTS or not split.hostname or split.username is not None:
-        return None
-    # "/fhir/../admin" starts with "/fhir/" but is not under it once the server resolves it
-    if "\\" in split.path or {".", ".."} & set(unquote(split.path).split("/")):
-        return None
-    return _UrlParts(split.scheme, split.hostname.lower(), port, split.path.rstrip("/"))
-
-
-def _within(url: _UrlParts, prefix: _UrlParts) -> bool:
-    if (url.scheme, url.host) != (prefix.scheme, prefix.host):
-        return False
-    if prefix.port is not None and (url.port or _DEFAULT_PORTS[url.scheme]) != prefix.port:
-        return False
-    return url.path == prefix.path or url.path.startswith(prefix.path + "/")
-
-
 def check_server_allowed(server_url: str, settings: Settings) -> None:
     """Raise FhirServerNotAllowedError unless ``server_url`` is on the allowlist; no connection.
 
-    An allowlist entry is ``scheme://host[:port][/path]``; without a port any port matches, and
-    the path is a prefix by whole segments. Plain http:// is only for ``fhir_http_hosts``.
+    An allowlist entry is ``scheme://host[:port][/path]``: without a port only the scheme's
+    default port matches, ``:*`` matches any port (:mod:`cds_service.gather.urls`); the path is
+    a prefix by whole segments. Plain http:// is only for ``fhir_http_hosts``.
     """
-    parts = _parts(server_url)
+    parts = urls.server_url(server_url)
     if parts is None:
         raise FhirServerNotAllowedError("fhirServer is not a usable http(s) URL")
     if "?" in server_url or "#" in server_url:
@@ -94,12 +54,22 @@ def check_server_allowed(server_url: str, settings: Settings) -> None:
     if parts.scheme == "http" and parts.host not in {h.lower() for h in settings.fhir_http_hosts}:
         raise FhirServerNotAllowedError("fhirServer uses plain http:// on a host that needs https")
     for entry in settings.fhir_server_allowlist:
-        prefix = _parts(entry)
-        if prefix is not None and _within(parts, prefix):
+        prefix = urls.allowlist_entry(entry)
+        if prefix is not None and urls.within(parts, prefix):
             return
     raise FhirServerNotAllowedError(
         "fhirServer is not on this service's allowlist (CDS_FHIR_SERVER_ALLOWLIST)"
     )
+
+
+def check_allowlist(entries: tuple[str, ...]) -> None:
+    """Raise SettingsError naming an allowlist entry that cannot be used (checked at startup)."""
+    for entry in entries:
+        if "?" in entry or "#" in entry or urls.allowlist_entry(entry) is None:
+            raise SettingsError(
+                f"CDS_FHIR_SERVER_ALLOWLIST: {entry!r} is not an http(s) URL prefix "
+                "scheme://host[:port|:*][/path]"
+            )
 
 
 @dataclass
@@ -120,6 +90,8 @@ class FhirClient:
     deadline: Deadline
     session: requests.Session
     access_token: str | None = None
+    # what the whole hook call may still fetch; None: only the per-response cap
+    budget: FetchBudget | None = None
     calls: list[FhirCall] = field(default_factory=list)
     # told of each call as it ends (metrics, audit): the layer above decides what to record
     on_call: Callable[[FhirCall], None] | None = None
@@ -129,24 +101,31 @@ class FhirClient:
         self.session.trust_env = False
 
     def owns(self, absolute_url: str) -> bool:
-        """True when ``absolute_url`` is on this FHIR server (so the token may go there)."""
-        url, base = _parts(absolute_url), _parts(self.base_url)
-        return url is not None and base is not None and _within(url, base)
+        """True when ``absolute_url`` is on this FHIR server (so the token may go there): same
+        scheme, host and port (a missing port is the scheme's default), under its path."""
+        url, base = urls.server_url(absolute_url), urls.server_url(self.base_url)
+        return url is not None and base is not None and urls.within(url, base)
 
     def get_json(
-        self, absolute_url: str, resource_type: str, label: str | None = None
+        self,
+        absolute_url: str,
+        resource_type: str,
+        label: str | None = None,
+        *,
+        required: bool = False,
     ) -> dict[str, Any]:
         """GET one FHIR JSON value from this server; raise FhirFetchError on any failure.
 
         Calls are recorded under `resource_type`; reasons start with `label` (default: the
-        resource type), which tells apart two searches of one type.
+        resource type), which tells apart two searches of one type. A `required` read (the
+        Patient) is counted against the call's byte budget but never stopped by it.
         """
         what = label or resource_type
         if not self.owns(absolute_url):
             raise FhirFetchError(f"{what}: link leads off the FHIR server; not followed")
         url = absolute_url
         for _ in range(MAX_REDIRECTS + 1):
-            location, body = self._get_once(url, resource_type, what)
+            location, body = self._get_once(url, resource_type, what, required)
             if location is None:
                 return _as_fhir_json(body, what, self.settings.max_json_depth)
             url = urljoin(url, location)
@@ -154,7 +133,9 @@ class FhirClient:
                 raise FhirFetchError(f"{what}: redirect leads off the FHIR server")
         raise FhirFetchError(f"{what}: more than {MAX_REDIRECTS} redirects")
 
-    def _get_once(self, url: str, resource_type: str, what: str) -> tuple[str | None, bytes]:
+    def _get_once(
+        self, url: str, resource_type: str, what: str, required: bool
+    ) -> tuple[str | None, bytes]:
         """One GET: (redirect target, b"") or (None, body)."""
         timeout = min(self.settings.fhir_timeout_s, self.deadline.remaining())
         if timeout <= 0:
@@ -175,7 +156,7 @@ class FhirClient:
                 if status in _REDIRECT_STATUSES and response.headers.get("Location"):
                     location = response.headers["Location"]
                 else:
-                    body = self._read_body(response, what)
+                    body = self._read_body(response, what, required)
         except requests.Timeout as exc:
             raise FhirFetchError(f"{what}: FHIR server timed out") from exc
         except requests.RequestException as exc:
@@ -194,7 +175,7 @@ class FhirClient:
             headers["Authorization"] = f"Bearer {self.access_token}"
         return headers
 
-    def _read_body(self, response: requests.Response, what: str) -> bytes:
+    def _read_body(self, response: requests.Response, what: str, required: bool) -> bytes:
         if response.status_code != 200:
             raise FhirFetchError(f"{what}: FHIR server answered {response.status_code}")
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
@@ -204,8 +185,12 @@ class FhirClient:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > cap:
             raise FhirFetchError(f"{what}: FHIR response larger than {cap} bytes")
+        budget = self.budget
+        count = None if budget is None else lambda n: budget.take_bytes(n, required=required)
         try:
-            return read_body(response, cap, self.deadline.expired)
+            return read_body(response, cap, self.deadline.expired, count)
+        except BudgetSpent as spent:
+            raise FhirFetchError(f"{what}: {spent.reason}") from spent
         except BodyTooLarge as exc:
             raise FhirFetchError(f"{what}: FHIR response larger than {cap} bytes") from exc
         except BodyDeadlinePassed as exc:

@@ -33,8 +33,17 @@ class BodyBroken(Exception):
         self.timed_out = timed_out
 
 
-def read_body(response: requests.Response, cap: int, expired: Callable[[], bool]) -> bytes:
-    """The whole body of a ``stream=True`` response, or one of the exceptions above."""
+def read_body(
+    response: requests.Response,
+    cap: int,
+    expired: Callable[[], bool],
+    on_arrival: Callable[[int], None] | None = None,
+) -> bytes:
+    """The whole body of a ``stream=True`` response, or one of the exceptions above.
+
+    ``on_arrival`` is told the size of each piece as it arrives (a budget shared by several
+    reads); whatever it raises ends the read.
+    """
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -49,6 +58,8 @@ def read_body(response: requests.Response, cap: int, expired: Callable[[], bool]
         size += len(chunk)
         if size > cap:
             raise BodyTooLarge
+        if on_arrival is not None:
+            on_arrival(len(chunk))
         if expired():
             raise BodyDeadlinePassed
         chunks.append(chunk)

@@ -11,7 +11,13 @@ For each prefetch key of the service:
 - sent as ``null`` -> the client has no data: not refetched;
 - sent as an ``OperationOutcome`` -> "could not be had": noted, not refetched;
 - not sent -> fetched from ``fhirServer`` (with the ``fhirAuthorization`` bearer token), all such
-  keys concurrently, following ``next`` links up to ``fhir_max_pages``.
+  keys concurrently, following ``next`` links up to ``fhir_max_pages``, within one budget of
+  resources and bytes for the call (:mod:`cds_service.gather.fetching`) and before the call's
+  fetch deadline; only while holding one of the FHIR server's slots (``fetch_slot``).
+
+Every resource, sent or fetched, is screened against the per-resource limits
+(:mod:`cds_service.gather.screening`) before anything reads it: one over a limit is left out with
+a note naming the limit; a prefetched Patient over a limit is a 413, a fetched one a 412.
 
 Without the Patient there is nothing to decide on: :class:`DataUnavailableError` (412). Other keys
 that cannot be had become gather notes ("MedicationRequest search cut short after 20 pages"):
@@ -27,20 +33,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from cds_service.config import Settings
-from cds_service.errors import DataUnavailableError
-from cds_service.gather.fetching import KeyJob, KeyOutcome, run_fetches
-from cds_service.gather.fhir_client import (
-    FhirCall,
-    FhirFetchError,
-    check_server_allowed,
-    next_link,
-)
-from cds_service.gather.limits import count_resources
+from cds_service.errors import BodyTooLargeError, DataUnavailableError
+from cds_service.gather.budget import FetchBudget
+from cds_service.gather.deadline import CallDeadline, Deadline
+from cds_service.gather.fetching import FetchJob, KeyOutcome, run_fetches
+from cds_service.gather.fhir_client import FhirCall, check_server_allowed, next_link
+from cds_service.gather.limits import ResourceLimits, count_resources
 from cds_service.gather.prefetch_values import Unusable, checked_value
 from cds_service.gather.registry import (
     PATIENT_KEY,
@@ -48,6 +52,7 @@ from cds_service.gather.registry import (
     is_read,
     resource_type_of,
 )
+from cds_service.gather.screening import left_out_note, screen
 
 _TOKEN = re.compile(r"\{\{\s*([A-Za-z.]+)\s*\}\}")
 _USER_TOKENS = {
@@ -108,22 +113,32 @@ class _Plan:
     unusable: dict[str, str] = field(default_factory=dict)  # key -> why its value was not used
 
 
+FetchSlot = Callable[[str], AbstractContextManager[None]]
+
+
 def gather(
     request_body: Mapping[str, Any],
     service: ServiceDefinition,
     settings: Settings,
     on_fhir_call: Callable[[FhirCall], None] | None = None,
+    deadline: CallDeadline | None = None,
+    fetch_slot: FetchSlot | None = None,
 ) -> Gathered:
     """Run the ladder for one validated hook request (see the module docstring).
 
     ``on_fhir_call`` is told of each FHIR call as it ends (the web layer counts and audits them).
+    ``deadline`` is the whole call's (a new one of ``request_deadline_s`` when not given): fetches
+    end ``evaluate_reserve_s`` before it. ``fetch_slot(server)`` is held around the fetches, and
+    only when there is something to fetch (it may raise 412 when the server's slots are taken).
     """
+    deadline = deadline or CallDeadline(settings.request_deadline_s)
     gathered, plan = Gathered(), _Plan()
     prefetch: Mapping[str, Any] = request_body.get("prefetch") or {}
     context: Mapping[str, Any] = request_body["context"]
+    limits = ResourceLimits.of(settings)
     for key, template in service.prefetch.items():
         if key in prefetch:
-            why = _take_prefetched(key, service, prefetch[key], context, gathered, plan)
+            why = _take_prefetched(key, service, prefetch[key], context, gathered, plan, limits)
             if why is None:
                 continue
             plan.unusable[key] = why
@@ -135,8 +150,13 @@ def gather(
         if key not in plan.unusable:
             gathered.notes.append(f"{service.label(key)} not sent and its query cannot be filled")
     if plan.to_fetch or plan.to_continue:
-        _fetch_missing(request_body, service, settings, plan, gathered, on_fhir_call)
-        _keep_within_budget(gathered, settings.max_prefetch_resources)
+        fetching = _Fetching(
+            deadline.for_fetching(settings.evaluate_reserve_s),
+            FetchBudget.for_call(settings, count_resources(gathered.resources)),
+            fetch_slot or (lambda _server: nullcontext()),
+            on_fhir_call,
+        )
+        _fetch_missing(request_body, service, settings, plan, gathered, fetching)
     _note_unusable(service, plan.unusable, gathered)
     if gathered.sources.get(PATIENT_KEY) in {"null", "unavailable", None}:
         reasons = [note for note in gathered.notes if note.startswith("Patient")]
@@ -158,8 +178,10 @@ def _take_prefetched(
     context: Mapping[str, Any],
     gathered: Gathered,
     plan: _Plan,
+    limits: ResourceLimits,
 ) -> str | None:
-    """Use what the client sent for `key`; return why not when it cannot be used."""
+    """Use what the client sent for `key` (without resources over the per-resource limits);
+    return why not when it cannot be used."""
     if value is None:
         gathered.sources[key] = "null"
         return None
@@ -177,8 +199,16 @@ def _take_prefetched(
     )
     if isinstance(checked, Unusable):
         return checked.why
+    screened = screen(checked, limits)
+    if screened.left_out:
+        if key == PATIENT_KEY:  # nothing can be decided without it: the client must send less
+            raise BodyTooLargeError(f"prefetch.patient: the Patient's {screened.reason}")
+        gathered.notes.append(left_out_note(service.label(key), screened))
+    if screened.value is None:
+        gathered.sources[key] = "unavailable"
+        return None
     gathered.sources[key] = "prefetch"
-    gathered.resources.append(dict(checked))
+    gathered.resources.append(screened.value)
     link = next_link(checked) if checked.get("resourceType") == "Bundle" else None
     if link is not None:
         plan.to_continue[key] = link
@@ -201,13 +231,23 @@ def _note_unusable(
     gathered.notes[:0] = missing
 
 
+@dataclass(frozen=True)
+class _Fetching:
+    """What bounds a call's fetches: their deadline, the call's budget, the server's slot."""
+
+    deadline: Deadline
+    budget: FetchBudget
+    slot: FetchSlot
+    on_fhir_call: Callable[[FhirCall], None] | None
+
+
 def _fetch_missing(
     request_body: Mapping[str, Any],
     service: ServiceDefinition,
     settings: Settings,
     plan: _Plan,
     gathered: Gathered,
-    on_fhir_call: Callable[[FhirCall], None] | None,
+    fetching: _Fetching,
 ) -> None:
     server = request_body.get("fhirServer")
     if not isinstance(server, str):
@@ -237,62 +277,41 @@ def _fetch_missing(
         **{key: _job(service, key, url, 1) for key, url in plan.to_continue.items()},
     }
     token = (request_body.get("fhirAuthorization") or {}).get("access_token")
-    outcomes, calls = run_fetches(server, token, settings, jobs, on_fhir_call)
+    with fetching.slot(server):  # a call that fetches holds its thread until its fetches end
+        outcomes, calls = run_fetches(
+            server, token, settings, jobs, fetching.deadline, fetching.budget, fetching.on_fhir_call
+        )
     for key, outcome in outcomes.items():
-        _collect(key, outcome, key in plan.to_continue, jobs[key].label, gathered)
+        _collect(key, jobs[key], outcome, gathered)
     gathered.fhir_calls.extend(calls)
 
 
-def _job(service: ServiceDefinition, key: str, url: str, pages_done: int) -> KeyJob:
+def _job(service: ServiceDefinition, key: str, url: str, pages_done: int) -> FetchJob:
     resource_type = resource_type_of(service.prefetch[key])
-    return KeyJob(url, pages_done, resource_type, service.label(key))
+    return FetchJob(
+        url,
+        resource_type,
+        service.label(key),
+        pages_done=pages_done,
+        required=key == PATIENT_KEY and not pages_done,
+    )
 
 
-def _collect(
-    key: str, outcome: KeyOutcome, continuing: bool, label: str, gathered: Gathered
-) -> None:
+def _collect(key: str, job: FetchJob, outcome: KeyOutcome, gathered: Gathered) -> None:
     """One key's fetch, as sources and notes (a continued prefetch keeps its source)."""
-    if outcome is None or isinstance(outcome, FhirFetchError):
+    continuing = job.pages_done > 0
+    if not outcome.finished or outcome.failure is not None:
         if not continuing:
             gathered.sources[key] = "unavailable"
-        if outcome is None:
-            gathered.notes.append(f"{label} fetch did not finish before the deadline")
+        if not outcome.finished:
+            gathered.notes.append(f"{job.label} fetch did not finish before the deadline")
         else:
-            gathered.notes.append(outcome.reason)
+            gathered.notes.append(str(outcome.failure))
         return
     usable = [v for v in outcome.values if v.get("resourceType") != "OperationOutcome"]
     if not continuing:
         gathered.sources[key] = "fetched" if usable else "unavailable"
-        if not usable:
-            gathered.notes.append(f"{label} could not be had (the server sent an error)")
+        if not usable and not outcome.notes:
+            gathered.notes.append(f"{job.label} could not be had (the server sent an error)")
     gathered.resources.extend(usable)
-    if outcome.note:
-        gathered.notes.append(outcome.note)
-
-
-def _keep_within_budget(gathered: Gathered, most: int) -> None:
-    """Drop fetched pages past `most` resources in all, and say so (prefetch comes first and
-    was checked against the same limit by the HTTP layer)."""
-    kept: list[dict[str, Any]] = []
-    total = 0
-    for value in gathered.resources:
-        size = count_resources([value])
-        if total + size > most:
-            gathered.notes.append(
-                f"{_content_type(value)} data past {most} resources in all was not used "
-                "(CDS_MAX_PREFETCH_RESOURCES)"
-            )
-            break
-        kept.append(value)
-        total += size
-    gathered.resources[:] = kept
-
-
-def _content_type(value: Mapping[str, Any]) -> str:
-    """The resource type a value carries (a searchset: that of its first entry)."""
-    entries = value.get("entry") if value.get("resourceType") == "Bundle" else None
-    if isinstance(entries, list) and entries and isinstance(entries[0], dict):
-        inner = entries[0].get("resource")
-        if isinstance(inner, dict) and isinstance(inner.get("resourceType"), str):
-            return str(inner["resourceType"])
-    return str(value.get("resourceType", "FHIR"))
+    gathered.notes.extend(outcome.notes)

@@ -132,4 +132,45 @@ def build_registry(observation_codes: Sequence[str], page_size: int) -> ServiceR
         ),
         prefetch=MappingProxyType(jdm_ivig_prefetch(observation_codes, page_size)),
     )
-    return ServiceRegistry(services=(jdm_ivig,))
+    orders_prefetch = MappingProxyType(order_prefetch(observation_codes, page_size))
+    order_select = ServiceDefinition(
+        id="jdm-order-select",
+        hook="order-select",
+        title="Juvenile dermatomyositis: medication order check (order-select)",
+        description=(
+            "For a child with juvenile dermatomyositis: checks the selected draft order of "
+            "methotrexate, IVIG, rituximab, IV methylprednisolone or prednisolone against the "
+            "child's weight, height, IVIG history and safety facts. A correct order gets no card."
+        ),
+        prefetch=orders_prefetch,
+    )
+    order_sign = ServiceDefinition(
+        id="jdm-order-sign",
+        hook="order-sign",
+        title="Juvenile dermatomyositis: medication order check (order-sign)",
+        description=(
+            "For a child with juvenile dermatomyositis: checks every draft order of methotrexate, "
+            "IVIG, rituximab, IV methylprednisolone or prednisolone before it is signed (daily "
+            "methotrexate, IVIG course, doses above the regimen's maximum, IVIG interval and "
+            "safety). A correct order gets no card."
+        ),
+        prefetch=orders_prefetch,
+    )
+    return ServiceRegistry(services=(jdm_ivig, order_select, order_sign))
+
+
+# the hooks whose context carries draft orders (docs/clinical/order-checks.md)
+ORDER_HOOKS = frozenset({"order-select", "order-sign"})
+
+
+def order_prefetch(observation_codes: Sequence[str], page_size: int) -> dict[str, str]:
+    """Prefetch templates of the order services: those of ``jdm-ivig`` the checks read (the
+    patient, problems, medicines, weight, height and laboratory results, allergies and
+    immunizations), without the assessment-category scores no order check reads.
+
+    >>> sorted(order_prefetch([], 200)) == sorted(set(jdm_ivig_prefetch([], 200)) - {SCORES_KEY})
+    True
+    """
+    templates = jdm_ivig_prefetch(observation_codes, page_size)
+    del templates[SCORES_KEY]
+    return templates

@@ -6,7 +6,7 @@ dose events -> derived summaries (pulses, methotrexate, glucocorticoid course, I
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -63,6 +63,7 @@ def build_history(
     policy: HistoryPolicy | None = None,
     server: str | None = None,
     unread_since: datetime | None = None,
+    checkpoint: Callable[[], None] | None = None,
 ) -> TherapyHistory:
     """Parse, validate and map a patient's resources; `now` must be timezone-aware.
 
@@ -70,6 +71,7 @@ def build_history(
     absolute reference to it names this record's resource; one to any other server does not.
     With `unread_since`, records no value set matches get a second look (findings in codes and
     free text; unread infusions since then, severe allergies: :mod:`history.screen`).
+    `checkpoint` is called before each resource is validated; it may raise to stop the work.
     """
     clock_zone(now)
     policy = policy or default_policy()
@@ -81,7 +83,13 @@ def build_history(
     )
     screen = Screen(policy, now, unread_since) if unread_since is not None else None
     record = parse_resources(
-        raw, patient_id, terminology=terminology, retention=retention, server=server, screen=screen
+        raw,
+        patient_id,
+        terminology=terminology,
+        retention=retention,
+        server=server,
+        screen=screen,
+        checkpoint=checkpoint,
     )
     observations = map_observations(record.of_type("Observation"), now, terminology, policy)
     late_notes: list[DataQualityNote] = []

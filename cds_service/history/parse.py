@@ -14,13 +14,14 @@ collection) mixed, in any order. This module
 6. validates what is left with the R4B models (:mod:`cds_service.history.validate`: each repeated
    element validated once); a resource that fails becomes a note, never data.
 
-Nothing here raises on bad input: one bad resource never fails the request.
+Nothing here raises on bad input: one bad resource never fails the request. Only the caller's
+`checkpoint`, called before each resource is validated, may stop the work (the call's deadline).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -109,19 +110,23 @@ def parse_resources(
     retention: Retention | None = None,
     server: str | None = None,
     screen: Screen | None = None,
+    checkpoint: Callable[[], None] | None = None,
 ) -> ParsedRecord:
     """Parse a patient's gathered FHIR JSON; `server` is the base of the FHIR server read from.
 
     Without `terminology` every resource of a used type is validated (and none is counted as
     unmatched); with it, only those whose code or name is in a value set, and, with `retention`,
     only the Observations it keeps. With a `screen`, findings are also read from coded values and
-    free text, and unmatched records that could change advice are named.
+    free text, and unmatched records that could change advice are named. `checkpoint` is called
+    before each validation (the costly step) and may raise to stop.
     """
+    check = checkpoint or _no_checkpoint
     notes: list[DataQualityNote] = []
     gathered = _gather(raw, server, notes)
     patient = None
     for resource in gathered.patients:
         if not _entered_in_error(resource):
+            check()
             patient = _parse_patient(resource, patient_id, notes) or patient
     if ("Patient", patient_id) in gathered.conflicts:
         notes.append(
@@ -134,6 +139,7 @@ def parse_resources(
     by_type: dict[str, list[ParsedResource]] = {}
     findings: list[ParsedResource] = []
     for match in matches:
+        check()
         parsed = _validated(match, notes)
         if parsed is None:
             continue
@@ -150,6 +156,10 @@ def parse_resources(
         deferred=tuple(deferred),
         findings=tuple(findings),
     )
+
+
+def _no_checkpoint() -> None:
+    pass
 
 
 def _matches(

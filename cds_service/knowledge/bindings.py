@@ -1,8 +1,9 @@
 """Numbers in card wording, bound at startup to the file that holds them.
 
 A template may say ``{threshold:monitoring_window_weeks}``, ``{dosing:ivig.riskDays}`` or
-``{decision:taperFloors.0.beforeMonths}``; :func:`bind` replaces each with the value from
-``thresholds.json``, ``dosing.json`` or ``decision.json``, optionally through a filter
+``{decision:taperFloors.0.beforeMonths}`` or ``{orders:methotrexate.capMgPerWeek}``; :func:`bind`
+replaces each with the value from ``thresholds.json``, ``dosing.json``, ``decision.json`` or
+``order-checks.json``, optionally through a filter
 (``|percent``, ``|mg-to-g``, ``|days-to-weeks``). A number therefore lives in one file, and a
 template naming a value that does not exist stops startup.
 
@@ -23,7 +24,7 @@ from typing import Any
 from cds_service.knowledge.files import field_error
 from cds_service.knowledge.thresholds import Threshold
 
-BOUND = re.compile(r"\{(threshold|dosing|decision):([A-Za-z0-9_.\-]+)(?:\|([a-z-]+))?\}")
+BOUND = re.compile(r"\{(threshold|dosing|decision|orders):([A-Za-z0-9_.\-]+)(?:\|([a-z-]+))?\}")
 FILTERS: Mapping[str, Callable[[Decimal], Decimal]] = MappingProxyType(
     {
         "percent": lambda value: value * 100,
@@ -47,9 +48,10 @@ class Binder:
         thresholds: Mapping[str, Threshold],
         dosing: Mapping[str, Any],
         decision: Mapping[str, Any],
+        orders: Mapping[str, Any] | None = None,
     ) -> None:
         self._thresholds = thresholds
-        self._documents = {"dosing": dosing, "decision": decision}
+        self._documents = {"dosing": dosing, "decision": decision, "orders": orders or {}}
 
     def bind(self, template: str, path: Path, field: str) -> str:
         """``template`` with every bound placeholder replaced (braces in values escaped)."""

@@ -17,7 +17,13 @@ from cds_service.knowledge.files import field_error, read_json
 from cds_service.knowledge.sources import DESIGN_DEFAULT, Source
 
 CITING_KEYS = frozenset({"source", "sources", "growthReferenceSources"})
-CITING_FILES = ("thresholds.json", "dosing.json", "history.json", "card-texts.json")
+CITING_FILES = (
+    "thresholds.json",
+    "dosing.json",
+    "history.json",
+    "card-texts.json",
+    "order-checks.json",
+)
 
 
 def citation_index(cards: Path, sources: Mapping[str, Source]) -> Mapping[str, tuple[str, ...]]:

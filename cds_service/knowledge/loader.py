@@ -29,6 +29,7 @@ from cds_service.knowledge.dosing_policy import DosingPolicy, load_dosing_policy
 from cds_service.knowledge.errors import KnowledgeError
 from cds_service.knowledge.files import field_error, read_json
 from cds_service.knowledge.history_policy import HistoryPolicy, load_history_policy
+from cds_service.knowledge.order_policy import OrderPolicy, load_order_policy
 from cds_service.knowledge.order_sets import OrderSet, load_order_sets
 from cds_service.knowledge.sources import Source, load_sources
 from cds_service.knowledge.terminology import Terminology, load_terminology
@@ -53,6 +54,7 @@ class Knowledge:
     citations: Mapping[str, tuple[str, ...]]  # source key -> the fields citing it
     thresholds: Mapping[str, Threshold]
     texts: CardTexts
+    orders: OrderPolicy  # the numbers of the order-time checks (order-checks.json)
 
     def threshold(self, name: str) -> Threshold:
         return self.thresholds[name]
@@ -77,7 +79,13 @@ def load_knowledge(root: Path) -> Knowledge:
     history_policy = load_history_policy(root)
     terminology = load_terminology(root / "valuesets")
     order_sets = load_order_sets(root / "order-sets")
-    binder = Binder(thresholds, read_json(root / "dosing.json"), decision_raw)
+    orders = load_order_policy(root, sources)
+    binder = Binder(
+        thresholds,
+        read_json(root / "dosing.json"),
+        decision_raw,
+        read_json(root / "order-checks.json"),
+    )
     texts = load_card_texts(root, sources, frozenset(order_sets), binder, decision.concepts)
     knowledge = Knowledge(
         root=root,
@@ -90,6 +98,7 @@ def load_knowledge(root: Path) -> Knowledge:
         citations=citation_index(root, sources),
         thresholds=thresholds,
         texts=texts,
+        orders=orders,
     )
     check_between_files(knowledge)
     return knowledge

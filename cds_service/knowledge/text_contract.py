@@ -24,6 +24,13 @@ class TopicContract:
 
 
 SAFETY_WARNING = TopicContract(frozenset({"finding", "fluid_volume"}))
+# an order's dose against the regimen: the figures as ordered and expected, or not readable
+ORDER_DOSE = TopicContract(
+    frozenset({"ordered", "expected", "finding"}),
+    variants=("default", "unread"),
+    cases=("default", "unread"),
+)
+ORDER_IVIG_CASES = ("over", "perDay", "under", "noDays", "unread")
 
 TOPICS: Mapping[str, TopicContract] = MappingProxyType(
     {
@@ -83,8 +90,51 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
         "extramuscular-screen": TopicContract(frozenset({"missing"})),
         "steroid-taper": TopicContract(frozenset({"taper_finding"})),
         "data-quality": TopicContract(frozenset({"count"})),
+        # the order-time checks (docs/clinical/order-checks.md; cds_service/orders/)
+        "order-mtx-frequency": TopicContract(
+            frozenset({"schedule_upper", "weekly_total", "finding"}),
+            variants=("default", "noMass", "missing"),
+            cases=("default", "missing"),
+        ),
+        "order-mtx-dose": ORDER_DOSE,
+        "order-ivig-dose": TopicContract(
+            frozenset(
+                {
+                    "ordered",
+                    "ordered_per_day",
+                    "expected_course_g",
+                    "expected_per_day_g",
+                    "days",
+                    "finding",
+                }
+            ),
+            variants=ORDER_IVIG_CASES,
+            cases=ORDER_IVIG_CASES,
+        ),
+        "order-ivig-interval": TopicContract(frozenset({"days_since", "last_date", "last_dose"})),
+        "order-ivig-safety": TopicContract(
+            frozenset({"reasons", "finding"}),
+            variants=("hardStop", "warning"),
+            cases=("hardStop", "warning"),
+        ),
+        "order-rituximab-dose": TopicContract(
+            ORDER_DOSE.placeholders,
+            variants=ORDER_DOSE.variants,
+            cases=("default", "far", "unread"),
+            notes=("adult",),
+        ),
+        "order-ivmp-dose": ORDER_DOSE,
+        "order-steroid-dose": TopicContract(
+            ORDER_DOSE.placeholders | {"drug"},
+            variants=ORDER_DOSE.variants,
+            cases=ORDER_DOSE.cases,
+        ),
+        "order-weight-needed": TopicContract(
+            frozenset({"drug", "weight_problem", "weight_detail", "height_too", "checks"})
+        ),
     }
 )
+ORDER_TOPICS: tuple[str, ...] = tuple(topic for topic in TOPICS if topic.startswith("order-"))
 
 # Placeholders of the Markdown the rules' records supply as already-formatted Markdown.
 MARKDOWN_PLACEHOLDERS = frozenset({"rituximab_option", "cyclophosphamide_dose", "ivig_adjunct"})
@@ -207,6 +257,20 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "arithmetic.rounding": frozenset(),
         "arithmetic.productLabel": frozenset(),
         "arithmetic.estimatedWeight": frozenset(),
+        "order.schedule.perDay": frozenset({"count"}),
+        "order.schedule.daily": frozenset(),
+        "order.schedule.everyDays": frozenset({"days"}),
+        "order.schedule.perWeek": frozenset({"count"}),
+        "order.asOrdered": frozenset({"dose", "schedule", "total"}),
+        "order.unreadDose": frozenset({"problem"}),
+        "order.noBsa": frozenset({"cap"}),
+        "order.expected": frozenset({"arithmetic"}),
+        "order.lastDose.unknown": frozenset(),
+        "order.heightToo": frozenset(),
+        "order.heightMissing": frozenset(),
+        "order.schedule.weekly": frozenset(),
+        "order.suggest.update": frozenset({"change"}),
+        "order.suggest.delete": frozenset(),
     }
 )
 

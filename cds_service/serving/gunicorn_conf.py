@@ -5,6 +5,12 @@ Used by ``make run`` and ``jdm-cds serve``.
 Bind address, workers and threads come from the same ``CDS_*`` settings as the app. The app is
 loaded once in the master (``preload_app``), so an invalid knowledge base or setting stops the
 server at startup with its message instead of crash-looping workers.
+
+In production gunicorn sits behind nginx (deploy/nginx/, docs/deploy.md), which reads requests in
+full before they reach a worker thread. Its own limits here are set so that what nginx lets
+through, gunicorn takes; what gunicorn still refuses is answered as JSON
+(:mod:`cds_service.serving.worker`). Workers are replaced after ``worker_max_requests`` (with
+jitter) and when a request leaves one above ``worker_max_rss_mb`` (:mod:`~.recycle`).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import tempfile
 from typing import Any
 
 from cds_service.config import Settings
+from cds_service.serving.recycle import over_ceiling, resident_bytes
 from cds_service.web.logging_setup import gunicorn_logconfig_dict
 
 _settings = Settings.from_env(os.environ)
@@ -45,10 +52,23 @@ wsgi_app = "cds_service.serving.wsgi:app"
 bind = [_bind_address(_settings.host, _settings.port)]
 workers = _settings.workers or default_workers(multiprocessing.cpu_count())
 threads = _settings.threads
-worker_class = "gthread"
+# gthread, with gunicorn's own error pages answered as JSON OperationOutcomes
+worker_class = "cds_service.serving.worker.JsonErrorWorker"
 preload_app = True
-# a hook call is bounded by request_deadline_s; give it room, then recycle a stuck worker
+# A hook call is bounded by request_deadline_s inside the app. (With threads, this timeout only
+# catches a worker whose main loop is stuck: a busy request thread does not stop its heartbeat.)
 timeout = max(30, int(_settings.request_deadline_s * 3))
+max_requests = _settings.worker_max_requests
+max_requests_jitter = _settings.worker_max_requests_jitter
+# Request line: gunicorn's own maximum. Header fields: room for the CDS Hooks JWT (the app takes
+# up to 16 KiB) and as long as nginx's large_client_header_buffers (32k), so nginx and gunicorn
+# agree; more than 100 header fields is no client this service has.
+limit_request_line = 8190
+limit_request_field_size = 32768
+limit_request_fields = 100
+# No header may set the WSGI SCRIPT_NAME or PATH_INFO, whoever sends it (gunicorn trusts these
+# from loopback addresses by default, and answers a SCRIPT_NAME that does not fit with a 500).
+forwarder_headers = ""
 graceful_timeout = 20
 keepalive = 5
 # gunicorn's access log prints raw paths and query strings; the app writes its own PHI-free line
@@ -89,6 +109,16 @@ def post_fork(server: Any, worker: Any) -> None:
     from cds_service.web.state import state
 
     state(app).store.engine.dispose(close=False)
+
+
+def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
+    # The call that made this worker large is answered; now let a fresh worker take over.
+    if worker.alive and over_ceiling(resident_bytes(), _settings.worker_max_rss_mb):
+        worker.log.warning(
+            "worker above CDS_WORKER_MAX_RSS_MB (%s MiB) after a request; replacing it",
+            _settings.worker_max_rss_mb,
+        )
+        worker.alive = False
 
 
 def child_exit(server: Any, worker: Any) -> None:

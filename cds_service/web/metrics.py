@@ -16,7 +16,7 @@ card topics from the knowledge base, FHIR resource types; never a patient id or 
 Under gunicorn, ``cds_service/serving/gunicorn_conf.py`` sets ``PROMETHEUS_MULTIPROC_DIR``
 before any worker imports this module, so each worker writes its samples to files there and
 ``/metrics`` sums all workers (prometheus-client's multiprocess mode). Without it (tests, the
-CLI) the metrics live in this process.
+CLI) the metrics live in this process. Who may read them: :mod:`.metrics_access`.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+from cds_service.web.metrics_access import guard_metrics
+from cds_service.web.state import state
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # latency buckets around the spec's "on the order of 500 ms"
@@ -135,6 +138,7 @@ def init_app(app: Flask) -> None:
 
 @blueprint.get("/metrics")
 def metrics() -> Response:
+    guard_metrics(state().settings.metrics_access)  # 403/404 unless CDS_METRICS_ACCESS allows
     if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]

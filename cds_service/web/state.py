@@ -13,6 +13,7 @@ from flask import Flask, current_app
 
 from cds_service.config import Settings
 from cds_service.gather.registry import ServiceRegistry
+from cds_service.gather.server_slots import ServerSlots
 from cds_service.knowledge.loader import Knowledge
 from cds_service.store.database import Store
 
@@ -21,13 +22,14 @@ EXTENSION_KEY = "jdm_cds"
 
 @dataclass(frozen=True)
 class AppState:
-    """Settings, knowledge, store, service registry and clock of one app."""
+    """Settings, knowledge, store, service registry, clock and FHIR-server slots of one app."""
 
     settings: Settings
     knowledge: Knowledge
     store: Store
     registry: ServiceRegistry
     clock: Callable[[], datetime]
+    fhir_slots: ServerSlots  # per process: calls fetching from each FHIR server
 
 
 def state(app: Flask | None = None) -> AppState:

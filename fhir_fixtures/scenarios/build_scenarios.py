@@ -7,6 +7,8 @@
   are left out and listed in expected.json's ``prefetchOnly``);
 * ``expected.json`` — the cards the clinical docs call for, written by hand in ``specs_*.py``.
 
+The order-time scenarios (``specs_orders.py``) are written under ``orders/`` (``build_orders.py``).
+
 Also ``README.md``: README.head.md plus a generated table of the scenarios.
 
 Usage, from the repository root: ``python -m fhir_fixtures.scenarios.build_scenarios`` (rewrites
@@ -27,6 +29,7 @@ from typing import Any
 
 from fhir_fixtures import builders as b
 from fhir_fixtures.scenarios import (
+    build_orders,
     specs_core,
     specs_judgement,
     specs_later,
@@ -257,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             folder.mkdir(exist_ok=True)
             path.write_text(text)
+    stale += build_orders.write_or_check(args.check)
     readme_path, readme_text = HERE / "README.md", readme(scenarios)
     if not args.check:
         readme_path.write_text(readme_text)

@@ -57,6 +57,7 @@ from cds_service.knowledge import loader
 from cds_service.knowledge.errors import KnowledgeError
 from cds_service.knowledge.loader import Knowledge, load_knowledge
 from cds_service.knowledge.terminology import Terminology
+from cds_service.orders.evaluate import evaluate_orders
 from cds_service.pipeline import evaluate, history_of
 from cds_service.rules import evaluate_all
 from cds_service.rules.context import build_context
@@ -72,6 +73,7 @@ PROJECT_FILES = (
     "history.json",
     "card-texts.json",
     "sources.json",
+    "order-checks.json",
 )
 DOCUMENTATION_KEYS = frozenset({"description"})
 
@@ -518,6 +520,7 @@ def outputs(knowledge: Knowledge) -> Iterator[Any]:
         findings = evaluate_all(context, knowledge, NOW)
         yield _strip_uuids(build_cards(findings, history, knowledge, NOW, "http://x.test", "p"))
     yield long_summaries(knowledge)
+    yield from order_outputs(knowledge)
     for scenario in SCENARIO_NAMES:
         request = json.loads((SCENARIOS / scenario / "request.json").read_text("utf-8"))
         resources = [v for v in request["prefetch"].values() if v is not None]
@@ -530,6 +533,37 @@ def outputs(knowledge: Knowledge) -> Iterator[Any]:
             knowledge,
             now,
             public_base_url="http://jdm-cds.test",
+        )
+        yield _strip_uuids(result.cards)
+
+
+ORDER_SCENARIOS = SCENARIOS / "orders"
+# the order-time scenarios that fire a card (the others add nothing an edit could change)
+ORDER_SCENARIO_NAMES = sorted(
+    p.name
+    for p in ORDER_SCENARIOS.iterdir()
+    if (p / "expected.json").is_file()
+    and json.loads((p / "expected.json").read_text("utf-8"))["cards"]
+)
+
+
+def order_outputs(knowledge: Knowledge) -> Iterator[Any]:
+    """The order-select / order-sign cards of the order scenarios (cards/order-checks.json and
+    the order-* topics of card-texts.json drive them)."""
+    for scenario in ORDER_SCENARIO_NAMES:
+        request = json.loads((ORDER_SCENARIOS / scenario / "request.json").read_text("utf-8"))
+        expected = json.loads((ORDER_SCENARIOS / scenario / "expected.json").read_text("utf-8"))
+        context = request["context"]
+        bundle = [entry["resource"] for entry in context["draftOrders"]["entry"]]
+        selected = set(context.get("selections") or [])
+        drafts = [r for r in bundle if not selected or f"MedicationRequest/{r['id']}" in selected]
+        result = evaluate_orders(
+            [v for v in request["prefetch"].values() if v is not None],
+            drafts,
+            bundle,
+            context["patientId"],
+            knowledge,
+            datetime.fromisoformat(expected["now"]),
         )
         yield _strip_uuids(result.cards)
 
@@ -607,6 +641,9 @@ def unread_fields(
 
 
 @pytest.mark.slow
+# card-texts.json has some 500 leaves since the order topics came; each edit reloads the
+# knowledge: about 3.5 minutes on a loaded 2-core machine, more than the default 300 s allows
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("name", PROJECT_FILES)
 def test_every_field_is_read(name: str, cards_copy: Path, baseline: list[Any]) -> None:
     assert unread_fields(cards_copy, name, baseline) == []

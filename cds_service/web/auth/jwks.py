@@ -9,7 +9,8 @@ JWT ``iss``) to where its public keys live::
     }
 
 ``jwks_file`` (relative to the issuers file) pins the keys: no network call is made. ``jwks_url``
-is fetched with a timeout, at most a small body, no redirects, and cached; when an entry has
+is fetched with a timeout, at most a small body, no redirects, and cached
+(:mod:`cds_service.web.auth.jwks_cache`); when an entry has
 both, the pinned file supplies the keys and the URL is only the one ``jku`` the issuer may name.
 An optional ``description`` says who the issuer is. A JWKS URL must be ``https://`` except on
 loopback (for local tests). Keys are never fetched from a URL a token names.
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -35,9 +35,6 @@ from cds_service.gather.http_body import BodyBroken, BodyDeadlinePassed, BodyToo
 
 # A JWKS is a few keys; anything larger is not one.
 MAX_JWKS_BYTES = 256 * 1024
-# After an unknown `kid`, refetch the JWKS (key rotation) at most this often, so tokens with
-# made-up kids cannot turn the service into a flood of requests to the issuer.
-MIN_REFRESH_INTERVAL_S = 30.0
 ENTRY_KEYS = frozenset({"jwks_url", "jwks_file", "description"})
 
 
@@ -170,57 +167,3 @@ def fetch_jwks(url: str, timeout_s: float) -> Any:
         return json.loads(body)
     except (ValueError, RecursionError) as exc:
         raise KeyUnavailable("issuer JWKS is not JSON") from exc
-
-
-class JwksCache:
-    """Keys of URL-configured issuers, fetched on first use and kept `cache_s` seconds."""
-
-    def __init__(
-        self,
-        *,
-        timeout_s: float,
-        cache_s: float,
-        fetch: Fetch = fetch_jwks,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._timeout_s = timeout_s
-        self._cache_s = cache_s
-        self._fetch = fetch
-        self._monotonic = monotonic
-        self._lock = threading.Lock()
-        # url -> (fetched at (monotonic), keys)
-        self._entries: dict[str, tuple[float, dict[str, Mapping[str, Any]]]] = {}
-
-    def key(self, trusted: TrustedIssuer, kid: str) -> Mapping[str, Any]:
-        """The JWK with `kid` for this issuer, or KeyUnavailable."""
-        if trusted.pinned_keys is not None:
-            return _pick(trusted.pinned_keys, kid)
-        if trusted.jwks_url is None:
-            raise KeyUnavailable("issuer has no JWKS configured")
-        with self._lock:  # one fetch at a time per process is plenty for a few issuers
-            keys = self._keys(trusted.jwks_url, want_kid=kid)
-        return _pick(keys, kid)
-
-    def _keys(self, url: str, *, want_kid: str) -> dict[str, Mapping[str, Any]]:
-        now = self._monotonic()
-        cached = self._entries.get(url)
-        if cached is not None:
-            age = now - cached[0]
-            fresh = age < self._cache_s
-            if fresh and (want_kid in cached[1] or age < MIN_REFRESH_INTERVAL_S):
-                return cached[1]
-        try:
-            keys = keys_by_kid(self._fetch(url, self._timeout_s))
-        except KeyUnavailable:
-            if cached is not None and now - cached[0] < self._cache_s:
-                return cached[1]  # a failed refresh keeps the keys we still trust
-            raise
-        self._entries[url] = (now, keys)
-        return keys
-
-
-def _pick(keys: Mapping[str, Mapping[str, Any]], kid: str) -> Mapping[str, Any]:
-    jwk = keys.get(kid)
-    if jwk is None:
-        raise KeyUnavailable("kid is not in the issuer's JWKS")
-    return jwk

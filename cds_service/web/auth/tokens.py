@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,9 +33,11 @@ from jwt import exceptions as jwt_errors
 
 from cds_service.config import Settings
 from cds_service.errors import operation_outcome
+from cds_service.gather.urls import same_url
 from cds_service.web.audit import current_audit
-from cds_service.web.auth.jwks import JwksCache, KeyUnavailable, TrustedIssuer, load_trusted_issuers
+from cds_service.web.auth.jwks import KeyUnavailable, TrustedIssuer, load_trusted_issuers
 from cds_service.web.auth.jwks import public_key_for as _public_key_for
+from cds_service.web.auth.jwks_cache import JwksCache
 
 ALLOWED_ALGORITHMS = ("ES384", "RS384")
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti")
@@ -98,7 +101,7 @@ class TokenVerifier:
             raise AuthFailure("kid header missing")
         trusted = self._trusted_issuer(token)
         jku = header.get("jku")
-        if jku is not None and jku != trusted.jwks_url:
+        if jku is not None and not _is_configured_jwks(jku, trusted):
             raise AuthFailure("jku does not match the JWKS URL configured for this issuer")
         try:
             key = _public_key_for(self._jwks.key(trusted, kid), algorithm)
@@ -163,20 +166,42 @@ class TokenVerifier:
     def _check_times(self, claims: Mapping[str, Any], now: datetime) -> datetime:
         """Raise unless exp is ahead and iat/nbf are not ahead; return when exp falls."""
         now_s = now.timestamp()
-        expires, issued = claims["exp"], claims["iat"]
-        for name, value in (("exp", expires), ("iat", issued), ("nbf", claims.get("nbf", 0))):
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise AuthFailure(f"{name} claim must be a number")
+        expires, issued = _seconds(claims, "exp"), _seconds(claims, "iat")
+        not_before = _seconds(claims, "nbf") if "nbf" in claims else None
         if expires + self._skew_s <= now_s:
             raise AuthFailure("token expired")
         if expires - now_s > MAX_TOKEN_LIFETIME_S + self._skew_s:
             raise AuthFailure("token lives too long (exp more than 5 minutes ahead)")
         if issued - self._skew_s > now_s:
             raise AuthFailure("token issued in the future (iat)")
-        if claims.get("nbf", 0) - self._skew_s > now_s:
+        if not_before is not None and not_before - self._skew_s > now_s:
             raise AuthFailure("token not valid yet (nbf)")
         # the jti is remembered until the token could no longer be accepted at all
         return datetime.fromtimestamp(expires + self._skew_s, tz=UTC)
+
+
+def _seconds(claims: Mapping[str, Any], name: str) -> float:
+    """A NumericDate claim as seconds: a finite JSON number, else AuthFailure (401).
+
+    JSON parsers accept NaN and Infinity, and every comparison with NaN is false, so a NaN
+    ``exp`` would never expire; an integer too large for a float cannot be compared at all.
+    """
+    value = claims[name]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise AuthFailure(f"{name} claim must be a number")
+    try:
+        seconds = float(value)
+    except OverflowError:
+        seconds = math.inf
+    if not math.isfinite(seconds):
+        raise AuthFailure(f"{name} claim must be a finite number of seconds")
+    return seconds
+
+
+def _is_configured_jwks(jku: Any, trusted: TrustedIssuer) -> bool:
+    """A ``jku`` names the issuer's configured JWKS: the same scheme, host, port (a missing port
+    is the scheme's default) and path; anything else is refused, never fetched."""
+    return isinstance(jku, str) and trusted.jwks_url is not None and same_url(jku, trusted.jwks_url)
 
 
 def replay_key(issuer: str, jti: str) -> str:
@@ -231,6 +256,8 @@ def build_verifier(settings: Settings, replay_cache: ReplayCache) -> TokenVerifi
             'one entry (issuer -> {"jwks_url": ...} or {"jwks_file": ...}); see docs/security.md'
         )
     jwks = JwksCache(timeout_s=settings.auth_jwks_timeout_s, cache_s=settings.auth_jwks_cache_s)
+    # fetched now, once (gunicorn loads the app before forking): workers start with the keys
+    jwks.warm({i.jwks_url for i in issuers.values() if i.jwks_url and i.pinned_keys is None})
     return TokenVerifier(issuers, jwks, replay_cache, clock_skew_s=settings.auth_clock_skew_s)
 
 
