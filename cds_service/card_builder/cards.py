@@ -72,8 +72,10 @@ def build_cards(
 # timeline is said once
 MAIN_TOPICS = frozenset(
     {
+        "severe-organ-disease",
         "ivig-start",
         "ivig-course-due",
+        "ivig-contraindicated",
         "escalate-after-ivig",
         "first-line-window",
         "ivig-monitoring-due",

@@ -173,15 +173,20 @@ def _ivig_start(finding: Finding, subject: IvigStartSubject, texts: CardTexts) -
         "hard_stop": short_detail(hard_stops[0], texts) if hard_stops else "",
         "contraindication": _contraindication(hard_stops, texts),
     }
+    return values | _course_values(finding)
+
+
+def _course_values(finding: Finding) -> Values:
+    """The IVIG course of the card's summary: total, per day and days (none without a dose)."""
     dose = finding.dose
-    if isinstance(dose, IvigDose):
-        evidence = dose.evidence()
-        values |= {
-            "course_total_g": str(evidence["courseTotalG"]),
-            "per_day_g": str(evidence["perDayG"]),
-            "days": str(dose.days),
-        }
-    return values
+    if not isinstance(dose, IvigDose):
+        return {}
+    evidence = dose.evidence()
+    return {
+        "course_total_g": str(evidence["courseTotalG"]),
+        "per_day_g": str(evidence["perDayG"]),
+        "days": str(dose.days),
+    }
 
 
 def _course_due(finding: Finding, subject: CourseDueSubject, texts: CardTexts) -> Values:
@@ -193,15 +198,7 @@ def _course_due(finding: Finding, subject: CourseDueSubject, texts: CardTexts) -
         "last_course_date": day(subject.last_course_start),
         "hard_stop": short_detail(hard_stops[0], texts) if hard_stops else "",
     }
-    dose = finding.dose
-    if isinstance(dose, IvigDose):
-        evidence = dose.evidence()
-        values |= {
-            "course_total_g": str(evidence["courseTotalG"]),
-            "per_day_g": str(evidence["perDayG"]),
-            "days": str(dose.days),
-        }
-    return values
+    return values | _course_values(finding)
 
 
 def _contraindication(hard_stops: Sequence[Any], texts: CardTexts) -> str:
