@@ -35,7 +35,10 @@ SCENARIO = Path(__file__).resolve().parent.parent / "fhir_fixtures/scenarios"
 SCENARIO = SCENARIO / "in-ivig-start-inadequate-response"
 PATIENT_ID = "0286b354-pat"
 FHIR_TOKEN = "fhir-access-token-3b9e1c"
-DEADLINE_S = 2.0
+# fetches stop at half the deadline (config.evaluate_reserve_s): 1.5 s leaves the well-behaved
+# searches (Patient, Conditions, ...) time to finish on a loaded 2-core box, so only the faulty one
+# is cut short
+DEADLINE_S = 3.0
 # the answer may take the deadline plus the time to build cards; a loaded CI box gets slack
 ANSWER_WITHIN_S = DEADLINE_S + 2.0
 CORRECT_COURSE_G = Decimal("52")

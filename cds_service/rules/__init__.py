@@ -30,6 +30,7 @@ from cds_service.rules.context import ClinicalContext
 from cds_service.rules.findings import Finding
 
 Rule = Callable[[ClinicalContext, Knowledge, datetime], tuple[Finding, ...]]
+CONDITION_LABEL = "Condition"  # how gather notes name the diagnoses' search (gather/registry.py)
 
 RULES: tuple[Rule, ...] = (
     severe_organ.evaluate,
@@ -49,8 +50,16 @@ RULES: tuple[Rule, ...] = (
 def evaluate_all(
     context: ClinicalContext, knowledge: Knowledge, now: datetime
 ) -> tuple[Finding, ...]:
-    """Every finding for an in-scope patient; () for anyone out of scope (deceased, no JDM...)."""
+    """Every finding for an in-scope patient; () for anyone out of scope (deceased, no JDM...).
+
+    One exception, never silent: when no JDM diagnosis was found but the diagnoses could not all
+    be read (a Condition search cut short or failed), the data-quality card says so, since the
+    patient may have JDM (docs/clinical/decision-model.md §0)."""
     if not context.scope.in_scope:
+        if context.scope.no_diagnosis and any(
+            note.startswith(CONDITION_LABEL) for note in context.gather_notes
+        ):
+            return data_quality.evaluate(context, knowledge, now)
         return ()
     findings = tuple(finding for rule in RULES for finding in rule(context, knowledge, now))
     # pregnancy changes every card that names methotrexate, cyclophosphamide, MMF or rituximab

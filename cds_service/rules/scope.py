@@ -21,6 +21,7 @@ ADULT_AGE_MONTHS = 18 * 12
 class ScopeDecision:
     in_scope: bool
     reason: str  # PHI-free, for logs and the CLI
+    no_diagnosis: bool = False  # out of scope only for want of a JDM diagnosis in what was read
 
 
 def assess_scope(history: TherapyHistory, now: datetime) -> ScopeDecision:
@@ -36,7 +37,7 @@ def assess_scope(history: TherapyHistory, now: datetime) -> ScopeDecision:
         return ScopeDecision(True, "dermatomyositis with onset before 18")
     if history.active_problems("dermatomyositis"):
         return ScopeDecision(False, "dermatomyositis with onset at 18 or later (or age unknown)")
-    return ScopeDecision(False, "no active JDM diagnosis")
+    return ScopeDecision(False, "no active JDM diagnosis", no_diagnosis=True)
 
 
 def _onset_before_18(problem: Problem, history: TherapyHistory) -> bool:

@@ -283,3 +283,31 @@ def test_the_ivig_draft_is_withheld_while_an_infusion_could_be_unread(
     assert ("ivig-draft" in start.suggest) is not withheld
     assert ("ivig-baseline" in start.suggest) is True
     assert (start.note_keys == ("draftWithheld",)) is withheld
+
+
+@pytest.mark.parametrize(
+    ("notes", "expected"),
+    [
+        # the diagnoses could not all be read: the patient may have JDM, so say so
+        (("Condition search cut short after 20 pages",), ["data-quality"]),
+        (("Condition fetch did not finish before the deadline",), ["data-quality"]),
+        # another search failing says nothing about the diagnosis: no card for a non-JDM patient
+        (("Observation search cut short after 20 pages",), []),
+        ((), []),
+    ],
+)
+def test_no_jdm_found_in_diagnoses_not_all_read_is_not_silence(
+    knowledge: Knowledge, notes: tuple[str, ...], expected: list[str]
+) -> None:
+    history = replace(
+        seed_history(), problems=tuple(p for p in seed_history().problems if p.concept != "jdm")
+    )
+    assert [f.topic for f in findings_for(history, knowledge, notes)] == expected
+
+
+def test_a_deceased_patient_gets_nothing_even_with_diagnoses_not_all_read(
+    knowledge: Knowledge,
+) -> None:
+    history = seed_history()
+    history = replace(history, patient=replace(history.patient, deceased=True))
+    assert findings_for(history, knowledge, ("Condition search cut short after 20 pages",)) == ()
