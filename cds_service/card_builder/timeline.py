@@ -141,7 +141,11 @@ def _course(course: IvigCourse, phrase: _Phrase) -> str:
 
 def _trend(trend: ScoreTrend, knowledge: Knowledge) -> str:
     """``CMAS 18 (2026-01-10) → 30 (2026-02-07) → 44 (2026-03-07)``."""
-    steps = [f"{md_escape(measured_text(m.value, m.unit))} ({day(m.at)})" for m in trend.values]
+    flag = knowledge.texts.phrase("timeline.preliminary")
+    steps = [
+        f"{md_escape(measured_text(m.value, m.unit))}{flag if m.preliminary else ''} ({day(m.at)})"
+        for m in trend.values
+    ]
     return f"{knowledge.texts.label(trend.concept)} " + " → ".join(steps)
 
 

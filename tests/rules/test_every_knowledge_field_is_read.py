@@ -450,7 +450,21 @@ def card_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
         (noted, ("Observation search cut short after 20 pages",)),
         (free_text, ()),
         *ivig_trial_probes(),
+        *timeline_probes(),
     ]
+
+
+def timeline_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
+    """Main cards whose therapy so far lacks a therapy (no IV pulses; no oral glucocorticoid) and
+    shows a preliminary result."""
+    seed = seed_history()
+    no_pulses = with_measurements(
+        replace(seed, methylprednisolone_pulses=()),
+        measure("ck", "900", ago(1), "ck-prelim", status="preliminary"),
+    )
+    oral = tuple(e for e in seed.dose_events if e.agent != "glucocorticoid-oral")
+    no_oral = replace(seed, glucocorticoid=None, dose_events=oral)
+    return [(no_pulses, ()), (no_oral, ())]
 
 
 def ivig_trial_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
