@@ -252,6 +252,7 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "check.hemolysis.unknown": frozenset(),
         "check.hemolysis.group": frozenset({"group"}),
         "check.liveVaccine.item": frozenset({"vaccine", "date"}),
+        "sources.designDefault": frozenset(),
         "detail.hardStop": frozenset({"reasons"}),
         "detail.unconfirmed": frozenset({"status"}),
         "arithmetic.noIvigDose": frozenset(),
