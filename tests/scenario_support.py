@@ -245,6 +245,12 @@ def _evidence_id_problems(evidence: Json, wanted: Mapping[str, Any], where: str)
     for group in wanted.get("evidenceAnyOf", []):
         if not resources.intersection(group):
             problems.append(f"{where}: evidence lacks any of {group}")
+    by_name = set(evidence.get("matchedByName") or [])
+    problems += [
+        f"{where}: evidence does not say {ref} was matched by name"
+        for ref in wanted.get("matchedByName", [])
+        if ref not in by_name
+    ]
     return problems
 
 

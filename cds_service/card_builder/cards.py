@@ -37,6 +37,7 @@ from cds_service.knowledge.sources import DESIGN_DEFAULT
 from cds_service.knowledge.text_contract import MARKDOWN_PLACEHOLDERS
 from cds_service.knowledge.texts import TopicText, fill
 from cds_service.rules.findings import TOPIC_ORDER, Effect, Finding, Indicator
+from cds_service.rules.scope import ScopeDecision
 
 SUMMARY_MAX = 139
 # topics whose card states an IVIG course (dose, safety checks, the results the checks read)
@@ -56,14 +57,19 @@ def build_cards(
     now: datetime,
     public_base_url: str,
     patient_id: str,
+    scope: ScopeDecision | None = None,
 ) -> list[Card]:
+    """The cards of `findings`; `scope` names an unconfirmed diagnosis on every card and puts a
+    diagnosis that needs checking (read by name, or unconfirmed) in every card's evidence."""
     ordered = sorted(
         findings,
         key=lambda f: (INDICATOR_RANK[indicator(f, knowledge)], TOPIC_ORDER.index(f.topic)),
     )
     main = next((f for f in ordered if f.topic in MAIN_TOPICS), None)
     return [
-        build_card(f, history, knowledge, now, public_base_url, patient_id, main=f is main)
+        build_card(
+            f, history, knowledge, now, public_base_url, patient_id, main=f is main, scope=scope
+        )
         for f in ordered
     ]
 
@@ -97,15 +103,19 @@ def build_card(
     patient_id: str,
     *,
     main: bool = False,
+    scope: ScopeDecision | None = None,
 ) -> Card:
     """One card; `main` adds the therapy timeline (said once per response)."""
     text = knowledge.topic(finding.topic)
     values = template_values(finding, knowledge)
+    unconfirmed = scope.unconfirmed if scope is not None else None
     card: Card = {
         "uuid": str(uuid.uuid4()),
         "summary": summary(finding, text, values),
         "indicator": WIRE_INDICATORS[indicator(finding, knowledge)],
-        "detail": detail(finding, history, knowledge, now, values, main=main),
+        "detail": detail(
+            finding, history, knowledge, now, values, main=main, unconfirmed=unconfirmed
+        ),
         "source": _source(finding, text, knowledge),
     }
     drafted = suggestions(finding, knowledge, patient_id)
@@ -117,10 +127,18 @@ def build_card(
             {"system": knowledge.texts.override_reason_system, "code": r.code, "display": r.display}
             for r in text.override_reasons
         ]
-    if text.links:
-        card["links"] = _links(text, knowledge, public_base_url)
-    card["extension"] = {EVIDENCE_KEY: evidence(finding, history)}
+    links = (*text.links, UNCONFIRMED_ORDER_SET) if unconfirmed else text.links
+    if links:
+        card["links"] = _links(tuple(dict.fromkeys(links)), knowledge, public_base_url)
+    diagnoses = scope.diagnoses if scope is not None and scope.needs_checking else ()
+    card["extension"] = {
+        EVIDENCE_KEY: evidence(finding, history, tuple(p.source for p in diagnoses))
+    }
     return card
+
+
+# the order set a card links to when the diagnosis is unconfirmed (MRI, biopsy, antibodies)
+UNCONFIRMED_ORDER_SET = "jdm-reevaluation"
 
 
 def _source(finding: Finding, text: TopicText, knowledge: Knowledge) -> Source:
@@ -136,7 +154,7 @@ def _source(finding: Finding, text: TopicText, knowledge: Knowledge) -> Source:
     return {"label": label, "topic": topic}
 
 
-def _links(text: TopicText, knowledge: Knowledge, public_base_url: str) -> list[Link]:
+def _links(links: Sequence[str], knowledge: Knowledge, public_base_url: str) -> list[Link]:
     base = public_base_url.rstrip("/")
     return [
         {
@@ -144,7 +162,7 @@ def _links(text: TopicText, knowledge: Knowledge, public_base_url: str) -> list[
             "url": f"{base}/order-sets/{set_id}",
             "type": "absolute",
         }
-        for set_id in text.links
+        for set_id in links
     ]
 
 
@@ -171,9 +189,14 @@ def detail(
     values: Mapping[str, str],
     *,
     main: bool = False,
+    unconfirmed: str | None = None,
 ) -> str:
+    """The card's Markdown detail; an `unconfirmed` diagnosis (its verification status) is named
+    first, after only a hard stop."""
     text, texts = knowledge.topic(finding.topic), knowledge.texts
     parts = [_fill(paragraph, values, escape=True) for paragraph in text.recommendation]
+    if unconfirmed is not None:
+        parts.insert(0, texts.phrase("detail.unconfirmed", status=unconfirmed))
     hard_stops = [c for c in finding.safety_checks if c.effect is Effect.HARD_STOP]
     if hard_stops:
         reasons = "; ".join(md_escape(check_detail(c, texts)) for c in hard_stops)

@@ -10,7 +10,7 @@ Numbers are JSON strings of Decimals; nothing is ever ``null``.
 from __future__ import annotations
 
 from cds_service.card_builder.wire import Evidence, EvidenceFact, EvidenceThreshold
-from cds_service.history.model import MatchKind, TherapyHistory
+from cds_service.history.model import MatchKind, SourceRef, TherapyHistory
 from cds_service.rules.findings import Fact, Finding, ThresholdUse
 
 EVIDENCE_KEY = "org.jdm-cds.evidence"
@@ -22,8 +22,12 @@ SAFETY_TOPICS = frozenset(
 )
 
 
-def evidence(finding: Finding, history: TherapyHistory) -> Evidence:
-    resources = list(finding.all_resources())
+def evidence(
+    finding: Finding, history: TherapyHistory, diagnoses: tuple[SourceRef, ...] = ()
+) -> Evidence:
+    """The card's evidence; `diagnoses` adds the Conditions of a diagnosis that needs checking
+    (read by name, or unconfirmed) to its resources."""
+    resources = sorted({*finding.all_resources(), *(ref.reference for ref in diagnoses)})
     body: Evidence = {"topic": finding.topic, "ruleId": finding.rule_id}
     if resources:
         body["resources"] = resources

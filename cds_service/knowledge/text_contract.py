@@ -87,7 +87,9 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
             frozenset({"courses", "rituximab_option", "organ_involvement"}),
             notes=("pregnancy", "contraception"),
         ),
-        "extramuscular-screen": TopicContract(frozenset({"missing"})),
+        "extramuscular-screen": TopicContract(
+            frozenset({"missing"}), variants=("default", "notActive")
+        ),
         "steroid-taper": TopicContract(frozenset({"taper_finding"})),
         "data-quality": TopicContract(frozenset({"count"})),
         # the order-time checks (docs/clinical/order-checks.md; cds_service/orders/)
@@ -250,7 +252,9 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "check.hemolysis.unknown": frozenset(),
         "check.hemolysis.group": frozenset({"group"}),
         "check.liveVaccine.item": frozenset({"vaccine", "date"}),
+        "sources.designDefault": frozenset(),
         "detail.hardStop": frozenset({"reasons"}),
+        "detail.unconfirmed": frozenset({"status"}),
         "arithmetic.noIvigDose": frozenset(),
         "arithmetic.noRituximabDose": frozenset(),
         "rituximab.adultRegimen": frozenset(),

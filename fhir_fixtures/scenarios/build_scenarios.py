@@ -36,6 +36,7 @@ from fhir_fixtures.scenarios import (
     specs_more,
     specs_real,
     specs_safety,
+    specs_scope,
     specs_trial,
 )
 from fhir_fixtures.scenarios.charts import Chart
@@ -60,7 +61,7 @@ PREFETCH_KEYS = {
     "Immunization": "immunizations",
     "AllergyIntolerance": "allergies",
 }
-CARD_KEYS_WITH_LOCAL_IDS = ("evidence", "evidenceAbsent")
+CARD_KEYS_WITH_LOCAL_IDS = ("evidence", "evidenceAbsent", "matchedByName")
 
 
 def all_scenarios() -> list[Scenario]:
@@ -72,6 +73,7 @@ def all_scenarios() -> list[Scenario]:
         *specs_real.SCENARIOS,
         *specs_trial.SCENARIOS,
         *specs_judgement.SCENARIOS,
+        *specs_scope.SCENARIOS,
     ]
     names = [s.name for s in scenarios]
     duplicates = {n for n in names if names.count(n) > 1}

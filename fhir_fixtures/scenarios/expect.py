@@ -14,7 +14,8 @@ strings and
 * ``serviceRequestsAbsent``: codes no suggested ServiceRequest may carry.
 * ``safetyChecks``: ``{"present": [[code, effect], ...], "absent": [code, ...]}``.
 * ``evidence``: local resource names that must be in ``resources``; ``evidenceAnyOf``: groups of
-  which at least one must be; ids listed in a scenario's ``forbidden`` may appear on no card.
+  which at least one must be; ids listed in a scenario's ``forbidden`` may appear on no card;
+  ``matchedByName``: local names the evidence must list as matched by name (no known code).
 * ``links``: order-set ids the card must link to; ``linksAbsent``: ids it must not link to.
 * ``suggestionsAbsent``: the card offers no draft orders at all.
 * ``mentions``: groups of alternatives, one of each group must appear in summary or detail

@@ -314,7 +314,8 @@ def card_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
     """Hand-built histories for the card wording no scenario reaches: first-line therapy without
     methotrexate; every red flag, thrombosis risk and key result; a weight dated in the future
     beside a cardiac risk; a low IgA against its lab range; no renal result; IVIG failing with
-    organ involvement; a record of every kind left out, and gathering notes."""
+    organ involvement; a record of every kind left out, and gathering notes; the key results on a
+    main card with no pulses or oral course."""
     no_mtx = seed_history(methotrexate=None, problems=seed_history().problems[:2])
     flags = [
         problem(concept, f"c-{concept}", ago(30))
@@ -337,6 +338,22 @@ def card_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
         measure("hemoglobin", "11", ago(3), "hb-1"),
         measure("iga", "30", ago(2), "iga-2", low="40", high="230"),
         measure("weight", "27", NOW + timedelta(days=3), "w-future"),
+    )
+    # the busy probe takes the severe pathway (no main card, so no timeline): the key results,
+    # one preliminary, and no pulses or oral course on record, on the seed's IVIG card
+    oral_only = replace(
+        seed_history(),
+        methylprednisolone_pulses=(),
+        glucocorticoid=None,
+        dose_events=(*seed_history().dose_events, dose("glucocorticoid-oral", ago(10), "p", "30")),
+    )
+    results = with_measurements(
+        oral_only,
+        *(
+            measure(c, "5", ago(3), f"{c}-r", status="preliminary" if c == "ast" else "final")
+            for c in ("aldolase", "ldh", "ast", "alt")
+        ),
+        measure("hemoglobin", "11", ago(3), "hb-r"),
     )
     no_renal = without(seed_history(), "creatinine", "egfr")
     organ = with_problems(
@@ -445,6 +462,7 @@ def card_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
         (future, ()),
         (no_mtx, ()),
         (busy, ()),
+        (results, ()),
         (no_renal, ()),
         (organ, ()),
         (noted, ("Observation search cut short after 20 pages",)),

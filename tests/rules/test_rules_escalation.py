@@ -27,7 +27,7 @@ from rules_builders import (
 )
 
 from cds_service.card_builder.reasons import why_lines
-from cds_service.history.model import DataQualityNote, TherapyHistory
+from cds_service.history.model import DataQualityNote, MatchKind, SourceRef, TherapyHistory
 from cds_service.knowledge.loader import Knowledge
 from cds_service.rules import first_line_window, ivig_start
 from cds_service.rules.scope import assess_scope
@@ -93,6 +93,50 @@ def test_dermatomyositis_in_scope_only_with_onset_before_18(
     problems = tuple(p for p in history.problems if p.concept != "jdm")
     problems += (problem("dermatomyositis", "c-dm", onset),)
     assert assess_scope(replace(history, problems=problems), NOW).in_scope is in_scope
+
+
+def _jdm_recorded(*statuses: str | None) -> TherapyHistory:
+    """The seed, its JDM Condition replaced by one per verification status."""
+    history = seed_history()
+    jdm = next(p for p in history.problems if p.concept == "jdm")
+    others = tuple(p for p in history.problems if p.concept != "jdm")
+    recorded = tuple(
+        replace(jdm, verification_status=status, source=SourceRef("Condition", f"c-jdm-{i}"))
+        for i, status in enumerate(statuses)
+    )
+    return replace(history, problems=others + recorded)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "unconfirmed"),
+    [
+        (("provisional",), "provisional"),
+        (("differential",), "differential"),
+        (("unconfirmed",), "unconfirmed"),
+        (("differential", "provisional"), "provisional"),
+        (("confirmed",), None),
+        ((None,), None),  # no verificationStatus: read as before
+        (("provisional", "confirmed"), None),  # one confirmed is enough
+        (("provisional", None), None),
+    ],
+)
+def test_an_unconfirmed_diagnosis_is_in_scope_and_named(
+    statuses: tuple[str | None, ...], unconfirmed: str | None
+) -> None:
+    """docs/clinical/decision-model.md §0: in scope; every card names it while none is confirmed."""
+    scope = assess_scope(_jdm_recorded(*statuses), NOW)
+    assert scope.in_scope
+    assert scope.unconfirmed == unconfirmed
+    assert scope.needs_checking is (unconfirmed is not None)
+
+
+def test_a_diagnosis_read_by_name_needs_checking() -> None:
+    history = seed_history()
+    problems = tuple(
+        replace(p, matched_by=MatchKind.NAME) if p.concept == "jdm" else p for p in history.problems
+    )
+    scope = assess_scope(replace(history, problems=problems), NOW)
+    assert scope.in_scope and scope.needs_checking and scope.unconfirmed is None
 
 
 def test_adult_dermatomyositis_without_birth_date_is_out_of_scope() -> None:
