@@ -47,6 +47,8 @@ TOPICS = TOPIC_ORDER
 SAFETY_CHECKS = (
     "anaphylaxis-to-ig",
     "iga-deficiency",
+    "anti-iga",
+    "anti-iga-reaction",
     "iga-low",
     "iga-unknown",
     "renal",

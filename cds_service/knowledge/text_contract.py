@@ -79,6 +79,7 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
         ),
         "dysphagia-aspiration": TopicContract(frozenset({"vfss_status"})),
         "ivig-safety-iga-deficiency": SAFETY_WARNING,
+        "ivig-safety-anti-iga": SAFETY_WARNING,
         "ivig-safety-renal": SAFETY_WARNING,
         "ivig-safety-thrombosis": SAFETY_WARNING,
         "ivig-safety-cardiac-fluid": SAFETY_WARNING,
@@ -157,6 +158,7 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "detail.dose": frozenset(),
         "detail.safety": frozenset(),
         "detail.sources": frozenset({"keys"}),
+        "sources.designDefault": frozenset(),
         "timeline.heading": frozenset(),
         "timeline.pulses": frozenset({"count", "doses", "dates"}),
         "timeline.pulses.none": frozenset(),
@@ -205,6 +207,7 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "severe.ivigCardiac": frozenset(),
         "contraindicated.anaphylaxis-to-ig": frozenset(),
         "contraindicated.renal-severe": frozenset(),
+        "contraindicated.anti-iga-reaction": frozenset(),
         "taper.belowFloor": frozenset({"current", "percent", "start", "months"}),
         "taper.drop": frozenset({"highest", "current", "date"}),
         "dataQuality.line": frozenset({"what", "when", "reason", "about"}),
@@ -233,6 +236,7 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         },
         "dataQuality.gather": frozenset({"text"}),
         "check.iga.problemList": frozenset(),
+        "check.antiIga.present": frozenset({"date"}),
         "check.iga.belowRange": frozenset(
             {"value", "date", "low", "comparison", "threshold", "unit"}
         ),

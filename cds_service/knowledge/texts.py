@@ -32,6 +32,8 @@ from cds_service.knowledge.text_contract import (
 SAFETY_CHECK_CODES: tuple[str, ...] = (
     "anaphylaxis-to-ig",
     "iga-deficiency",
+    "anti-iga",
+    "anti-iga-reaction",
     "iga-low",
     "iga-unknown",
     "renal",

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from cds_service.history.model import Measurement, SourceRef, TherapyHistory
+from cds_service.history.model import CodedResult, Measurement, SourceRef, TherapyHistory
 from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.findings import (
     CheckReason,
@@ -61,25 +61,61 @@ def ig_reaction_mild(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCh
 
 
 def iga_deficiency(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
+    """IgA deficiency: a warning (``iga-deficiency``); with anti-IgA antibodies on record, the
+    ``anti-iga`` warning; with anti-IgA antibodies and any recorded reaction to immune globulin,
+    the ``anti-iga-reaction`` hard stop [Octagam-PI]. A mildly low IgA is the ``iga-low`` note."""
+    deficiency = _iga_deficiency(h, k)
+    if deficiency is None:
+        return _iga_low(h, k)
+    reason, refs, facts, thresholds = deficiency
+    antibodies = _anti_iga_positive(h)
+    if antibodies is None:
+        return fired(k, "iga-deficiency", [reason], refs, facts, thresholds)
+    reasons = [reason, CheckReason("anti-iga", at=antibodies.at)]
+    refs = [*refs, antibodies.source]
+    # any recorded reaction to immune globulin, mild or not, counts as a prior hypersensitivity
+    reactions = [a for a in h.allergies if a.concept == "immune-globulin"]
+    if not reactions:
+        return fired(k, "anti-iga", reasons, refs, facts, thresholds)
+    reasons += [CheckReason("allergy", text=a.description) for a in reactions]
+    refs += [a.source for a in reactions]
+    return fired(k, "anti-iga-reaction", reasons, refs, facts, thresholds)
+
+
+IgaDeficiency = tuple[CheckReason, list[SourceRef], list[Fact], list[ThresholdUse]]
+
+
+def _iga_deficiency(h: TherapyHistory, k: Knowledge) -> IgaDeficiency | None:
     problems = h.active_problems("iga-deficiency")
     if problems:
-        reason = CheckReason("iga-problem-list")
-        return fired(k, "iga-deficiency", [reason], [p.source for p in problems])
+        return CheckReason("iga-problem-list"), [p.source for p in problems], [], []
     latest = h.latest("iga")
     if latest is None:
         return None
     # selective IgA deficiency is an IgA under 7 mg/dL, whatever the lab's range for age: a value
     # only under the range is a mildly low IgA (a note), not a deficiency
     threshold = k.threshold("iga_low_mg_dl")
+    if not threshold.crossed(latest.value):
+        return None
     used = ThresholdUse.of(threshold)
-    facts = [Fact.of("iga", latest)]
-    if threshold.crossed(latest.value):
-        reason = CheckReason("iga-below-threshold", measurement=latest, threshold=used)
-        return fired(k, "iga-deficiency", [reason], [latest.source], facts, [used])
-    if latest.reference_low is not None and latest.value < latest.reference_low:
-        reason = CheckReason("iga-below-range", measurement=latest, threshold=used)
-        return fired(k, "iga-low", [reason], [latest.source], facts, [used])
-    return None
+    reason = CheckReason("iga-below-threshold", measurement=latest, threshold=used)
+    return reason, [latest.source], [Fact.of("iga", latest)], [used]
+
+
+def _iga_low(h: TherapyHistory, k: Knowledge) -> SafetyCheckResult | None:
+    latest = h.latest("iga")
+    if latest is None or latest.reference_low is None or latest.value >= latest.reference_low:
+        return None
+    used = ThresholdUse.of(k.threshold("iga_low_mg_dl"))
+    reason = CheckReason("iga-below-range", measurement=latest, threshold=used)
+    return fired(k, "iga-low", [reason], [latest.source], [Fact.of("iga", latest)], [used])
+
+
+def _anti_iga_positive(h: TherapyHistory) -> CodedResult | None:
+    """The latest anti-IgA antibody result when it is positive (a later negative ends it)."""
+    results = [r for r in h.coded_results if r.concept == "anti-iga"]
+    latest = max(results, key=lambda r: r.at, default=None)
+    return latest if latest is not None and latest.value == "positive" else None
 
 
 def iga_unknown(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:

@@ -65,6 +65,12 @@ def _vaccine(kind: str, days_ago: float, local: str = "vax") -> object:
     return lambda c: c.add(fb.immunization(c.id(local), c.pid, kind, when=at(days_ago=days_ago)))
 
 
+def _anti_iga(positive: bool, days_ago: float = 20, local: str = "anti-iga") -> object:
+    return lambda c: c.add(
+        fb.anti_iga(c.id(local), c.pid, positive=positive, when=at(days_ago=days_ago))
+    )
+
+
 def _abo(group: str, days_ago: float) -> object:
     def step(c: Chart) -> None:
         c.drop("abo")
@@ -121,7 +127,15 @@ def _hard_stop(code: str, evidence: list[str]) -> dict[str, object]:
 HARD_STOP_REASONS = {
     "anaphylaxis-to-ig": ["anaphyla", "allerg", "reaction"],
     "renal-severe": ["egfr", "creatinine", "renal", "kidney"],
+    "anti-iga-reaction": ["anti-iga", "reaction"],
 }
+IGA_5 = _lab("iga", "iga", 5, low=40, high=250)
+ANTI_IGA_CARD = x.card(
+    "ivig-safety-anti-iga",
+    "warning",
+    evidence=["iga", "anti-iga"],
+    mentions=[["anti-iga antibodies present"], ["iga-depleted"], ["immunology"]],
+)
 
 
 SCENARIOS = [
@@ -250,6 +264,89 @@ SCENARIOS = [
             "7 mg/dL",
             "does not fire (7 is not < 7)",
             "docs/clinical/safety.md: '< 7 mg/dL when no range'.",
+        ),
+    ),
+    # --- anti-iga (warning) and anti-iga-reaction (hard stop) ---------------------------------
+    Scenario(
+        "in-ivig-safety-anti-iga",
+        "IgA 5 mg/dL and anti-IgA antibodies positive, no reaction to immune globulin on record: "
+        "the anti-IgA warning card (IgA-depleted product, immunology) replaces the IgA-deficiency "
+        "card; ivig-start keeps its draft order.",
+        steps(refractory, IGA_5, _anti_iga(True)),
+        [x.ivig_start(), ANTI_IGA_CARD],
+    ),
+    Scenario(
+        "out-ivig-safety-anti-iga-negative",
+        "IgA 5 mg/dL, anti-IgA antibodies negative: the plain IgA-deficiency warning, no anti-IgA "
+        "card.",
+        steps(refractory, IGA_5, _anti_iga(False)),
+        [x.ivig_start(), x.card("ivig-safety-iga-deficiency", "warning", evidence=["iga"])],
+    ),
+    Scenario(
+        "boundary-ivig-safety-anti-iga-iga-7",
+        "Anti-IgA antibodies positive but serum IgA exactly 7 mg/dL (no range): no IgA deficiency, "
+        "so no anti-IgA card and no IgA card.",
+        steps(refractory, _lab("iga", "iga", 7), _anti_iga(True)),
+        [x.ivig_start(absent_checks=["iga-deficiency", "anti-iga", "anti-iga-reaction"])],
+        threshold=Threshold(
+            "serum IgA without a range",
+            "7 mg/dL",
+            "does not fire (7 is not < 7)",
+            "docs/clinical/safety.md: anti-iga needs IgA deficiency (< 7 mg/dL or the Condition).",
+        ),
+    ),
+    Scenario(
+        "in-safety-anti-iga-reaction",
+        "IgA deficiency Condition, anti-IgA antibodies positive and a mild urticaria with immune "
+        "globulin: hard stop -> ivig-contraindicated, no dose, no draft orders.",
+        steps(
+            refractory,
+            _problem("igad", "iga-deficiency"),
+            _anti_iga(True),
+            _allergy(criticality="low", manifestation="Urticaria", severity="mild"),
+        ),
+        [_hard_stop("anti-iga-reaction", ["igad", "anti-iga", "allergy"])],
+    ),
+    Scenario(
+        "out-safety-anti-iga-reaction-antibodies-negative",
+        "IgA 5 mg/dL and a mild reaction to immune globulin, but anti-IgA antibodies negative: no "
+        "hard stop; the IgA-deficiency warning and the mild-reaction note.",
+        steps(
+            refractory,
+            IGA_5,
+            _anti_iga(False),
+            _allergy(criticality="low", manifestation="Urticaria", severity="mild"),
+        ),
+        [
+            x.ivig_start(
+                checks=[["ig-reaction-mild", "note"]], absent_checks=["anti-iga-reaction"]
+            ),
+            x.card("ivig-safety-iga-deficiency", "warning", evidence=["iga"]),
+        ],
+    ),
+    Scenario(
+        "boundary-safety-anti-iga-reaction-later-negative",
+        "Anti-IgA antibodies positive a year ago, negative 20 days ago, IgA 5 mg/dL and a prior "
+        "reaction with rigors: the latest result counts -> no hard stop, the IgA-deficiency "
+        "warning.",
+        steps(
+            refractory,
+            IGA_5,
+            _anti_iga(True, days_ago=365, local="anti-iga-old"),
+            _anti_iga(False),
+            _allergy(criticality="low", manifestation="Rigors", severity="mild"),
+        ),
+        [
+            x.ivig_start(
+                checks=[["ig-reaction-mild", "note"]], absent_checks=["anti-iga-reaction"]
+            ),
+            x.card("ivig-safety-iga-deficiency", "warning", evidence=["iga"]),
+        ],
+        threshold=Threshold(
+            "latest anti-IgA result",
+            "negative after positive",
+            "does not fire (the latest result is negative)",
+            "docs/clinical/safety.md: anti-iga-reaction reads the latest anti-IgA result.",
         ),
     ),
     # --- iga-unknown (note) -----------------------------------------------------------------

@@ -157,6 +157,59 @@ def test_iga_deficiency_is_under_7_mg_dl_and_under_the_range_is_a_note(
     assert ("iga-low" in check_codes(history, knowledge)) is mildly_low
 
 
+def _anti_iga(value: str, days: int, rid: str = "anti") -> CodedResult:
+    return CodedResult("anti-iga", value, value, ago(days), SourceRef("Observation", rid))
+
+
+MILD_IG_REACTION = AllergyFact(
+    "immune-globulin", False, "urticaria, mild reaction", SourceRef("AllergyIntolerance", "a1")
+)
+
+
+@pytest.mark.parametrize(
+    ("iga", "results", "allergies", "expected"),
+    [
+        # IgA deficiency, anti-IgA positive, no reaction: the anti-IgA warning replaces the
+        # IgA-deficiency one
+        ("5", (_anti_iga("positive", 20),), (), "anti-iga"),
+        # ... and with any recorded reaction to immune globulin, mild or not: the hard stop
+        ("5", (_anti_iga("positive", 20),), (MILD_IG_REACTION,), "anti-iga-reaction"),
+        # anti-IgA negative: the plain IgA-deficiency warning
+        ("5", (_anti_iga("negative", 20),), (MILD_IG_REACTION,), "iga-deficiency"),
+        # the latest result counts: negative after positive
+        (
+            "5",
+            (_anti_iga("positive", 300, "old"), _anti_iga("negative", 20)),
+            (MILD_IG_REACTION,),
+            "iga-deficiency",
+        ),
+        # no IgA deficiency (7 is not < 7): anti-IgA alone changes nothing
+        ("7", (_anti_iga("positive", 20),), (MILD_IG_REACTION,), None),
+    ],
+)
+def test_anti_iga_antibodies_with_iga_deficiency(
+    knowledge: Knowledge,
+    iga: str,
+    results: tuple[CodedResult, ...],
+    allergies: tuple[AllergyFact, ...],
+    expected: str | None,
+) -> None:
+    history = without(seed_history(coded_results=results, allergies=allergies), "iga")
+    history = with_measurements(history, measure("iga", iga, ago(3), "iga-2"))
+    codes = check_codes(history, knowledge)
+    iga_codes = {c for c in codes if c in ("iga-deficiency", "anti-iga", "anti-iga-reaction")}
+    assert iga_codes == ({expected} if expected else set())
+    card = start_card(history, knowledge)
+    if expected == "anti-iga-reaction":
+        assert card.topic == "ivig-contraindicated" and codes[expected] == Effect.HARD_STOP
+        assert "ivig-draft" not in card.suggest
+    else:
+        assert card.topic == "ivig-start"
+    if expected == "anti-iga":
+        assert "ivig-safety-anti-iga" in topics(history, knowledge)
+        assert "ivig-safety-iga-deficiency" not in topics(history, knowledge)
+
+
 @pytest.mark.parametrize(
     ("creatinine", "height", "expected"),
     [
