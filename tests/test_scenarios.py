@@ -58,6 +58,7 @@ SAFETY_CHECKS = (
     "hemolysis",
     "cardiac-fluid",
     "live-vaccine",
+    "live-vaccine-immunosuppressed",
     "vaccine-deferral",
     "migraine",
 )

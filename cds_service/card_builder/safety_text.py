@@ -16,6 +16,8 @@ JOINERS = {
     "ig-reaction-mild": "; ",
     "anti-iga": "; ",
     "anti-iga-reaction": "; ",
+    "live-vaccine": "; ",
+    "live-vaccine-immunosuppressed": "; ",
 }
 
 
@@ -49,6 +51,18 @@ def reason_text(reason: CheckReason, texts: CardTexts) -> str:
         return phrase("check.antiIga.present", date=day(reason.at))
     if kind == "vaccine" and reason.text is not None:
         return phrase("check.liveVaccine.item", vaccine=reason.text, date=day(reason.at))
+    if kind == "vaccine-repeat" and reason.text is not None:
+        return phrase("check.liveVaccine.repeat", vaccine=reason.text, date=day(reason.at))
+    if kind == "vaccine-immunosuppressed" and reason.text is not None:
+        agents = [
+            phrase(f"check.immunosuppressed.{agent}") for agent in (reason.concept or "").split("+")
+        ]
+        return phrase(
+            "check.liveVaccine.immunosuppressed",
+            vaccine=reason.text,
+            date=day(reason.at),
+            agents=" and ".join(agents),
+        )
     measured = reason.measurement
     if measured is not None:
         return _measured(reason, measured, texts)

@@ -44,6 +44,7 @@ SAFETY_CHECK_CODES: tuple[str, ...] = (
     "hemolysis",
     "cardiac-fluid",
     "live-vaccine",
+    "live-vaccine-immunosuppressed",
     "vaccine-deferral",
     "migraine",
     "ig-reaction-mild",

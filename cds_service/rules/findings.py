@@ -108,6 +108,8 @@ ReasonKind = Literal[
     "blood-group",  # text: the group
     "blood-group-unknown",
     "vaccine",  # text: the vaccine, at
+    "vaccine-repeat",  # text: the vaccine, at (within the repeat window before IVIG)
+    "vaccine-immunosuppressed",  # text: the vaccine, at, concept: the agents ("a+b")
     "vaccine-deferral",
     "migraine",
 ]

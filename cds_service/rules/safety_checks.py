@@ -14,7 +14,16 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from cds_service.history.model import CodedResult, Measurement, SourceRef, TherapyHistory
+from cds_service.history.model import (
+    CodedResult,
+    DoseEvent,
+    DoseStatus,
+    GlucocorticoidPoint,
+    ImmunizationFact,
+    Measurement,
+    SourceRef,
+    TherapyHistory,
+)
 from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.findings import (
     CheckReason,
@@ -298,8 +307,32 @@ def cardiac_fluid(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheck
 
 
 def live_vaccine(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
+    """A live vaccine within the window: IVIG may blunt it. One given within
+    ``live_vaccine_repeat_days`` before now (IVIG being offered) is to be repeated once the
+    deferral interval after IVIG has passed [ACIP-timing]."""
     threshold = k.threshold("live_vaccine_months")
-    recent = [
+    repeat = k.threshold("live_vaccine_repeat_days")
+    recent = _recent_live_vaccines(h, k, now)
+    if not recent:
+        return None
+    reasons = [
+        CheckReason(
+            "vaccine-repeat" if repeat.crossed_by_elapsed(i.at, now) else "vaccine",
+            text=i.vaccine,
+            at=i.at,
+        )
+        for i in recent
+        if i.at is not None
+    ]
+    used = [ThresholdUse.of(threshold)]
+    if any(r.kind == "vaccine-repeat" for r in reasons):
+        used += [ThresholdUse.of(repeat), ThresholdUse.of(k.threshold("vaccine_deferral_months"))]
+    return fired(k, "live-vaccine", reasons, [i.source for i in recent], thresholds=used)
+
+
+def _recent_live_vaccines(h: TherapyHistory, k: Knowledge, now: datetime) -> list[ImmunizationFact]:
+    threshold = k.threshold("live_vaccine_months")
+    return [
         i
         for i in h.immunizations
         if i.concept == "live-vaccine"
@@ -307,16 +340,99 @@ def live_vaccine(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckR
         and i.at <= now
         and threshold.crossed_by_elapsed(i.at, now)
     ]
-    if not recent:
+
+
+def live_vaccine_immunosuppressed(
+    h: TherapyHistory, k: Knowledge, now: datetime
+) -> SafetyCheckResult | None:
+    """A recent live vaccine given while the child was immunosuppressed: on a high oral
+    glucocorticoid dose for long enough, or on methotrexate [ACIP-immunocompetence]."""
+    reasons: list[CheckReason] = []
+    refs: list[SourceRef] = []
+    used: set[str] = set()
+    for vaccine in _recent_live_vaccines(h, k, now):
+        if vaccine.at is None:
+            continue
+        steroid = _high_dose_steroid_at(h, k, vaccine.at)
+        methotrexate = _methotrexate_at(h, k, vaccine.at)
+        if steroid is None and methotrexate is None:
+            continue
+        agents = []
+        if steroid is not None:
+            agents.append("glucocorticoid-oral")
+            refs.append(steroid.source)
+            used |= {"immunosuppressive_steroid_days", steroid_threshold_name(k, steroid)}
+        if methotrexate is not None:
+            agents.append("methotrexate")
+            refs.append(methotrexate.source)
+            used.add("methotrexate_current_days")
+        reasons.append(
+            CheckReason(
+                "vaccine-immunosuppressed",
+                text=vaccine.vaccine,
+                at=vaccine.at,
+                concept="+".join(agents),  # the agents it was given on
+            )
+        )
+        refs.append(vaccine.source)
+    if not reasons:
         return None
-    reasons = [CheckReason("vaccine", text=i.vaccine, at=i.at) for i in recent]
-    return fired(
-        k,
-        "live-vaccine",
-        reasons,
-        [i.source for i in recent],
-        thresholds=[ThresholdUse.of(threshold)],
+    thresholds = [ThresholdUse.of(k.threshold(name)) for name in sorted(used)]
+    return fired(k, "live-vaccine-immunosuppressed", reasons, refs, thresholds=thresholds)
+
+
+def _high_dose_steroid_at(
+    h: TherapyHistory, k: Knowledge, at: datetime
+) -> GlucocorticoidPoint | None:
+    """The oral glucocorticoid dose in force on ``at`` when it is immunosuppressive and has run
+    (at high doses) for long enough by then; None otherwise or when it cannot be told (no dose
+    known to be in force on that day)."""
+    course = h.glucocorticoid
+    if course is None:
+        return None
+    points = list(course.points)
+    started = [i for i, p in enumerate(points) if p.start <= at]
+    if not started:
+        return None
+    index = started[-1]
+    if index == len(points) - 1 and course.current is None:
+        return None  # the last dose has ended, and when is not known
+    run_start = None
+    for point in reversed(points[: index + 1]):
+        if not _is_high_dose(k, point):
+            break
+        run_start = point.start
+    days = k.threshold("immunosuppressive_steroid_days")
+    if run_start is None or not days.crossed_by_elapsed(run_start, at):
+        return None
+    return points[index]
+
+
+def _is_high_dose(k: Knowledge, point: GlucocorticoidPoint) -> bool:
+    per_kg = k.threshold("immunosuppressive_steroid_mg_per_kg_day")
+    daily = k.threshold("immunosuppressive_steroid_mg_day")
+    return daily.crossed(point.daily_mg) or (
+        point.mg_per_kg_day is not None and per_kg.crossed(point.mg_per_kg_day)
     )
+
+
+def steroid_threshold_name(k: Knowledge, point: GlucocorticoidPoint) -> str:
+    """Which of the two dose thresholds the dose crossed (the daily one first)."""
+    daily = k.threshold("immunosuppressive_steroid_mg_day")
+    if daily.crossed(point.daily_mg):
+        return "immunosuppressive_steroid_mg_day"
+    return "immunosuppressive_steroid_mg_per_kg_day"
+
+
+def _methotrexate_at(h: TherapyHistory, k: Knowledge, at: datetime) -> DoseEvent | None:
+    """A methotrexate dose within ``methotrexate_current_days`` up to ``at``: on it then."""
+    window = k.threshold("methotrexate_current_days")
+    doses = [
+        d
+        for d in h.doses("methotrexate")
+        if d.status is not DoseStatus.ORDERED and d.at <= at and window.crossed_by_elapsed(d.at, at)
+    ]
+    return max(doses, key=lambda d: d.at, default=None)
 
 
 def vaccine_deferral(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
@@ -344,6 +460,7 @@ CHECKS: tuple[Check, ...] = (
     iga_unknown,
     hemolysis,
     live_vaccine,
+    live_vaccine_immunosuppressed,
     migraine,
     ig_reaction_mild,
     vaccine_deferral,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fhir_fixtures.scenarios import expect as x
 from fhir_fixtures.scenarios import fhir_builders as fb
-from fhir_fixtures.scenarios.charts import Chart, refractory
+from fhir_fixtures.scenarios.charts import Chart, refractory, taper_steps
 from fhir_fixtures.scenarios.fhir_builders import at
 from fhir_fixtures.scenarios.scenario import Scenario, Threshold, steps
 
@@ -71,6 +71,17 @@ def _anti_iga(positive: bool, days_ago: float = 20, local: str = "anti-iga") -> 
     )
 
 
+def _steroid_from(days_ago: int) -> object:
+    """Replace the chart's prednisolone: 52, 40 then 30 mg/day (all >= 20 mg/day), from
+    `days_ago`."""
+
+    def step(c: Chart) -> None:
+        c.drop_type("MedicationRequest", "pred-")
+        c.prednisolone(taper_steps(days_ago))
+
+    return step
+
+
 def _abo(group: str, days_ago: float) -> object:
     def step(c: Chart) -> None:
         c.drop("abo")
@@ -92,12 +103,14 @@ def _ivig_course_70_days_ago(c: Chart) -> None:
 RENAL_WARNING = x.card("ivig-safety-renal", "warning", evidence=["egfr"])
 HARD_STOP = "hard-stop"
 NO_IGA_CARD = ["iga-unknown"]
+REPEAT = [["repeat that dose 11 months after ivig"]]
 
 
 # what each note must say (docs/clinical/safety.md, the effect column)
 NOTE_TEXT: dict[str, list[list[object]]] = {
     "hemolysis": [["haemoly", "hemoly"], ["36"]],  # Hb at baseline and 36-96 h after
     "live-vaccine": [["vaccin"]],  # IVIG may blunt the vaccine; note the dates
+    "live-vaccine-immunosuppressed": [["immunosuppress"], ["vaccine-strain"]],
     "migraine": [["aseptic meningitis"]],
     "iga-unknown": [["iga"]],
     "iga-low": [["mildly low"], ["not iga deficiency"]],
@@ -686,6 +699,98 @@ SCENARIOS = [
             "3 months",
             "fires (the boundary day counts)",
             "docs/clinical/safety.md: 'in the last 3 months'; windows include their boundary.",
+        ),
+    ),
+    Scenario(
+        "in-safety-live-vaccine-repeat-within-14-days",
+        "MMR 10 days ago, IVIG offered now: the live-vaccine line says to repeat that dose 11 "
+        "months after IVIG.",
+        steps(refractory, _vaccine("mmr", 10)),
+        [_note("live-vaccine", evidence=["vax"], mentions=REPEAT)],
+    ),
+    Scenario(
+        "boundary-safety-live-vaccine-14-days",
+        "MMR exactly 14 days ago: within the 14 days before IVIG -> repeat that dose.",
+        steps(refractory, _vaccine("mmr", 14)),
+        [_note("live-vaccine", evidence=["vax"], mentions=REPEAT)],
+        threshold=Threshold(
+            "live vaccine before IVIG",
+            "14 days",
+            "fires (the boundary day counts)",
+            "docs/clinical/safety.md: live-vaccine, a dose within 14 days before IVIG is repeated.",
+        ),
+    ),
+    Scenario(
+        "boundary-safety-live-vaccine-15-days",
+        "MMR 15 days ago: beyond the 14 days -> the plain live-vaccine note, no repeat.",
+        steps(refractory, _vaccine("mmr", 15)),
+        [
+            x.ivig_start(
+                checks=[["live-vaccine", "note"]],
+                mentions=[["vaccin"]],
+                evidence=["vax"],
+            )
+            | {"notMentions": ["repeat that dose"]}
+        ],
+        threshold=Threshold(
+            "live vaccine before IVIG",
+            "14 days",
+            "does not fire (15 > 14 days)",
+            "docs/clinical/safety.md: live-vaccine, only within 14 days before IVIG.",
+        ),
+    ),
+    # --- live-vaccine-immunosuppressed (note) ------------------------------------------------
+    Scenario(
+        "in-safety-live-vaccine-immunosuppressed",
+        "MMR 6 weeks ago, while on methotrexate and prednisolone 30 mg/day (>= 20 mg/day for "
+        "months): a note naming both.",
+        steps(refractory, _vaccine("mmr", 42)),
+        [
+            _note(
+                "live-vaccine-immunosuppressed",
+                evidence=["vax"],
+                mentions=[["methotrexate"], ["prednisolone"]],
+            )
+        ],
+    ),
+    Scenario(
+        "out-safety-live-vaccine-immunosuppressed-before-treatment",
+        "MMR 88 days ago, before methotrexate (84 days ago) and prednisolone (80 days ago) "
+        "began: the live-vaccine note only.",
+        steps(lambda c: refractory(c, mtx_days=84), _steroid_from(80), _vaccine("mmr", 88)),
+        [_note("live-vaccine", absent_checks=["live-vaccine-immunosuppressed"])],
+    ),
+    Scenario(
+        "boundary-safety-live-vaccine-immunosuppressed-steroid-13-days",
+        "MMR 88 days ago, before methotrexate, 13 days into prednisolone 52 mg/day: not yet "
+        "14 days of a high dose -> no immunosuppression note.",
+        steps(lambda c: refractory(c, mtx_days=84), _steroid_from(101), _vaccine("mmr", 88)),
+        [_note("live-vaccine", absent_checks=["live-vaccine-immunosuppressed"])],
+        threshold=Threshold(
+            "high-dose steroid duration",
+            "14 days",
+            "does not fire (13 < 14 days)",
+            "docs/clinical/safety.md: >= 20 mg/day or >= 2 mg/kg/day for >= 14 days.",
+        ),
+    ),
+    Scenario(
+        "boundary-safety-live-vaccine-immunosuppressed-steroid-14-days",
+        "MMR 88 days ago, before methotrexate, 14 days into prednisolone 52 mg/day: "
+        "immunosuppressed -> the note names high-dose prednisolone.",
+        steps(lambda c: refractory(c, mtx_days=84), _steroid_from(102), _vaccine("mmr", 88)),
+        [
+            _note(
+                "live-vaccine-immunosuppressed",
+                evidence=["vax"],
+                mentions=[["prednisolone"]],
+            )
+            | {"notMentions": ["on methotrexate"]}
+        ],
+        threshold=Threshold(
+            "high-dose steroid duration",
+            "14 days",
+            "fires (14 days counts)",
+            "docs/clinical/safety.md: >= 20 mg/day or >= 2 mg/kg/day for >= 14 days.",
         ),
     ),
     # --- vaccine-deferral (note) -------------------------------------------------------------
