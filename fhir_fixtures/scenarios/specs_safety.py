@@ -71,6 +71,16 @@ def _anti_iga(positive: bool, days_ago: float = 20, local: str = "anti-iga") -> 
     )
 
 
+def _anti_iga_text(text: str) -> object:
+    def step(c: Chart) -> None:
+        result = fb.anti_iga(c.id("anti-iga"), c.pid, positive=True, when=at(days_ago=20))
+        del result["valueCodeableConcept"]
+        result["valueString"] = text
+        c.add(result)
+
+    return step
+
+
 def _steroid_from(days_ago: int) -> object:
     """Replace the chart's prednisolone: 52, 40 then 30 mg/day (all >= 20 mg/day), from
     `days_ago`."""
@@ -78,6 +88,20 @@ def _steroid_from(days_ago: int) -> object:
     def step(c: Chart) -> None:
         c.drop_type("MedicationRequest", "pred-")
         c.prednisolone(taper_steps(days_ago))
+
+    return step
+
+
+def _methotrexate_stopped(first_days_ago: int, last_days_ago: int) -> object:
+    """The refractory chart with weekly methotrexate from `first_days_ago`, stopped after the
+    dose `last_days_ago` ago (the order ended, later doses never given)."""
+
+    def step(c: Chart) -> None:
+        refractory(c, mtx_days=first_days_ago)
+        c.drop("mtx-order")
+        for n, days_ago in enumerate(range(first_days_ago, 0, -7), start=1):
+            if days_ago < last_days_ago:
+                c.drop(f"mtx-{n}")
 
     return step
 
@@ -307,6 +331,18 @@ SCENARIOS = [
             "does not fire (7 is not < 7)",
             "docs/clinical/safety.md: anti-iga needs IgA deficiency (< 7 mg/dL or the Condition).",
         ),
+    ),
+    Scenario(
+        "in-data-quality-anti-iga-unreadable",
+        "IgA 5 mg/dL and an anti-IgA result that reads as neither positive nor negative ('see "
+        "report'): the IgA-deficiency warning, and the data-quality card names the result and the "
+        "check it could change.",
+        steps(refractory, IGA_5, _anti_iga_text("see report")),
+        [
+            x.ivig_start(),
+            x.card("ivig-safety-iga-deficiency", "warning", evidence=["iga"]),
+            x.card("data-quality", "info", evidence=["anti-iga"], mentions=[["anti-iga"]]),
+        ],
     ),
     Scenario(
         "in-safety-anti-iga-reaction",
@@ -791,6 +827,26 @@ SCENARIOS = [
             "14 days",
             "fires (14 days counts)",
             "docs/clinical/safety.md: >= 20 mg/day or >= 2 mg/kg/day for >= 14 days.",
+        ),
+    ),
+    Scenario(
+        "boundary-safety-live-vaccine-immunosuppressed-methotrexate-14-days",
+        "Methotrexate stopped after the dose 28 days ago; MMR 14 days ago, exactly 14 days after "
+        "that dose: still on methotrexate then -> the note names methotrexate (and the "
+        "prednisolone the chart has throughout).",
+        steps(_methotrexate_stopped(168, 28), _vaccine("mmr", 14)),
+        [
+            _note(
+                "live-vaccine-immunosuppressed",
+                evidence=["vax"],
+                mentions=[["and methotrexate"]],
+            )
+        ],
+        threshold=Threshold(
+            "methotrexate current",
+            "a dose within 14 days before the vaccine",
+            "fires (the boundary day counts)",
+            "docs/clinical/safety.md: live-vaccine-immunosuppressed, methotrexate_current_days.",
         ),
     ),
     # --- vaccine-deferral (note) -------------------------------------------------------------
