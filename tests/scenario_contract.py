@@ -27,6 +27,7 @@ TOPIC_ORDER = (
     "first-line-window",
     "dysphagia-aspiration",
     "ivig-safety-iga-deficiency",
+    "ivig-safety-anti-iga",
     "ivig-safety-renal",
     "ivig-safety-thrombosis",
     "ivig-safety-cardiac-fluid",

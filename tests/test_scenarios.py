@@ -47,6 +47,8 @@ TOPICS = TOPIC_ORDER
 SAFETY_CHECKS = (
     "anaphylaxis-to-ig",
     "iga-deficiency",
+    "anti-iga",
+    "anti-iga-reaction",
     "iga-low",
     "iga-unknown",
     "renal",
@@ -56,6 +58,7 @@ SAFETY_CHECKS = (
     "hemolysis",
     "cardiac-fluid",
     "live-vaccine",
+    "live-vaccine-immunosuppressed",
     "vaccine-deferral",
     "migraine",
 )

@@ -10,7 +10,15 @@ from cds_service.rules.findings import CheckReason, SafetyCheckResult
 from cds_service.rules.timeutil import day
 
 # how a check's reasons are joined (a list of risk factors reads with commas)
-JOINERS = {"renal": "; ", "anaphylaxis-to-ig": "; ", "ig-reaction-mild": "; "}
+JOINERS = {
+    "renal": "; ",
+    "anaphylaxis-to-ig": "; ",
+    "ig-reaction-mild": "; ",
+    "anti-iga": "; ",
+    "anti-iga-reaction": "; ",
+    "live-vaccine": "; ",
+    "live-vaccine-immunosuppressed": "; ",
+}
 
 
 def check_detail(result: SafetyCheckResult, texts: CardTexts) -> str:
@@ -39,8 +47,22 @@ def reason_text(reason: CheckReason, texts: CardTexts) -> str:
         return phrase("check.renal.problem", display=reason.text)
     if kind == "risk-factor" and reason.concept is not None:
         return texts.label(reason.concept)
+    if kind == "anti-iga":
+        return phrase("check.antiIga.present", date=day(reason.at))
     if kind == "vaccine" and reason.text is not None:
         return phrase("check.liveVaccine.item", vaccine=reason.text, date=day(reason.at))
+    if kind == "vaccine-repeat" and reason.text is not None:
+        return phrase("check.liveVaccine.repeat", vaccine=reason.text, date=day(reason.at))
+    if kind == "vaccine-immunosuppressed" and reason.text is not None:
+        agents = [
+            phrase(f"check.immunosuppressed.{agent}") for agent in (reason.concept or "").split("+")
+        ]
+        return phrase(
+            "check.liveVaccine.immunosuppressed",
+            vaccine=reason.text,
+            date=day(reason.at),
+            agents=" and ".join(agents),
+        )
     measured = reason.measurement
     if measured is not None:
         return _measured(reason, measured, texts)

@@ -28,7 +28,12 @@ from cds_service.history.model import (
 )
 from cds_service.history.parse import ParsedResource
 from cds_service.history.units import convert, readable_unit
-from cds_service.knowledge.concepts import CANONICAL_UNITS, concept_key, measurement_concept
+from cds_service.knowledge.concepts import (
+    CANONICAL_UNITS,
+    CodedResultConcept,
+    concept_key,
+    measurement_concept,
+)
 from cds_service.knowledge.history_policy import HistoryPolicy
 from cds_service.knowledge.terminology import Terminology
 
@@ -67,10 +72,11 @@ def map_observations(
                     notes.append(_note(parsed, "blood group not readable", "no-value", concept))
                 else:
                     coded.append(result)
-            elif concept == "pregnancy-test":
-                presence = _presence(parsed, at)
+            elif concept in PRESENCE_CONCEPTS:
+                presence = _presence(parsed, at, PRESENCE_CONCEPTS[concept])
                 if presence is None:
-                    notes.append(_note(parsed, "pregnancy test not readable", "no-value", concept))
+                    what = PRESENCE_NAMES[concept]
+                    notes.append(_note(parsed, f"{what} not readable", "no-value", concept))
                 else:
                     coded.append(presence)
             else:
@@ -206,8 +212,20 @@ POSITIVE_CODES = frozenset({"10828004", "260373001", "POS"})  # SNOMED positive 
 NEGATIVE_CODES = frozenset({"260385009", "260415000", "NEG"})  # SNOMED negative / not detected
 
 
-def _presence(parsed: ParsedResource, at: datetime) -> CodedResult | None:
-    """A qualitative result (pregnancy test): ``positive`` or ``negative``, else None (unread)."""
+# the qualitative results read as positive or negative, and how a data-quality note names them
+PRESENCE_CONCEPTS: Mapping[str, CodedResultConcept] = {
+    "pregnancy-test": "pregnancy-test",
+    "anti-iga": "anti-iga",
+}
+PRESENCE_NAMES = {"pregnancy-test": "pregnancy test", "anti-iga": "anti-IgA antibody result"}
+
+
+def _presence(
+    parsed: ParsedResource, at: datetime, concept: CodedResultConcept
+) -> CodedResult | None:
+    """A qualitative result (pregnancy test, anti-IgA antibodies): ``positive`` or ``negative``,
+    else None (unread). A quantity with the lab's upper limit reads as positive above it and
+    negative at or under it (anti-IgA by ELISA is reported in U/mL)."""
     observation = parsed.model
     codes: list[str] = []
     words: list[str] = []
@@ -223,16 +241,35 @@ def _presence(parsed: ParsedResource, at: datetime) -> CodedResult | None:
     said = {w.strip().lower() for w in words}
     positive = bool(said & POSITIVE_WORDS or set(codes) & POSITIVE_CODES)
     negative = bool(said & NEGATIVE_WORDS or set(codes) & NEGATIVE_CODES)
+    above = _above_upper_limit(observation) if concept == "anti-iga" else None
+    if above is not None and not positive and not negative:
+        positive, negative = above, not above
     if positive == negative:  # neither, or both: not read
         return None
     verdict = "positive" if positive else "negative"
     return CodedResult(
-        concept="pregnancy-test",
+        concept=concept,
         value=verdict,
         display=verdict,
         at=at,
         source=SourceRef("Observation", parsed.resource_id or ""),
     )
+
+
+def _above_upper_limit(observation: Any) -> bool | None:
+    """Whether a quantity is above the lab's upper limit in the same unit; None when it cannot
+    be told (no quantity, no upper limit, another unit)."""
+    quantity = observation.valueQuantity
+    if quantity is None or quantity.value is None:
+        return None
+    for limit in observation.referenceRange or []:
+        high = limit.high
+        if high is None or high.value is None:
+            continue
+        if (high.code or high.unit) not in (None, quantity.code or quantity.unit):
+            return None
+        return Decimal(quantity.value) > Decimal(high.value)
+    return None
 
 
 def _blood_group(parsed: ParsedResource, at: datetime) -> CodedResult | None:

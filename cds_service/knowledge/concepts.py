@@ -96,6 +96,7 @@ ALLERGY_CONCEPTS: tuple[AllergyConcept, ...] = get_args(AllergyConcept)
 CodedResultConcept = Literal[
     "blood-group",
     "pregnancy-test",  # qualitative hCG: value "positive" or "negative"
+    "anti-iga",  # anti-IgA antibodies: value "positive" or "negative"
 ]
 CODED_RESULT_CONCEPTS: tuple[CodedResultConcept, ...] = get_args(CodedResultConcept)
 

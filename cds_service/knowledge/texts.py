@@ -32,6 +32,8 @@ from cds_service.knowledge.text_contract import (
 SAFETY_CHECK_CODES: tuple[str, ...] = (
     "anaphylaxis-to-ig",
     "iga-deficiency",
+    "anti-iga",
+    "anti-iga-reaction",
     "iga-low",
     "iga-unknown",
     "renal",
@@ -42,6 +44,7 @@ SAFETY_CHECK_CODES: tuple[str, ...] = (
     "hemolysis",
     "cardiac-fluid",
     "live-vaccine",
+    "live-vaccine-immunosuppressed",
     "vaccine-deferral",
     "migraine",
     "ig-reaction-mild",

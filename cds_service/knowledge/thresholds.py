@@ -72,6 +72,11 @@ REQUIRED_THRESHOLDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "data_quality_therapy_months": BELOW,
         "childbearing_potential_age_years": ABOVE,
         "pregnancy_test_recent_weeks": BELOW,
+        "live_vaccine_repeat_days": BELOW,
+        "immunosuppressive_steroid_mg_per_kg_day": ABOVE,
+        "immunosuppressive_steroid_mg_day": ABOVE,
+        "immunosuppressive_steroid_days": ABOVE,
+        "methotrexate_current_days": BELOW,
     }
 )
 # The unit of the values a threshold is compared with (the measurement's canonical unit, or 1 for
@@ -95,6 +100,8 @@ VALUE_UNITS: Mapping[str, str] = MappingProxyType(
         "taper_floor_before_6_months": "1",
         "taper_max_drop_fraction": "1",
         "childbearing_potential_age_years": "a",
+        "immunosuppressive_steroid_mg_per_kg_day": "mg/kg/d",
+        "immunosuppressive_steroid_mg_day": "mg/d",
     }
 )
 # windows: thresholds whose value is a span of time (their unit must be d, wk or mo)
@@ -116,6 +123,9 @@ TIME_WINDOWS = frozenset(
         "taper_drop_window_weeks",
         "data_quality_therapy_months",
         "pregnancy_test_recent_weeks",
+        "live_vaccine_repeat_days",
+        "immunosuppressive_steroid_days",
+        "methotrexate_current_days",
     }
 )
 

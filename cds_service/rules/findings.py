@@ -42,6 +42,7 @@ TOPIC_ORDER: tuple[str, ...] = (
     "first-line-window",
     "dysphagia-aspiration",
     "ivig-safety-iga-deficiency",
+    "ivig-safety-anti-iga",
     "ivig-safety-renal",
     "ivig-safety-thrombosis",
     "ivig-safety-cardiac-fluid",
@@ -96,6 +97,7 @@ ReasonKind = Literal[
     "iga-below-range",  # measurement (under its reference_low, not under the threshold), threshold
     "iga-below-threshold",  # measurement, threshold
     "iga-unknown",
+    "anti-iga",  # at: the date of the positive anti-IgA antibody result
     "renal-unknown",
     "egfr-low",  # measurement, threshold
     "egfr-schwartz",  # measurement (the bedside estimate), inputs (height, creatinine), threshold
@@ -106,6 +108,8 @@ ReasonKind = Literal[
     "blood-group",  # text: the group
     "blood-group-unknown",
     "vaccine",  # text: the vaccine, at
+    "vaccine-repeat",  # text: the vaccine, at (within the repeat window before IVIG)
+    "vaccine-immunosuppressed",  # text: the vaccine, at, concept: the agents ("a+b")
     "vaccine-deferral",
     "migraine",
 ]

@@ -102,6 +102,7 @@ PREGNANCY = Code(SNOMED, "77386006", "Pregnancy (finding)")
 PREGNANCY_TEST_URINE = Code(
     LOINC, "2106-3", "Choriogonadotropin (pregnancy test) [Presence] in Urine"
 )
+ANTI_IGA = Code(LOINC, "13312-4", "Anti-IgA antibody (IgG, ELISA) in Serum")
 POSITIVE = Code(SNOMED, "10828004", "Positive")
 NEGATIVE = Code(SNOMED, "260385009", "Negative")
 SEVERE = Code(SNOMED, "24484000", "Severe")

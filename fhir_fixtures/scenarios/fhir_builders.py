@@ -205,6 +205,18 @@ def pregnancy_test(oid: str, pid: str, *, positive: bool, when: str) -> Json:
     )
 
 
+def anti_iga(oid: str, pid: str, *, positive: bool, when: str) -> Json:
+    """Anti-IgA (IgG) antibodies (LOINC 13312-4), valued with SNOMED Positive / Negative."""
+    return b.observation(
+        oid,
+        pid,
+        concept([b.ANTI_IGA]),
+        effective=when,
+        category="laboratory",
+        value_concept=b.concept(b.POSITIVE if positive else b.NEGATIVE),
+    )
+
+
 def administration(
     aid: str,
     pid: str,

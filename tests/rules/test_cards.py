@@ -24,7 +24,13 @@ from rules_builders import (
 )
 
 from cds_service.card_builder.cards import build_cards
-from cds_service.history.model import DataQualityNote, MatchKind, TherapyHistory
+from cds_service.history.model import (
+    CodedResult,
+    DataQualityNote,
+    MatchKind,
+    SourceRef,
+    TherapyHistory,
+)
 from cds_service.knowledge.loader import Knowledge
 
 BASE = "https://cds.example.org/jdm"
@@ -71,7 +77,27 @@ def every_topic_histories() -> list[TherapyHistory]:
     )
     overdue = seed_history(ivig_courses=(ivig_course(ago(weeks=9), "ivig-9"),))
     stopped = with_measurements(seed, measure("egfr", "20", ago(1), "egfr-3"))  # hard stop
-    return [seed, risky, stale_weight, weak, failing, fast_taper, left_out, overdue, stopped]
+    anti_iga = with_measurements(
+        without(seed_history(coded_results=(ANTI_IGA_POSITIVE,)), "iga"),
+        measure("iga", "3", ago(2), "iga-3"),
+    )
+    return [
+        seed,
+        risky,
+        stale_weight,
+        weak,
+        failing,
+        fast_taper,
+        left_out,
+        overdue,
+        stopped,
+        anti_iga,
+    ]
+
+
+ANTI_IGA_POSITIVE = CodedResult(
+    "anti-iga", "positive", "positive", ago(20), SourceRef("Observation", "anti-iga")
+)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +110,8 @@ def test_every_topic_is_produced(all_cards: list[dict[str, Any]]) -> None:
     assert topics == {
         "severe-organ-disease", "ivig-start", "ivig-course-due", "ivig-contraindicated",
         "weight-needed", "first-line-window", "dysphagia-aspiration",
-        "ivig-safety-iga-deficiency", "ivig-safety-renal", "ivig-safety-thrombosis",
+        "ivig-safety-iga-deficiency", "ivig-safety-anti-iga", "ivig-safety-renal",
+        "ivig-safety-thrombosis",
         "ivig-safety-cardiac-fluid", "ivig-monitoring-due", "escalate-after-ivig",
         "extramuscular-screen", "steroid-taper", "data-quality",
     }  # fmt: skip
