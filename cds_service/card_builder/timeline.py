@@ -13,9 +13,9 @@ from decimal import Decimal
 
 from cds_service.card_builder.markdown import md_escape
 from cds_service.card_builder.units_display import display_unit, measured_text
-from cds_service.history.model import DoseEvent, IvigCourse, Measurement, TherapyHistory
+from cds_service.history.model import DoseEvent, DoseStatus, IvigCourse, Measurement, TherapyHistory
 from cds_service.knowledge.loader import Knowledge
-from cds_service.knowledge.text_contract import KEY_RESULTS
+from cds_service.knowledge.text_contract import KEY_RESULTS, SECOND_LINE_AGENTS
 from cds_service.rules.ivig_trial import split_courses
 from cds_service.rules.score_trend import ScoreTrend, score_trends
 from cds_service.rules.timeutil import day, weeks_between
@@ -52,6 +52,9 @@ def timeline_lines(history: TherapyHistory, now: datetime, knowledge: Knowledge)
         _glucocorticoid(history, phrase),
         _ivig(history, now, knowledge),
     ]
+    agents = _second_line(history, knowledge)
+    if agents:
+        lines.append(phrase("timeline.secondLine", agents=agents))
     trends = [t for t in score_trends(history, knowledge) if len(t.values) > 1]
     if trends:
         lines.append(
@@ -137,6 +140,37 @@ def _ivig(history: TherapyHistory, now: datetime, knowledge: Knowledge) -> str:
 def _course(course: IvigCourse, phrase: _Phrase) -> str:
     total = f"{_dec(course.total_g)} g" if course.total_g is not None else "?"
     return phrase("timeline.ivig.course", date=day(course.start), total=total)
+
+
+def _second_line(history: TherapyHistory, knowledge: Knowledge) -> str:
+    """Each second-line agent on record: its latest dose as written, how many doses, when."""
+    shown = []
+    for agent in SECOND_LINE_AGENTS:
+        events = history.doses(agent)  # type: ignore[arg-type]
+        if not events:
+            continue
+        name = line_start(knowledge.texts.label(agent))
+        given = [e for e in events if e.status in (DoseStatus.GIVEN, DoseStatus.REPORTED)]
+        if not given:  # only orders: what was ordered, from when
+            shown.append(
+                knowledge.texts.phrase(
+                    "timeline.agentOrdered",
+                    agent=name,
+                    dose=_dose(events[0]),
+                    date=day(events[0].at),
+                )
+            )
+            continue
+        shown.append(
+            knowledge.texts.phrase(
+                "timeline.agent",
+                agent=name,
+                dose=_dose(given[-1]),
+                count=str(len(given)),
+                dates=_span(given),
+            )
+        )
+    return "; ".join(shown)
 
 
 def _trend(trend: ScoreTrend, knowledge: Knowledge) -> str:

@@ -86,7 +86,7 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
         "ivig-monitoring-due": TopicContract(frozenset({"missing"})),
         "escalate-after-ivig": TopicContract(
             frozenset({"courses", "rituximab_option", "organ_involvement"}),
-            notes=("pregnancy", "contraception"),
+            notes=("rituximabGiven", "pregnancy", "contraception"),
         ),
         "extramuscular-screen": TopicContract(
             frozenset({"missing"}), variants=("default", "notActive")
@@ -174,6 +174,9 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "timeline.ivig": frozenset({"count", "courses"}),
         "timeline.ivig.course": frozenset({"date", "total"}),
         "timeline.ivig.none": frozenset(),
+        "timeline.secondLine": frozenset({"agents"}),
+        "timeline.agent": frozenset({"agent", "dose", "count", "dates"}),
+        "timeline.agentOrdered": frozenset({"agent", "dose", "date"}),
         "timeline.ivig.notCounted": frozenset({"courses", "limit"}),
         "timeline.trend": frozenset({"trends"}),
         "timeline.results": frozenset({"results"}),
@@ -303,4 +306,14 @@ KEY_RESULTS: tuple[MeasurementConcept, ...] = (
     "hemoglobin",
 )
 # concepts the cards name, so card-texts.json must give each a label
-LABELLED_CONCEPTS = (*KEY_RESULTS, "blood-group")
+# second-line agents the timeline names when the record holds them
+SECOND_LINE_AGENTS = (
+    "rituximab",
+    "cyclosporine",
+    "cyclophosphamide",
+    "mycophenolate",
+    "tacrolimus",
+    "jak-inhibitor",
+    "hydroxychloroquine",
+)
+LABELLED_CONCEPTS = (*KEY_RESULTS, "blood-group", *SECOND_LINE_AGENTS)

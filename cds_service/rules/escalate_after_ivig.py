@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cds_service.dosing import RituximabDose, rituximab_dose, select_height
-from cds_service.history.model import Problem
+from cds_service.history.model import DoseStatus, Problem
 from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.context import ClinicalContext
 from cds_service.rules.findings import Fact, Finding, unique_refs
@@ -67,8 +67,16 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
             dose=dose,
             subject=EscalateSubject(len(status.courses), organ, disease, adult=_adult(context)),
             suggest=("rituximab-baseline",),
+            note_keys=("rituximabGiven",) if _rituximab_given(context) else (),
         ),
     )
+
+
+def _rituximab_given(context: ClinicalContext) -> bool:
+    """Rituximab given (or reported) before: the card speaks about it rather than offering it as
+    if new (docs/clinical/decision-model.md §4)."""
+    given = (DoseStatus.GIVEN, DoseStatus.REPORTED)
+    return any(e.status in given for e in context.history.doses("rituximab"))
 
 
 def _adult(context: ClinicalContext) -> bool:

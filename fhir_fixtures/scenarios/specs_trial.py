@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from fhir_fixtures import builders as b
+from fhir_fixtures.builders import Code
 from fhir_fixtures.scenarios import expect as x
+from fhir_fixtures.scenarios import fhir_builders as fb
 from fhir_fixtures.scenarios.charts import Chart, inactive, refractory
+from fhir_fixtures.scenarios.fhir_builders import at
 from fhir_fixtures.scenarios.scenario import Scenario, Threshold, steps
 
 ESCALATE = x.escalate(
@@ -127,5 +131,38 @@ SCENARIOS += [
         "no next course is asked for -> no cards.",
         steps(lambda c: inactive(c, mtx_days=280), _courses(62)),
         [],
+    ),
+]
+
+
+def _rituximab_given(*days_ago: int) -> object:
+    """Rituximab infusions (750 mg/m2 at 1.04 m2: 780 mg) given `days_ago` days ago."""
+
+    def step(c: Chart) -> None:
+        for n, ago in enumerate(days_ago, start=1):
+            c.add(
+                b.medication_administration(
+                    c.id(f"rtx-{n}"),
+                    c.pid,
+                    fb.concept([Code(fb.RXNORM, "121191", "rituximab")]),
+                    effective=at(days_ago=ago),
+                    status="completed",
+                    dosage=b.administration_dosage(
+                        route=fb.concept([fb.ROUTES["iv"]]), dose=fb.quantity(780, "mg")
+                    ),
+                )
+            )
+
+    return step
+
+
+SCENARIOS += [
+    Scenario(
+        "in-timeline-rituximab-already-given",
+        "IVIG failing, and rituximab given twice about two months ago: the therapy so far names "
+        "it with its doses and dates, and the escalation card says rituximab was already given "
+        "before it offers a repeat course (what was already tried is on the card).",
+        steps(_refractory_long, _courses(100, 72, 44), _rituximab_given(63, 56)),
+        [ESCALATE | {"mentions": [["Rituximab 780 mg, 2 dose(s) given"], ["already been given"]]}],
     ),
 ]

@@ -46,6 +46,7 @@ from cds_service.dosing import bmi_inputs_for_dose, ivig_course_dose, rituximab_
 from cds_service.history.model import (
     AllergyFact,
     DataQualityNote,
+    DoseStatus,
     MatchKind,
     Measurement,
     PatientFacts,
@@ -482,7 +483,20 @@ def timeline_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
     )
     oral = tuple(e for e in seed.dose_events if e.agent != "glucocorticoid-oral")
     no_oral = replace(seed, glucocorticoid=None, dose_events=oral)
-    return [(no_pulses, ()), (no_oral, ())]
+    # every second-line agent given, and one only ordered (the "ordered from" words)
+    agents = ("rituximab", "cyclosporine", "cyclophosphamide", "mycophenolate", "tacrolimus")
+    given = tuple(dose(a, ago(60), f"{a}-1", "100") for a in agents)
+    ordered = replace(dose("jak-inhibitor", ago(5), "jak-1", "5"), status=DoseStatus.ORDERED)
+    tried = replace(
+        seed,
+        dose_events=(
+            *seed.dose_events,
+            *given,
+            ordered,
+            dose("hydroxychloroquine", ago(30), "hcq-1", "200", route="oral"),
+        ),
+    )
+    return [(no_pulses, ()), (no_oral, ()), (tried, ())]
 
 
 def ivig_trial_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
