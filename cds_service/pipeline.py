@@ -63,7 +63,9 @@ def evaluate(
     context = build_context(history, knowledge, now, tuple(gather_notes))
     findings = evaluate_all(context, knowledge, now)
     checkpoint("evaluating the rules")
-    cards = build_cards(findings, history, knowledge, now, public_base_url, patient_id)
+    cards = build_cards(
+        findings, history, knowledge, now, public_base_url, patient_id, context.scope
+    )
     extra = {
         "inScope": context.scope.in_scope,
         "scopeReason": context.scope.reason,

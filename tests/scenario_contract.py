@@ -19,11 +19,15 @@ OVERRIDE_SYSTEM = "https://jdm-cds.example.org/fhir/CodeSystem/override-reason"
 EVIDENCE_KEY = "org.jdm-cds.evidence"
 # docs/clinical/card-contract.md: the topic table's order, used within one indicator
 TOPIC_ORDER = (
+    "severe-organ-disease",
     "ivig-start",
+    "ivig-course-due",
+    "ivig-contraindicated",
     "weight-needed",
     "first-line-window",
     "dysphagia-aspiration",
     "ivig-safety-iga-deficiency",
+    "ivig-safety-anti-iga",
     "ivig-safety-renal",
     "ivig-safety-thrombosis",
     "ivig-safety-cardiac-fluid",
@@ -34,7 +38,8 @@ TOPIC_ORDER = (
     "data-quality",
 )
 INDICATOR_ORDER = ("critical", "warning", "info")
-DETAIL_SECTIONS = ("Why this card", "Dose arithmetic", "Safety notes", "Sources")
+# docs/clinical/card-contract.md: the recommendation first, then these, each when it has content
+DETAIL_SECTIONS = ("**Why**", "**Dose**", "**Safety**", "**Therapy so far**", "Sources:")
 IVIG_OVERRIDE_REASONS = (
     "already discussed with family",
     "treated elsewhere",
@@ -53,6 +58,7 @@ ORDER_SET_IDS = (
     "ivig-monitoring",
     "jdm-reevaluation",
     "jdm-extramuscular",
+    "rituximab-baseline",
 )
 
 Json = dict[str, Any]
@@ -137,6 +143,8 @@ def contract_problems(card: Json, patient_id: str) -> list[str]:
     if topic == "ivig-start":
         problems += _ivig_override_problems(card, where)
         problems += _ivig_suggestion_problems(card, where)
+    if topic == "ivig-contraindicated":
+        problems += _contraindication_override_problems(card, where)
     return problems
 
 
@@ -195,7 +203,7 @@ def _detail_problems(card: Json, where: str) -> list[str]:
         problems.append(
             f"{where}: detail sections out of order: {[n for _, n in sorted(positions)]}"
         )
-    for required in ("Why this card", "Sources"):
+    for required in ("Sources:",):
         if required not in detail:
             problems.append(f"{where}: detail lacks the {required!r} section")
     return problems
@@ -266,6 +274,19 @@ def _draft_problems(resource: Json, where: str, patient_id: str) -> list[str]:
         if (resource.get("subject") or {}).get("reference") != f"Patient/{patient_id}":
             problems.append(f"{where}: {resource_type}.subject is not Patient/{patient_id}")
     return problems
+
+
+# docs/clinical/safety.md, hard stops: override reasons that fit a contraindication only
+CONTRAINDICATION_UNFIT_REASONS = ("already discussed with family", "not refractory")
+
+
+def _contraindication_override_problems(card: Json, where: str) -> list[str]:
+    displays = {str(r.get("display", "")).lower() for r in card.get("overrideReasons") or []}
+    return [
+        f"{where}: override reason {unfit!r} does not fit a contraindication"
+        for unfit in CONTRAINDICATION_UNFIT_REASONS
+        if any(unfit in display for display in displays)
+    ]
 
 
 def _ivig_override_problems(card: Json, where: str) -> list[str]:

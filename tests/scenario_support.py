@@ -92,6 +92,9 @@ def card_problems(card: Json, wanted: Mapping[str, Any], patient_id: str) -> lis
     problems += _safety_check_problems(evidence, wanted.get("safetyChecks"), where)
     problems += _evidence_id_problems(evidence, wanted, where)
     problems += _links_problems(card, wanted.get("links", []), where)
+    problems += _absent_link_problems(card, wanted.get("linksAbsent", []), where)
+    if wanted.get("suggestionsAbsent") and card.get("suggestions"):
+        problems.append(f"{where}: must offer no draft orders, got {len(card['suggestions'])}")
     problems += _text_problems(card, wanted, where)
     drafts = [
         action["resource"]
@@ -242,6 +245,12 @@ def _evidence_id_problems(evidence: Json, wanted: Mapping[str, Any], where: str)
     for group in wanted.get("evidenceAnyOf", []):
         if not resources.intersection(group):
             problems.append(f"{where}: evidence lacks any of {group}")
+    by_name = set(evidence.get("matchedByName") or [])
+    problems += [
+        f"{where}: evidence does not say {ref} was matched by name"
+        for ref in wanted.get("matchedByName", [])
+        if ref not in by_name
+    ]
     return problems
 
 
@@ -251,6 +260,15 @@ def _links_problems(card: Json, order_sets: list[str], where: str) -> list[str]:
         f"{where}: no link to order set {name}"
         for name in order_sets
         if not any(url.endswith(f"/order-sets/{name}") for url in urls)
+    ]
+
+
+def _absent_link_problems(card: Json, order_sets: list[str], where: str) -> list[str]:
+    urls = [link.get("url", "") for link in card.get("links") or []]
+    return [
+        f"{where}: must not link to order set {name}"
+        for name in order_sets
+        if any(url.endswith(f"/order-sets/{name}") for url in urls)
     ]
 
 

@@ -40,9 +40,9 @@ def test_evaluate_prints_the_ivig_card_with_its_dose_and_evidence(
     # the seed child weighs 26 kg (Observation of 2026-03-10): 2 g/kg x 26 kg = 52 g
     assert "[CRITICAL]" in summary_line and "52 g per course" in summary_line
     card_text = out[card_start:]
-    assert "Why this card" in card_text
-    assert "2 g/kg × 26 kg = 52 g" in card_text
-    assert "weight_kg: 26.0 kg" in card_text  # the evidence, Markdown escapes removed
+    assert "**Why**" in card_text
+    assert "2 g/kg × 26 kg (weight of 2026-03-10) = **52 g per course**" in card_text
+    assert "- weight_kg: 26.0 kg (2026-03-10) - Observation/" in card_text  # the evidence
     assert "\\_" not in out
 
 

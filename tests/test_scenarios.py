@@ -47,13 +47,18 @@ TOPICS = TOPIC_ORDER
 SAFETY_CHECKS = (
     "anaphylaxis-to-ig",
     "iga-deficiency",
+    "anti-iga",
+    "anti-iga-reaction",
+    "iga-low",
     "iga-unknown",
     "renal",
     "renal-severe",
+    "renal-unjudged",
     "thrombosis",
     "hemolysis",
     "cardiac-fluid",
     "live-vaccine",
+    "live-vaccine-immunosuppressed",
     "vaccine-deferral",
     "migraine",
 )
@@ -65,9 +70,14 @@ REQUIRED_BOUNDARIES = {
     ),
     "weight 30 days": ("boundary-weight-needed-30-days", "boundary-weight-needed-31-days"),
     "cap 70 g": ("boundary-ivig-start-cap-35-kg",),
-    "8 weeks since IVIG": (
-        "boundary-ivig-start-ivig-8-weeks-ago",
-        "boundary-ivig-start-ivig-57-days-ago",
+    "8 weeks since IVIG": ("boundary-ivig-course-due-last-infusion-8-weeks-ago",),
+    "next IVIG course overdue at 35 days": (
+        "boundary-ivig-course-due-35-days",
+        "boundary-ivig-course-due-36-days",
+    ),
+    "IVIG trial lapsed at 26 weeks": (
+        "boundary-ivig-course-due-trial-26-weeks",
+        "boundary-ivig-start-trial-lapsed",
     ),
     "3 IVIG courses": (
         "boundary-escalate-after-ivig-3-courses",
@@ -77,6 +87,12 @@ REQUIRED_BOUNDARIES = {
     "eGFR 30": ("boundary-safety-renal-severe-egfr-30", "boundary-safety-renal-severe-egfr-29"),
     "CMAS 15": ("boundary-ivig-start-cmas-14-red-flag", "boundary-first-line-window-cmas-15"),
     "CMAS 48": ("boundary-ivig-start-cmas-47", "boundary-ivig-start-cmas-48"),
+    "severe dysphagia": ("boundary-severe-organ-disease-dysphagia-moderate",),
+    "child-bearing potential 10 years": (
+        "boundary-contraception-age-10",
+        "boundary-contraception-age-9",
+    ),
+    "adult 18 years": ("boundary-rituximab-adult-at-18",),
 }
 
 
@@ -273,7 +289,7 @@ def test_topic_and_check_lists_match_the_clinical_docs() -> None:
     safety = CLINICAL_DOCS / "safety.md"
     topics = set(
         re.findall(
-            r"`((?:ivig|weight|first|dysphagia|escalate|extramuscular|steroid|data)"
+            r"`((?:ivig|weight|first|dysphagia|escalate|extramuscular|steroid|data|severe)"
             r"-[a-z-]+)`",
             decision_model.read_text(),
         )

@@ -1,7 +1,9 @@
 """Findings + knowledge texts -> CDS Hooks 2.0 cards (docs/clinical/card-contract.md).
 
-Every card: ``uuid``, ``summary`` (<= 139 characters), ``indicator``, ``detail`` (Markdown, in
-this order: recommendation, "Why this card", "Dose arithmetic", "Safety notes", "Sources"),
+Every card: ``uuid``, ``summary`` (<= 139 characters, ending on a whole word), ``indicator``,
+``detail`` (Markdown, read in ten seconds: the recommendation, then "Why" (the reasons with their
+dates), "Dose", "Safety", the therapy so far (on the main card of the response only) and a line of
+source keys; no record ids or internal names: those are in the evidence extension),
 ``source`` with the topic Coding, ``overrideReasons``, absolute ``links`` to the order sets, the
 evidence extension, and ``suggestions`` (with ``selectionBehavior``) where the finding asks for
 draft orders. Optional fields are omitted, never null or empty. Cards are sorted critical ->
@@ -20,12 +22,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Literal
 
-from cds_service.card_builder.dose_text import arithmetic_lines
+from cds_service.card_builder.dose_summary import card_dose_lines
 from cds_service.card_builder.evidence import EVIDENCE_KEY, evidence
 from cds_service.card_builder.markdown import md_escape
+from cds_service.card_builder.reasons import why_lines
 from cds_service.card_builder.safety_text import check_detail
 from cds_service.card_builder.suggestions import suggestions
-from cds_service.card_builder.timeline import finding_lines, timeline_lines
+from cds_service.card_builder.timeline import timeline_lines
 from cds_service.card_builder.wire import Card, Coding, Link, Source
 from cds_service.card_builder.wording import checked_values_line, note_lines, template_values
 from cds_service.history.model import TherapyHistory
@@ -34,8 +37,11 @@ from cds_service.knowledge.sources import DESIGN_DEFAULT
 from cds_service.knowledge.text_contract import MARKDOWN_PLACEHOLDERS
 from cds_service.knowledge.texts import TopicText, fill
 from cds_service.rules.findings import TOPIC_ORDER, Effect, Finding, Indicator
+from cds_service.rules.scope import ScopeDecision
 
 SUMMARY_MAX = 139
+# topics whose card states an IVIG course (dose, safety checks, the results the checks read)
+IVIG_COURSE_TOPICS = frozenset({"ivig-start", "ivig-course-due"})
 INDICATOR_RANK = {Indicator.CRITICAL: 0, Indicator.WARNING: 1, Indicator.INFO: 2}
 WIRE_INDICATORS: dict[Indicator, Literal["info", "warning", "critical"]] = {
     Indicator.INFO: "info",
@@ -51,12 +57,36 @@ def build_cards(
     now: datetime,
     public_base_url: str,
     patient_id: str,
+    scope: ScopeDecision | None = None,
 ) -> list[Card]:
+    """The cards of `findings`; `scope` names an unconfirmed diagnosis on every card and puts a
+    diagnosis that needs checking (read by name, or unconfirmed) in every card's evidence."""
     ordered = sorted(
         findings,
         key=lambda f: (INDICATOR_RANK[indicator(f, knowledge)], TOPIC_ORDER.index(f.topic)),
     )
-    return [build_card(f, history, knowledge, now, public_base_url, patient_id) for f in ordered]
+    main = next((f for f in ordered if f.topic in MAIN_TOPICS), None)
+    return [
+        build_card(
+            f, history, knowledge, now, public_base_url, patient_id, main=f is main, scope=scope
+        )
+        for f in ordered
+    ]
+
+
+# topics whose card carries the therapy timeline when it is the first of them in a response: the
+# timeline is said once
+MAIN_TOPICS = frozenset(
+    {
+        "severe-organ-disease",
+        "ivig-start",
+        "ivig-course-due",
+        "ivig-contraindicated",
+        "escalate-after-ivig",
+        "first-line-window",
+        "ivig-monitoring-due",
+    }
+)
 
 
 def indicator(finding: Finding, knowledge: Knowledge) -> Indicator:
@@ -71,14 +101,21 @@ def build_card(
     now: datetime,
     public_base_url: str,
     patient_id: str,
+    *,
+    main: bool = False,
+    scope: ScopeDecision | None = None,
 ) -> Card:
+    """One card; `main` adds the therapy timeline (said once per response)."""
     text = knowledge.topic(finding.topic)
     values = template_values(finding, knowledge)
+    unconfirmed = scope.unconfirmed if scope is not None else None
     card: Card = {
         "uuid": str(uuid.uuid4()),
         "summary": summary(finding, text, values),
         "indicator": WIRE_INDICATORS[indicator(finding, knowledge)],
-        "detail": detail(finding, history, knowledge, now, values),
+        "detail": detail(
+            finding, history, knowledge, now, values, main=main, unconfirmed=unconfirmed
+        ),
         "source": _source(finding, text, knowledge),
     }
     drafted = suggestions(finding, knowledge, patient_id)
@@ -90,10 +127,18 @@ def build_card(
             {"system": knowledge.texts.override_reason_system, "code": r.code, "display": r.display}
             for r in text.override_reasons
         ]
-    if text.links:
-        card["links"] = _links(text, knowledge, public_base_url)
-    card["extension"] = {EVIDENCE_KEY: evidence(finding, history)}
+    links = (*text.links, UNCONFIRMED_ORDER_SET) if unconfirmed else text.links
+    if links:
+        card["links"] = _links(tuple(dict.fromkeys(links)), knowledge, public_base_url)
+    diagnoses = scope.diagnoses if scope is not None and scope.needs_checking else ()
+    card["extension"] = {
+        EVIDENCE_KEY: evidence(finding, history, tuple(p.source for p in diagnoses))
+    }
     return card
+
+
+# the order set a card links to when the diagnosis is unconfirmed (MRI, biopsy, antibodies)
+UNCONFIRMED_ORDER_SET = "jdm-reevaluation"
 
 
 def _source(finding: Finding, text: TopicText, knowledge: Knowledge) -> Source:
@@ -109,7 +154,7 @@ def _source(finding: Finding, text: TopicText, knowledge: Knowledge) -> Source:
     return {"label": label, "topic": topic}
 
 
-def _links(text: TopicText, knowledge: Knowledge, public_base_url: str) -> list[Link]:
+def _links(links: Sequence[str], knowledge: Knowledge, public_base_url: str) -> list[Link]:
     base = public_base_url.rstrip("/")
     return [
         {
@@ -117,7 +162,7 @@ def _links(text: TopicText, knowledge: Knowledge, public_base_url: str) -> list[
             "url": f"{base}/order-sets/{set_id}",
             "type": "absolute",
         }
-        for set_id in text.links
+        for set_id in links
     ]
 
 
@@ -142,9 +187,16 @@ def detail(
     knowledge: Knowledge,
     now: datetime,
     values: Mapping[str, str],
+    *,
+    main: bool = False,
+    unconfirmed: str | None = None,
 ) -> str:
+    """The card's Markdown detail; an `unconfirmed` diagnosis (its verification status) is named
+    first, after only a hard stop."""
     text, texts = knowledge.topic(finding.topic), knowledge.texts
     parts = [_fill(paragraph, values, escape=True) for paragraph in text.recommendation]
+    if unconfirmed is not None:
+        parts.insert(0, texts.phrase("detail.unconfirmed", status=unconfirmed))
     hard_stops = [c for c in finding.safety_checks if c.effect is Effect.HARD_STOP]
     if hard_stops:
         reasons = "; ".join(md_escape(check_detail(c, texts)) for c in hard_stops)
@@ -152,64 +204,60 @@ def detail(
     notes = note_lines(finding, knowledge)
     if notes:
         parts.append("\n".join(notes))
-    timeline = timeline_lines(history, now, knowledge) + finding_lines(finding)
-    sections = [
-        "\n\n".join(parts),
-        "### Why this card\n\n" + "\n".join(timeline),
-        "### Dose arithmetic\n\n" + _arithmetic(finding, knowledge),
-        "### Safety notes\n\n" + _safety_notes(finding, history, knowledge),
-        "### Sources\n\n" + _sources(finding, text, knowledge),
-    ]
-    return "\n\n".join(sections)
-
-
-def _arithmetic(finding: Finding, knowledge: Knowledge) -> str:
-    texts = knowledge.texts
+    why = why_lines(finding, knowledge)
+    if why:
+        parts.append(_section(texts.phrase("detail.why"), why))
     if finding.dose is not None:
-        return "\n".join(f"- {line}" for line in arithmetic_lines(finding.dose, texts))
-    if finding.topic == "ivig-start":
-        return texts.phrase("arithmetic.noIvigDose")
-    if finding.topic == "escalate-after-ivig":
-        return texts.phrase("arithmetic.noRituximabDose")
-    return texts.phrase("arithmetic.none")
+        parts.append(_section(texts.phrase("detail.dose"), card_dose_lines(finding.dose, texts)))
+    elif finding.topic in ("ivig-start", "ivig-course-due", "escalate-after-ivig"):
+        parts.append(_no_dose(finding, knowledge))
+    safety = _safety_lines(finding, history, knowledge)
+    if safety:
+        parts.append(_section(texts.phrase("detail.safety"), safety))
+    if main:
+        parts.append("\n".join(timeline_lines(history, now, knowledge)))
+    parts.append(_sources(finding, text, knowledge))
+    return "\n\n".join(parts)
 
 
-def _safety_notes(finding: Finding, history: TherapyHistory, knowledge: Knowledge) -> str:
+def _section(heading: str, lines: Sequence[str]) -> str:
+    return heading + "\n\n" + "\n".join(f"- {line}" for line in lines)
+
+
+def _no_dose(finding: Finding, knowledge: Knowledge) -> str:
     texts = knowledge.texts
-    checked = checked_values_line(history, texts) if finding.topic == "ivig-start" else ""
-    if not finding.safety_checks:
-        return md_escape(checked) if checked else texts.phrase("safetyNotes.none")
+    if finding.topic in IVIG_COURSE_TOPICS:
+        return texts.phrase("arithmetic.noIvigDose")
+    return texts.phrase("arithmetic.noRituximabDose")
+
+
+def _safety_lines(finding: Finding, history: TherapyHistory, knowledge: Knowledge) -> list[str]:
+    """The checks that fired, hard stops and warnings marked, and (on ivig-start) the results
+    the checks read, so a clinician sees what was checked."""
+    texts = knowledge.texts
     lines = []
     for check in finding.safety_checks:
         check_text = texts.safety_checks[check.code]
         line = fill(check_text.text, {"detail": md_escape(check_detail(check, texts))})
-        keys = ", ".join(check_text.sources)
         prefix = {Effect.HARD_STOP: "**HARD STOP** ", Effect.WARNING: "**Warning** "}.get(
             check.effect, ""
         )
-        lines.append(f"- {prefix}{line} [{keys}]")
-    if checked:
-        lines.append(f"- {md_escape(checked)}")
-    return "\n".join(lines)
+        lines.append(f"{prefix}{line}")
+    checked = checked_values_line(history, texts) if finding.topic in IVIG_COURSE_TOPICS else None
+    if checked is not None:
+        lines.append(md_escape(checked))
+    return lines
 
 
 def _sources(finding: Finding, text: TopicText, knowledge: Knowledge) -> str:
+    """One line of source keys (sources.json gives each in full; the card's source field
+    names the first)."""
     keys = list(text.sources)
     for check in finding.safety_checks:
-        keys += [key for key in knowledge.texts.safety_checks[check.code].sources]
-    keys += [used.source_key for used in finding.thresholds]
-    lines = []
-    for key in dict.fromkeys(keys):
-        if key == DESIGN_DEFAULT:
-            continue
-        source = knowledge.source(key)
-        if source is None:
-            continue
-        label = md_escape(source.label) + (" (secondary)" if source.secondary else "")
-        lines.append(f"- [{key}] {label}" + (f" <{source.url}>" if source.url else ""))
-    if any(used.source_key == DESIGN_DEFAULT for used in finding.thresholds):
-        lines.append(knowledge.texts.phrase("sources.designDefault"))
-    return "\n".join(lines)
+        keys += list(knowledge.texts.safety_checks[check.code].sources)
+    keys += list(finding.source_keys)
+    shown = [key for key in dict.fromkeys(keys) if key != DESIGN_DEFAULT]
+    return knowledge.texts.phrase("detail.sources", keys=", ".join(shown))
 
 
 def _fill(template: str, values: Mapping[str, str], *, escape: bool) -> str:

@@ -32,9 +32,7 @@ def _kg(dose: IvigDose, value: Decimal) -> str:
 
 def _weight_line(dose: IvigDose, texts: CardTexts) -> str:
     weight = dose.weight
-    recorded = (
-        f", recorded as {weight.original}" if weight.original != f"{plain(weight.value)} kg" else ""
-    )
+    recorded = f", recorded as {weight.original}" if not weight.original.endswith(" kg") else ""
     line = (
         f"Weight: {plain(weight.value)} kg{recorded} ({weight.source.reference}, measured "
         f"{weight.at.date().isoformat()}); dose calculated on the "
@@ -127,7 +125,7 @@ def _rate_line(dose: IvigDose, texts: CardTexts) -> str:
     kg = plain(dose.dosing_weight_kg)
     start = dose.start_rate_ml_per_kg_min
     maximum = dose.max_rate_ml_per_kg_min
-    reason = " (renal or thrombotic risk)" if dose.slow_rate else ""
+    reason = " (renal, thrombotic or cardiac risk)" if dose.slow_rate else ""
     return (
         f"Rate: start {plain(start)} mL/kg/min × {kg} kg = {plain(dose.ml_per_hour(start))} mL/h "
         f"for {dose.start_rate_minutes} min, then increase to at most {plain(maximum)} mL/kg/min"

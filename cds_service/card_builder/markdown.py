@@ -15,4 +15,9 @@ _MARKDOWN_SPECIALS = "\\`*_{}[]#|~!"
 def md_escape(text: str) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = "".join(f"\\{char}" if char in _MARKDOWN_SPECIALS else char for char in text)
-    return " ".join(text.split())  # no line breaks: one value never starts a new block
+    # no line breaks (one value never starts a new block); a space that joins it to the text
+    # around it is kept
+    collapsed = " ".join(text.split())
+    lead = " " if text[:1].isspace() and collapsed else ""
+    trail = " " if text[-1:].isspace() and collapsed else ""
+    return lead + collapsed + trail

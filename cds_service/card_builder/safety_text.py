@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cds_service.card_builder.units_display import quantity_text
+from cds_service.card_builder.units_display import measured_text
 from cds_service.history.model import Measurement
 from cds_service.knowledge.texts import CardTexts
 from cds_service.knowledge.thresholds import COMPARISON_SIGNS
@@ -10,7 +10,15 @@ from cds_service.rules.findings import CheckReason, SafetyCheckResult
 from cds_service.rules.timeutil import day
 
 # how a check's reasons are joined (a list of risk factors reads with commas)
-JOINERS = {"renal": "; ", "anaphylaxis-to-ig": "; ", "ig-reaction-mild": "; "}
+JOINERS = {
+    "renal": "; ",
+    "anaphylaxis-to-ig": "; ",
+    "ig-reaction-mild": "; ",
+    "anti-iga": "; ",
+    "anti-iga-reaction": "; ",
+    "live-vaccine": "; ",
+    "live-vaccine-immunosuppressed": "; ",
+}
 
 
 def check_detail(result: SafetyCheckResult, texts: CardTexts) -> str:
@@ -21,9 +29,10 @@ def check_detail(result: SafetyCheckResult, texts: CardTexts) -> str:
 
 
 def short_detail(result: SafetyCheckResult, texts: CardTexts, most: int = 40) -> str:
-    """The detail cut to ``most`` characters for a summary (the card's detail has it whole)."""
+    """The detail for a summary when it is short enough; else the check's short name (the
+    card's detail has it whole). Never cut in a word."""
     text = check_detail(result, texts)
-    return text if len(text) <= most else text[: most - 1].rstrip() + "…"
+    return text if len(text) <= most else texts.safety_checks[result.code].short
 
 
 def reason_text(reason: CheckReason, texts: CardTexts) -> str:
@@ -38,8 +47,22 @@ def reason_text(reason: CheckReason, texts: CardTexts) -> str:
         return phrase("check.renal.problem", display=reason.text)
     if kind == "risk-factor" and reason.concept is not None:
         return texts.label(reason.concept)
+    if kind == "anti-iga":
+        return phrase("check.antiIga.present", date=day(reason.at))
     if kind == "vaccine" and reason.text is not None:
         return phrase("check.liveVaccine.item", vaccine=reason.text, date=day(reason.at))
+    if kind == "vaccine-repeat" and reason.text is not None:
+        return phrase("check.liveVaccine.repeat", vaccine=reason.text, date=day(reason.at))
+    if kind == "vaccine-immunosuppressed" and reason.text is not None:
+        agents = [
+            phrase(f"check.immunosuppressed.{agent}") for agent in (reason.concept or "").split("+")
+        ]
+        return phrase(
+            "check.liveVaccine.immunosuppressed",
+            vaccine=reason.text,
+            date=day(reason.at),
+            agents=" and ".join(agents),
+        )
     measured = reason.measurement
     if measured is not None:
         return _measured(reason, measured, texts)
@@ -53,16 +76,18 @@ def reason_text(reason: CheckReason, texts: CardTexts) -> str:
 
 
 def _measured(reason: CheckReason, measured: Measurement, texts: CardTexts) -> str:
-    values = {"value": quantity_text(measured.value, measured.unit), "date": day(measured.at)}
+    values = {"value": measured_text(measured.value, measured.unit), "date": day(measured.at)}
     threshold = reason.threshold
     if threshold is not None:
         values |= {"comparison": COMPARISON_SIGNS[threshold.comparison]}
     match reason.kind:
-        case "iga-below-range":
+        case "iga-below-range" if threshold is not None:
             low = measured.reference_low
             return texts.phrase(
                 "check.iga.belowRange",
-                low=quantity_text(low, measured.unit) if low is not None else "?",
+                low=measured_text(low, measured.unit) if low is not None else "?",
+                threshold=str(threshold.value),
+                unit=threshold.unit,
                 **values,
             )
         case "iga-below-threshold" if threshold is not None:
@@ -72,6 +97,17 @@ def _measured(reason: CheckReason, measured: Measurement, texts: CardTexts) -> s
                 unit=threshold.unit,
                 **values,
             )
+        case "egfr-schwartz" if threshold is not None and len(reason.inputs) == 2:
+            height, creatinine = reason.inputs
+            return texts.phrase(
+                "check.renal.schwartz",
+                threshold=str(threshold.value),
+                height=measured_text(height.value, height.unit),
+                creatinine=measured_text(creatinine.value, creatinine.unit),
+                **values,
+            )
+        case "creatinine-unjudged":
+            return texts.phrase("check.renal.creatinineAlone", **values)
         case "egfr-low" if threshold is not None:
             return texts.phrase("check.renal.egfrLow", threshold=str(threshold.value), **values)
         case "creatinine-high":
@@ -82,7 +118,7 @@ def _measured(reason: CheckReason, measured: Measurement, texts: CardTexts) -> s
             base = reason.baseline
             return texts.phrase(
                 "check.renal.creatinineRise",
-                baseline=quantity_text(base.value, base.unit),
+                baseline=measured_text(base.value, base.unit),
                 baseline_date=day(base.at),
                 ratio=str(threshold.value),
                 **values,

@@ -3,6 +3,7 @@
 - ``ivig-draft``: the IVIG MedicationRequest for the course (never without a usable weight or with
   a hard stop: the rule leaves the kind out then);
 - ``ivig-baseline``: one ServiceRequest per order of the ``ivig-baseline`` order set;
+- ``rituximab-baseline``: hepatitis B serology and a baseline IgG before the first rituximab dose;
 - ``vfss``: the swallow study from ``jdm-reevaluation``;
 - ``ecg`` / ``echocardiogram`` / ``pft``: the missing organ screens from ``jdm-extramuscular``.
 """
@@ -30,6 +31,16 @@ def suggestions(finding: Finding, knowledge: Knowledge, patient_id: str) -> list
         drafted.append(
             _order_set_suggestion(
                 knowledge, "ivig-baseline", patient_id, None, "Baseline orders (ivig-baseline)"
+            )
+        )
+    if "rituximab-baseline" in kinds:
+        drafted.append(
+            _order_set_suggestion(
+                knowledge,
+                "rituximab-baseline",
+                patient_id,
+                None,
+                "Before rituximab: hepatitis B serology and IgG",
             )
         )
     if "vfss" in kinds:

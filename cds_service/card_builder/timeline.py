@@ -1,23 +1,26 @@
-"""The "Why this card" section: the therapy timeline the service found, as Markdown lines.
+"""The therapy so far, in a few lines: shown once, on the main card of a response.
 
-Shows each IV methylprednisolone pulse, methotrexate doses and weeks, the oral glucocorticoid dose
-trend in mg/kg/day, IVIG courses, the active symptoms with dates and the key labs, followed by the
-finding's own facts and the thresholds it compared them with. Record-derived text is escaped.
+One line per therapy (IV methylprednisolone pulses, methotrexate, the oral glucocorticoid course,
+IVIG courses) and one line of the latest key results, dates with each. No resource ids: the
+records are in the card's evidence extension. Record-derived text is escaped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
 from cds_service.card_builder.markdown import md_escape
-from cds_service.card_builder.units_display import display_unit
-from cds_service.history.model import DoseEvent, Measurement, TherapyHistory
+from cds_service.card_builder.units_display import display_unit, measured_text
+from cds_service.history.model import DoseEvent, DoseStatus, IvigCourse, Measurement, TherapyHistory
 from cds_service.knowledge.loader import Knowledge
-from cds_service.knowledge.text_contract import KEY_RESULTS
-from cds_service.knowledge.thresholds import COMPARISON_SIGNS
-from cds_service.rules.findings import Finding
+from cds_service.knowledge.text_contract import KEY_RESULTS, SECOND_LINE_AGENTS
+from cds_service.rules.ivig_trial import split_courses
+from cds_service.rules.score_trend import ScoreTrend, score_trends
 from cds_service.rules.timeutil import day, weeks_between
+
+_Phrase = Callable[..., str]  # CardTexts.phrase
 
 
 def line_start(label: str) -> str:
@@ -35,136 +38,179 @@ def unit_text(unit: str | None) -> str:
     return f" {md_escape(shown)}" if shown else ""
 
 
+# results the timeline leaves out: the height is in the dose arithmetic that uses it, and the
+# results the safety checks read are listed with them (Safety)
+SHOWN_ELSEWHERE = frozenset({"height", "iga", "creatinine", "egfr"})
+
+
 def timeline_lines(history: TherapyHistory, now: datetime, knowledge: Knowledge) -> list[str]:
-    lines = ["**Therapy timeline found in the record**", ""]
-    lines += _pulses(history)
-    lines += _methotrexate(history, now)
-    lines += _glucocorticoid(history)
-    lines += _ivig(history)
-    lines += _symptoms(history, knowledge)
-    lines += _labs(history, knowledge)
-    return lines
-
-
-def finding_lines(finding: Finding) -> list[str]:
-    lines = ["", "**What this card is based on**", ""]
-    for fact in finding.facts:
-        unit = unit_text(fact.unit)
-        when = f" ({day(fact.at)})" if fact.at else ""
-        source = f" — {fact.source.reference}" if fact.source else ""
-        lines.append(f"- {md_escape(fact.name)}: {md_escape(fact.value)}{unit}{when}{source}")
-    for used in finding.thresholds:
-        comparison = COMPARISON_SIGNS.get(used.comparison, used.comparison)
+    """The heading and one line per therapy, then the latest key results."""
+    phrase = knowledge.texts.phrase
+    lines = [
+        _pulses(history, phrase),
+        _methotrexate(history, now, phrase),
+        _glucocorticoid(history, phrase),
+        _ivig(history, now, knowledge),
+    ]
+    agents = _second_line(history, knowledge)
+    if agents:
+        lines.append(phrase("timeline.secondLine", agents=agents))
+    trends = [t for t in score_trends(history, knowledge) if len(t.values) > 1]
+    if trends:
         lines.append(
-            f"- threshold {md_escape(used.name)}: {comparison} {used.value}"
-            f"{unit_text(used.unit)} [{used.source_key}]"
+            phrase("timeline.trend", trends="; ".join(_trend(t, knowledge) for t in trends))
         )
-    if len(lines) == 3:
-        lines.append("- (no further facts)")
-    return lines
+    results = _results(history, knowledge, {t.concept for t in trends})
+    if results:
+        lines.append(phrase("timeline.results", results=results))
+    return [phrase("timeline.heading"), "", *(f"- {line}" for line in lines)]
 
 
-def _pulses(history: TherapyHistory) -> list[str]:
+def _pulses(history: TherapyHistory, phrase: _Phrase) -> str:
     pulses = history.methylprednisolone_pulses
     if not pulses:
-        return ["- IV methylprednisolone pulses: none recorded"]
-    lines = [f"- IV methylprednisolone pulses: {len(pulses)}"]
-    lines += [f"  - {_when(p)}: {_dose(p)} ({p.status}, {p.source.reference})" for p in pulses]
-    return lines
+        return phrase("timeline.pulses.none")
+    doses = sorted({_dose(p) for p in pulses})
+    return phrase(
+        "timeline.pulses",
+        count=str(len(pulses)),
+        doses=" / ".join(doses),
+        dates=_span(pulses),
+    )
 
 
-def _when(event: DoseEvent) -> str:
-    """The dose's date, or, when the record holds none, the date it was recorded by."""
-    if event.date_unrecorded:
-        return f"date not recorded (on or before {day(event.at)})"
-    return day(event.at)
-
-
-def _methotrexate(history: TherapyHistory, now: datetime) -> list[str]:
+def _methotrexate(history: TherapyHistory, now: datetime, phrase: _Phrase) -> str:
     mtx = history.methotrexate
     if mtx is None or mtx.first_dose_at is None:
-        return ["- Methotrexate: none recorded"]
-    weeks = weeks_between(mtx.first_dose_at, now)
-    lines = [
-        f"- Methotrexate: started {day(mtx.first_dose_at)} ({weeks} weeks ago); "
-        f"{mtx.doses_given} doses given, {mtx.doses_expected} expected from active orders"
-        f"{'' if mtx.active else '; not active now'}"
-    ]
-    for event in mtx.events[-8:]:
-        lines.append(f"  - {_when(event)}: {_dose(event)} ({event.status})")
-    return lines
+        return phrase("timeline.methotrexate.none")
+    latest = mtx.events[-1] if mtx.events else None
+    values = {
+        "dose": _dose(latest) if latest is not None else "?",
+        "start": day(mtx.first_dose_at),
+        "weeks": str(weeks_between(mtx.first_dose_at, now)),
+        "given": str(mtx.doses_given),
+    }
+    if mtx.active:
+        return phrase("timeline.methotrexate", **values)
+    last = mtx.last_dose_at or mtx.first_dose_at
+    return phrase("timeline.methotrexate.stopped", last=day(last), **values)
 
 
-def _glucocorticoid(history: TherapyHistory) -> list[str]:
+def _glucocorticoid(history: TherapyHistory, phrase: _Phrase) -> str:
     course = history.glucocorticoid
     if course is None or not course.points:
-        return ["- Oral glucocorticoid: none recorded"]
-    lines = [
-        f"- Oral prednisolone-equivalent since {day(course.started_at)}: trend {course.trend}"
-        f"{', raised again after a taper' if course.raised_after_taper else ''}"
-    ]
-    for point in course.points:
+        return phrase("timeline.glucocorticoid.none")
+    steps = []
+    for point in course.points[-3:]:
         per_kg = (
-            f" = {_dec(point.mg_per_kg_day)} mg/kg/day"
+            phrase("timeline.perKgDay", value=_dec(point.mg_per_kg_day))
             if point.mg_per_kg_day is not None
-            else " (no weight near that date for mg/kg/day)"
+            else ""
         )
-        lines.append(f"  - from {day(point.start)}: {_dec(point.daily_mg)} mg/day{per_kg}")
-    if course.current is None:
-        lines.append("  - not taken now (stopped)")
-    return lines
-
-
-def _ivig(history: TherapyHistory) -> list[str]:
-    if not history.ivig_courses:
-        return ["- IVIG: none recorded"]
-    lines = [f"- IVIG courses: {len(history.ivig_courses)}"]
-    for course in history.ivig_courses:
-        total = f"{_dec(course.total_g)} g" if course.total_g is not None else "total unknown"
-        per_kg = f" ({_dec(course.g_per_kg)} g/kg)" if course.g_per_kg is not None else ""
-        lines.append(f"  - {day(course.start)} to {day(course.end)}: {total}{per_kg}")
-    return lines
-
-
-def _symptoms(history: TherapyHistory, knowledge: Knowledge) -> list[str]:
-    lists = knowledge.decision
-    concepts = set(lists.activity_problems) | set(lists.red_flag_problems)
-    active = [p for p in history.problems if p.active and p.concept in concepts]
-    if not active:
-        return ["- Active symptoms: none recorded as active Conditions"]
-    lines = ["- Active symptoms:"]
-    for problem in active:
-        since = problem.onset or problem.recorded
-        lines.append(
-            f"  - {md_escape(problem.display)} (since {day(since)}, {problem.source.reference})"
+        steps.append(
+            phrase(
+                "timeline.glucocorticoid.step",
+                mg=_dec(point.daily_mg),
+                per_kg=per_kg,
+                date=day(point.start),
+            )
         )
-    return lines
+    stopped = course.current is None
+    key = "timeline.glucocorticoid.stopped" if stopped else "timeline.glucocorticoid"
+    return phrase(key, steps=" → ".join(steps))
 
 
-def _labs(history: TherapyHistory, knowledge: Knowledge) -> list[str]:
-    found = [
-        (line_start(knowledge.texts.label(concept)), m)
-        for concept in KEY_RESULTS
-        if (m := history.latest(concept))
+def _ivig(history: TherapyHistory, now: datetime, knowledge: Knowledge) -> str:
+    """The courses that count toward the JDM trial, then those that do not (and why)."""
+    phrase = knowledge.texts.phrase
+    counted, not_counted = split_courses(history, knowledge, now)
+    line = phrase("timeline.ivig.none")
+    if counted:
+        courses = ", ".join(_course(c, phrase) for c in counted[-4:])
+        line = phrase("timeline.ivig", count=str(len(counted)), courses=courses)
+    if not_counted:
+        line += phrase(
+            "timeline.ivig.notCounted",
+            courses=", ".join(_course(c, phrase) for c in not_counted[-3:]),
+            limit=_dec(knowledge.threshold("ivig_jdm_course_g_per_kg").value),
+        )
+    return line
+
+
+def _course(course: IvigCourse, phrase: _Phrase) -> str:
+    total = f"{_dec(course.total_g)} g" if course.total_g is not None else "?"
+    return phrase("timeline.ivig.course", date=day(course.start), total=total)
+
+
+def _second_line(history: TherapyHistory, knowledge: Knowledge) -> str:
+    """Each second-line agent on record: its latest dose as written, how many doses, when."""
+    shown = []
+    for agent in SECOND_LINE_AGENTS:
+        events = history.doses(agent)  # type: ignore[arg-type]
+        if not events:
+            continue
+        name = line_start(knowledge.texts.label(agent))
+        given = [e for e in events if e.status in (DoseStatus.GIVEN, DoseStatus.REPORTED)]
+        if not given:  # only orders: what was ordered, from when
+            shown.append(
+                knowledge.texts.phrase(
+                    "timeline.agentOrdered",
+                    agent=name,
+                    dose=_dose(events[0]),
+                    date=day(events[0].at),
+                )
+            )
+            continue
+        shown.append(
+            knowledge.texts.phrase(
+                "timeline.agent",
+                agent=name,
+                dose=_dose(given[-1]),
+                count=str(len(given)),
+                dates=_span(given),
+            )
+        )
+    return "; ".join(shown)
+
+
+def _trend(trend: ScoreTrend, knowledge: Knowledge) -> str:
+    """``CMAS 18 (2026-01-10) → 30 (2026-02-07) → 44 (2026-03-07)``."""
+    flag = knowledge.texts.phrase("timeline.preliminary")
+    steps = [
+        f"{md_escape(measured_text(m.value, m.unit))}{flag if m.preliminary else ''} ({day(m.at)})"
+        for m in trend.values
     ]
-    if not found:
-        return ["- Key results: none recorded"]
-    return ["- Key results (latest):"] + [f"  - {label}: {_measure(m)}" for label, m in found]
+    return f"{knowledge.texts.label(trend.concept)} " + " → ".join(steps)
 
 
-def _measure(measurement: Measurement) -> str:
-    flag = " (preliminary)" if measurement.preliminary else ""
-    return (
-        f"{_dec(measurement.value)}{unit_text(measurement.unit)} on {day(measurement.at)}"
-        f"{flag} ({measurement.source.reference})"
-    )
+def _results(history: TherapyHistory, knowledge: Knowledge, in_trend: set[str]) -> str:
+    """The latest key results (those not in a trend), the same day's grouped under one date."""
+    by_day: dict[str, list[str]] = {}
+    for concept in KEY_RESULTS:
+        measured = history.latest(concept)
+        if measured is None or concept in SHOWN_ELSEWHERE or concept in in_trend:
+            continue
+        by_day.setdefault(day(measured.at), []).append(_result(concept, measured, knowledge))
+    return "; ".join(f"{', '.join(items)} ({date})" for date, items in by_day.items())
+
+
+def _result(concept: str, measured: Measurement, knowledge: Knowledge) -> str:
+    flag = knowledge.texts.phrase("timeline.preliminary") if measured.preliminary else ""
+    value = measured_text(measured.value, measured.unit)
+    return f"{knowledge.texts.label(concept)} {md_escape(value)}{flag}"
+
+
+def _span(events: Sequence[DoseEvent]) -> str:
+    first, last = day(events[0].at), day(events[-1].at)
+    when = first if first == last else f"{first} to {last}"
+    return when + (" (a date not recorded)" if any(e.date_unrecorded for e in events) else "")
 
 
 def _dose(event: DoseEvent) -> str:
     written = md_escape(event.dose_as_written)
     if event.amount_mg is None:
-        return f"{written} (not converted to mg)"
-    in_mg = f"{_dec(event.amount_mg)} mg"
+        return written
+    in_mg = f"{_dec(event.amount_mg.quantize(Decimal(1)))} mg"
     return in_mg if written.replace(" ", "") == in_mg.replace(" ", "") else f"{written} = {in_mg}"
 
 

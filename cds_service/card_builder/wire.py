@@ -68,9 +68,9 @@ class Evidence(TypedDict):
 
     topic: str
     ruleId: str
-    resources: list[str]
-    facts: list[EvidenceFact]
-    thresholds: list[EvidenceThreshold]
+    resources: NotRequired[list[str]]
+    facts: NotRequired[list[EvidenceFact]]
+    thresholds: NotRequired[list[EvidenceThreshold]]
     dose: NotRequired[dict[str, Any]]  # IvigDose.evidence() / RituximabDose.evidence()
     safetyChecks: NotRequired[list[EvidenceCheck]]
     matchedByName: NotRequired[list[str]]

@@ -13,7 +13,7 @@ from typing import Any
 from cds_service.card_builder.markdown import md_escape
 from cds_service.card_builder.safety_text import check_detail, short_detail
 from cds_service.card_builder.timeline import line_start
-from cds_service.card_builder.units_display import quantity_text
+from cds_service.card_builder.units_display import measured_text
 from cds_service.dosing import IvigDose, WeightAssessment, WeightStatus
 from cds_service.history.model import DataQualityNote, TherapyHistory
 from cds_service.knowledge.loader import Knowledge
@@ -24,10 +24,11 @@ from cds_service.rules.escalate_after_ivig import EscalateSubject
 from cds_service.rules.extramuscular import ExtramuscularSubject
 from cds_service.rules.findings import Finding
 from cds_service.rules.first_line_window import FirstLineSubject
+from cds_service.rules.ivig_course_due import CourseDueSubject
 from cds_service.rules.ivig_monitoring import MonitoringSubject
 from cds_service.rules.ivig_start import CHECKED_MEASUREMENTS, IvigStartSubject, WeightNeededSubject
-from cds_service.rules.refractory import DiseaseAssessment
 from cds_service.rules.safety import SafetyWarningSubject
+from cds_service.rules.severe_organ import SevereOrganSubject
 from cds_service.rules.steroid_taper import TaperSubject
 from cds_service.rules.timeutil import day
 
@@ -57,16 +58,15 @@ def note_lines(finding: Finding, knowledge: Knowledge) -> list[str]:
     return lines
 
 
-def checked_values_line(history: TherapyHistory, texts: CardTexts) -> str:
-    """The results the safety checks read, fired or not, in one line."""
+def checked_values_line(history: TherapyHistory, texts: CardTexts) -> str | None:
+    """The results the safety checks read, fired or not, in one line; None when none is on record
+    (each missing one has its own line: the check that cannot be judged says so)."""
     shown = []
     for concept in CHECKED_MEASUREMENTS:
         latest = history.latest(concept)
         label = texts.label(concept)
-        if latest is None:
-            shown.append(texts.phrase("checked.none", label=label))
-        else:
-            value = quantity_text(latest.value, latest.unit)
+        if latest is not None:
+            value = measured_text(latest.value, latest.unit)
             shown.append(
                 texts.phrase("checked.value", label=label, value=value, date=day(latest.at))
             )
@@ -79,43 +79,7 @@ def checked_values_line(history: TherapyHistory, texts: CardTexts) -> str:
         shown.append(
             texts.phrase("checked.value", label=label, value=group.value, date=day(group.at))
         )
-    else:
-        shown.append(texts.phrase("checked.none", label=label))
-    return texts.phrase("checked.results", results="; ".join(shown))
-
-
-def escalation_reasons(disease: DiseaseAssessment, texts: CardTexts) -> list[str]:
-    reasons = []
-    if disease.red_flags:
-        flags = []
-        for sign in disease.red_flags:
-            if sign.measurement is not None:
-                measured = sign.measurement
-                flags.append(
-                    texts.phrase(
-                        "sign.score",
-                        label=texts.label(sign.concept),
-                        value=str(measured.value),
-                        date=day(measured.at),
-                    )
-                )
-            elif sign.problem is not None and sign.problem.quote:
-                flags.append(
-                    texts.phrase(
-                        "sign.freeText",
-                        label=texts.label(sign.concept),
-                        quote=md_escape(sign.problem.quote),
-                        date=day(sign.at) if sign.at else "",
-                    )
-                )
-            else:
-                flags.append(texts.label(sign.concept))
-        reasons.append(texts.phrase("escalate.redFlag", flags=", ".join(flags)))
-    if disease.methotrexate_adequate and disease.methotrexate_weeks is not None:
-        reasons.append(texts.phrase("escalate.methotrexate", weeks=str(disease.methotrexate_weeks)))
-    if disease.steroid_dependent:
-        reasons.append(texts.phrase("escalate.steroidDependent"))
-    return reasons
+    return texts.phrase("checked.results", results="; ".join(shown)) if shown else None
 
 
 def weight_texts(weight: WeightAssessment, texts: CardTexts) -> tuple[str, str]:
@@ -205,19 +169,46 @@ def _concept_name(concept: str, knowledge: Knowledge) -> str:
 def _ivig_start(finding: Finding, subject: IvigStartSubject, texts: CardTexts) -> Values:
     hard_stops = [c for c in finding.safety_checks if str(c.effect) == "hard-stop"]
     values = {
-        "escalate_reason": "; ".join(escalation_reasons(subject.disease, texts)),
         "flag_suffix": texts.phrase("ivigStart.redFlagSuffix") if subject.disease.red_flags else "",
         "hard_stop": short_detail(hard_stops[0], texts) if hard_stops else "",
+        "contraindication": _contraindication(hard_stops, texts),
     }
+    return values | _course_values(finding)
+
+
+def _course_values(finding: Finding) -> Values:
+    """The IVIG course of the card's summary: total, per day and days (none without a dose)."""
     dose = finding.dose
-    if isinstance(dose, IvigDose):
-        evidence = dose.evidence()
-        values |= {
-            "course_total_g": str(evidence["courseTotalG"]),
-            "per_day_g": str(evidence["perDayG"]),
-            "days": str(dose.days),
-        }
-    return values
+    if not isinstance(dose, IvigDose):
+        return {}
+    evidence = dose.evidence()
+    return {
+        "course_total_g": str(evidence["courseTotalG"]),
+        "per_day_g": str(evidence["perDayG"]),
+        "days": str(dose.days),
+    }
+
+
+def _course_due(finding: Finding, subject: CourseDueSubject, texts: CardTexts) -> Values:
+    hard_stops = [c for c in finding.safety_checks if str(c.effect) == "hard-stop"]
+    values = {
+        "next_course": str(subject.courses_given + 1),
+        "courses_given": str(subject.courses_given),
+        "weeks_since": str(int(subject.weeks_since)),
+        "last_course_date": day(subject.last_course_start),
+        "hard_stop": short_detail(hard_stops[0], texts) if hard_stops else "",
+    }
+    return values | _course_values(finding)
+
+
+def _contraindication(hard_stops: Sequence[Any], texts: CardTexts) -> str:
+    """The hard stops in a few words each (ivig-contraindicated); a check without its own
+    ``contraindicated.<code>`` phrase is named by its record's words."""
+    words = []
+    for check in hard_stops:
+        key = f"contraindicated.{check.code}"
+        words.append(texts.phrase(key) if key in texts.phrases else short_detail(check, texts))
+    return "; ".join(dict.fromkeys(words))
 
 
 def _weight_needed(finding: Finding, subject: WeightNeededSubject, texts: CardTexts) -> Values:
@@ -267,12 +258,38 @@ def _escalate(finding: Finding, subject: EscalateSubject, texts: CardTexts) -> V
         rituximab = texts.phrase("escalate.rituximabDose", mg=mg)
     else:
         rituximab = texts.phrase("escalate.noRituximabDose")
+    option = "escalate.rituximabAdult" if subject.adult else "escalate.rituximabChild"
     organs = sorted({texts.label(p.concept) for p in subject.organ_problems})
     organ_text = texts.phrase("escalate.organPresent", organs=", ".join(organs)) if organs else ""
     return {
         "courses": str(subject.courses),
-        "rituximab_dose": rituximab,
+        "rituximab_option": texts.phrase(option, rituximab_dose=rituximab),
         "organ_involvement": organ_text,
+    }
+
+
+def _severe_organ(finding: Finding, subject: SevereOrganSubject, texts: CardTexts) -> Values:
+    labels = sorted({texts.label(p.concept) for p in subject.problems})
+    dated = [
+        texts.phrase("severe.organ", label=texts.label(p.concept), date=day(p.onset or p.recorded))
+        for p in subject.problems
+    ]
+    cyclophosphamide = subject.cyclophosphamide
+    if cyclophosphamide is None:
+        dose = texts.phrase("severe.noCyclophosphamideDose")
+    else:
+        figures = cyclophosphamide.evidence()
+        dose = texts.phrase(
+            "severe.cyclophosphamideDose",
+            low=str(figures["lowMg"]),
+            high=str(figures["highMg"]),
+            bsa=str(figures["bsaM2"]),
+        )
+    return {
+        "organs": ", ".join(labels),
+        "organ_list": "; ".join(dated),
+        "cyclophosphamide_dose": dose,
+        "ivig_adjunct": texts.phrase("severe.ivigCardiac") if subject.cardiac else "",
     }
 
 
@@ -292,12 +309,14 @@ def _data_quality(finding: Finding, subject: DataQualitySubject, texts: CardText
 
 _WORDERS: Sequence[tuple[type, Callable[[Finding, Any, CardTexts], Values]]] = (
     (IvigStartSubject, _ivig_start),
+    (CourseDueSubject, _course_due),
     (WeightNeededSubject, _weight_needed),
     (FirstLineSubject, _first_line),
     (DysphagiaSubject, _dysphagia),
     (SafetyWarningSubject, _safety_warning),
     (MonitoringSubject, _monitoring),
     (EscalateSubject, _escalate),
+    (SevereOrganSubject, _severe_organ),
     (ExtramuscularSubject, _extramuscular),
     (TaperSubject, _taper),
     (DataQualitySubject, _data_quality),

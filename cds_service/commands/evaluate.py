@@ -3,9 +3,9 @@
 FILE is a FHIR Bundle (any type), a resource, a JSON list of them, or a CDS Hooks request with
 prefetch. The record goes through exactly the pipeline a hook call uses (same knowledge, same
 rules) with the clock you give, and the cards are printed as a clinician would read them: the
-indicator and summary, the detail with its evidence ("Why this card", the dose arithmetic, the
-safety notes, the sources), the suggested orders and the links. ``--json`` prints the CDS Hooks
-response body instead.
+indicator and summary, the detail (the recommendation, why, the dose, safety, the therapy so far,
+the sources), the evidence the rule read (facts with their records, thresholds with their source
+keys), the suggested orders and the links. ``--json`` prints the CDS Hooks response body instead.
 
     jdm-cds evaluate fhir_fixtures/patients/seed-case.bundle.json --now 2026-03-15T10:00:00+13:00
 """
@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from cds_service.card_builder.evidence import EVIDENCE_KEY
 from cds_service.commands.history import (
     CommandError,
     add_clock_arguments,
@@ -117,6 +118,7 @@ def _card_lines(number: int, card: Mapping[str, Any]) -> list[str]:
     ]
     for paragraph in _unescape(str(card.get("detail", ""))).splitlines():
         lines.append(_wrap(paragraph) if paragraph.strip() else "")
+    lines += _evidence_lines(card.get("extension", {}).get(EVIDENCE_KEY, {}))
     lines += _suggestion_lines(card.get("suggestions", []))
     links = card.get("links", [])
     if links:
@@ -126,6 +128,26 @@ def _card_lines(number: int, card: Mapping[str, Any]) -> list[str]:
     if reasons:
         shown = "; ".join(str(reason.get("display")) for reason in reasons)
         lines += ["", _wrap(f"Override reasons: {shown}")]
+    return lines
+
+
+def _evidence_lines(evidence: Mapping[str, Any]) -> list[str]:
+    """What the rule read, as the evidence extension holds it (record ids and key names are for
+    the engineer here, never in the card's text)."""
+    facts, thresholds = evidence.get("facts", []), evidence.get("thresholds", [])
+    if not facts and not thresholds:
+        return []
+    lines = ["", f"{INDENT}Evidence:"]
+    for fact in facts:
+        unit = f" {fact['unit']}" if fact.get("unit") else ""
+        at = f" ({str(fact['at'])[:10]})" if fact.get("at") else ""
+        source = f" - {fact['source']}" if fact.get("source") else ""
+        lines.append(f"{INDENT}- {fact.get('name')}: {fact.get('value')}{unit}{at}{source}")
+    for limit in thresholds:
+        lines.append(
+            f"{INDENT}- threshold {limit.get('name')}: {limit.get('comparison')} "
+            f"{limit.get('value')} {limit.get('unit', '')} [{limit.get('sourceKey')}]".rstrip()
+        )
     return lines
 
 

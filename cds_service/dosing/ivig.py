@@ -129,7 +129,7 @@ def ivig_course_dose(
     """The IVIG course for a usable weight (see :func:`select_dosing_weight`).
 
     ``risk_5_day``: a renal, thrombosis or fluid-load risk -> the 5-day split.
-    ``risk_slow_rate``: a renal or thrombotic risk -> the lower maximum rate.
+    ``risk_slow_rate``: a renal, thrombotic or cardiac risk -> the lower maximum rate.
     ``height``, ``bmi_centile`` and ``bmi_p50_kg_m2`` (BMI at the 50th centile for age and sex,
     from :mod:`cds_service.dosing.growth`) enable the obesity adjustment; without them the actual
     weight is used and no DDW is shown.

@@ -27,8 +27,13 @@ from cds_service.history.model import (
     SourceRef,
 )
 from cds_service.history.parse import ParsedResource
-from cds_service.history.units import convert
-from cds_service.knowledge.concepts import CANONICAL_UNITS, concept_key, measurement_concept
+from cds_service.history.units import convert, readable_unit
+from cds_service.knowledge.concepts import (
+    CANONICAL_UNITS,
+    CodedResultConcept,
+    concept_key,
+    measurement_concept,
+)
 from cds_service.knowledge.history_policy import HistoryPolicy
 from cds_service.knowledge.terminology import Terminology
 
@@ -67,6 +72,13 @@ def map_observations(
                     notes.append(_note(parsed, "blood group not readable", "no-value", concept))
                 else:
                     coded.append(result)
+            elif concept in PRESENCE_CONCEPTS:
+                presence = _presence(parsed, at, PRESENCE_CONCEPTS[concept])
+                if presence is None:
+                    what = PRESENCE_NAMES[concept]
+                    notes.append(_note(parsed, f"{what} not readable", "no-value", concept))
+                else:
+                    coded.append(presence)
             else:
                 value = _measurement(parsed, concept, at, notes, terminology, policy)
                 if value is not None:
@@ -119,7 +131,7 @@ def _measurement(
         notes.append(_note(parsed, "no numeric value", "no-value", concept, at))
         return None
     concept = measurement_concept(concept)
-    recorded_unit = unit_code or unit_text or ""
+    recorded_unit = readable_unit(unit_text or unit_code or "")  # as a clinician reads it
     if not raw_value.is_finite():
         notes.append(_note(parsed, "value is not a finite number", "implausible", concept, at))
         return None
@@ -192,6 +204,72 @@ def _reference_range(observation: object, concept: str) -> tuple[Decimal | None,
         code = quantity.code if quantity.system in (None, "http://unitsofmeasure.org") else None
         bounds.append(convert(concept, Decimal(quantity.value), code, quantity.unit))
     return bounds[0], bounds[1]
+
+
+POSITIVE_WORDS = frozenset({"positive", "detected", "pos", "present"})
+NEGATIVE_WORDS = frozenset({"negative", "not detected", "neg", "absent"})
+POSITIVE_CODES = frozenset({"10828004", "260373001", "POS"})  # SNOMED positive / detected; v3
+NEGATIVE_CODES = frozenset({"260385009", "260415000", "NEG"})  # SNOMED negative / not detected
+
+
+# the qualitative results read as positive or negative, and how a data-quality note names them
+PRESENCE_CONCEPTS: Mapping[str, CodedResultConcept] = {
+    "pregnancy-test": "pregnancy-test",
+    "anti-iga": "anti-iga",
+}
+PRESENCE_NAMES = {"pregnancy-test": "pregnancy test", "anti-iga": "anti-IgA antibody result"}
+
+
+def _presence(
+    parsed: ParsedResource, at: datetime, concept: CodedResultConcept
+) -> CodedResult | None:
+    """A qualitative result (pregnancy test, anti-IgA antibodies): ``positive`` or ``negative``,
+    else None (unread). A quantity with the lab's upper limit reads as positive above it and
+    negative at or under it (anti-IgA by ELISA is reported in U/mL)."""
+    observation = parsed.model
+    codes: list[str] = []
+    words: list[str] = []
+    if observation.valueString:
+        words.append(observation.valueString)
+    value = observation.valueCodeableConcept
+    if value is not None:
+        codes += [c.code for c in value.coding or [] if c.code]
+        words += [c.display for c in value.coding or [] if c.display]
+        words += [value.text] if value.text else []
+    for interpretation in observation.interpretation or []:
+        codes += [c.code for c in interpretation.coding or [] if c.code]
+    said = {w.strip().lower() for w in words}
+    positive = bool(said & POSITIVE_WORDS or set(codes) & POSITIVE_CODES)
+    negative = bool(said & NEGATIVE_WORDS or set(codes) & NEGATIVE_CODES)
+    above = _above_upper_limit(observation) if concept == "anti-iga" else None
+    if above is not None and not positive and not negative:
+        positive, negative = above, not above
+    if positive == negative:  # neither, or both: not read
+        return None
+    verdict = "positive" if positive else "negative"
+    return CodedResult(
+        concept=concept,
+        value=verdict,
+        display=verdict,
+        at=at,
+        source=SourceRef("Observation", parsed.resource_id or ""),
+    )
+
+
+def _above_upper_limit(observation: Any) -> bool | None:
+    """Whether a quantity is above the lab's upper limit in the same unit; None when it cannot
+    be told (no quantity, no upper limit, another unit)."""
+    quantity = observation.valueQuantity
+    if quantity is None or quantity.value is None:
+        return None
+    for limit in observation.referenceRange or []:
+        high = limit.high
+        if high is None or high.value is None:
+            continue
+        if (high.code or high.unit) not in (None, quantity.code or quantity.unit):
+            return None
+        return Decimal(quantity.value) > Decimal(high.value)
+    return None
 
 
 def _blood_group(parsed: ParsedResource, at: datetime) -> CodedResult | None:

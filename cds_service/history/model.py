@@ -105,6 +105,7 @@ class Problem:
     matched_by: MatchKind
     source: SourceRef
     quote: str | None = None  # the free text it was read from (matched_by TEXT)
+    severe: bool = False  # Condition.severity says severe (SNOMED 24484000 or the word)
 
 
 @dataclass(frozen=True)

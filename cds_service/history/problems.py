@@ -55,9 +55,25 @@ def map_problems(
                     code=parsed.matched_code,
                     matched_by=parsed.matched_by or MatchKind.CODE,
                     source=SourceRef("Condition", parsed.resource_id or ""),
+                    severe=_severe(condition),
                 )
             )
     return tuple(sorted(problems, key=lambda p: (p.concept, p.source)))
+
+
+SEVERE_CODE = "24484000"  # SNOMED CT Severe (severity modifier), as FHIR's condition-severity
+
+
+def _severe(condition: object) -> bool:
+    """Condition.severity is severe: the SNOMED code, or the word in its text or display."""
+    severity = getattr(condition, "severity", None)
+    if severity is None:
+        return False
+    codings = getattr(severity, "coding", None) or []
+    if any(getattr(c, "code", None) == SEVERE_CODE for c in codings):
+        return True
+    words = [getattr(severity, "text", None)] + [getattr(c, "display", None) for c in codings]
+    return any(w is not None and w.strip().lower() == "severe" for w in words)
 
 
 def _onset_from_age(age: object, birth_date: date | None, zone: tzinfo) -> datetime | None:

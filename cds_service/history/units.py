@@ -91,3 +91,21 @@ def convert(
 ) -> Decimal | None:
     factor = conversion_factor(concept, unit_code, unit_text)
     return None if factor is None else value * factor
+
+
+_UCUM_SUFFIXES = ("_av", "_i", "_us", "_br")
+
+
+def readable_unit(code: str) -> str:
+    """A UCUM code as a clinician writes it: the brackets and the system suffix dropped.
+
+    >>> readable_unit("[lb_av]"), readable_unit("[stone_av]"), readable_unit("kg")
+    ('lb', 'stone', 'kg')
+    """
+    if not (code.startswith("[") and code.endswith("]")):
+        return code
+    inner = code[1:-1]
+    for suffix in _UCUM_SUFFIXES:
+        if inner.endswith(suffix):
+            return inner.removesuffix(suffix)
+    return inner

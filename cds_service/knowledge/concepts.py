@@ -93,7 +93,11 @@ IMMUNIZATION_CONCEPTS: tuple[ImmunizationConcept, ...] = get_args(ImmunizationCo
 AllergyConcept = Literal["immune-globulin",]
 ALLERGY_CONCEPTS: tuple[AllergyConcept, ...] = get_args(AllergyConcept)
 
-CodedResultConcept = Literal["blood-group",]
+CodedResultConcept = Literal[
+    "blood-group",
+    "pregnancy-test",  # qualitative hCG: value "positive" or "negative"
+    "anti-iga",  # anti-IgA antibodies: value "positive" or "negative"
+]
 CODED_RESULT_CONCEPTS: tuple[CodedResultConcept, ...] = get_args(CodedResultConcept)
 
 ConceptKey = Literal[

@@ -41,6 +41,8 @@ class DecisionLists:
     red_flag_problems: tuple[ProblemConcept, ...]
     organ_involvement: tuple[ProblemConcept, ...]
     swallow_problems: tuple[ProblemConcept, ...]
+    severe_organ: tuple[ProblemConcept, ...]  # organ-threatening whenever active
+    severe_when_graded: tuple[ProblemConcept, ...]  # organ-threatening when recorded as severe
     extramuscular_screen: tuple[ProcedureConcept, ...]
     monitoring_labs: tuple[MeasurementConcept, ...]
     monitoring_scores: tuple[MeasurementConcept, ...]
@@ -57,8 +59,11 @@ class DecisionLists:
         """Every concept named in the lists (each needs a label in card-texts.json)."""
         return frozenset(
             (
+                *self.activity_problems,
                 *self.red_flag_problems,
                 *self.organ_involvement,
+                *self.severe_organ,
+                *self.severe_when_graded,
                 *self.extramuscular_screen,
                 *self.monitoring_labs,
                 *self.monitoring_scores,
@@ -84,6 +89,8 @@ def load_decision(cards: Path, check_codes: Collection[str]) -> tuple[DecisionLi
             red_flag_problems=lists.concepts("redFlagProblems.concepts", problem_concept),
             organ_involvement=lists.concepts("organInvolvement.concepts", problem_concept),
             swallow_problems=lists.concepts("swallowProblems.concepts", problem_concept),
+            severe_organ=lists.concepts("severeOrganDisease.concepts", problem_concept),
+            severe_when_graded=lists.concepts("severeWhenGraded.concepts", problem_concept),
             extramuscular_screen=lists.concepts("extramuscularScreen.concepts", procedure_concept),
             monitoring_labs=lists.concepts("ivigMonitoring.labs", measurement_concept),
             monitoring_scores=lists.concepts("ivigMonitoring.scores", measurement_concept),

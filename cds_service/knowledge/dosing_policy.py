@@ -16,6 +16,7 @@ from types import MappingProxyType
 from cds_service.knowledge.dosing_policy_build import build_policy
 from cds_service.knowledge.dosing_policy_checks import check_policy_meaning
 from cds_service.knowledge.dosing_policy_types import (
+    CyclophosphamidePolicy,
     DosingPolicy,
     IvigPolicy,
     IvigProduct,
@@ -32,6 +33,7 @@ from cds_service.knowledge.files import field_error, read_json, read_validated
 
 __all__ = [
     "DESIGN_DEFAULT",
+    "CyclophosphamidePolicy",
     "DosingPolicy",
     "IvigPolicy",
     "IvigProduct",

@@ -10,7 +10,10 @@ from typing import Any
 
 from cds_service.knowledge.dosing_policy_types import (
     BsaPolicy,
+    ContraceptionPolicy,
+    CyclophosphamidePolicy,
     DosingPolicy,
+    EgfrPolicy,
     IvigPolicy,
     IvigProduct,
     ObesityPolicy,
@@ -75,7 +78,25 @@ class _Builder:
             ivig=self._ivig(),
             obesity=self._obesity(),
             bsa=BsaPolicy(raw["bsa"]["formula"], tuple(raw["bsa"]["sources"])),
+            egfr=EgfrPolicy(self.sourced("egfr", "schwartzK")),
             rituximab=self._rituximab(),
+            cyclophosphamide=CyclophosphamidePolicy(
+                mg_per_m2_low=self.sourced("cyclophosphamide", "mgPerM2PerPulseLow"),
+                mg_per_m2_high=self.sourced("cyclophosphamide", "mgPerM2PerPulseHigh"),
+                cap_mg=self.sourced("cyclophosphamide", "capMgPerPulse"),
+                interval_weeks=self.sourced("cyclophosphamide", "intervalWeeks"),
+            ),
+            contraception=ContraceptionPolicy(
+                *(
+                    self.sourced("contraception", key)
+                    for key in (
+                        "rituximabMonthsAfter",
+                        "mycophenolateWeeksAfter",
+                        "mycophenolateRepeatTestDaysLow",
+                        "mycophenolateRepeatTestDaysHigh",
+                    )
+                )
+            ),
             other_agents=MappingProxyType(
                 {
                     agent: OtherAgentDose(agent, entry["dose"], tuple(entry["sources"]))
@@ -150,6 +171,7 @@ class _Builder:
             cap_mg_per_infusion=self.sourced("rituximab", "capMgPerInfusion"),
             infusions=self.sourced("rituximab", "infusions"),
             interval_days=self.sourced("rituximab", "intervalDays"),
+            alternative_interval_days=self.sourced("rituximab", "alternativeIntervalDays"),
             adult_dose_mg=self.sourced("rituximab.adultRegimen", "doseMg"),
             adult_infusions=self.sourced("rituximab.adultRegimen", "infusions"),
             adult_interval_days=self.sourced("rituximab.adultRegimen", "intervalDays"),

@@ -23,6 +23,7 @@ from cds_service.knowledge.files import field_error
 UNITS: Mapping[str, str] = MappingProxyType(
     {
         "weight.recencyDays": "d",
+        "egfr.schwartzK": "mL/min/1.73m2 per cm/(mg/dL)",
         "weight.plausibleMinKg": "kg",
         "weight.plausibleMaxKg": "kg",
         "weight.maxChangeFraction": "1",
@@ -48,6 +49,16 @@ UNITS: Mapping[str, str] = MappingProxyType(
         "rituximab.capMgPerInfusion": "mg",
         "rituximab.infusions": "{infusion}",
         "rituximab.intervalDays": "d",
+        "rituximab.alternativeIntervalDays": "d",
+        "cyclophosphamide.mgPerM2PerPulseLow": "mg/m2",
+        "cyclophosphamide.mgPerM2PerPulseHigh": "mg/m2",
+        "cyclophosphamide.capMgPerPulse": "mg",
+        "cyclophosphamide.intervalWeeks": "wk",
+        # bound by card texts only (the contraception note), not used in arithmetic
+        "contraception.rituximabMonthsAfter": "mo",
+        "contraception.mycophenolateWeeksAfter": "wk",
+        "contraception.mycophenolateRepeatTestDaysLow": "d",
+        "contraception.mycophenolateRepeatTestDaysHigh": "d",
         "rituximab.adultRegimen.doseMg": "mg",
         "rituximab.adultRegimen.infusions": "{infusion}",
         "rituximab.adultRegimen.intervalDays": "d",

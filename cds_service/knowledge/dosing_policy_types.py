@@ -108,10 +108,34 @@ class RituximabPolicy:
     cap_mg_per_infusion: SourcedValue
     infusions: SourcedValue
     interval_days: SourcedValue
-    # the adult fixed regimen: named on cards only to say it is not a paediatric dose
+    alternative_interval_days: SourcedValue  # the other schedule the card names
+    # the adult fixed regimen: the dose stated for adults (docs/clinical/dosing.md, rituximab)
     adult_dose_mg: SourcedValue
     adult_infusions: SourcedValue
     adult_interval_days: SourcedValue
+
+
+@dataclass(frozen=True)
+class EgfrPolicy:
+    schwartz_k: SourcedValue  # bedside Schwartz: eGFR = k x height cm / creatinine mg/dL
+
+
+@dataclass(frozen=True)
+class CyclophosphamidePolicy:
+    mg_per_m2_low: SourcedValue
+    mg_per_m2_high: SourcedValue
+    cap_mg: SourcedValue
+    interval_weeks: SourcedValue
+
+
+@dataclass(frozen=True)
+class ContraceptionPolicy:
+    """The numbers of the contraception note (bound by card texts; no arithmetic)."""
+
+    rituximab_months_after: SourcedValue
+    mycophenolate_weeks_after: SourcedValue
+    mycophenolate_repeat_test_days_low: SourcedValue
+    mycophenolate_repeat_test_days_high: SourcedValue
 
 
 @dataclass(frozen=True)
@@ -139,5 +163,8 @@ class DosingPolicy:
     ivig: IvigPolicy
     obesity: ObesityPolicy
     bsa: BsaPolicy
+    egfr: EgfrPolicy
     rituximab: RituximabPolicy
+    cyclophosphamide: CyclophosphamidePolicy
+    contraception: ContraceptionPolicy
     other_agents: Mapping[str, OtherAgentDose]  # agent concept -> dose

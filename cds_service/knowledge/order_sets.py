@@ -31,6 +31,7 @@ ORDER_SET_IDS: tuple[str, ...] = (
     "ivig-monitoring",
     "jdm-reevaluation",
     "jdm-extramuscular",
+    "rituximab-baseline",
 )
 CODE_STATUS_URL = "https://jdm-cds.example.org/fhir/StructureDefinition/code-verification"
 SCHEMA_RELATIVE_PATH = Path("schemas") / "order-set.schema.json"

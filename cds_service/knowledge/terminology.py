@@ -70,13 +70,15 @@ class ValueSetInfo:
 
 
 def words_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
-    """One regex finding any of `names` (normalised) as whole words, any punctuation between.
+    """One regex finding any of `names` (normalised) as whole words, any punctuation between
+    but a semicolon: "Dermatomyositis, juvenile" is one name, "dermatomyositis; juvenile
+    arthritis" two (a list; and the separator put between a code's text and its displays).
 
     With no names it matches nothing.
     """
     if not names:
         return re.compile(r"(?!)")
-    alternatives = "|".join(r"[^0-9a-z]+".join(map(re.escape, n.split())) for n in names)
+    alternatives = "|".join(r"[^0-9a-z;]+".join(map(re.escape, n.split())) for n in names)
     return re.compile(rf"(?<![0-9a-z])(?:{alternatives})(?![0-9a-z])")
 
 

@@ -42,27 +42,55 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
                     "days",
                     "flag_suffix",
                     "hard_stop",
-                    "escalate_reason",
                 }
             ),
             variants=("dose", "noDose", "hardStop"),
             cases=("default", "redFlag", "hardStop"),
+            notes=("draftWithheld", "methotrexateStopped", "pregnancy"),
+        ),
+        "ivig-course-due": TopicContract(
+            frozenset(
+                {
+                    "next_course",
+                    "weeks_since",
+                    "courses_given",
+                    "last_course_date",
+                    "course_total_g",
+                    "per_day_g",
+                    "days",
+                    "hard_stop",
+                }
+            ),
+            variants=("dose", "noDose", "hardStop"),
+            cases=("default", "hardStop"),
             notes=("draftWithheld",),
+        ),
+        "severe-organ-disease": TopicContract(
+            frozenset({"organs", "organ_list", "cyclophosphamide_dose", "ivig_adjunct"}),
+            notes=("pregnancy", "contraception"),
+        ),
+        "ivig-contraindicated": TopicContract(
+            frozenset({"contraindication"}), notes=("pregnancy", "contraception")
         ),
         "weight-needed": TopicContract(frozenset({"weight_problem", "weight_detail"})),
         "first-line-window": TopicContract(
-            frozenset({"twelve_week_date", "mtx_weeks"}), notes=("noMethotrexate",)
+            frozenset({"twelve_week_date", "mtx_weeks"}),
+            notes=("noMethotrexate", "methotrexateStopped", "pregnancy"),
         ),
         "dysphagia-aspiration": TopicContract(frozenset({"vfss_status"})),
         "ivig-safety-iga-deficiency": SAFETY_WARNING,
+        "ivig-safety-anti-iga": SAFETY_WARNING,
         "ivig-safety-renal": SAFETY_WARNING,
         "ivig-safety-thrombosis": SAFETY_WARNING,
         "ivig-safety-cardiac-fluid": SAFETY_WARNING,
         "ivig-monitoring-due": TopicContract(frozenset({"missing"})),
         "escalate-after-ivig": TopicContract(
-            frozenset({"courses", "rituximab_dose", "organ_involvement"})
+            frozenset({"courses", "rituximab_option", "organ_involvement"}),
+            notes=("rituximabGiven", "pregnancy", "contraception"),
         ),
-        "extramuscular-screen": TopicContract(frozenset({"missing"})),
+        "extramuscular-screen": TopicContract(
+            frozenset({"missing"}), variants=("default", "notActive")
+        ),
         "steroid-taper": TopicContract(frozenset({"taper_finding"})),
         "data-quality": TopicContract(frozenset({"count"})),
         # the order-time checks (docs/clinical/order-checks.md; cds_service/orders/)
@@ -112,21 +140,50 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
 ORDER_TOPICS: tuple[str, ...] = tuple(topic for topic in TOPICS if topic.startswith("order-"))
 
 # Placeholders of the Markdown the rules' records supply as already-formatted Markdown.
-MARKDOWN_PLACEHOLDERS = frozenset({"rituximab_dose"})
+MARKDOWN_PLACEHOLDERS = frozenset({"rituximab_option", "cyclophosphamide_dose", "ivig_adjunct"})
 
 SAFETY_CHECK_PLACEHOLDERS = frozenset({"detail"})
 
 PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
     {
-        "sign.score": frozenset({"label", "value", "date"}),
+        "sign.score": frozenset({"label", "value", "date", "limit"}),
+        "sign.threshold": frozenset({"comparison", "value"}),
+        "sign.problem": frozenset({"label", "date"}),
         "sign.freeText": frozenset({"label", "quote", "date"}),
-        "escalate.redFlag": frozenset({"flags"}),
-        "escalate.methotrexate": frozenset({"weeks"}),
-        "escalate.steroidDependent": frozenset(),
+        "why.active": frozenset({"signs"}),
+        "why.redFlag": frozenset({"flags"}),
+        "why.methotrexate": frozenset({"weeks"}),
+        "why.methotrexateStopped": frozenset({"weeks", "date"}),
+        "why.steroidDependent": frozenset(),
+        "why.finding": frozenset({"sign"}),
+        "detail.why": frozenset(),
+        "detail.dose": frozenset(),
+        "detail.safety": frozenset(),
+        "detail.sources": frozenset({"keys"}),
+        "timeline.heading": frozenset(),
+        "timeline.pulses": frozenset({"count", "doses", "dates"}),
+        "timeline.pulses.none": frozenset(),
+        "timeline.methotrexate": frozenset({"dose", "start", "weeks", "given"}),
+        "timeline.methotrexate.stopped": frozenset({"dose", "start", "weeks", "given", "last"}),
+        "timeline.methotrexate.none": frozenset(),
+        "timeline.perKgDay": frozenset({"value"}),
+        "timeline.glucocorticoid.step": frozenset({"mg", "per_kg", "date"}),
+        "timeline.glucocorticoid": frozenset({"steps"}),
+        "timeline.glucocorticoid.stopped": frozenset({"steps"}),
+        "timeline.glucocorticoid.none": frozenset(),
+        "timeline.ivig": frozenset({"count", "courses"}),
+        "timeline.ivig.course": frozenset({"date", "total"}),
+        "timeline.ivig.none": frozenset(),
+        "timeline.secondLine": frozenset({"agents"}),
+        "timeline.agent": frozenset({"agent", "dose", "count", "dates"}),
+        "timeline.agentOrdered": frozenset({"agent", "dose", "date"}),
+        "timeline.ivig.notCounted": frozenset({"courses", "limit"}),
+        "timeline.trend": frozenset({"trends"}),
+        "timeline.results": frozenset({"results"}),
+        "timeline.preliminary": frozenset(),
         "ivigStart.redFlagSuffix": frozenset(),
         "checked.results": frozenset({"results"}),
         "checked.value": frozenset({"label", "value", "date"}),
-        "checked.none": frozenset({"label"}),
         "weight.value": frozenset({"value", "date"}),
         "weight.problem.missing": frozenset(),
         "weight.problem.stale": frozenset({"age_days"}),
@@ -146,6 +203,15 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "escalate.rituximabDose": frozenset({"mg"}),
         "escalate.noRituximabDose": frozenset(),
         "escalate.organPresent": frozenset({"organs"}),
+        "escalate.rituximabChild": frozenset({"rituximab_dose"}),
+        "escalate.rituximabAdult": frozenset({"rituximab_dose"}),
+        "severe.organ": frozenset({"label", "date"}),
+        "severe.cyclophosphamideDose": frozenset({"low", "high", "bsa"}),
+        "severe.noCyclophosphamideDose": frozenset(),
+        "severe.ivigCardiac": frozenset(),
+        "contraindicated.anaphylaxis-to-ig": frozenset(),
+        "contraindicated.renal-severe": frozenset(),
+        "contraindicated.anti-iga-reaction": frozenset(),
         "taper.belowFloor": frozenset({"current", "percent", "start", "months"}),
         "taper.drop": frozenset({"highest", "current", "date"}),
         "dataQuality.line": frozenset({"what", "when", "reason", "about"}),
@@ -174,9 +240,16 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         },
         "dataQuality.gather": frozenset({"text"}),
         "check.iga.problemList": frozenset(),
-        "check.iga.belowRange": frozenset({"value", "date", "low"}),
+        "check.antiIga.present": frozenset({"date"}),
+        "check.iga.belowRange": frozenset(
+            {"value", "date", "low", "comparison", "threshold", "unit"}
+        ),
         "check.iga.belowThreshold": frozenset({"value", "date", "comparison", "threshold", "unit"}),
         "check.renal.problem": frozenset({"display"}),
+        "check.renal.schwartz": frozenset(
+            {"value", "date", "comparison", "threshold", "height", "creatinine"}
+        ),
+        "check.renal.creatinineAlone": frozenset({"value", "date"}),
         "check.renal.egfrLow": frozenset({"value", "date", "comparison", "threshold"}),
         "check.renal.creatinineHigh": frozenset({"value", "date", "high"}),
         "check.renal.creatinineRise": frozenset(
@@ -185,12 +258,14 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "check.hemolysis.unknown": frozenset(),
         "check.hemolysis.group": frozenset({"group"}),
         "check.liveVaccine.item": frozenset({"vaccine", "date"}),
+        "check.liveVaccine.repeat": frozenset({"vaccine", "date"}),
+        "check.liveVaccine.immunosuppressed": frozenset({"vaccine", "date", "agents"}),
+        "check.immunosuppressed.glucocorticoid-oral": frozenset(),
+        "check.immunosuppressed.methotrexate": frozenset(),
         "detail.hardStop": frozenset({"reasons"}),
+        "detail.unconfirmed": frozenset({"status"}),
         "arithmetic.noIvigDose": frozenset(),
         "arithmetic.noRituximabDose": frozenset(),
-        "arithmetic.none": frozenset(),
-        "safetyNotes.none": frozenset(),
-        "sources.designDefault": frozenset(),
         "rituximab.adultRegimen": frozenset(),
         "arithmetic.rounding": frozenset(),
         "arithmetic.productLabel": frozenset(),
@@ -231,4 +306,14 @@ KEY_RESULTS: tuple[MeasurementConcept, ...] = (
     "hemoglobin",
 )
 # concepts the cards name, so card-texts.json must give each a label
-LABELLED_CONCEPTS = (*KEY_RESULTS, "blood-group")
+# second-line agents the timeline names when the record holds them
+SECOND_LINE_AGENTS = (
+    "rituximab",
+    "cyclosporine",
+    "cyclophosphamide",
+    "mycophenolate",
+    "tacrolimus",
+    "jak-inhibitor",
+    "hydroxychloroquine",
+)
+LABELLED_CONCEPTS = (*KEY_RESULTS, "blood-group", *SECOND_LINE_AGENTS)

@@ -11,7 +11,7 @@ fills (:mod:`cds_service.knowledge.text_contract`).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from string import Formatter
 from types import MappingProxyType
@@ -32,14 +32,19 @@ from cds_service.knowledge.text_contract import (
 SAFETY_CHECK_CODES: tuple[str, ...] = (
     "anaphylaxis-to-ig",
     "iga-deficiency",
+    "anti-iga",
+    "anti-iga-reaction",
+    "iga-low",
     "iga-unknown",
     "renal",
     "renal-severe",
     "renal-unknown",
+    "renal-unjudged",
     "thrombosis",
     "hemolysis",
     "cardiac-fluid",
     "live-vaccine",
+    "live-vaccine-immunosuppressed",
     "vaccine-deferral",
     "migraine",
     "ig-reaction-mild",
@@ -65,6 +70,8 @@ class TopicText:
     sources: tuple[str, ...]
     links: tuple[str, ...]  # order-set ids
     override_reasons: tuple[OverrideReason, ...]
+    # note key -> the sources that note cites (listed on the card only with the note)
+    note_sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,7 @@ class SafetyCheckText:
     effect: str  # hard-stop | warning | note
     text: str
     sources: tuple[str, ...]
+    short: str  # a few words, for a hard stop's summary ('' for other checks)
 
 
 @dataclass(frozen=True)
@@ -198,6 +206,9 @@ def _topic_text(
             }
         ),
         sources=tuple(entry["sources"]),
+        note_sources=MappingProxyType(
+            {name: tuple(node["sources"]) for name, node in entry.get("noteSources", {}).items()}
+        ),
         links=tuple(entry.get("links", [])),
         override_reasons=tuple(
             OverrideReason(reason["code"], reason["display"])
@@ -243,8 +254,19 @@ def _safety_checks(
                 f"a warning gets a card of its own, and there is no topic ivig-safety-{code}: "
                 "use hard-stop or note",
             )
+        hard_stop = entry["effect"] == "hard-stop"
+        if hard_stop != ("short" in entry):
+            raise field_error(
+                checker.path,
+                f"{field}.short",
+                "a hard stop needs a short name for its summary"
+                if hard_stop
+                else "only a hard stop is named in a summary: remove it",
+            )
         text = checker.check(entry["text"], SAFETY_CHECK_PLACEHOLDERS, f"{field}.text")
-        checks[code] = SafetyCheckText(code, entry["effect"], text, tuple(entry["sources"]))
+        checks[code] = SafetyCheckText(
+            code, entry["effect"], text, tuple(entry["sources"]), entry.get("short", "")
+        )
     return MappingProxyType(checks)
 
 

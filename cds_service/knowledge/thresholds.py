@@ -42,6 +42,12 @@ REQUIRED_THRESHOLDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "methotrexate_adequate_trial_weeks": ABOVE,
         "ivig_recent_weeks": BELOW,
         "ivig_failing_courses": ABOVE,
+        "ivig_jdm_course_g_per_kg": ABOVE,
+        "ivig_response_review_weeks": ABOVE,
+        "ivig_course_overdue_days": ABOVE,
+        "ivig_trial_lapsed_weeks": ABOVE,
+        "cmas_improving_points": ABOVE,
+        "mmt8_improving_points": ABOVE,
         "monitoring_window_weeks": ABOVE,
         "cmas_weakness": BELOW,
         "mmt8_weakness": BELOW,
@@ -64,6 +70,13 @@ REQUIRED_THRESHOLDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "taper_max_drop_fraction": BELOW,
         "taper_drop_window_weeks": BELOW,
         "data_quality_therapy_months": BELOW,
+        "childbearing_potential_age_years": ABOVE,
+        "pregnancy_test_recent_weeks": BELOW,
+        "live_vaccine_repeat_days": BELOW,
+        "immunosuppressive_steroid_mg_per_kg_day": ABOVE,
+        "immunosuppressive_steroid_mg_day": ABOVE,
+        "immunosuppressive_steroid_days": ABOVE,
+        "methotrexate_current_days": BELOW,
     }
 )
 # The unit of the values a threshold is compared with (the measurement's canonical unit, or 1 for
@@ -71,6 +84,9 @@ REQUIRED_THRESHOLDS: Mapping[str, frozenset[str]] = MappingProxyType(
 VALUE_UNITS: Mapping[str, str] = MappingProxyType(
     {
         "ivig_failing_courses": "courses",
+        "ivig_jdm_course_g_per_kg": "g/kg",
+        "cmas_improving_points": "{score}",
+        "mmt8_improving_points": "{score}",
         "cmas_weakness": "{score}",
         "mmt8_weakness": "{score}",
         "cmas_red_flag": "{score}",
@@ -83,6 +99,9 @@ VALUE_UNITS: Mapping[str, str] = MappingProxyType(
         "taper_floor_before_4_months": "1",
         "taper_floor_before_6_months": "1",
         "taper_max_drop_fraction": "1",
+        "childbearing_potential_age_years": "a",
+        "immunosuppressive_steroid_mg_per_kg_day": "mg/kg/d",
+        "immunosuppressive_steroid_mg_day": "mg/d",
     }
 )
 # windows: thresholds whose value is a span of time (their unit must be d, wk or mo)
@@ -90,6 +109,9 @@ TIME_WINDOWS = frozenset(
     {
         "methotrexate_adequate_trial_weeks",
         "ivig_recent_weeks",
+        "ivig_response_review_weeks",
+        "ivig_course_overdue_days",
+        "ivig_trial_lapsed_weeks",
         "monitoring_window_weeks",
         "creatinine_rise_window_months",
         "live_vaccine_months",
@@ -100,6 +122,10 @@ TIME_WINDOWS = frozenset(
         "estrogen_recent_days",
         "taper_drop_window_weeks",
         "data_quality_therapy_months",
+        "pregnancy_test_recent_weeks",
+        "live_vaccine_repeat_days",
+        "immunosuppressive_steroid_days",
+        "methotrexate_current_days",
     }
 )
 

@@ -134,27 +134,19 @@ def _detail(
         for paragraph in text.recommendation:
             parts.append(" ".join(fill(paragraph, escaped).split(" ")).strip())
         parts += [text.notes[key] for key in finding.note_keys]
-    return "\n\n".join([*parts, "### Sources\n\n" + _sources(findings, knowledge)])
+    return "\n\n".join([*parts, _sources(findings, knowledge)])
 
 
 def _sources(findings: Sequence[OrderFinding], knowledge: Knowledge) -> str:
+    """One line of source keys, as on every card (sources.json gives each in full)."""
     keys: list[str] = []
     for finding in findings:
         keys += knowledge.topic(finding.topic).sources
         for check in finding.safety_checks:
             keys += knowledge.texts.safety_checks[check.code].sources
         keys += [used.source_key for used in finding.thresholds]
-    lines = []
-    for key in dict.fromkeys(keys):
-        source = knowledge.source(key)
-        if key == DESIGN_DEFAULT or source is None:
-            continue
-        lines.append(
-            f"- [{key}] {md_escape(source.label)}" + (f" <{source.url}>" if source.url else "")
-        )
-    if DESIGN_DEFAULT in keys:
-        lines.append(knowledge.texts.phrase("sources.designDefault"))
-    return "\n".join(lines)
+    shown = [k for k in dict.fromkeys(keys) if k != DESIGN_DEFAULT and knowledge.source(k)]
+    return knowledge.texts.phrase("detail.sources", keys=", ".join(shown))
 
 
 def _source_label(key: str, knowledge: Knowledge) -> str:

@@ -18,9 +18,12 @@ from cds_service.rules import (
     escalate_after_ivig,
     extramuscular,
     first_line_window,
+    ivig_course_due,
     ivig_monitoring,
     ivig_start,
+    pregnancy,
     safety,
+    severe_organ,
     steroid_taper,
 )
 from cds_service.rules.context import ClinicalContext
@@ -30,7 +33,9 @@ Rule = Callable[[ClinicalContext, Knowledge, datetime], tuple[Finding, ...]]
 CONDITION_LABEL = "Condition"  # how gather notes name the diagnoses' search (gather/registry.py)
 
 RULES: tuple[Rule, ...] = (
+    severe_organ.evaluate,
     ivig_start.evaluate,
+    ivig_course_due.evaluate,
     first_line_window.evaluate,
     dysphagia.evaluate,
     safety.evaluate,
@@ -56,4 +61,6 @@ def evaluate_all(
         ):
             return data_quality.evaluate(context, knowledge, now)
         return ()
-    return tuple(finding for rule in RULES for finding in rule(context, knowledge, now))
+    findings = tuple(finding for rule in RULES for finding in rule(context, knowledge, now))
+    # pregnancy changes every card that names methotrexate, cyclophosphamide, MMF or rituximab
+    return pregnancy.annotate(findings, context.history, knowledge, now)

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cds_service.dosing import IvigDose, WeightAssessment
-from cds_service.history.model import DataQualityNote, TherapyHistory
+from cds_service.history.model import DataQualityNote, Problem, TherapyHistory
 from cds_service.knowledge.loader import Knowledge
 from cds_service.knowledge.thresholds import shift
 from cds_service.rules.findings import Effect, SafetyCheckResult
 from cds_service.rules.ivig_dose import course_dose
-from cds_service.rules.refractory import DiseaseAssessment, IvigStatus, assess, ivig_status
+from cds_service.rules.ivig_trial import IvigStatus, ivig_status
+from cds_service.rules.refractory import DiseaseAssessment, assess
 from cds_service.rules.safety_checks import run_checks
 from cds_service.rules.scope import ScopeDecision, assess_scope
 
@@ -34,18 +35,26 @@ class ClinicalContext:
     # records in the IVIG look-back the service could not read that could be an infusion: while
     # any exists, no IVIG draft order is offered (docs/clinical/decision-model.md, never silent)
     unread_infusions: tuple[DataQualityNote, ...] = ()
+    # active organ-threatening disease (docs/clinical/decision-model.md §5a): its own pathway
+    severe_organ: tuple[Problem, ...] = ()
 
     @property
     def ivig_starting(self) -> bool:
-        """Escalation is due and IVIG is the next step (not given recently, not already ordered,
-        not failing)."""
-        ivig = self.ivig
-        return self.disease.escalate and not (ivig.recent or ivig.ordered or ivig.failing)
+        """Escalation is due and IVIG is the next step: no IVIG trial under way (given recently,
+        ordered or a course overdue), none failed, and no organ-threatening disease (whose
+        pathway is expert-centre escalation, IVIG an adjunct)."""
+        return (
+            self.disease.escalate
+            and not self.ivig.on_trial
+            and not self.ivig.failing
+            and not self.severe_organ
+        )
 
     @property
     def ivig_in_play(self) -> bool:
-        """IVIG is due now or being given: the moment the checks can change what is done."""
-        return self.ivig_starting or self.ivig.recent or self.ivig.ordered
+        """IVIG is due now, being given, or an adjunct the severe pathway names: the moment the
+        checks can change what is done."""
+        return self.ivig_starting or self.ivig.on_trial or bool(self.severe_organ)
 
     @property
     def hard_stops(self) -> tuple[SafetyCheckResult, ...]:
@@ -74,7 +83,17 @@ def build_context(
         unread_infusions=unread_infusions(
             history, shift(now, knowledge.threshold("ivig_recent_weeks"), -1)
         ),
+        severe_organ=severe_organ_problems(history, knowledge),
     )
+
+
+def severe_organ_problems(history: TherapyHistory, knowledge: Knowledge) -> tuple[Problem, ...]:
+    """Active organ-threatening problems: those of decision.json ``severeOrganDisease``, and those
+    of ``severeWhenGraded`` recorded as severe."""
+    lists = knowledge.decision
+    always = [p for c in lists.severe_organ for p in history.active_problems(c)]
+    graded = [p for c in lists.severe_when_graded for p in history.active_problems(c) if p.severe]
+    return tuple(always + graded)
 
 
 # what a note about an IVIG record (or an unrecognised infusion) says that leaves it unread

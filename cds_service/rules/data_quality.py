@@ -35,6 +35,7 @@ DECISION_CONCEPTS = frozenset(
         "gi-vasculopathy",
         "myocarditis",
         "iga-deficiency",
+        "anti-iga",
         "renal-impairment",
         "thrombosis",
         "thrombophilia",

@@ -13,6 +13,7 @@ from cds_service.history.model import ProcedureFact
 from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.context import ClinicalContext
 from cds_service.rules.findings import Fact, Finding, ThresholdUse, unique_refs
+from cds_service.rules.refractory import Sign, problem_sign
 
 RULE_ID = "dysphagia"
 PRESENT_STATUSES = frozenset({"completed", "in-progress"})
@@ -21,6 +22,7 @@ PRESENT_STATUSES = frozenset({"completed", "in-progress"})
 @dataclass(frozen=True)
 class DysphagiaSubject:
     latest_study: ProcedureFact | None  # a swallow study within the recency window
+    signs: tuple[Sign, ...] = ()  # the swallow problems, dated
 
 
 def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
@@ -53,7 +55,7 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
             resources=unique_refs([p.source for p in problems] + [s.source for s in studies]),
             facts=tuple(facts),
             thresholds=(ThresholdUse.of(recency),),
-            subject=DysphagiaSubject(latest),
+            subject=DysphagiaSubject(latest, tuple(problem_sign(p) for p in problems)),
             suggest=() if latest is not None else ("vfss",),
         ),
     )

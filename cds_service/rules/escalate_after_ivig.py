@@ -1,10 +1,11 @@
 """IVIG failing (docs/clinical/decision-model.md §4): enough IVIG courses and the disease still
 active.
 
-Options in the card's order: rituximab at the paediatric dose (a mg figure only with a usable
-weight and a height for the BSA), ciclosporin; cyclophosphamide only for severe organ involvement
-(decision.json lists the organ problems). The adult rituximab regimen is named only to say it is
-not a paediatric dose.
+Options in the card's order: rituximab (a mg figure only with a usable weight and a height for
+the BSA), ciclosporin; cyclophosphamide only for severe organ involvement (decision.json lists the
+organ problems). A child gets the BSA dose of the RIM protocol, with UK practice's 14-day interval
+named as the alternative; an adult (18 or over) gets the adult regimen's wording. The card drafts
+the checks before rituximab (hepatitis B serology, baseline IgG: order set rituximab-baseline).
 """
 
 from __future__ import annotations
@@ -13,18 +14,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cds_service.dosing import RituximabDose, rituximab_dose, select_height
-from cds_service.history.model import Problem
+from cds_service.history.model import DoseStatus, Problem
 from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.context import ClinicalContext
 from cds_service.rules.findings import Fact, Finding, unique_refs
+from cds_service.rules.refractory import DiseaseAssessment
 
 RULE_ID = "escalate_after_ivig"
+ADULT_AGE_YEARS = 18
 
 
 @dataclass(frozen=True)
 class EscalateSubject:
     courses: int
     organ_problems: tuple[Problem, ...]  # active severe organ involvement
+    disease: DiseaseAssessment | None = None  # the signs of activity the card names
+    adult: bool = False  # 18 or over: the adult rituximab regimen is stated, not the paediatric
 
 
 def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
@@ -60,9 +65,23 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
             facts=tuple(facts),
             thresholds=disease.thresholds + status.thresholds,
             dose=dose,
-            subject=EscalateSubject(len(status.courses), organ),
+            subject=EscalateSubject(len(status.courses), organ, disease, adult=_adult(context)),
+            suggest=("rituximab-baseline",),
+            note_keys=("rituximabGiven",) if _rituximab_given(context) else (),
         ),
     )
+
+
+def _rituximab_given(context: ClinicalContext) -> bool:
+    """Rituximab given (or reported) before: the card speaks about it rather than offering it as
+    if new (docs/clinical/decision-model.md §4)."""
+    given = (DoseStatus.GIVEN, DoseStatus.REPORTED)
+    return any(e.status in given for e in context.history.doses("rituximab"))
+
+
+def _adult(context: ClinicalContext) -> bool:
+    age = context.history.patient.age_years
+    return age is not None and age >= ADULT_AGE_YEARS
 
 
 def _rituximab(context: ClinicalContext, knowledge: Knowledge) -> RituximabDose | None:

@@ -1,8 +1,10 @@
 """Extramuscular screen (docs/clinical/decision-model.md §5): ECG, echocardiogram, lung function.
 
-Fires in active JDM (any in-scope patient) when any screen of decision.json has no record within
-the window; suggests the missing ones from the ``jdm-extramuscular`` order set. An order already
-placed (ServiceRequest active) counts as present: suggesting it again is noise.
+Fires for any in-scope patient (an active JDM diagnosis), whether the disease is active now or
+not, when any screen of decision.json has no record within the window; the summary says "active
+JDM" only when the disease assessment finds the disease active. Suggests the missing ones from
+the ``jdm-extramuscular`` order set. An order already placed (ServiceRequest active) counts as
+present: suggesting it again is noise.
 """
 
 from __future__ import annotations
@@ -49,5 +51,6 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
             thresholds=(ThresholdUse.of(window),),
             subject=ExtramuscularSubject(missing),
             suggest=missing,
+            summary_variant="default" if context.disease.active else "notActive",
         ),
     )

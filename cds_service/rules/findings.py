@@ -34,11 +34,15 @@ class Effect(StrEnum):
 
 # Topic order of the card contract: cards sort by indicator, then by this order.
 TOPIC_ORDER: tuple[str, ...] = (
+    "severe-organ-disease",
     "ivig-start",
+    "ivig-course-due",
+    "ivig-contraindicated",
     "weight-needed",
     "first-line-window",
     "dysphagia-aspiration",
     "ivig-safety-iga-deficiency",
+    "ivig-safety-anti-iga",
     "ivig-safety-renal",
     "ivig-safety-thrombosis",
     "ivig-safety-cardiac-fluid",
@@ -90,17 +94,22 @@ ReasonKind = Literal[
     "problem",  # text: the Condition's display
     "renal-problem",  # text: the display of a renal-impairment Condition
     "iga-problem-list",
-    "iga-below-range",  # measurement (its reference_low is the lab's lower limit)
+    "iga-below-range",  # measurement (under its reference_low, not under the threshold), threshold
     "iga-below-threshold",  # measurement, threshold
     "iga-unknown",
+    "anti-iga",  # at: the date of the positive anti-IgA antibody result
     "renal-unknown",
     "egfr-low",  # measurement, threshold
+    "egfr-schwartz",  # measurement (the bedside estimate), inputs (height, creatinine), threshold
+    "creatinine-unjudged",  # measurement: a creatinine nothing on record lets the service judge
     "creatinine-high",  # measurement (its reference_high)
     "creatinine-rise",  # measurement, baseline, threshold (the ratio)
     "risk-factor",  # concept: a thrombosis risk factor
     "blood-group",  # text: the group
     "blood-group-unknown",
     "vaccine",  # text: the vaccine, at
+    "vaccine-repeat",  # text: the vaccine, at (within the repeat window before IVIG)
+    "vaccine-immunosuppressed",  # text: the vaccine, at, concept: the agents ("a+b")
     "vaccine-deferral",
     "migraine",
 ]
@@ -115,6 +124,7 @@ class CheckReason:
     baseline: Measurement | None = None
     threshold: ThresholdUse | None = None
     at: datetime | None = None
+    inputs: tuple[Measurement, ...] = ()  # what an estimate was made from (height, creatinine)
 
 
 @dataclass(frozen=True)
@@ -146,6 +156,7 @@ class Finding:
     summary_variant: str = "default"
     suggest: tuple[str, ...] = ()  # suggestion kinds the card builder should draft
     note_keys: tuple[str, ...] = ()  # keyed paragraphs of the topic's text to add
+    source_keys: tuple[str, ...] = ()  # sources cited by those paragraphs (the card lists them)
 
     def all_resources(self) -> tuple[str, ...]:
         """Every resource used (sorted, unique references), safety checks and facts included."""

@@ -16,6 +16,7 @@ from decimal import Decimal
 from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.context import ClinicalContext
 from cds_service.rules.findings import Finding
+from cds_service.rules.refractory import DiseaseAssessment, methotrexate_exposure_end
 from cds_service.rules.timeutil import shift
 
 RULE_ID = "first_line_window"
@@ -25,6 +26,7 @@ RULE_ID = "first_line_window"
 class FirstLineSubject:
     trial_end: datetime | None  # when methotrexate will have run the adequate trial
     methotrexate_weeks: Decimal | None  # None: no methotrexate on record
+    disease: DiseaseAssessment | None = None  # the signs of activity the card names
 
 
 def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
@@ -37,6 +39,17 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
         return ()  # past first-line: IVIG monitoring / escalation rules speak
     start = disease.methotrexate_start
     trial = knowledge.threshold("methotrexate_adequate_trial_weeks")
+    trial_end = shift(start, trial) if start is not None else None
+    stopped = disease.methotrexate_stopped_at is not None
+    if start is not None and trial_end is not None and stopped:
+        # a stopped course is no trial under way: the adequate trial ends that much after today
+        # if methotrexate is restarted now
+        trial_end = (
+            now
+            + (trial_end - start)
+            - (methotrexate_exposure_end(context.history, knowledge, now) - start)
+        )
+    notes = ("noMethotrexate",) if start is None else ("methotrexateStopped",) if stopped else ()
     return (
         Finding(
             topic="first-line-window",
@@ -44,9 +57,7 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
             resources=disease.resources,
             facts=disease.facts,
             thresholds=disease.thresholds,
-            subject=FirstLineSubject(
-                shift(start, trial) if start is not None else None, disease.methotrexate_weeks
-            ),
-            note_keys=("noMethotrexate",) if start is None else (),
+            subject=FirstLineSubject(trial_end, disease.methotrexate_weeks, disease),
+            note_keys=notes,
         ),
     )

@@ -47,17 +47,21 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
     facts = list(disease.facts) + list(checked_facts(context.history))
     if weight.weight is not None:
         facts.insert(0, Fact.of("weight_kg", weight.weight))
-    if hard_stops:
-        variant, case = "hardStop", "hardStop"
+    if hard_stops:  # the ivig-contraindicated topic has one case and one summary
+        variant, case = "default", "default"
     else:
         variant = "dose" if dose is not None else "noDose"
         case = "redFlag" if disease.red_flags else "default"
     withheld = bool(context.unread_infusions)  # an infusion unread could make a draft wrong
     drafted = not (hard_stops or dose is None or withheld)
-    suggest = ("ivig-draft", "ivig-baseline") if drafted else ("ivig-baseline",)
+    suggest: tuple[str, ...] = ("ivig-draft", "ivig-baseline") if drafted else ("ivig-baseline",)
+    if hard_stops:  # no baseline orders either: pre-IVIG serology is for an IVIG course
+        suggest = ()
     status = context.ivig
     start = Finding(
-        topic="ivig-start",
+        # a hard stop makes it a card about the contraindication, not an IVIG start
+        # (docs/clinical/safety.md, hard stops): no start wording, no infusion order set
+        topic="ivig-contraindicated" if hard_stops else "ivig-start",
         rule_id=RULE_ID,
         indicator_case=case,
         resources=unique_refs(
@@ -65,16 +69,23 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
         ),
         facts=tuple(facts),
         thresholds=disease.thresholds + status.thresholds,
-        dose=dose,
+        dose=None if hard_stops else dose,
         safety_checks=context.safety_checks,
         subject=IvigStartSubject(disease, context.history),
         summary_variant=variant,
         suggest=suggest,
-        note_keys=("draftWithheld",) if withheld and not hard_stops else (),
+        note_keys=(
+            *(("draftWithheld",) if withheld and not hard_stops else ()),
+            *(
+                ("methotrexateStopped",)
+                if disease.methotrexate_stopped_at is not None and not hard_stops
+                else ()
+            ),
+        ),
     )
-    if weight.usable:
+    if weight.usable or hard_stops:  # no weight is needed for a course that is not to be given
         return (start,)
-    return (start, _weight_needed(weight))
+    return (start, weight_needed(weight))
 
 
 def checked_facts(history: TherapyHistory) -> tuple[Fact, ...]:
@@ -89,7 +100,8 @@ def checked_facts(history: TherapyHistory) -> tuple[Fact, ...]:
     return tuple(facts)
 
 
-def _weight_needed(weight: WeightAssessment) -> Finding:
+def weight_needed(weight: WeightAssessment) -> Finding:
+    """The card that asks for a current weight, naming what is wrong with the one on record."""
     return Finding(
         topic="weight-needed",
         rule_id=RULE_ID,

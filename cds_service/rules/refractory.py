@@ -16,14 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from cds_service.history.model import (
-    DoseEvent,
-    IvigCourse,
-    Measurement,
-    Problem,
-    SourceRef,
-    TherapyHistory,
-)
+from cds_service.history.model import Measurement, Problem, SourceRef, TherapyHistory
 from cds_service.knowledge.concepts import MeasurementConcept, ProblemConcept
 from cds_service.knowledge.loader import Knowledge
 from cds_service.knowledge.thresholds import Threshold
@@ -59,7 +52,8 @@ class DiseaseAssessment:
     red_flags: tuple[Sign, ...]
     had_glucocorticoid: bool
     methotrexate_start: datetime | None
-    methotrexate_weeks: Decimal | None  # from the first dose to now, one decimal (display)
+    methotrexate_weeks: Decimal | None  # exposure, first dose to now or to its stop, one decimal
+    methotrexate_stopped_at: datetime | None  # the last dose of a stopped methotrexate
     methotrexate_adequate: bool
     steroid_dependent: bool
     first_line: bool  # glucocorticoid and methotrexate both on record
@@ -67,26 +61,6 @@ class DiseaseAssessment:
     facts: tuple[Fact, ...]
     thresholds: tuple[ThresholdUse, ...]
     resources: tuple[SourceRef, ...]
-
-
-@dataclass(frozen=True)
-class IvigStatus:
-    courses: tuple[IvigCourse, ...]
-    last_infusion_at: datetime | None
-    recent: bool  # an infusion within the recency window: the patient is on IVIG
-    failing: bool  # enough courses and the disease still active
-    thresholds: tuple[ThresholdUse, ...]
-    # IVIG orders in force: a course already ordered (given or due), so no second one is drafted
-    orders: tuple[DoseEvent, ...] = ()
-
-    @property
-    def ordered(self) -> bool:
-        return bool(self.orders)
-
-    @property
-    def resources(self) -> tuple[SourceRef, ...]:
-        given = [i.source for c in self.courses for i in c.infusions]
-        return tuple(dict.fromkeys([*given, *(o.source for o in self.orders)]))
 
 
 def assess(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> DiseaseAssessment:
@@ -99,13 +73,14 @@ def assess(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> Dise
     )
     mtx = history.methotrexate
     mtx_start = mtx.first_dose_at if mtx is not None else None
+    mtx_end = methotrexate_exposure_end(history, knowledge, now)
     trial = knowledge.threshold("methotrexate_adequate_trial_weeks")
-    mtx_adequate = mtx_start is not None and trial.crossed_by_elapsed(mtx_start, now)
+    mtx_adequate = mtx_start is not None and trial.crossed_by_elapsed(mtx_start, mtx_end)
     steroid_dependent = bool(history.glucocorticoid and history.glucocorticoid.raised_after_taper)
     active = bool(activity)
     first_line = had_glucocorticoid and mtx_start is not None
     escalate = active and first_line and bool(red_flags or mtx_adequate or steroid_dependent)
-    facts = activity_facts + _methotrexate_facts(history, now)
+    facts = activity_facts + _methotrexate_facts(history, mtx_end)
     signs = [s.source for s in activity + red_flags]
     resources = tuple(sorted(set(signs) | set(_therapy_resources(history))))
     return DiseaseAssessment(
@@ -114,7 +89,8 @@ def assess(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> Dise
         red_flags=red_flags,
         had_glucocorticoid=had_glucocorticoid,
         methotrexate_start=mtx_start,
-        methotrexate_weeks=weeks_between(mtx_start, now) if mtx_start is not None else None,
+        methotrexate_weeks=weeks_between(mtx_start, mtx_end) if mtx_start is not None else None,
+        methotrexate_stopped_at=mtx.last_dose_at if mtx is not None and not mtx.active else None,
         methotrexate_adequate=mtx_adequate,
         steroid_dependent=steroid_dependent,
         first_line=first_line,
@@ -123,6 +99,17 @@ def assess(history: TherapyHistory, knowledge: Knowledge, now: datetime) -> Dise
         thresholds=activity_thresholds + flag_thresholds + (ThresholdUse.of(trial),),
         resources=resources,
     )
+
+
+def methotrexate_exposure_end(
+    history: TherapyHistory, knowledge: Knowledge, now: datetime
+) -> datetime:
+    """Now while methotrexate goes on; for a stopped one, a dosing interval after its last dose
+    (exposure counts to the stop, not to today: docs/clinical/decision-model.md §2)."""
+    mtx = history.methotrexate
+    if mtx is None or mtx.active or mtx.last_dose_at is None:
+        return now
+    return min(now, mtx.last_dose_at + knowledge.history_policy.methotrexate_interval)
 
 
 def _methotrexate_facts(history: TherapyHistory, now: datetime) -> tuple[Fact, ...]:
@@ -149,27 +136,7 @@ def _therapy_resources(history: TherapyHistory) -> list[SourceRef]:
     return refs
 
 
-def ivig_status(
-    history: TherapyHistory, knowledge: Knowledge, now: datetime, disease_active: bool
-) -> IvigStatus:
-    recency = knowledge.threshold("ivig_recent_weeks")
-    failing_at = knowledge.threshold("ivig_failing_courses")
-    courses = history.ivig_courses
-    infusion_times = [i.at for c in courses for i in c.infusions if i.at <= now]
-    last = max(infusion_times) if infusion_times else None
-    recent = last is not None and recency.crossed_by_elapsed(last, now)
-    failing = disease_active and failing_at.crossed(Decimal(len(courses)))
-    return IvigStatus(
-        courses=courses,
-        last_infusion_at=last,
-        recent=recent,
-        failing=failing,
-        thresholds=(ThresholdUse.of(recency), ThresholdUse.of(failing_at)),
-        orders=history.ivig_orders,
-    )
-
-
-def _problem_sign(problem: Problem) -> Sign:
+def problem_sign(problem: Problem) -> Sign:
     return Sign("problem", problem.concept, problem.source, problem.onset, problem=problem)
 
 
@@ -177,7 +144,7 @@ def _activity(
     history: TherapyHistory, knowledge: Knowledge
 ) -> tuple[tuple[Sign, ...], tuple[Fact, ...], tuple[ThresholdUse, ...]]:
     signs = [
-        _problem_sign(p)
+        problem_sign(p)
         for concept in knowledge.decision.activity_problems
         for p in history.active_problems(concept)
     ]
@@ -199,7 +166,7 @@ def _red_flags(
     history: TherapyHistory, knowledge: Knowledge
 ) -> tuple[tuple[Sign, ...], tuple[ThresholdUse, ...]]:
     flags = [
-        _problem_sign(p)
+        problem_sign(p)
         for concept in knowledge.decision.red_flag_problems
         for p in history.active_problems(concept)
     ]

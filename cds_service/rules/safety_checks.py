@@ -3,18 +3,39 @@
 Each check decides whether it fires and on which facts; its effect (hard stop, warning or note)
 and its words come from ``cards/card-texts.json``. A hard stop turns ``ivig-start`` critical and
 removes the draft order; a warning gets a card of its own (``ivig-safety-<code>``); a note is a
-line in ``ivig-start``'s "Safety notes". A check that lacks the data it needs says so (a note);
+line in ``ivig-start``'s **Safety** part. A check that lacks the data it needs says so (a note);
 it never assumes normal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import Decimal
 
-from cds_service.history.model import Measurement, SourceRef, TherapyHistory
+from cds_service.history.model import (
+    CodedResult,
+    DoseEvent,
+    DoseStatus,
+    GlucocorticoidPoint,
+    ImmunizationFact,
+    Measurement,
+    SourceRef,
+    TherapyHistory,
+)
 from cds_service.knowledge.loader import Knowledge
-from cds_service.rules.findings import CheckReason, Effect, Fact, SafetyCheckResult, ThresholdUse
+from cds_service.rules.findings import (
+    CheckReason,
+    Effect,
+    Fact,
+    ReasonKind,
+    SafetyCheckResult,
+    ThresholdUse,
+)
+
+ADULT_YEARS = 18  # the bedside Schwartz formula is for children
+CREATININE_UMOL_PER_MG_DL = Decimal("88.4")  # the laboratory convention (history/units.py)
 
 
 def fired(
@@ -49,25 +70,61 @@ def ig_reaction_mild(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCh
 
 
 def iga_deficiency(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
+    """IgA deficiency: a warning (``iga-deficiency``); with anti-IgA antibodies on record, the
+    ``anti-iga`` warning; with anti-IgA antibodies and any recorded reaction to immune globulin,
+    the ``anti-iga-reaction`` hard stop [Octagam-PI]. A mildly low IgA is the ``iga-low`` note."""
+    deficiency = _iga_deficiency(h, k)
+    if deficiency is None:
+        return _iga_low(h, k)
+    reason, refs, facts, thresholds = deficiency
+    antibodies = _anti_iga_positive(h)
+    if antibodies is None:
+        return fired(k, "iga-deficiency", [reason], refs, facts, thresholds)
+    reasons = [reason, CheckReason("anti-iga", at=antibodies.at)]
+    refs = [*refs, antibodies.source]
+    # any recorded reaction to immune globulin, mild or not, counts as a prior hypersensitivity
+    reactions = [a for a in h.allergies if a.concept == "immune-globulin"]
+    if not reactions:
+        return fired(k, "anti-iga", reasons, refs, facts, thresholds)
+    reasons += [CheckReason("allergy", text=a.description) for a in reactions]
+    refs += [a.source for a in reactions]
+    return fired(k, "anti-iga-reaction", reasons, refs, facts, thresholds)
+
+
+IgaDeficiency = tuple[CheckReason, list[SourceRef], list[Fact], list[ThresholdUse]]
+
+
+def _iga_deficiency(h: TherapyHistory, k: Knowledge) -> IgaDeficiency | None:
     problems = h.active_problems("iga-deficiency")
     if problems:
-        reason = CheckReason("iga-problem-list")
-        return fired(k, "iga-deficiency", [reason], [p.source for p in problems])
+        return CheckReason("iga-problem-list"), [p.source for p in problems], [], []
     latest = h.latest("iga")
     if latest is None:
         return None
+    # selective IgA deficiency is an IgA under 7 mg/dL, whatever the lab's range for age: a value
+    # only under the range is a mildly low IgA (a note), not a deficiency
     threshold = k.threshold("iga_low_mg_dl")
-    used: tuple[ThresholdUse, ...] = ()
-    if latest.reference_low is not None:
-        low = latest.value < latest.reference_low
-        reason = CheckReason("iga-below-range", measurement=latest)
-    else:
-        low = threshold.crossed(latest.value)
-        used = (ThresholdUse.of(threshold),)
-        reason = CheckReason("iga-below-threshold", measurement=latest, threshold=used[0])
-    if not low:
+    if not threshold.crossed(latest.value):
         return None
-    return fired(k, "iga-deficiency", [reason], [latest.source], [Fact.of("iga", latest)], used)
+    used = ThresholdUse.of(threshold)
+    reason = CheckReason("iga-below-threshold", measurement=latest, threshold=used)
+    return reason, [latest.source], [Fact.of("iga", latest)], [used]
+
+
+def _iga_low(h: TherapyHistory, k: Knowledge) -> SafetyCheckResult | None:
+    latest = h.latest("iga")
+    if latest is None or latest.reference_low is None or latest.value >= latest.reference_low:
+        return None
+    used = ThresholdUse.of(k.threshold("iga_low_mg_dl"))
+    reason = CheckReason("iga-below-range", measurement=latest, threshold=used)
+    return fired(k, "iga-low", [reason], [latest.source], [Fact.of("iga", latest)], [used])
+
+
+def _anti_iga_positive(h: TherapyHistory) -> CodedResult | None:
+    """The latest anti-IgA antibody result when it is positive (a later negative ends it)."""
+    results = [r for r in h.coded_results if r.concept == "anti-iga"]
+    latest = max(results, key=lambda r: r.at, default=None)
+    return latest if latest is not None and latest.value == "positive" else None
 
 
 def iga_unknown(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
@@ -77,12 +134,21 @@ def iga_unknown(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckRe
 
 
 def renal(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
-    """`renal-severe` (hard stop) replaces `renal` (warning); no data at all -> a note."""
+    """`renal-severe` (hard stop) replaces `renal` (warning); no data at all -> a note.
+
+    Without a recorded eGFR, a child's creatinine and a height near it give the bedside Schwartz
+    estimate (said as such on the card); a creatinine with no eGFR, no lab range and no height is
+    a note that renal function cannot be judged, never silence."""
     egfr, creatinine = h.latest("egfr"), h.latest("creatinine")
     problems = h.active_problems("renal-impairment")
     if egfr is None and creatinine is None and not problems:
         return fired(k, "renal-unknown", [CheckReason("renal-unknown")])
-    severe = _renal_severe(h, k, egfr, creatinine)
+    inputs: tuple[Measurement, ...] = ()
+    if egfr is None and creatinine is not None:
+        egfr, height = bedside_schwartz(h, k, creatinine)
+        inputs = (height, creatinine) if height is not None else ()
+    kind: ReasonKind = "egfr-schwartz" if inputs else "egfr-low"
+    severe = _renal_severe(h, k, egfr, creatinine, kind, inputs)
     if severe is not None:
         return severe
     warning = k.threshold("egfr_renal_warning")
@@ -90,7 +156,7 @@ def renal(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult |
     refs, facts = [p.source for p in problems], []
     if egfr is not None and warning.crossed(egfr.value):
         reasons.append(
-            CheckReason("egfr-low", measurement=egfr, threshold=ThresholdUse.of(warning))
+            CheckReason(kind, measurement=egfr, threshold=ThresholdUse.of(warning), inputs=inputs)
         )
         refs.append(egfr.source)
         facts.append(Fact.of("egfr", egfr))
@@ -102,20 +168,56 @@ def renal(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult |
         reasons.append(CheckReason("creatinine-high", measurement=creatinine))
         refs.append(creatinine.source)
         facts.append(Fact.of("creatinine", creatinine))
+    if not reasons and egfr is None and creatinine is not None:
+        if creatinine.reference_high is None:
+            reason = CheckReason("creatinine-unjudged", measurement=creatinine)
+            return fired(k, "renal-unjudged", [reason], [creatinine.source])
     if not reasons:
         return None
     return fired(k, "renal", reasons, refs, facts, [ThresholdUse.of(warning)])
 
 
+def bedside_schwartz(
+    h: TherapyHistory, k: Knowledge, creatinine: Measurement
+) -> tuple[Measurement | None, Measurement | None]:
+    """(the bedside Schwartz eGFR of a child, the height it used), or (None, None) for an adult or
+    without a height within the dosing height window of the creatinine."""
+    if h.patient.age_years is None or h.patient.age_years >= ADULT_YEARS:
+        return None, None
+    window = timedelta(days=int(k.dosing.weight.height_window_days.value))
+    heights = [m for m in h.series("height") if abs(m.at - creatinine.at) <= window]
+    if not heights or creatinine.value <= 0:
+        return None, None
+    height = min(heights, key=lambda m: abs(m.at - creatinine.at))
+    mg_dl = creatinine.value / CREATININE_UMOL_PER_MG_DL
+    value = (k.dosing.egfr.schwartz_k.value * height.value / mg_dl).quantize(Decimal(1))
+    estimate = replace(
+        creatinine,
+        concept="egfr",
+        value=value,
+        unit="mL/min/{1.73_m2}",
+        reference_low=None,
+        reference_high=None,
+        original="bedside Schwartz estimate",
+        estimated=True,
+    )
+    return estimate, height
+
+
 def _renal_severe(
-    h: TherapyHistory, k: Knowledge, egfr: Measurement | None, creatinine: Measurement | None
+    h: TherapyHistory,
+    k: Knowledge,
+    egfr: Measurement | None,
+    creatinine: Measurement | None,
+    kind: ReasonKind,
+    inputs: tuple[Measurement, ...],
 ) -> SafetyCheckResult | None:
     hard = k.threshold("egfr_renal_hard_stop")
     ratio = k.threshold("creatinine_rise_ratio")
     window = k.threshold("creatinine_rise_window_months")
     if egfr is not None and hard.crossed(egfr.value):
         used = ThresholdUse.of(hard)
-        reason = CheckReason("egfr-low", measurement=egfr, threshold=used)
+        reason = CheckReason(kind, measurement=egfr, threshold=used, inputs=inputs)
         return fired(k, "renal-severe", [reason], [egfr.source], [Fact.of("egfr", egfr)], [used])
     if creatinine is None:
         return None
@@ -205,8 +307,32 @@ def cardiac_fluid(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheck
 
 
 def live_vaccine(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
+    """A live vaccine within the window: IVIG may blunt it. One given within
+    ``live_vaccine_repeat_days`` before now (IVIG being offered) is to be repeated once the
+    deferral interval after IVIG has passed [ACIP-timing]."""
     threshold = k.threshold("live_vaccine_months")
-    recent = [
+    repeat = k.threshold("live_vaccine_repeat_days")
+    recent = _recent_live_vaccines(h, k, now)
+    if not recent:
+        return None
+    reasons = [
+        CheckReason(
+            "vaccine-repeat" if repeat.crossed_by_elapsed(i.at, now) else "vaccine",
+            text=i.vaccine,
+            at=i.at,
+        )
+        for i in recent
+        if i.at is not None
+    ]
+    used = [ThresholdUse.of(threshold)]
+    if any(r.kind == "vaccine-repeat" for r in reasons):
+        used += [ThresholdUse.of(repeat), ThresholdUse.of(k.threshold("vaccine_deferral_months"))]
+    return fired(k, "live-vaccine", reasons, [i.source for i in recent], thresholds=used)
+
+
+def _recent_live_vaccines(h: TherapyHistory, k: Knowledge, now: datetime) -> list[ImmunizationFact]:
+    threshold = k.threshold("live_vaccine_months")
+    return [
         i
         for i in h.immunizations
         if i.concept == "live-vaccine"
@@ -214,16 +340,99 @@ def live_vaccine(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckR
         and i.at <= now
         and threshold.crossed_by_elapsed(i.at, now)
     ]
-    if not recent:
+
+
+def live_vaccine_immunosuppressed(
+    h: TherapyHistory, k: Knowledge, now: datetime
+) -> SafetyCheckResult | None:
+    """A recent live vaccine given while the child was immunosuppressed: on a high oral
+    glucocorticoid dose for long enough, or on methotrexate [ACIP-immunocompetence]."""
+    reasons: list[CheckReason] = []
+    refs: list[SourceRef] = []
+    used: set[str] = set()
+    for vaccine in _recent_live_vaccines(h, k, now):
+        if vaccine.at is None:
+            continue
+        steroid = _high_dose_steroid_at(h, k, vaccine.at)
+        methotrexate = _methotrexate_at(h, k, vaccine.at)
+        if steroid is None and methotrexate is None:
+            continue
+        agents = []
+        if steroid is not None:
+            agents.append("glucocorticoid-oral")
+            refs.append(steroid.source)
+            used |= {"immunosuppressive_steroid_days", steroid_threshold_name(k, steroid)}
+        if methotrexate is not None:
+            agents.append("methotrexate")
+            refs.append(methotrexate.source)
+            used.add("methotrexate_current_days")
+        reasons.append(
+            CheckReason(
+                "vaccine-immunosuppressed",
+                text=vaccine.vaccine,
+                at=vaccine.at,
+                concept="+".join(agents),  # the agents it was given on
+            )
+        )
+        refs.append(vaccine.source)
+    if not reasons:
         return None
-    reasons = [CheckReason("vaccine", text=i.vaccine, at=i.at) for i in recent]
-    return fired(
-        k,
-        "live-vaccine",
-        reasons,
-        [i.source for i in recent],
-        thresholds=[ThresholdUse.of(threshold)],
+    thresholds = [ThresholdUse.of(k.threshold(name)) for name in sorted(used)]
+    return fired(k, "live-vaccine-immunosuppressed", reasons, refs, thresholds=thresholds)
+
+
+def _high_dose_steroid_at(
+    h: TherapyHistory, k: Knowledge, at: datetime
+) -> GlucocorticoidPoint | None:
+    """The oral glucocorticoid dose in force on ``at`` when it is immunosuppressive and has run
+    (at high doses) for long enough by then; None otherwise or when it cannot be told (no dose
+    known to be in force on that day)."""
+    course = h.glucocorticoid
+    if course is None:
+        return None
+    points = list(course.points)
+    started = [i for i, p in enumerate(points) if p.start <= at]
+    if not started:
+        return None
+    index = started[-1]
+    if index == len(points) - 1 and course.current is None:
+        return None  # the last dose has ended, and when is not known
+    run_start = None
+    for point in reversed(points[: index + 1]):
+        if not _is_high_dose(k, point):
+            break
+        run_start = point.start
+    days = k.threshold("immunosuppressive_steroid_days")
+    if run_start is None or not days.crossed_by_elapsed(run_start, at):
+        return None
+    return points[index]
+
+
+def _is_high_dose(k: Knowledge, point: GlucocorticoidPoint) -> bool:
+    per_kg = k.threshold("immunosuppressive_steroid_mg_per_kg_day")
+    daily = k.threshold("immunosuppressive_steroid_mg_day")
+    return daily.crossed(point.daily_mg) or (
+        point.mg_per_kg_day is not None and per_kg.crossed(point.mg_per_kg_day)
     )
+
+
+def steroid_threshold_name(k: Knowledge, point: GlucocorticoidPoint) -> str:
+    """Which of the two dose thresholds the dose crossed (the daily one first)."""
+    daily = k.threshold("immunosuppressive_steroid_mg_day")
+    if daily.crossed(point.daily_mg):
+        return "immunosuppressive_steroid_mg_day"
+    return "immunosuppressive_steroid_mg_per_kg_day"
+
+
+def _methotrexate_at(h: TherapyHistory, k: Knowledge, at: datetime) -> DoseEvent | None:
+    """A methotrexate dose within ``methotrexate_current_days`` up to ``at``: on it then."""
+    window = k.threshold("methotrexate_current_days")
+    doses = [
+        d
+        for d in h.doses("methotrexate")
+        if d.status is not DoseStatus.ORDERED and d.at <= at and window.crossed_by_elapsed(d.at, at)
+    ]
+    return max(doses, key=lambda d: d.at, default=None)
 
 
 def vaccine_deferral(h: TherapyHistory, k: Knowledge, now: datetime) -> SafetyCheckResult | None:
@@ -251,6 +460,7 @@ CHECKS: tuple[Check, ...] = (
     iga_unknown,
     hemolysis,
     live_vaccine,
+    live_vaccine_immunosuppressed,
     migraine,
     ig_reaction_mild,
     vaccine_deferral,

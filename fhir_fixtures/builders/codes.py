@@ -97,6 +97,16 @@ MIGRAINE = Code(SNOMED, "37796009", "Migraine (disorder)")
 ILD = Code(SNOMED, "233703007", "Interstitial lung disease (disorder)")
 ILD_ICD = Code(ICD10_CM, "J84.9", "Interstitial pulmonary disease, unspecified")
 MYOCARDITIS = Code(ICD10_CM, "I51.4", "Myocarditis, unspecified")
+GI_VASCULOPATHY_ICD = Code(ICD10_CM, "K55.9", "Vascular disorder of intestine, unspecified")
+PREGNANCY = Code(SNOMED, "77386006", "Pregnancy (finding)")
+PREGNANCY_TEST_URINE = Code(
+    LOINC, "2106-3", "Choriogonadotropin (pregnancy test) [Presence] in Urine"
+)
+ANTI_IGA = Code(LOINC, "13312-4", "Anti-IgA antibody (IgG, ELISA) in Serum")
+POSITIVE = Code(SNOMED, "10828004", "Positive")
+NEGATIVE = Code(SNOMED, "260385009", "Negative")
+SEVERE = Code(SNOMED, "24484000", "Severe")
+MODERATE = Code(SNOMED, "6736007", "Moderate")
 
 METHYLPREDNISOLONE = Code(RXNORM, "6902", "methylprednisolone")
 METHOTREXATE = Code(RXNORM, "6851", "methotrexate")

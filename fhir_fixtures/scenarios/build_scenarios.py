@@ -31,10 +31,13 @@ from fhir_fixtures import builders as b
 from fhir_fixtures.scenarios import (
     build_orders,
     specs_core,
+    specs_judgement,
     specs_later,
     specs_more,
     specs_real,
     specs_safety,
+    specs_scope,
+    specs_trial,
 )
 from fhir_fixtures.scenarios.charts import Chart
 from fhir_fixtures.scenarios.fhir_builders import NOW
@@ -58,7 +61,7 @@ PREFETCH_KEYS = {
     "Immunization": "immunizations",
     "AllergyIntolerance": "allergies",
 }
-CARD_KEYS_WITH_LOCAL_IDS = ("evidence", "evidenceAbsent")
+CARD_KEYS_WITH_LOCAL_IDS = ("evidence", "evidenceAbsent", "matchedByName")
 
 
 def all_scenarios() -> list[Scenario]:
@@ -68,6 +71,9 @@ def all_scenarios() -> list[Scenario]:
         *specs_later.SCENARIOS,
         *specs_more.SCENARIOS,
         *specs_real.SCENARIOS,
+        *specs_trial.SCENARIOS,
+        *specs_judgement.SCENARIOS,
+        *specs_scope.SCENARIOS,
     ]
     names = [s.name for s in scenarios]
     duplicates = {n for n in names if names.count(n) > 1}
@@ -160,10 +166,26 @@ def _with_chart_facts(chart: Chart, card: dict[str, Any]) -> dict[str, Any]:
         card["dose"] = dose | {"weightDate": observation["effectiveDateTime"]}
     mtx_given = any(r.get("id") == chart.id("mtx-1") for r in chart.resources)
     if card["topic"] == "first-line-window" and mtx_given:
-        first = datetime.fromisoformat(chart.get("mtx-1")["effectiveDateTime"])
-        twelve_weeks = (first + timedelta(days=84)).date().isoformat()
-        card["mentions"] = [*card.get("mentions", []), [{"date": twelve_weeks}]]
+        card["mentions"] = [*card.get("mentions", []), [{"date": _twelve_week_point(chart)}]]
     return card
+
+
+def _twelve_week_point(chart: Chart) -> str:
+    """First methotrexate dose + 84 days; for a course stopped (no order, no dose in 14 days),
+    84 days less the exposure (first dose to a week after the last) counted from today."""
+    doses = sorted(
+        datetime.fromisoformat(r["effectiveDateTime"])
+        for r in chart.resources
+        if r["resourceType"] == "MedicationAdministration"
+        and "-mtx-" in r["id"]
+        and r.get("status") == "completed"
+    )
+    first, last = doses[0], doses[-1]
+    ordered = any(r["id"] == chart.id("mtx-order") for r in chart.resources)
+    if ordered or NOW - last <= timedelta(days=14):
+        return (first + timedelta(days=84)).date().isoformat()
+    exposure = last + timedelta(days=7) - first
+    return (NOW + timedelta(days=84) - exposure).date().isoformat()
 
 
 def _cards(chart: Chart, cards: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -14,8 +14,10 @@ strings and
 * ``serviceRequestsAbsent``: codes no suggested ServiceRequest may carry.
 * ``safetyChecks``: ``{"present": [[code, effect], ...], "absent": [code, ...]}``.
 * ``evidence``: local resource names that must be in ``resources``; ``evidenceAnyOf``: groups of
-  which at least one must be; ids listed in a scenario's ``forbidden`` may appear on no card.
-* ``links``: order-set ids the card must link to.
+  which at least one must be; ids listed in a scenario's ``forbidden`` may appear on no card;
+  ``matchedByName``: local names the evidence must list as matched by name (no known code).
+* ``links``: order-set ids the card must link to; ``linksAbsent``: ids it must not link to.
+* ``suggestionsAbsent``: the card offers no draft orders at all.
 * ``mentions``: groups of alternatives, one of each group must appear in summary or detail
   (case-insensitive; ``{"date": "2026-04-26"}`` matches the usual spellings of a date);
   ``mentionsInOrder``: tokens that must appear in this order; ``mentionsBeforeWhy``: groups that
@@ -105,7 +107,7 @@ SAFETY_TEXT = {
 # named
 STALE_WEIGHT_TEXT = ["30 days", "30-day"]
 ESCALATE_ORDER = ["rituximab", "ciclosporin", "cyclophosphamide"]
-ESCALATE_TEXT = [["750 mg/m"], ["1000 mg", "1,000 mg"], ["14 days"], ["adult"], ["severe organ"]]
+ESCALATE_TEXT = [["750 mg/m"], ["14 days"], ["severe organ"]]
 
 
 def ivig_start(
@@ -145,6 +147,29 @@ def ivig_start(
         card["medicationRequest"] = "absent"
     else:
         card["medicationRequest"] = {"perDayG": dose["perDayG"], "days": dose["days"]}
+    return card
+
+
+def course_due(
+    *,
+    dose: dict[str, Any] | None = DOSE_26_KG,
+    weight: str | None = "w-now",
+    mentions: list[Any] | None = None,
+) -> Card:
+    """The ivig-course-due card: the next monthly course overdue on an IVIG trial; the draft of
+    the next course, no baseline orders (no pre-IVIG serology once IVIG was given)."""
+    card: Card = {"topic": "ivig-course-due", "indicator": "warning", "links": ["ivig-infusion"]}
+    card["mentions"] = [["overdue"], ["serology"], *(mentions or [])]
+    card["serviceRequestsAbsent"] = [CK]
+    card["evidence"] = []
+    if dose is None:
+        card["doseAbsent"] = True
+        card["medicationRequest"] = "absent"
+        return card
+    card["dose"] = dose | ({"weightObservation": weight} if weight else {})
+    if weight:
+        card["evidence"].append(weight)
+    card["medicationRequest"] = {"perDayG": dose["perDayG"], "days": dose["days"]}
     return card
 
 
@@ -201,3 +226,61 @@ def escalate(dose: dict[str, Any], **extra: Any) -> Card:
 
 
 MTX_EVIDENCE = [["mtx-1", "mtx-order"]]
+
+
+# docs/clinical/decision-model.md §5a: urgent expert centre; IV methylprednisolone with
+# cyclophosphamide or combination therapy; IVIG an adjunct; anti-MDA5 named as the highest risk
+SEVERE_ORGAN_TEXT = [
+    ["expert centre", "expert-centre"],
+    ["methylprednisolone"],
+    ["cyclophosphamide"],
+    ["combination"],
+    ["adjunct"],
+    ["anti-mda5"],
+]
+# docs/clinical/safety.md, hard stops: what is contraindicated and why first; the alternatives
+CONTRAINDICATED_TEXT = [["specialist"], ["rituximab"], ["ciclosporin"]]
+
+
+def severe_organ(
+    dose: dict[str, Any] | None = DOSE_26_KG,
+    *,
+    evidence: list[str] | None = None,
+    mentions: list[Any] | None = None,
+    **extra: Any,
+) -> Card:
+    """The severe-organ-disease card: critical, the IVIG adjunct's dose (cardiac risk honoured),
+    no draft orders."""
+    result = card(
+        "severe-organ-disease",
+        "critical",
+        evidence=list(evidence or []),
+        mentions=[*SEVERE_ORGAN_TEXT, *(mentions or [])],
+        links=["jdm-reevaluation"],
+        linksAbsent=["ivig-infusion"],
+        medicationRequest="absent",
+        **extra,
+    )
+    if dose is None:
+        result["doseAbsent"] = True
+    else:
+        result["dose"] = dose
+    return result
+
+
+def contraindicated(code: str, reason: list[str], evidence: list[str]) -> Card:
+    return card(
+        "ivig-contraindicated",
+        "critical",
+        safetyChecks={"present": [[code, "hard-stop"]], "absent": []},
+        evidence=evidence,
+        links=["jdm-reevaluation"],
+        doseAbsent=True,
+        medicationRequest="absent",
+        serviceRequestsAbsent=[CK, IGA_SERUM],
+        suggestionsAbsent=True,
+        linksAbsent=["ivig-infusion", "ivig-baseline"],
+        mentionsBeforeWhy=[["contraindicat"], reason],
+        mentions=CONTRAINDICATED_TEXT,
+        notMentions=["next step is **ivig", "ivig 2 g/kg per course over"],
+    )

@@ -55,6 +55,8 @@ CONDITION_CODES: dict[str, list[Code]] = {
     # docs/clinical/codes.md has no verified myocarditis code: ICD-10-CM I51.4 is the candidate
     # the value set uses
     "myocarditis": [b.MYOCARDITIS],
+    "gi-vasculopathy": [b.GI_VASCULOPATHY_ICD],
+    "pregnancy": [b.PREGNANCY],
     "asthma": [b.ASTHMA],
 }
 
@@ -188,6 +190,30 @@ def abo_group(oid: str, pid: str, group: str, *, when: str) -> Json:
         effective=when,
         category="laboratory",
         value_concept=b.concept(text=group),
+    )
+
+
+def pregnancy_test(oid: str, pid: str, *, positive: bool, when: str) -> Json:
+    """A urine hCG test (LOINC 2106-3), valued with SNOMED Positive / Negative."""
+    return b.observation(
+        oid,
+        pid,
+        concept([b.PREGNANCY_TEST_URINE]),
+        effective=when,
+        category="laboratory",
+        value_concept=b.concept(b.POSITIVE if positive else b.NEGATIVE),
+    )
+
+
+def anti_iga(oid: str, pid: str, *, positive: bool, when: str) -> Json:
+    """Anti-IgA (IgG) antibodies (LOINC 13312-4), valued with SNOMED Positive / Negative."""
+    return b.observation(
+        oid,
+        pid,
+        concept([b.ANTI_IGA]),
+        effective=when,
+        category="laboratory",
+        value_concept=b.concept(b.POSITIVE if positive else b.NEGATIVE),
     )
 
 

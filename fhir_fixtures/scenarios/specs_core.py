@@ -13,11 +13,12 @@ from fhir_fixtures.scenarios.charts import Chart, inactive, refractory, seed
 from fhir_fixtures.scenarios.fhir_builders import at
 from fhir_fixtures.scenarios.scenario import Scenario, Threshold, steps
 
-# "Why this card" must show the therapy timeline (docs/clinical/card-contract.md): each IV MP pulse,
-# the methotrexate doses and weeks, the prednisolone trend in mg/kg/day, symptoms with dates, labs.
+# The main card shows the therapy so far (docs/clinical/card-contract.md): the IV MP pulses with
+# their first and last dates, the methotrexate doses and weeks, the prednisolone trend in mg/kg/day,
+# the red flag with its date, the latest results.
 SEED_TIMELINE = [
+    ["3 pulses"],
     [{"date": "2026-02-09"}],
-    [{"date": "2026-02-10"}],
     [{"date": "2026-02-11"}],
     ["4 doses", "4 weekly doses", "four doses", "doses: 4", "4 given"],
     ["3.4 w"],
@@ -402,13 +403,14 @@ SCENARIOS = [
     # --- dysphagia-aspiration ----------------------------------------------------------------
     Scenario(
         "in-dysphagia-aspiration-pneumonia",
-        "Aspiration pneumonia (no dysphagia Condition) after 6 weeks of MTX: red flag -> both "
-        "dysphagia-aspiration and ivig-start critical, swallow study suggested.",
+        "Aspiration pneumonia (no dysphagia Condition) after 6 weeks of MTX: organ-threatening "
+        "(docs/clinical/decision-model.md §5a) -> severe-organ-disease instead of ivig-start, and "
+        "dysphagia-aspiration with the swallow study suggested.",
         steps(
             lambda c: refractory(c, mtx_days=42),
             lambda c: c.problem("asp", "aspiration", days_ago=6),
         ),
-        [x.ivig_start("critical", evidence=["asp"]), x.dysphagia("asp")],
+        [x.severe_organ(evidence=["asp"]), x.dysphagia("asp")],
     ),
     Scenario(
         "out-dysphagia-aspiration-resolved",

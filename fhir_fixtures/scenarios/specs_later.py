@@ -102,30 +102,78 @@ def _escalate(dose: dict[str, object]) -> dict[str, object]:
 SCENARIOS = [
     # --- IVIG recency (ivig-start) and monitoring -------------------------------------------
     Scenario(
-        "boundary-ivig-start-ivig-8-weeks-ago",
-        "Last IVIG infusion exactly 8 weeks (56 days) ago: 'had IVIG in the last 8 weeks' -> no "
-        "ivig-start; the course is also in the monitoring window and labs are 5 weeks old -> "
-        "monitoring due.",
+        "boundary-ivig-course-due-last-infusion-8-weeks-ago",
+        "One course, its last infusion exactly 8 weeks (56 days) ago: still 'on IVIG', never a "
+        "fresh start; the next monthly course is overdue (> 35 days since the course began) "
+        "and the labs are 5 weeks old -> ivig-course-due and monitoring due.",
         _on_ivig(56, labs_days_ago=35),
-        [MONITORING],
+        [x.course_due(), MONITORING],
         threshold=Threshold(
             "IVIG recency",
             "8 weeks",
-            "within 8 weeks (the boundary day counts)",
-            "docs/clinical/decision-model.md §3/§6: never ivig-start with IVIG in the last 8 "
-            "weeks.",
+            "within 8 weeks (the boundary day counts): monitoring due",
+            "docs/clinical/decision-model.md §4: an IVIG course in the last 8 weeks means on "
+            "IVIG, never ivig-start.",
         ),
     ),
     Scenario(
-        "boundary-ivig-start-ivig-57-days-ago",
-        "Last IVIG infusion 57 days ago, one course, still weak: ivig-start again (warning).",
+        "in-ivig-course-due-one-course-57-days-ago",
+        "One course, its last infusion 57 days ago, still weak: the second course is overdue "
+        "(ivig-course-due with the next course's dose and draft), not a fresh start: no "
+        "baseline orders and no pre-IVIG serology.",
         _on_ivig(57),
+        [x.course_due()],
+    ),
+    Scenario(
+        "boundary-ivig-course-due-35-days",
+        "One course begun exactly 35 days ago (4 weeks and a week's grace), labs last week: "
+        "the next course is not yet overdue -> no cards.",
+        _on_ivig(34),
+        [],
+        threshold=Threshold(
+            "next course overdue",
+            "35 days",
+            "does not fire (35 days is not > 35)",
+            "docs/clinical/decision-model.md §4.",
+        ),
+    ),
+    Scenario(
+        "boundary-ivig-course-due-36-days",
+        "One course begun 36 days ago, still weak: the next course is overdue.",
+        _on_ivig(35),
+        [x.course_due()],
+        threshold=Threshold(
+            "next course overdue",
+            "35 days",
+            "fires (36 > 35)",
+            "docs/clinical/decision-model.md §4.",
+        ),
+    ),
+    Scenario(
+        "boundary-ivig-course-due-trial-26-weeks",
+        "One course begun 181 days ago (a day inside 26 weeks; the fixture clock's fixed UTC "
+        "offset makes the exact instant fall an hour either side across daylight saving), still "
+        "weak: the trial has not lapsed -> the next course is overdue, not a fresh start.",
+        steps(lambda c: refractory(c, mtx_days=400), _courses(180)),
+        [x.course_due()],
+        threshold=Threshold(
+            "IVIG trial lapsed",
+            "26 weeks",
+            "not lapsed (a day inside 26 weeks)",
+            "docs/clinical/decision-model.md §4.",
+        ),
+    ),
+    Scenario(
+        "boundary-ivig-start-trial-lapsed",
+        "One course begun 26 weeks and a day ago, still weak: the trial lapsed -> IVIG again is a "
+        "fresh start (ivig-start with baseline orders).",
+        steps(lambda c: refractory(c, mtx_days=400), _courses(182)),
         [x.ivig_start()],
         threshold=Threshold(
-            "IVIG recency",
-            "8 weeks",
-            "outside 8 weeks (57 > 56 days)",
-            "docs/clinical/decision-model.md §3.",
+            "IVIG trial lapsed",
+            "26 weeks",
+            "lapsed (> 26 weeks)",
+            "docs/clinical/decision-model.md §4.",
         ),
     ),
     Scenario(
@@ -170,8 +218,9 @@ SCENARIOS = [
     ),
     Scenario(
         "in-escalate-after-ivig-rituximab-capped",
-        "3 courses, 60 kg / 165 cm (15 y): rituximab 1244 mg -> capped at 1000 mg per infusion.",
-        steps(_on_ivig(72, 44, 16, kg=60), _body(60, 165, date(2010, 9, 1))),
+        "3 courses, the third 6 weeks ago, 60 kg / 165 cm (15 y): rituximab 1244 mg -> capped "
+        "at 1000 mg per infusion.",
+        steps(_on_ivig(100, 72, 44, kg=60), _body(60, 165, date(2010, 9, 1))),
         [_escalate(RITUXIMAB_60_KG)],
     ),
     Scenario(
@@ -182,14 +231,16 @@ SCENARIOS = [
     ),
     Scenario(
         "boundary-escalate-after-ivig-3-courses",
-        "Exactly 3 courses, 30 kg / 130 cm, still weak: escalate-after-ivig fires.",
-        steps(_on_ivig(72, 44, 16, kg=30), _body(30, 130, date(2016, 11, 20))),
+        "Exactly 3 courses, the third begun exactly 4 weeks ago, 30 kg / 130 cm, still weak, "
+        "CMAS not improving: escalate-after-ivig fires.",
+        steps(_on_ivig(83, 55, 27, kg=30), _body(30, 130, date(2016, 11, 20))),
         [_escalate(RITUXIMAB_30_KG)],
         threshold=Threshold(
-            "IVIG courses",
-            "3",
-            "fires (>= 3)",
-            "docs/clinical/decision-model.md §4: '>= 3 IVIG courses'.",
+            "IVIG courses; response review",
+            "3 courses; 4 weeks after the third began",
+            "fires (>= 3, >= 4 weeks)",
+            "docs/clinical/decision-model.md §4: IVIG failing is judged at least 4 weeks after "
+            "the third monthly course.",
         ),
     ),
     Scenario(

@@ -69,9 +69,10 @@ MYOCARDITIS_FLUID = x.card("ivig-safety-cardiac-fluid", "warning", evidence=["my
 SCENARIOS = [
     Scenario(
         "in-ivig-start-red-flag-ild",
-        "Interstitial lung disease is a red flag: ivig-start critical after only 6 weeks of MTX.",
+        "Interstitial lung disease after only 6 weeks of MTX: organ-threatening, so the severe "
+        "pathway (severe-organ-disease, critical) replaces ivig-start (decision-model.md §5a).",
         steps(_early, _problem("ild", "ild", 20)),
-        [x.ivig_start("critical", evidence=["ild"])],
+        [x.severe_organ(evidence=["ild"])],
     ),
     Scenario(
         "out-ivig-start-red-flag-irritability",
@@ -83,10 +84,11 @@ SCENARIOS = [
     ),
     Scenario(
         "in-ivig-safety-cardiac-fluid-myocarditis",
-        "Myocarditis is both a red flag (ivig-start critical at 6 weeks of MTX) and a fluid-load "
-        "risk (its own card, 5-day split; rate limit stays 0.04).",
+        "Myocarditis is organ-threatening (severe-organ-disease, not ivig-start: "
+        "docs/clinical/decision-model.md §5a) and a fluid-load risk (its own card): the IVIG "
+        "adjunct is split over 5 days at no more than 0.03 mL/kg/min.",
         steps(_early, _problem("myo", "myocarditis", 15)),
-        [x.ivig_start("critical", dose=x.DOSE_26_KG_5_DAY, evidence=["myo"]), MYOCARDITIS_FLUID],
+        [x.severe_organ(dose=x.DOSE_26_KG_SLOW_5_DAY, evidence=["myo"]), MYOCARDITIS_FLUID],
     ),
     Scenario(
         "boundary-ivig-start-mmt8-29-red-flag",
@@ -167,7 +169,7 @@ SCENARIOS = [
             lambda c: c.drop("height"),
             lambda c: [
                 c.ivig_course(f"ivig-{n}", last_days_ago=d, grams_per_day=26)
-                for n, d in enumerate((72, 44, 16), start=1)
+                for n, d in enumerate((100, 72, 44), start=1)
             ],
         ),
         [

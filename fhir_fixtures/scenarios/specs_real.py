@@ -445,9 +445,9 @@ SCENARIOS = [
     ),
     Scenario(
         "out-real-ivig-ndc-only",
-        "The same NDC-only course 9 weeks (63 days) ago: outside the 8 weeks, still weak -> "
-        "ivig-start with the draft order (52 g).",
-        _on_ivig(63, cc(PRIVIGEN_NDC)),
+        "The same NDC-only course 27 weeks ago: outside the 8 weeks and the trial lapsed, still "
+        "weak -> ivig-start with the draft order (52 g).",
+        _on_ivig(189, cc(PRIVIGEN_NDC)),
         [x.ivig_start()],
     ),
     Scenario(
@@ -881,7 +881,7 @@ SCENARIOS = [
             lambda c: refractory(c, mtx_days=280),
             lambda c: [
                 c.ivig_course(f"ivig-{n}", last_days_ago=d, grams_per_day=30)
-                for n, d in enumerate((72, 44, 16), start=1)
+                for n, d in enumerate((100, 72, 44), start=1)
             ],
             lambda c: c.get("w-now")["valueQuantity"].update(value=30),
             _relabel("height", cc(Code(b.LOINC, "8308-9"))),
@@ -907,7 +907,7 @@ SCENARIOS = [
             lambda c: refractory(c, mtx_days=280),
             lambda c: [
                 c.ivig_course(f"ivig-{n}", last_days_ago=d, grams_per_day=30)
-                for n, d in enumerate((72, 44, 16), start=1)
+                for n, d in enumerate((100, 72, 44), start=1)
             ],
             lambda c: c.get("w-now")["valueQuantity"].update(value=30),
             _relabel("height", cc(v.local(v.EPIC_FLOWSHEET, "11"))),
@@ -1123,7 +1123,7 @@ SCENARIOS = [
                     "critical",
                     dose=x.DOSE_26_KG,
                     evidence=["dys", "mp-3"],
-                    mentions=[["pulses: 3"], [{"date": "2026-02-11"}]],
+                    mentions=[["3 pulses"], [{"date": "2026-02-11"}]],
                 ),
                 x.dysphagia(),
                 x.card(DQ, "info", evidence=["mp-3"], mentions=[["not recorded"]]),
@@ -1139,7 +1139,7 @@ SCENARIOS = [
         extra={
             "prefetch_cards": [
                 x.ivig_start(
-                    "critical", dose=x.DOSE_26_KG, evidence=["dys"], mentions=[["pulses: 2"]]
+                    "critical", dose=x.DOSE_26_KG, evidence=["dys"], mentions=[["2 pulses"]]
                 ),
                 x.dysphagia(),
                 x.card(DQ, "info", evidence=["mp-3"]),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fhir_fixtures.scenarios import expect as x
 from fhir_fixtures.scenarios import fhir_builders as fb
-from fhir_fixtures.scenarios.charts import Chart, refractory
+from fhir_fixtures.scenarios.charts import Chart, refractory, taper_steps
 from fhir_fixtures.scenarios.fhir_builders import at
 from fhir_fixtures.scenarios.scenario import Scenario, Threshold, steps
 
@@ -65,6 +65,47 @@ def _vaccine(kind: str, days_ago: float, local: str = "vax") -> object:
     return lambda c: c.add(fb.immunization(c.id(local), c.pid, kind, when=at(days_ago=days_ago)))
 
 
+def _anti_iga(positive: bool, days_ago: float = 20, local: str = "anti-iga") -> object:
+    return lambda c: c.add(
+        fb.anti_iga(c.id(local), c.pid, positive=positive, when=at(days_ago=days_ago))
+    )
+
+
+def _anti_iga_text(text: str) -> object:
+    def step(c: Chart) -> None:
+        result = fb.anti_iga(c.id("anti-iga"), c.pid, positive=True, when=at(days_ago=20))
+        del result["valueCodeableConcept"]
+        result["valueString"] = text
+        c.add(result)
+
+    return step
+
+
+def _steroid_from(days_ago: int) -> object:
+    """Replace the chart's prednisolone: 52, 40 then 30 mg/day (all >= 20 mg/day), from
+    `days_ago`."""
+
+    def step(c: Chart) -> None:
+        c.drop_type("MedicationRequest", "pred-")
+        c.prednisolone(taper_steps(days_ago))
+
+    return step
+
+
+def _methotrexate_stopped(first_days_ago: int, last_days_ago: int) -> object:
+    """The refractory chart with weekly methotrexate from `first_days_ago`, stopped after the
+    dose `last_days_ago` ago (the order ended, later doses never given)."""
+
+    def step(c: Chart) -> None:
+        refractory(c, mtx_days=first_days_ago)
+        c.drop("mtx-order")
+        for n, days_ago in enumerate(range(first_days_ago, 0, -7), start=1):
+            if days_ago < last_days_ago:
+                c.drop(f"mtx-{n}")
+
+    return step
+
+
 def _abo(group: str, days_ago: float) -> object:
     def step(c: Chart) -> None:
         c.drop("abo")
@@ -86,14 +127,18 @@ def _ivig_course_70_days_ago(c: Chart) -> None:
 RENAL_WARNING = x.card("ivig-safety-renal", "warning", evidence=["egfr"])
 HARD_STOP = "hard-stop"
 NO_IGA_CARD = ["iga-unknown"]
+REPEAT = [["repeat that dose 11 months after ivig"]]
 
 
 # what each note must say (docs/clinical/safety.md, the effect column)
 NOTE_TEXT: dict[str, list[list[object]]] = {
     "hemolysis": [["haemoly", "hemoly"], ["36"]],  # Hb at baseline and 36-96 h after
     "live-vaccine": [["vaccin"]],  # IVIG may blunt the vaccine; note the dates
+    "live-vaccine-immunosuppressed": [["immunosuppress"], ["vaccine-strain"]],
     "migraine": [["aseptic meningitis"]],
     "iga-unknown": [["iga"]],
+    "iga-low": [["mildly low"], ["not iga deficiency"]],
+    "renal-unjudged": [["cannot be judged"], ["140"], ["height"]],
 }
 ABO_ORDER = {"anyCode": ["882-1", "883-9"], "text": "ABO"}
 
@@ -110,19 +155,24 @@ def _no_note(code: str, **kwargs: object) -> dict[str, object]:
 
 
 def _hard_stop(code: str, evidence: list[str]) -> dict[str, object]:
-    """critical, no draft IVIG order, and the card 'says why first' (docs/clinical/safety.md);
-    whether the dose
-    is still shown is not asserted."""
-    card = x.ivig_start("critical", checks=[[code, HARD_STOP]], evidence=evidence, dose=None)
-    del card["doseAbsent"]
-    card["mentionsBeforeWhy"] = [["stop", "contraindicat"], HARD_STOP_REASONS[code]]
-    return card
+    """The ivig-contraindicated card (docs/clinical/safety.md, hard stops): critical, says what is
+    contraindicated and why first, names the alternatives; no dose, no draft orders at all (no
+    pre-IVIG serology), no infusion order set."""
+    return x.contraindicated(code, HARD_STOP_REASONS[code], evidence)
 
 
 HARD_STOP_REASONS = {
     "anaphylaxis-to-ig": ["anaphyla", "allerg", "reaction"],
     "renal-severe": ["egfr", "creatinine", "renal", "kidney"],
+    "anti-iga-reaction": ["anti-iga", "reaction"],
 }
+IGA_5 = _lab("iga", "iga", 5, low=40, high=250)
+ANTI_IGA_CARD = x.card(
+    "ivig-safety-anti-iga",
+    "warning",
+    evidence=["iga", "anti-iga"],
+    mentions=[["anti-iga antibodies present"], ["iga-depleted"], ["immunology"]],
+)
 
 
 SCENARIOS = [
@@ -207,15 +257,38 @@ SCENARIOS = [
         [x.ivig_start(absent_checks=["iga-deficiency", "iga-unknown"])],
     ),
     Scenario(
-        "boundary-ivig-safety-iga-deficiency-at-lower-limit",
-        "Serum IgA exactly at the lab's lower limit (40; range 40-250) is not below it: no card.",
+        "boundary-safety-iga-low-at-lower-limit",
+        "Serum IgA exactly at the lab's lower limit (40; range 40-250) is not below it: no card "
+        "and no mildly-low note.",
         steps(refractory, _lab("iga", "iga", 40, low=40, high=250)),
-        [x.ivig_start(absent_checks=["iga-deficiency"])],
+        [x.ivig_start(absent_checks=["iga-deficiency", "iga-low"])],
         threshold=Threshold(
             "serum IgA",
             "lab lower limit (40 mg/dL)",
             "does not fire",
-            "docs/clinical/safety.md: 'below the lab's reference range'; 40 is within 40-250.",
+            "docs/clinical/safety.md: iga-low is under the lab's range; 40 is within 40-250.",
+        ),
+    ),
+    Scenario(
+        "out-safety-iga-low-within-range",
+        "Serum IgA 60 mg/dL (range 40-250): within the range -> no IgA note, no card.",
+        steps(refractory, _lab("iga", "iga", 60, low=40, high=250)),
+        [x.ivig_start(absent_checks=["iga-deficiency", "iga-low"])],
+    ),
+    Scenario(
+        "in-safety-iga-low-mildly",
+        "Serum IgA 35 mg/dL against a lab range from 40: mildly low, not IgA deficiency (< 7 "
+        "mg/dL) -> a note on ivig-start, no IgA-deficiency warning card.",
+        steps(refractory, _lab("iga", "iga", 35, low=40, high=250)),
+        [_note("iga-low", absent_checks=["iga-deficiency"])],
+    ),
+    Scenario(
+        "boundary-ivig-safety-iga-deficiency-6-with-range",
+        "Serum IgA 6 mg/dL with a lab range from 40: under 7 mg/dL -> IgA deficiency (warning).",
+        steps(refractory, _lab("iga", "iga", 6, low=40, high=250)),
+        [x.ivig_start(), x.card("ivig-safety-iga-deficiency", "warning", evidence=["iga"])],
+        threshold=Threshold(
+            "serum IgA", "7 mg/dL", "fires (6 < 7)", "docs/clinical/safety.md: iga-deficiency."
         ),
     ),
     Scenario(
@@ -228,6 +301,101 @@ SCENARIOS = [
             "7 mg/dL",
             "does not fire (7 is not < 7)",
             "docs/clinical/safety.md: '< 7 mg/dL when no range'.",
+        ),
+    ),
+    # --- anti-iga (warning) and anti-iga-reaction (hard stop) ---------------------------------
+    Scenario(
+        "in-ivig-safety-anti-iga",
+        "IgA 5 mg/dL and anti-IgA antibodies positive, no reaction to immune globulin on record: "
+        "the anti-IgA warning card (IgA-depleted product, immunology) replaces the IgA-deficiency "
+        "card; ivig-start keeps its draft order.",
+        steps(refractory, IGA_5, _anti_iga(True)),
+        [x.ivig_start(), ANTI_IGA_CARD],
+    ),
+    Scenario(
+        "out-ivig-safety-anti-iga-negative",
+        "IgA 5 mg/dL, anti-IgA antibodies negative: the plain IgA-deficiency warning, no anti-IgA "
+        "card.",
+        steps(refractory, IGA_5, _anti_iga(False)),
+        [x.ivig_start(), x.card("ivig-safety-iga-deficiency", "warning", evidence=["iga"])],
+    ),
+    Scenario(
+        "boundary-ivig-safety-anti-iga-iga-7",
+        "Anti-IgA antibodies positive but serum IgA exactly 7 mg/dL (no range): no IgA deficiency, "
+        "so no anti-IgA card and no IgA card.",
+        steps(refractory, _lab("iga", "iga", 7), _anti_iga(True)),
+        [x.ivig_start(absent_checks=["iga-deficiency", "anti-iga", "anti-iga-reaction"])],
+        threshold=Threshold(
+            "serum IgA without a range",
+            "7 mg/dL",
+            "does not fire (7 is not < 7)",
+            "docs/clinical/safety.md: anti-iga needs IgA deficiency (< 7 mg/dL or the Condition).",
+        ),
+    ),
+    Scenario(
+        "in-data-quality-anti-iga-unreadable",
+        "IgA 5 mg/dL and an anti-IgA result that reads as neither positive nor negative ('see "
+        "report'): the IgA-deficiency warning, and the data-quality card names the result and the "
+        "check it could change.",
+        steps(refractory, IGA_5, _anti_iga_text("see report")),
+        [
+            x.ivig_start(),
+            x.card("ivig-safety-iga-deficiency", "warning", evidence=["iga"]),
+            x.card("data-quality", "info", evidence=["anti-iga"], mentions=[["anti-iga"]]),
+        ],
+    ),
+    Scenario(
+        "in-safety-anti-iga-reaction",
+        "IgA deficiency Condition, anti-IgA antibodies positive and a mild urticaria with immune "
+        "globulin: hard stop -> ivig-contraindicated, no dose, no draft orders.",
+        steps(
+            refractory,
+            _problem("igad", "iga-deficiency"),
+            _anti_iga(True),
+            _allergy(criticality="low", manifestation="Urticaria", severity="mild"),
+        ),
+        [_hard_stop("anti-iga-reaction", ["igad", "anti-iga", "allergy"])],
+    ),
+    Scenario(
+        "out-safety-anti-iga-reaction-antibodies-negative",
+        "IgA 5 mg/dL and a mild reaction to immune globulin, but anti-IgA antibodies negative: no "
+        "hard stop; the IgA-deficiency warning and the mild-reaction note.",
+        steps(
+            refractory,
+            IGA_5,
+            _anti_iga(False),
+            _allergy(criticality="low", manifestation="Urticaria", severity="mild"),
+        ),
+        [
+            x.ivig_start(
+                checks=[["ig-reaction-mild", "note"]], absent_checks=["anti-iga-reaction"]
+            ),
+            x.card("ivig-safety-iga-deficiency", "warning", evidence=["iga"]),
+        ],
+    ),
+    Scenario(
+        "boundary-safety-anti-iga-reaction-later-negative",
+        "Anti-IgA antibodies positive a year ago, negative 20 days ago, IgA 5 mg/dL and a prior "
+        "reaction with rigors: the latest result counts -> no hard stop, the IgA-deficiency "
+        "warning.",
+        steps(
+            refractory,
+            IGA_5,
+            _anti_iga(True, days_ago=365, local="anti-iga-old"),
+            _anti_iga(False),
+            _allergy(criticality="low", manifestation="Rigors", severity="mild"),
+        ),
+        [
+            x.ivig_start(
+                checks=[["ig-reaction-mild", "note"]], absent_checks=["anti-iga-reaction"]
+            ),
+            x.card("ivig-safety-iga-deficiency", "warning", evidence=["iga"]),
+        ],
+        threshold=Threshold(
+            "latest anti-IgA result",
+            "negative after positive",
+            "does not fire (the latest result is negative)",
+            "docs/clinical/safety.md: anti-iga-reaction reads the latest anti-IgA result.",
         ),
     ),
     # --- iga-unknown (note) -----------------------------------------------------------------
@@ -247,9 +415,10 @@ SCENARIOS = [
     Scenario(
         "boundary-safety-iga-unknown-after-first-course",
         "No IgA ever, but a first IVIG course was given 10 weeks ago: the check is for 'before a "
-        "first course', so no note (IgA drawn after IVIG reflects the product).",
+        "first course', so no note (IgA drawn after IVIG reflects the product); the second "
+        "course is overdue.",
         steps(refractory, _no("iga"), _ivig_course_70_days_ago),
-        [_no_note("iga-unknown")],
+        [x.course_due() | {"safetyChecks": {"present": [], "absent": ["iga-unknown"]}}],
         threshold=Threshold(
             "first course",
             "1 prior course",
@@ -263,6 +432,65 @@ SCENARIOS = [
         "eGFR 45: renal warning card; ivig-start offers the 5-day split at <= 0.03 mL/kg/min.",
         steps(refractory, _lab("egfr", "egfr", 45)),
         [x.ivig_start(dose=x.DOSE_26_KG_SLOW_5_DAY, absent_checks=["renal-severe"]), RENAL_WARNING],
+    ),
+    Scenario(
+        "in-ivig-safety-renal-bedside-schwartz",
+        "Creatinine 140 umol/L, no eGFR and no lab range, height 130 cm: the bedside Schwartz "
+        "estimate (0.413 x 130 / 1.58 mg/dL = 34) is under 60 -> renal warning, said to be an "
+        "estimate, 5-day split at the slow rate.",
+        steps(refractory, _no("egfr", "creat"), _lab("creat", "creatinine", 140)),
+        [
+            x.ivig_start(dose=x.DOSE_26_KG_SLOW_5_DAY),
+            x.card(
+                "ivig-safety-renal",
+                "warning",
+                evidence=["creat"],
+                mentions=[["bedside schwartz"], ["34"], ["130 cm"]],
+            ),
+        ],
+    ),
+    Scenario(
+        "out-ivig-safety-renal-bedside-schwartz",
+        "Creatinine 40 umol/L, no eGFR and no lab range, height 130 cm: bedside Schwartz 119 -> "
+        "no renal warning and no note.",
+        steps(refractory, _no("egfr", "creat"), _lab("creat", "creatinine", 40)),
+        [x.ivig_start(absent_checks=["renal", "renal-unjudged", "renal-unknown"])],
+    ),
+    Scenario(
+        "out-safety-renal-unjudged-creatinine-with-range",
+        "Creatinine 50 umol/L within its lab range (27-62), no eGFR, no height: the range judges "
+        "it -> no note, no renal warning.",
+        steps(
+            refractory,
+            _no("egfr", "creat", "height"),
+            _lab("creat", "creatinine", 50, low=27, high=62),
+        ),
+        [x.ivig_start(absent_checks=["renal", "renal-unjudged", "renal-unknown"])],
+    ),
+    Scenario(
+        "boundary-safety-renal-unjudged-height-91-days",
+        "Creatinine 140 umol/L, no eGFR, no range, and the only height 91 days before it: "
+        "outside the 90-day height window, so no bedside estimate -> the cannot-judge note.",
+        steps(
+            refractory,
+            _no("egfr", "creat", "height"),
+            _lab("creat", "creatinine", 140),
+            _lab("height", "height", 130, days_ago=93),
+        ),
+        [_note("renal-unjudged", absent_checks=["renal"])],
+        threshold=Threshold(
+            "height for the bedside Schwartz estimate",
+            "90 days from the creatinine",
+            "outside (91 days): the note fires",
+            "docs/clinical/safety.md: renal, no eGFR recorded.",
+        ),
+    ),
+    Scenario(
+        "in-safety-renal-unjudged",
+        "Creatinine 140 umol/L with no eGFR, no lab range and no height: renal function cannot be "
+        "judged -> a note saying so (never silence), no renal warning.",
+        steps(refractory, _no("egfr", "creat", "height"), _lab("creat", "creatinine", 140)),
+        [_note("renal-unjudged", absent_checks=["renal"])],
     ),
     Scenario(
         "in-ivig-safety-renal-creatinine",
@@ -412,11 +640,11 @@ SCENARIOS = [
     # --- cardiac-fluid (warning) -------------------------------------------------------------
     Scenario(
         "in-ivig-safety-cardiac-fluid",
-        "Heart failure: fluid card (20 mL/kg per course), 5-day split; rate limit stays 0.04 "
-        "(the 0.03 limit is for renal/thrombotic risk).",
+        "Heart failure: fluid card (20 mL/kg per course), 5-day split, and the at-risk rate "
+        "limit 0.03 mL/kg/min (docs/clinical/dosing.md: cardiac disease, a design default).",
         steps(refractory, _problem("hf", "heart-failure", days_ago=90)),
         [
-            x.ivig_start(dose=x.DOSE_26_KG_5_DAY),
+            x.ivig_start(dose=x.DOSE_26_KG_SLOW_5_DAY),
             x.card("ivig-safety-cardiac-fluid", "warning", evidence=["hf"]),
         ],
     ),
@@ -433,7 +661,9 @@ SCENARIOS = [
         "14 g/day over 5 days.",
         steps(refractory, _body_40kg, _problem("hf", "heart-failure", days_ago=90)),
         [
-            x.ivig_start(dose=x.DOSE_40_KG | {"days": 5, "perDayG": "14"}),
+            x.ivig_start(
+                dose=x.DOSE_40_KG | {"days": 5, "perDayG": "14", "maxRateMlPerKgMin": "0.03"}
+            ),
             x.card(
                 "ivig-safety-cardiac-fluid",
                 "warning",
@@ -505,6 +735,118 @@ SCENARIOS = [
             "3 months",
             "fires (the boundary day counts)",
             "docs/clinical/safety.md: 'in the last 3 months'; windows include their boundary.",
+        ),
+    ),
+    Scenario(
+        "in-safety-live-vaccine-repeat-within-14-days",
+        "MMR 10 days ago, IVIG offered now: the live-vaccine line says to repeat that dose 11 "
+        "months after IVIG.",
+        steps(refractory, _vaccine("mmr", 10)),
+        [_note("live-vaccine", evidence=["vax"], mentions=REPEAT)],
+    ),
+    Scenario(
+        "boundary-safety-live-vaccine-14-days",
+        "MMR exactly 14 days ago: within the 14 days before IVIG -> repeat that dose.",
+        steps(refractory, _vaccine("mmr", 14)),
+        [_note("live-vaccine", evidence=["vax"], mentions=REPEAT)],
+        threshold=Threshold(
+            "live vaccine before IVIG",
+            "14 days",
+            "fires (the boundary day counts)",
+            "docs/clinical/safety.md: live-vaccine, a dose within 14 days before IVIG is repeated.",
+        ),
+    ),
+    Scenario(
+        "boundary-safety-live-vaccine-15-days",
+        "MMR 15 days ago: beyond the 14 days -> the plain live-vaccine note, no repeat.",
+        steps(refractory, _vaccine("mmr", 15)),
+        [
+            x.ivig_start(
+                checks=[["live-vaccine", "note"]],
+                mentions=[["vaccin"]],
+                evidence=["vax"],
+            )
+            | {"notMentions": ["repeat that dose"]}
+        ],
+        threshold=Threshold(
+            "live vaccine before IVIG",
+            "14 days",
+            "does not fire (15 > 14 days)",
+            "docs/clinical/safety.md: live-vaccine, only within 14 days before IVIG.",
+        ),
+    ),
+    # --- live-vaccine-immunosuppressed (note) ------------------------------------------------
+    Scenario(
+        "in-safety-live-vaccine-immunosuppressed",
+        "MMR 6 weeks ago, while on methotrexate and prednisolone 30 mg/day (>= 20 mg/day for "
+        "months): a note naming both.",
+        steps(refractory, _vaccine("mmr", 42)),
+        [
+            _note(
+                "live-vaccine-immunosuppressed",
+                evidence=["vax"],
+                mentions=[["methotrexate"], ["prednisolone"]],
+            )
+        ],
+    ),
+    Scenario(
+        "out-safety-live-vaccine-immunosuppressed-before-treatment",
+        "MMR 88 days ago, before methotrexate (84 days ago) and prednisolone (80 days ago) "
+        "began: the live-vaccine note only.",
+        steps(lambda c: refractory(c, mtx_days=84), _steroid_from(80), _vaccine("mmr", 88)),
+        [_note("live-vaccine", absent_checks=["live-vaccine-immunosuppressed"])],
+    ),
+    Scenario(
+        "boundary-safety-live-vaccine-immunosuppressed-steroid-13-days",
+        "MMR 88 days ago, before methotrexate, 13 days into prednisolone 52 mg/day: not yet "
+        "14 days of a high dose -> no immunosuppression note.",
+        steps(lambda c: refractory(c, mtx_days=84), _steroid_from(101), _vaccine("mmr", 88)),
+        [_note("live-vaccine", absent_checks=["live-vaccine-immunosuppressed"])],
+        threshold=Threshold(
+            "high-dose steroid duration",
+            "14 days",
+            "does not fire (13 < 14 days)",
+            "docs/clinical/safety.md: >= 20 mg/day or >= 2 mg/kg/day for >= 14 days.",
+        ),
+    ),
+    Scenario(
+        "boundary-safety-live-vaccine-immunosuppressed-steroid-14-days",
+        "MMR 88 days ago, before methotrexate, 14 days into prednisolone 52 mg/day: "
+        "immunosuppressed -> the note names high-dose prednisolone.",
+        steps(lambda c: refractory(c, mtx_days=84), _steroid_from(102), _vaccine("mmr", 88)),
+        [
+            _note(
+                "live-vaccine-immunosuppressed",
+                evidence=["vax"],
+                mentions=[["prednisolone"]],
+            )
+            | {"notMentions": ["on methotrexate"]}
+        ],
+        threshold=Threshold(
+            "high-dose steroid duration",
+            "14 days",
+            "fires (14 days counts)",
+            "docs/clinical/safety.md: >= 20 mg/day or >= 2 mg/kg/day for >= 14 days.",
+        ),
+    ),
+    Scenario(
+        "boundary-safety-live-vaccine-immunosuppressed-methotrexate-14-days",
+        "Methotrexate stopped after the dose 28 days ago; MMR 14 days ago, exactly 14 days after "
+        "that dose: still on methotrexate then -> the note names methotrexate (and the "
+        "prednisolone the chart has throughout).",
+        steps(_methotrexate_stopped(168, 28), _vaccine("mmr", 14)),
+        [
+            _note(
+                "live-vaccine-immunosuppressed",
+                evidence=["vax"],
+                mentions=[["and methotrexate"]],
+            )
+        ],
+        threshold=Threshold(
+            "methotrexate current",
+            "a dose within 14 days before the vaccine",
+            "fires (the boundary day counts)",
+            "docs/clinical/safety.md: live-vaccine-immunosuppressed, methotrexate_current_days.",
         ),
     ),
     # --- vaccine-deferral (note) -------------------------------------------------------------

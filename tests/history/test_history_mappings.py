@@ -386,15 +386,16 @@ def test_clock_is_the_argument(build) -> None:  # type: ignore[no-untyped-def]
 # --- what is loaded ------------------------------------------------------------------------------
 
 
-def test_old_labs_beyond_the_newest_two_are_not_loaded(build) -> None:  # type: ignore[no-untyped-def]
+def test_old_labs_beyond_the_newest_three_are_not_loaded(build) -> None:  # type: ignore[no-untyped-def]
     def ck(rid: str, at: str) -> dict:  # type: ignore[type-arg]
         return observation(rid, LOINC, "2157-6", 500, "U/L", at=at)
 
     history = build(
         ck("a", "2025-06-01"), ck("b", "2025-07-01"), ck("c", "2025-08-01"), ck("d", "2026-03-01")
     )
-    # d is within the 60-day look-back; c and d are the newest two; a and b are not loaded
-    assert [m.source.resource_id for m in history.series("ck")] == ["c", "d"]
+    # d is within the 60-day look-back; b, c and d are the newest three (a trend on the card);
+    # a is not loaded
+    assert [m.source.resource_id for m in history.series("ck")] == ["b", "c", "d"]
 
 
 def test_an_old_weight_is_loaded_when_an_old_dose_needs_it(build) -> None:  # type: ignore[no-untyped-def]
@@ -409,7 +410,8 @@ def test_an_old_weight_is_loaded_when_an_old_dose_needs_it(build) -> None:  # ty
     )
     assert history.doses("methylprednisolone-iv")[0].amount_mg == Decimal(600)
     loaded = [w.source.resource_id for w in history.series("weight")]
-    assert loaded == ["w-old", "w-1", "w-now"]  # w-unused never validated; w-2 is neither
+    # w-unused never validated; w-2, w-1 and w-now are the newest three
+    assert loaded == ["w-old", "w-2", "w-1", "w-now"]
 
 
 def test_a_broken_old_weight_is_skipped_for_the_next_nearest(build) -> None:  # type: ignore[no-untyped-def]

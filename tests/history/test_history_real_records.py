@@ -142,7 +142,7 @@ def test_weight_and_height_inside_a_vital_signs_panel(build: Build) -> None:
     history = build(patient(), panel)
     assert [m.value for m in history.series("height")] == [Decimal(132)]
     (kg,) = history.series("weight")
-    assert kg.value == Decimal("57.3") * Decimal("0.45359237") and kg.original == "57.3 [lb_av]"
+    assert kg.value == Decimal("57.3") * Decimal("0.45359237") and kg.original == "57.3 lb"
 
 
 def test_ounces_are_converted() -> None:

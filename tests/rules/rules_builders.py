@@ -321,3 +321,12 @@ def words(finding: Finding, knowledge: Knowledge) -> dict[str, str]:
 
 def indicator_of(finding: Finding, knowledge: Knowledge) -> str:
     return str(indicator(finding, knowledge))
+
+
+def jdm_since(history: TherapyHistory, onset: datetime) -> TherapyHistory:
+    """The history with its JDM diagnosis dated `onset` (IVIG courses count from it)."""
+    problems = tuple(
+        replace(p, onset=onset, recorded=onset) if p.concept == "jdm" else p
+        for p in history.problems
+    )
+    return replace(history, problems=problems)

@@ -24,11 +24,18 @@ from rules_builders import (
 )
 
 from cds_service.card_builder.cards import build_cards
-from cds_service.history.model import DataQualityNote, TherapyHistory
+from cds_service.history.model import (
+    CodedResult,
+    DataQualityNote,
+    MatchKind,
+    SourceRef,
+    TherapyHistory,
+)
 from cds_service.knowledge.loader import Knowledge
 
 BASE = "https://cds.example.org/jdm"
-SECTIONS = ("### Why this card", "### Dose arithmetic", "### Safety notes", "### Sources")
+# docs/clinical/card-contract.md: after the recommendation, each part when it has content
+SECTIONS = ("**Why**", "**Dose**", "**Safety**", "**Therapy so far**", "Sources:")
 TOPIC_SYSTEM = "https://jdm-cds.example.org/fhir/CodeSystem/card-topic"
 
 
@@ -53,7 +60,7 @@ def every_topic_histories() -> list[TherapyHistory]:
         without(seed, "weight"), measure("weight", "26", ago(90), "w-old")
     )
     weak = replace(seed, problems=tuple(p for p in seed.problems if p.concept != "dysphagia"))
-    courses = tuple(ivig_course(ago(weeks=w), f"ivig-{w}") for w in (10, 6, 2))
+    courses = tuple(ivig_course(ago(weeks=w), f"ivig-{w}") for w in (12, 8, 4))
     failing = without(seed_history(ivig_courses=courses), "ck", "cmas")
     fast_taper = seed_history(glucocorticoid=glucocorticoid((ago(50), "52"), (ago(20), "20")))
     left_out = seed_history(
@@ -68,7 +75,29 @@ def every_topic_histories() -> list[TherapyHistory]:
             ),
         )
     )
-    return [seed, risky, stale_weight, weak, failing, fast_taper, left_out]
+    overdue = seed_history(ivig_courses=(ivig_course(ago(weeks=9), "ivig-9"),))
+    stopped = with_measurements(seed, measure("egfr", "20", ago(1), "egfr-3"))  # hard stop
+    anti_iga = with_measurements(
+        without(seed_history(coded_results=(ANTI_IGA_POSITIVE,)), "iga"),
+        measure("iga", "3", ago(2), "iga-3"),
+    )
+    return [
+        seed,
+        risky,
+        stale_weight,
+        weak,
+        failing,
+        fast_taper,
+        left_out,
+        overdue,
+        stopped,
+        anti_iga,
+    ]
+
+
+ANTI_IGA_POSITIVE = CodedResult(
+    "anti-iga", "positive", "positive", ago(20), SourceRef("Observation", "anti-iga")
+)
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +108,10 @@ def all_cards(knowledge: Knowledge) -> list[dict[str, Any]]:
 def test_every_topic_is_produced(all_cards: list[dict[str, Any]]) -> None:
     topics = {card["source"]["topic"]["code"] for card in all_cards}
     assert topics == {
-        "ivig-start", "weight-needed", "first-line-window", "dysphagia-aspiration",
-        "ivig-safety-iga-deficiency", "ivig-safety-renal", "ivig-safety-thrombosis",
+        "severe-organ-disease", "ivig-start", "ivig-course-due", "ivig-contraindicated",
+        "weight-needed", "first-line-window", "dysphagia-aspiration",
+        "ivig-safety-iga-deficiency", "ivig-safety-anti-iga", "ivig-safety-renal",
+        "ivig-safety-thrombosis",
         "ivig-safety-cardiac-fluid", "ivig-monitoring-due", "escalate-after-ivig",
         "extramuscular-screen", "steroid-taper", "data-quality",
     }  # fmt: skip
@@ -124,8 +155,11 @@ def test_no_null_or_empty_optional_fields(all_cards: list[dict[str, Any]]) -> No
 def test_detail_sections_in_contract_order(all_cards: list[dict[str, Any]]) -> None:
     for card in all_cards:
         detail = card["detail"]
-        positions = [detail.index(section) for section in SECTIONS]
+        positions = [detail.index(section) for section in SECTIONS if section in detail]
         assert positions == sorted(positions) and positions[0] > 0, card["summary"]
+        assert detail.rsplit("\n\n", 1)[-1].startswith("Sources: "), card["summary"]
+        if card["source"]["topic"]["code"] in ("ivig-start", "escalate-after-ivig"):
+            assert "**Why**" in detail, card["summary"]
 
 
 def test_cards_sorted_by_indicator_then_topic(knowledge: Knowledge) -> None:
@@ -141,11 +175,20 @@ def test_evidence_shape(all_cards: list[dict[str, Any]]) -> None:
         evidence = card["extension"]["org.jdm-cds.evidence"]
         assert evidence["topic"] == card["source"]["topic"]["code"]
         assert evidence["ruleId"]
-        assert evidence["resources"] == sorted(set(evidence["resources"]))
-        for threshold in evidence["thresholds"]:
+        # empty lists are left out (no empty arrays in a response)
+        assert [] not in evidence.values()
+        resources = evidence.get("resources", [])
+        assert resources == sorted(set(resources))
+        for threshold in evidence.get("thresholds", []):
             Decimal(threshold["value"])
             assert threshold["comparison"] in {"lt", "le", "gt", "ge"} and threshold["sourceKey"]
-        assert ("safetyChecks" in evidence) is (evidence["topic"] == "ivig-start")
+        ivig_cards = {
+            "ivig-start",
+            "ivig-course-due",
+            "ivig-contraindicated",
+            "severe-organ-disease",
+        }
+        assert ("safetyChecks" in evidence) is (evidence["topic"] in ivig_cards)
 
 
 def test_seed_ivig_start_card(knowledge: Knowledge) -> None:
@@ -157,7 +200,7 @@ def test_seed_ivig_start_card(knowledge: Knowledge) -> None:
     assert {"Condition/c-dys", "Observation/w-3", "MedicationAdministration/mp-1"} <= set(
         evidence["resources"]
     )
-    assert "2 g/kg × 26 kg = 52 g" in start["detail"]
+    assert "2 g/kg × 26 kg (weight of 2026-03-10) = **52 g per course**" in start["detail"]
     labels = [s["label"] for s in start["suggestions"]]
     assert (
         labels[0].startswith("Draft IVIG course") and labels[1] == "Baseline orders (ivig-baseline)"
@@ -198,10 +241,12 @@ def test_no_ivig_draft_without_weight(knowledge: Knowledge) -> None:
 
 
 def test_record_text_is_escaped_in_markdown(knowledge: Knowledge) -> None:
-    hostile = problem(
-        "dysphagia", "c-x", ago(2), display="<img src=x onerror=alert(1)> [click](http://evil)"
+    words = "<img src=x onerror=alert(1)> [click](http://evil) trouble swallowing"
+    hostile = replace(
+        problem("dysphagia", "c-x", ago(2), display=words), quote=words, matched_by=MatchKind.TEXT
     )
-    cards = cards_for(with_problems(seed_history(), hostile), knowledge)
+    seed = seed_history()
+    cards = cards_for(replace(seed, problems=(*seed.problems, hostile)), knowledge)
     detail = cards[0]["detail"]
     assert "<img" not in detail
     assert "[click](" not in detail  # brackets escaped: no live link

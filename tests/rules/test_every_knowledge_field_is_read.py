@@ -30,6 +30,7 @@ from rules_builders import (
     ago,
     dose,
     ivig_course,
+    jdm_since,
     measure,
     problem,
     seed_history,
@@ -43,9 +44,12 @@ from cds_service.card_builder.dose_text import ivig_arithmetic_lines, rituximab_
 from cds_service.commands.check_knowledge import code_listing, source_index, summary
 from cds_service.dosing import bmi_inputs_for_dose, ivig_course_dose, rituximab_dose
 from cds_service.history.model import (
+    AllergyFact,
     DataQualityNote,
+    DoseStatus,
     MatchKind,
     Measurement,
+    PatientFacts,
     SourceRef,
     TherapyHistory,
 )
@@ -311,7 +315,8 @@ def card_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
     """Hand-built histories for the card wording no scenario reaches: first-line therapy without
     methotrexate; every red flag, thrombosis risk and key result; a weight dated in the future
     beside a cardiac risk; a low IgA against its lab range; no renal result; IVIG failing with
-    organ involvement; a record of every kind left out, and gathering notes."""
+    organ involvement; a record of every kind left out, and gathering notes; the key results on a
+    main card with no pulses or oral course."""
     no_mtx = seed_history(methotrexate=None, problems=seed_history().problems[:2])
     flags = [
         problem(concept, f"c-{concept}", ago(30))
@@ -335,9 +340,30 @@ def card_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
         measure("iga", "30", ago(2), "iga-2", low="40", high="230"),
         measure("weight", "27", NOW + timedelta(days=3), "w-future"),
     )
+    # the busy probe takes the severe pathway (no main card, so no timeline): the key results,
+    # one preliminary, and no pulses or oral course on record, on the seed's IVIG card
+    oral_only = replace(
+        seed_history(),
+        methylprednisolone_pulses=(),
+        glucocorticoid=None,
+        dose_events=(*seed_history().dose_events, dose("glucocorticoid-oral", ago(10), "p", "30")),
+    )
+    results = with_measurements(
+        oral_only,
+        *(
+            measure(c, "5", ago(3), f"{c}-r", status="preliminary" if c == "ast" else "final")
+            for c in ("aldolase", "ldh", "ast", "alt")
+        ),
+        measure("hemoglobin", "11", ago(3), "hb-r"),
+    )
     no_renal = without(seed_history(), "creatinine", "egfr")
     organ = with_problems(
-        seed_history(ivig_courses=tuple(ivig_course(ago(weeks=w), f"iv{w}") for w in (5, 9, 13))),
+        jdm_since(
+            seed_history(
+                ivig_courses=tuple(ivig_course(ago(weeks=w), f"iv{w}") for w in (5, 9, 13))
+            ),
+            ago(weeks=52),
+        ),
         problem("ild", "c-ild", ago(20)),
     )
     left_out = tuple(
@@ -408,13 +434,106 @@ def card_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
         quote="trouble swallowing, coughing with drinks",
     )
     free_text = with_problems(seed_history(problems=seed_history().problems[:2]), said)
+    # issue 14: a future weight beside a cardiac risk that is not organ-threatening (the busy
+    # probe's myocarditis takes the severe pathway, which asks for no weight); a pregnant and a
+    # non-pregnant teenage girl with organ-threatening disease and with a hard stop
+    future = with_measurements(
+        with_problems(seed_history(), problem("heart-failure", "c-hf", ago(30))),
+        measure("weight", "27", NOW + timedelta(days=3), "w-future"),
+    )
+    teen = PatientFacts(
+        "teen", date(2010, 1, 10), "female", False, 16, 2, SourceRef("Patient", "t")
+    )
+    anaphylaxis = AllergyFact(
+        "immune-globulin", True, "anaphylaxis", SourceRef("AllergyIntolerance", "a")
+    )
+    stopped = replace(seed_history(patient=teen), allergies=(anaphylaxis,))
+    severe = with_problems(seed_history(patient=teen), problem("ild", "c-ild-2", ago(5)))
+    pregnant = problem("pregnancy", "c-preg", ago(40))
+    window = seed_history(patient=teen, problems=seed_history().problems[:2])  # first-line window
+    judgement = [
+        (with_problems(window, pregnant), ()),
+        (stopped, ()),
+        (severe, ()),
+        (with_problems(stopped, pregnant), ()),
+        (with_problems(severe, pregnant), ()),
+    ]
     return [
+        *judgement,
+        (future, ()),
         (no_mtx, ()),
         (busy, ()),
+        (results, ()),
         (no_renal, ()),
         (organ, ()),
         (noted, ("Observation search cut short after 20 pages",)),
         (free_text, ()),
+        *ivig_trial_probes(),
+        *timeline_probes(),
+    ]
+
+
+def timeline_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
+    """Main cards whose therapy so far lacks a therapy (no IV pulses; no oral glucocorticoid) and
+    shows a preliminary result."""
+    seed = seed_history()
+    no_pulses = with_measurements(
+        replace(seed, methylprednisolone_pulses=()),
+        measure("ck", "900", ago(1), "ck-prelim", status="preliminary"),
+    )
+    oral = tuple(e for e in seed.dose_events if e.agent != "glucocorticoid-oral")
+    no_oral = replace(seed, glucocorticoid=None, dose_events=oral)
+    # every second-line agent given, and one only ordered (the "ordered from" words)
+    agents = ("rituximab", "cyclosporine", "cyclophosphamide", "mycophenolate", "tacrolimus")
+    given = tuple(dose(a, ago(60), f"{a}-1", "100") for a in agents)
+    ordered = replace(dose("jak-inhibitor", ago(5), "jak-1", "5"), status=DoseStatus.ORDERED)
+    tried = replace(
+        seed,
+        dose_events=(
+            *seed.dose_events,
+            *given,
+            ordered,
+            dose("hydroxychloroquine", ago(30), "hcq-1", "200", route="oral"),
+        ),
+    )
+    return [(no_pulses, ()), (no_oral, ()), (tried, ())]
+
+
+def ivig_trial_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
+    """Where an IVIG trial stands: the next course overdue (with a dose, without a weight, with an
+    unread infusion, with a hard stop), a lapsed trial, a course under the JDM dose, and three
+    courses with CMAS or MMT-8 improving (docs/clinical/decision-model.md §4)."""
+    overdue = seed_history(ivig_courses=(ivig_course(ago(weeks=9), "iv-9"),))
+    unread = DataQualityNote(
+        "MedicationAdministration", "dq-iv9", "unknown", "unread-medication", None, ago(9)
+    )
+    stop = with_measurements(without(overdue, "egfr"), measure("egfr", "20", ago(1), "egfr-20"))
+    small = replace(ivig_course(ago(weeks=6), "iv-small", total_g="15"), g_per_kg=Decimal("0.6"))
+    three = tuple(ivig_course(ago(weeks=w), f"iv3-{w}") for w in (12, 8, 4))
+    lapsed = ivig_course(ago(weeks=27), "iv-27")
+
+    def scores(concept: str, values: tuple[str, ...]) -> TherapyHistory:
+        history = without(seed_history(ivig_courses=three), "cmas", "mmt8")
+        return with_measurements(
+            history,
+            *(
+                measure(concept, v, ago(weeks=10 - 4 * i), f"{concept}-{i}")
+                for i, v in enumerate(values)
+            ),
+        )
+
+    return [
+        (overdue, ()),
+        (without(overdue, "weight"), ()),
+        (replace(overdue, data_quality=(unread,)), ()),
+        (stop, ()),
+        (
+            jdm_since(seed_history(ivig_courses=(lapsed,)), ago(weeks=52)),
+            (),
+        ),
+        (seed_history(ivig_courses=(small,)), ()),
+        (scores("cmas", ("18", "20", "22")), ()),
+        (scores("mmt8", ("50", "53", "55")), ()),
     ]
 
 

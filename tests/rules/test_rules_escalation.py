@@ -15,6 +15,7 @@ from rules_builders import (
     glucocorticoid,
     indicator_of,
     ivig_course,
+    jdm_since,
     measure,
     methotrexate,
     problem,
@@ -25,7 +26,8 @@ from rules_builders import (
     words,
 )
 
-from cds_service.history.model import DataQualityNote, TherapyHistory
+from cds_service.card_builder.reasons import why_lines
+from cds_service.history.model import DataQualityNote, MatchKind, SourceRef, TherapyHistory
 from cds_service.knowledge.loader import Knowledge
 from cds_service.rules import first_line_window, ivig_start
 from cds_service.rules.scope import assess_scope
@@ -93,6 +95,50 @@ def test_dermatomyositis_in_scope_only_with_onset_before_18(
     assert assess_scope(replace(history, problems=problems), NOW).in_scope is in_scope
 
 
+def _jdm_recorded(*statuses: str | None) -> TherapyHistory:
+    """The seed, its JDM Condition replaced by one per verification status."""
+    history = seed_history()
+    jdm = next(p for p in history.problems if p.concept == "jdm")
+    others = tuple(p for p in history.problems if p.concept != "jdm")
+    recorded = tuple(
+        replace(jdm, verification_status=status, source=SourceRef("Condition", f"c-jdm-{i}"))
+        for i, status in enumerate(statuses)
+    )
+    return replace(history, problems=others + recorded)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "unconfirmed"),
+    [
+        (("provisional",), "provisional"),
+        (("differential",), "differential"),
+        (("unconfirmed",), "unconfirmed"),
+        (("differential", "provisional"), "provisional"),
+        (("confirmed",), None),
+        ((None,), None),  # no verificationStatus: read as before
+        (("provisional", "confirmed"), None),  # one confirmed is enough
+        (("provisional", None), None),
+    ],
+)
+def test_an_unconfirmed_diagnosis_is_in_scope_and_named(
+    statuses: tuple[str | None, ...], unconfirmed: str | None
+) -> None:
+    """docs/clinical/decision-model.md §0: in scope; every card names it while none is confirmed."""
+    scope = assess_scope(_jdm_recorded(*statuses), NOW)
+    assert scope.in_scope
+    assert scope.unconfirmed == unconfirmed
+    assert scope.needs_checking is (unconfirmed is not None)
+
+
+def test_a_diagnosis_read_by_name_needs_checking() -> None:
+    history = seed_history()
+    problems = tuple(
+        replace(p, matched_by=MatchKind.NAME) if p.concept == "jdm" else p for p in history.problems
+    )
+    scope = assess_scope(replace(history, problems=problems), NOW)
+    assert scope.in_scope and scope.needs_checking and scope.unconfirmed is None
+
+
 def test_adult_dermatomyositis_without_birth_date_is_out_of_scope() -> None:
     history = seed_history()
     patient = replace(history.patient, birth_date=None, age_years=None)
@@ -129,7 +175,7 @@ def test_adequate_trial_gives_warning_not_critical(knowledge: Knowledge) -> None
     history = weak_only(methotrexate=methotrexate(ago(weeks=13), 13))
     (finding,) = run(ivig_start, history, knowledge)
     assert indicator_of(finding, knowledge) == "warning"
-    assert "13.0 weeks of methotrexate" in words(finding, knowledge)["escalate_reason"]
+    assert any("13.0 weeks of methotrexate" in line for line in why_lines(finding, knowledge))
 
 
 def test_steroid_raised_after_taper_escalates(knowledge: Knowledge) -> None:
@@ -174,31 +220,43 @@ def test_no_first_line_therapy_means_no_ivig_start(knowledge: Knowledge) -> None
 
 
 @pytest.mark.parametrize(
-    ("last_ivig", "fires"),
+    ("course_start", "expected"),
     [
-        (NOW - timedelta(weeks=8) - timedelta(days=1), True),  # course ended > 8 weeks ago
-        (NOW - timedelta(weeks=8), False),  # the last infusion exactly 8 weeks ago: still recent
+        # the last course began 35 days ago: on IVIG, the next course not yet overdue
+        (NOW - timedelta(days=35), None),
+        # 36 days: the next monthly course is overdue (docs/clinical/decision-model.md §4)
+        (NOW - timedelta(days=36), "ivig-course-due"),
+        # 8 weeks after the last infusion: still overdue, never a fresh start
+        (NOW - timedelta(weeks=8, days=2), "ivig-course-due"),
+        # exactly 26 weeks: the trial has not lapsed yet
+        (NOW - timedelta(weeks=26), "ivig-course-due"),
+        # more than 26 weeks: the trial lapsed, IVIG again is a fresh start
+        (NOW - timedelta(weeks=26, days=1), "ivig-start"),
     ],
 )
-def test_no_ivig_start_within_8_weeks_of_ivig(
-    knowledge: Knowledge, last_ivig: datetime, fires: bool
+def test_one_course_given_then_the_next_is_due_not_a_fresh_start(
+    knowledge: Knowledge, course_start: datetime, expected: str | None
 ) -> None:
-    history = seed_history(ivig_courses=(ivig_course(last_ivig - timedelta(days=1), "ivig-a"),))
-    assert ("ivig-start" in topics(history, knowledge)) is fires
+    history = jdm_since(
+        seed_history(ivig_courses=(ivig_course(course_start, "ivig-a"),)), ago(weeks=52)
+    )
+    found = set(topics(history, knowledge)) & {"ivig-start", "ivig-course-due"}
+    assert found == ({expected} if expected else set())
 
 
 def test_three_courses_and_still_active_escalates_after_ivig_never_with_ivig_start(
     knowledge: Knowledge,
 ) -> None:
     courses = tuple(ivig_course(ago(weeks=w), f"ivig-{w}") for w in (20, 16, 12))
-    history = seed_history(ivig_courses=courses)
+    history = jdm_since(seed_history(ivig_courses=courses), ago(weeks=52))
     found = topics(history, knowledge)
-    assert "escalate-after-ivig" in found and "ivig-start" not in found
+    assert "escalate-after-ivig" in found
+    assert "ivig-start" not in found and "ivig-course-due" not in found
 
 
 def test_two_courses_long_ago_restart_ivig(knowledge: Knowledge) -> None:
-    courses = tuple(ivig_course(ago(weeks=w), f"ivig-{w}") for w in (30, 26))
-    found = topics(seed_history(ivig_courses=courses), knowledge)
+    courses = tuple(ivig_course(ago(weeks=w), f"ivig-{w}") for w in (31, 27))
+    found = topics(jdm_since(seed_history(ivig_courses=courses), ago(weeks=52)), knowledge)
     assert "ivig-start" in found and "escalate-after-ivig" not in found
 
 

@@ -73,7 +73,8 @@ def test_no_monitoring_card_without_recent_ivig(knowledge: Knowledge) -> None:
 
 
 def three_courses() -> TherapyHistory:
-    courses = tuple(ivig_course(ago(weeks=w), f"ivig-{w}") for w in (10, 6, 2))
+    # the third course began 4 weeks ago: the response can be judged (decision-model.md §4)
+    courses = tuple(ivig_course(ago(weeks=w), f"ivig-{w}") for w in (12, 8, 4))
     return seed_history(ivig_courses=courses)
 
 
@@ -95,7 +96,7 @@ def test_escalate_after_3_courses_gives_paediatric_rituximab_dose(knowledge: Kno
 def test_escalate_without_height_has_no_mg_figure(knowledge: Knowledge) -> None:
     (finding,) = run(escalate_after_ivig, without(three_courses(), "height"), knowledge)
     assert finding.dose is None
-    assert "no mg figure" in words(finding, knowledge)["rituximab_dose"]
+    assert "no mg figure" in words(finding, knowledge)["rituximab_option"]
 
 
 def test_two_courses_do_not_escalate(knowledge: Knowledge) -> None:

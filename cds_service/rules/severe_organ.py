@@ -1,0 +1,73 @@
+"""Organ-threatening JDM (docs/clinical/decision-model.md §5a): its own pathway, at any stage.
+
+Fires on an active Condition of interstitial lung disease, myocarditis, GI vasculopathy or
+aspiration, or a dysphagia recorded as severe (decision.json ``severeOrganDisease`` and
+``severeWhenGraded``), whatever therapy has run so far. The card says: urgent expert-centre
+review; IV methylprednisolone with IV cyclophosphamide or combination therapy [SHARE2017]; IVIG as
+an adjunct, never the IVIG-first "judge after 3 monthly courses" pathway, which it replaces
+(:attr:`ClinicalContext.ivig_starting` is False while this fires). The cyclophosphamide range is
+given in mg only with a BSA (a usable weight and a height near it). The IVIG adjunct's dose carries
+the safety checks, so myocarditis gets the 5-day split and the at-risk rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from cds_service.dosing import IvigDose, select_height
+from cds_service.dosing.cyclophosphamide import CyclophosphamideDose, cyclophosphamide_dose
+from cds_service.history.model import Problem
+from cds_service.knowledge.loader import Knowledge
+from cds_service.rules.context import ClinicalContext
+from cds_service.rules.findings import Fact, Finding, unique_refs
+
+RULE_ID = "severe_organ"
+TOPIC = "severe-organ-disease"
+CARDIAC = frozenset({"myocarditis"})
+
+
+@dataclass(frozen=True)
+class SevereOrganSubject:
+    problems: tuple[Problem, ...]
+    cyclophosphamide: CyclophosphamideDose | None  # None without a usable weight and a height
+    ivig_dose: IvigDose | None  # the adjunct course for this patient's risks
+    cardiac: bool  # cardiac involvement: fluid and rate limits on the IVIG adjunct
+
+
+def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
+    problems = context.severe_organ
+    if not problems:
+        return ()
+    cyclophosphamide = _cyclophosphamide(context, knowledge)
+    facts = [Fact(p.concept, p.display, None, p.onset or p.recorded, p.source) for p in problems]
+    used = list(cyclophosphamide.resources) if cyclophosphamide is not None else []
+    used += [m.source for m in context.weight.measurements]
+    return (
+        Finding(
+            topic=TOPIC,
+            rule_id=RULE_ID,
+            resources=unique_refs([p.source for p in problems] + used),
+            facts=tuple(facts),
+            dose=context.ivig_dose,
+            safety_checks=context.safety_checks,
+            subject=SevereOrganSubject(
+                problems,
+                cyclophosphamide,
+                context.ivig_dose,
+                cardiac=any(p.concept in CARDIAC for p in problems),
+            ),
+        ),
+    )
+
+
+def _cyclophosphamide(
+    context: ClinicalContext, knowledge: Knowledge
+) -> CyclophosphamideDose | None:
+    weight = context.weight
+    if not weight.usable or weight.weight is None:
+        return None
+    height = select_height(context.history.series("height"), weight.weight, knowledge.dosing)
+    if height is None:
+        return None
+    return cyclophosphamide_dose(knowledge.dosing, weight=weight.weight, height=height)
