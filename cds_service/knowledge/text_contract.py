@@ -144,6 +144,22 @@ MARKDOWN_PLACEHOLDERS = frozenset({"rituximab_option", "cyclophosphamide_dose", 
 
 SAFETY_CHECK_PLACEHOLDERS = frozenset({"detail"})
 
+# the kinds of record the data-quality card names in words (the rules read each of them)
+RECORD_KINDS = (
+    "Patient",
+    "Condition",
+    "Observation",
+    "MedicationRequest",
+    "MedicationAdministration",
+    "MedicationStatement",
+    "Medication",
+    "Procedure",
+    "Immunization",
+    "AllergyIntolerance",
+    "ServiceRequest",
+    "Bundle",
+)
+
 PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "sign.score": frozenset({"label", "value", "date", "limit"}),
@@ -221,23 +237,7 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "dataQuality.unknownContent": frozenset(),
         "dataQuality.unreadMedication": frozenset(),
         "dataQuality.unreadAllergy": frozenset(),
-        **{
-            f"dataQuality.record.{kind}": frozenset()
-            for kind in (
-                "Patient",
-                "Condition",
-                "Observation",
-                "MedicationRequest",
-                "MedicationAdministration",
-                "MedicationStatement",
-                "Medication",
-                "Procedure",
-                "Immunization",
-                "AllergyIntolerance",
-                "ServiceRequest",
-                "Bundle",
-            )
-        },
+        **{f"dataQuality.record.{kind}": frozenset() for kind in RECORD_KINDS},
         "dataQuality.gather": frozenset({"text"}),
         "check.iga.problemList": frozenset(),
         "check.antiIga.present": frozenset({"date"}),

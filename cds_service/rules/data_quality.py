@@ -16,6 +16,7 @@ from datetime import datetime
 from cds_service.history.model import DataQualityNote, SourceRef, TherapyHistory
 from cds_service.knowledge.concepts import AGENTS, MEASUREMENT_CONCEPTS
 from cds_service.knowledge.loader import Knowledge
+from cds_service.knowledge.text_contract import RECORD_KINDS
 from cds_service.rules.context import ClinicalContext
 from cds_service.rules.findings import Fact, Finding, unique_refs
 
@@ -68,22 +69,7 @@ DECISION_CONCEPTS = frozenset(
         "blood-group",
     }
 )
-DECISION_TYPES = frozenset(
-    {
-        "Patient",
-        "Condition",
-        "Observation",
-        "MedicationRequest",
-        "MedicationAdministration",
-        "MedicationStatement",
-        "Medication",
-        "Procedure",
-        "Immunization",
-        "AllergyIntolerance",
-        "ServiceRequest",
-        "Bundle",
-    }
-)
+DECISION_TYPES = frozenset(RECORD_KINDS)  # each has its words on the data-quality card
 ALWAYS_SHOWN = frozenset(
     {"unparseable", "other-patient", "conflict", "unread-medication", "unread-allergy"}
 )
