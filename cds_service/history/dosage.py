@@ -200,7 +200,7 @@ def _converted(quantity: Any, strength: Strength | None) -> tuple[DoseSpec | Non
         return None, f"dose in {unit or 'units'} and no strength of the product per {kind}"
     units = value * VOLUME_UNITS.get(unit, Decimal(1))
     mg = units * strength.mg
-    shown = quantity.unit or unit
+    shown = (quantity.unit or unit or "").strip("{}")  # a UCUM annotation as words: {pill} -> pill
     written = f"{_plain(value)} {shown} (x {_plain(strength.mg)} mg = {_plain(mg)} mg)"
     return DoseSpec(mg, "mg", None, False, written), None
 
