@@ -19,9 +19,9 @@ from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.context import ClinicalContext
 from cds_service.rules.findings import Fact, Finding, unique_refs
 from cds_service.rules.refractory import DiseaseAssessment
+from cds_service.rules.scope import ADULT_AGE_YEARS
 
 RULE_ID = "escalate_after_ivig"
-ADULT_AGE_YEARS = 18
 
 
 @dataclass(frozen=True)

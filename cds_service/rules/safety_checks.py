@@ -24,6 +24,7 @@ from cds_service.history.model import (
     SourceRef,
     TherapyHistory,
 )
+from cds_service.history.units import FACTORS
 from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.findings import (
     CheckReason,
@@ -33,9 +34,10 @@ from cds_service.rules.findings import (
     SafetyCheckResult,
     ThresholdUse,
 )
+from cds_service.rules.scope import ADULT_AGE_YEARS
 
-ADULT_YEARS = 18  # the bedside Schwartz formula is for children
-CREATININE_UMOL_PER_MG_DL = Decimal("88.4")  # the laboratory convention (history/units.py)
+# µmol/L per mg/dL: the laboratory convention the unit table converts with
+CREATININE_UMOL_PER_MG_DL = FACTORS["creatinine"]["mg/dL"]
 
 
 def fired(
@@ -182,7 +184,7 @@ def bedside_schwartz(
 ) -> tuple[Measurement | None, Measurement | None]:
     """(the bedside Schwartz eGFR of a child, the height it used), or (None, None) for an adult or
     without a height within the dosing height window of the creatinine."""
-    if h.patient.age_years is None or h.patient.age_years >= ADULT_YEARS:
+    if h.patient.age_years is None or h.patient.age_years >= ADULT_AGE_YEARS:
         return None, None
     window = timedelta(days=int(k.dosing.weight.height_window_days.value))
     heights = [m for m in h.series("height") if abs(m.at - creatinine.at) <= window]

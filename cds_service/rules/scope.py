@@ -19,7 +19,8 @@ from cds_service.history.model import MatchKind, Problem, TherapyHistory
 from cds_service.rules.timeutil import add_months
 
 RULE_ID = "scope"
-ADULT_AGE_MONTHS = 18 * 12
+ADULT_AGE_YEARS = 18  # scope, the bedside eGFR and the rituximab wording all use it
+ADULT_AGE_MONTHS = ADULT_AGE_YEARS * 12
 
 
 # verification statuses that leave the diagnosis unconfirmed (FHIR condition-ver-status)

@@ -1,4 +1,4 @@
-"""Scenarios: clinical judgement of issue 14 - organ-threatening disease, pregnancy and
+"""Scenarios: clinical judgement - organ-threatening disease, pregnancy and
 contraception, hard-stop cards, rituximab (docs/clinical/decision-model.md §4-§5a,
 docs/clinical/dosing.md, docs/clinical/safety.md).
 

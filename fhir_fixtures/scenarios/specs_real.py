@@ -1,4 +1,4 @@
-"""Scenarios: JDM histories coded the way EHR vendors code them (issue 13, "What to build" 1-7).
+"""Scenarios: JDM histories coded the way EHR vendors code them (docs/therapy-history.md).
 
 One ``in-real-<pattern>`` and one ``out-real-<pattern>`` per pattern. Each chart is the seed or the
 refractory girl (charts.py) with one part of her record re-coded as a vendor sends it; the

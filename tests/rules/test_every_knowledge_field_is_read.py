@@ -434,7 +434,7 @@ def card_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
         quote="trouble swallowing, coughing with drinks",
     )
     free_text = with_problems(seed_history(problems=seed_history().problems[:2]), said)
-    # issue 14: a future weight beside a cardiac risk that is not organ-threatening (the busy
+    # a future weight beside a cardiac risk that is not organ-threatening (the busy
     # probe's myocarditis takes the severe pathway, which asks for no weight); a pregnant and a
     # non-pregnant teenage girl with organ-threatening disease and with a hard stop
     future = with_measurements(

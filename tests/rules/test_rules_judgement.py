@@ -1,4 +1,4 @@
-"""Issue 14 judgement: organ-threatening disease, pregnancy and contraception, hard-stop cards,
+"""Clinical judgement: organ-threatening disease, pregnancy and contraception, hard-stop cards,
 rituximab (docs/clinical/decision-model.md §4-§5a, dosing.md, safety.md)."""
 
 from __future__ import annotations
