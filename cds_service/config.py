@@ -118,7 +118,12 @@ class Settings:
     # --- outbound FHIR calls ---
     fhir_timeout_s: float = _setting(4.0, "Timeout of one FHIR HTTP call (connect and read).")
     fhir_max_pages: int = _setting(20, "Most Bundle pages followed per prefetch key.")
-    fhir_page_size: int = _setting(200, "`_count` asked for in prefetch templates and fetches.")
+    fhir_page_size: int = _setting(
+        1_000,
+        "`_count` asked for in prefetch templates and fetches (a server may answer with fewer; "
+        "the next links are followed). A chart's Observations come in a few pages, not dozens: "
+        "a server runs the whole search again for each page.",
+    )
     fhir_max_concurrency: int = _setting(
         10,
         "Most FHIR calls in flight for one hook call (the service has 10 prefetch keys, so all go "

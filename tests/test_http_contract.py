@@ -56,7 +56,7 @@ def test_discovery_lists_jdm_ivig_with_every_prefetch_template(client: FlaskClie
     for key, template in templates.items():
         if key != "patient":
             assert "patient={{context.patientId}}" in template, key
-            assert template.endswith("&_count=200"), key  # the default fhir_page_size
+            assert template.endswith("&_count=1000"), key  # the default fhir_page_size
 
 
 def test_templates_use_only_the_token_every_client_fills(client: FlaskClient) -> None:
@@ -73,7 +73,7 @@ def test_scores_are_also_asked_for_by_assessment_category(client: FlaskClient) -
     ]
     assert template == (
         "Observation?patient={{context.patientId}}"
-        "&category=survey,exam,functional-status,functional-mental-status&_count=200"
+        "&category=survey,exam,functional-status,functional-mental-status&_count=1000"
     )
 
 

@@ -98,7 +98,7 @@ def test_fetched_resources_past_the_limit_are_dropped_and_said(
     assert "past 12 resources in all was not used" in response.get_data(as_text=True)
 
 
-def test_a_fhir_response_nested_too_deep_is_not_used(
+def test_a_fetched_resource_nested_too_deep_is_left_out_and_said(
     make_app: Callable[..., Flask], fhir: MisbehavingFhir
 ) -> None:
     procedure = fhir.resources["Procedure"][0]
@@ -106,7 +106,27 @@ def test_a_fhir_response_nested_too_deep_is_not_used(
     client = build(make_app)
     response = client.post("/cds-services/jdm-ivig", json=fetched_request(fhir))
     assert response.status_code == 200
-    assert "Procedure: FHIR JSON nests deeper than 64 levels" in response.get_data(as_text=True)
+    assert (
+        "Procedure: 1 resource left out unread: JSON nests deeper than 64 levels "
+        "(CDS_MAX_JSON_DEPTH)"
+    ) in response.get_data(as_text=True)
+
+
+def test_a_prefetched_resource_nested_too_deep_is_left_out_not_a_400(
+    make_app: Callable[..., Flask],
+) -> None:
+    body = scenario_request()
+    body["prefetch"]["procedures"] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": {"resourceType": "Procedure", "extension": [nested(80)]}}],
+    }
+    response = build(make_app).post("/cds-services/jdm-ivig", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert (
+        "Procedure: 1 resource left out unread: JSON nests deeper than 64 levels"
+        in response.get_data(as_text=True)
+    )
 
 
 def test_outbound_calls_in_flight_never_exceed_the_setting(

@@ -22,7 +22,7 @@ from cds_service.gather import urls
 from cds_service.gather.budget import BudgetSpent, FetchBudget
 from cds_service.gather.deadline import Deadline
 from cds_service.gather.http_body import BodyBroken, BodyDeadlinePassed, BodyTooLarge, read_body
-from cds_service.gather.limits import json_depth
+from cds_service.gather.limits import json_depth, without_resources
 
 FHIR_JSON_TYPES = ("application/fhir+json", "application/json")
 # Same-server redirects are followed by hand, a few at most; others are refused (the bearer
@@ -205,7 +205,8 @@ def _as_fhir_json(body: bytes, what: str, max_depth: int) -> dict[str, Any]:
         value = json.loads(body)
     except (ValueError, RecursionError) as exc:
         raise FhirFetchError(f"{what}: FHIR server sent invalid JSON") from exc
-    if json_depth(value, stop_above=max_depth) > max_depth:
+    # the resources in it are held to the depth one by one when screened (gather.screening)
+    if json_depth(without_resources(value), stop_above=max_depth) > max_depth:
         raise FhirFetchError(f"{what}: FHIR JSON nests deeper than {max_depth} levels")
     if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
         raise FhirFetchError(f"{what}: FHIR server sent no FHIR resource")

@@ -1,21 +1,29 @@
 """Size limits on what a hook call may bring in: JSON nesting depth, number of FHIR resources, and
-what one resource may hold (array lengths, string lengths, objects and arrays in all).
+what one resource may hold (nesting depth, array lengths, string lengths, objects and arrays in
+all).
 
 Each is checked without recursion, level by level, so a hostile document cannot exhaust the
 stack here; and before a resource is validated, which is where a resource of a million elements
 would cost a minute and a gigabyte.
+
+A request body or a FHIR server's answer is walked once: the FHIR resources in it are screened one
+by one (:func:`resource_breach`, depth included), and the rest of it, :func:`without_resources`,
+has its depth checked by :func:`json_depth`. A chart's resources are most of what a body holds, so
+walking them twice (once for depth, once for the per-resource limits) cost a tenth of a call.
 
 >>> json_depth({"a": [{"b": 1}]})
 3
 >>> count_resources([{"resourceType": "Patient"},
 ...                  {"resourceType": "Bundle", "entry": [{"resource": {}}, {"resource": {}}]}])
 3
->>> limits = ResourceLimits(array_items=2, string_chars=10, nodes=100)
+>>> limits = ResourceLimits(array_items=2, string_chars=10, nodes=100, depth=4)
 >>> print(resource_breach({"resourceType": "Patient", "name": [{"given": ["A", "B", "C"]}]},
 ...                       limits))
 name.given holds 3 items; a resource may hold at most 2 in one array (CDS_MAX_RESOURCE_ARRAY_ITEMS)
 >>> resource_breach({"resourceType": "Patient", "name": [{"given": ["Ann"]}]}, limits) is None
 True
+>>> print(resource_breach({"extension": [{"extension": [{"valueString": "x"}]}]}, limits))
+JSON nests deeper than 4 levels (CDS_MAX_JSON_DEPTH)
 """
 
 from __future__ import annotations
@@ -75,6 +83,7 @@ class ResourceLimits:
     array_items: int
     string_chars: int
     nodes: int
+    depth: int  # levels of objects and arrays, the resource itself the first
 
     @classmethod
     def of(cls, settings: Settings) -> ResourceLimits:
@@ -82,6 +91,7 @@ class ResourceLimits:
             array_items=settings.max_resource_array_items,
             string_chars=settings.max_resource_string_chars,
             nodes=settings.max_resource_nodes,
+            depth=settings.max_json_depth,
         )
 
 
@@ -92,8 +102,11 @@ def resource_breach(resource: Mapping[str, Any], limits: ResourceLimits) -> str 
     Stops at the first breach, so a resource of a million identifiers costs one look.
     """
     level: list[Any] = [resource]
-    nodes = 0
+    nodes = depth = 0
     while level:
+        depth += 1
+        if depth > limits.depth:
+            return f"JSON nests deeper than {limits.depth} levels (CDS_MAX_JSON_DEPTH)"
         nodes += len(level)
         if nodes > limits.nodes:
             return (
@@ -124,6 +137,32 @@ def resource_breach(resource: Mapping[str, Any], limits: ResourceLimits) -> str 
                     )
         level = deeper
     return None
+
+
+def without_resources(value: Any) -> Any:
+    """A FHIR value (a Bundle or one resource) less the resources :func:`resource_breach` screens:
+    a Bundle keeps its entries without their ``resource``, a single resource becomes ``{}``. Only
+    the shells are copied; what is not a FHIR resource comes back as it is.
+
+    >>> without_resources({"resourceType": "Bundle", "entry": [{"fullUrl": "u", "resource": {}}]})
+    {'resourceType': 'Bundle', 'entry': [{'fullUrl': 'u'}]}
+    >>> without_resources({"resourceType": "Patient", "id": "p1"}), without_resources([[]])
+    ({}, [[]])
+    """
+    if type(value) is not dict or type(value.get("resourceType")) is not str:
+        return value
+    entries = value.get("entry")
+    if value["resourceType"] != "Bundle" or type(entries) is not list:
+        return {}
+    return {
+        **value,
+        "entry": [
+            {k: v for k, v in entry.items() if k != "resource"}
+            if type(entry) is dict and type(entry.get("resource")) is dict
+            else entry
+            for entry in entries
+        ],
+    }
 
 
 def _element_path(resource: Mapping[str, Any], target: Any) -> str:

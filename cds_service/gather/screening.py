@@ -4,7 +4,7 @@ A value is what a prefetch key holds or what one fetch answered: a searchset Bun
 entries are left out, the others kept) or a single resource (kept whole, or left out whole).
 
 >>> from cds_service.gather.limits import ResourceLimits
->>> limits = ResourceLimits(array_items=2, string_chars=100, nodes=100)
+>>> limits = ResourceLimits(array_items=2, string_chars=100, nodes=100, depth=64)
 >>> bundle = {"resourceType": "Bundle", "entry": [
 ...     {"resource": {"resourceType": "Observation", "note": [{}, {}, {}]}},
 ...     {"resource": {"resourceType": "Observation"}}]}

@@ -16,12 +16,11 @@ validated findings into :class:`Problem` values, current for ``observed_finding_
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
 from cds_service.history.dates import clock_zone, to_datetime
-from cds_service.history.free_text import reader_for
 from cds_service.history.model import DataQualityNote, MatchKind, Problem, SourceRef
 from cds_service.history.screen import Screen
 from cds_service.history.select import LOINC, Match, is_object, match_codeable, note
@@ -54,11 +53,15 @@ def coded_finding(terminology: Terminology, resource: Mapping[str, Any]) -> Matc
 
 def text_findings(
     resource: Mapping[str, Any], matched: bool, screen: Screen, notes: list[DataQualityNote]
-) -> Iterator[Match]:
+) -> list[Match]:
     """A TEXT match per red-flag concept its free text names; a note per denied mention."""
-    reader = reader_for(screen.policy)
+    texts = _free_texts(resource, matched)
+    if not texts:  # most records: a coded test with no note
+        return []
+    reader = screen.text_reader
     seen: set[str] = set()
-    for text in _free_texts(resource, matched):
+    found_matches: list[Match] = []
+    for text in texts:
         for found in reader.findings(text):
             if found.concept in seen:
                 continue
@@ -75,38 +78,45 @@ def text_findings(
                     )
                 )
             else:
-                yield Match(
-                    resource,
-                    frozenset({found.concept}),
-                    MatchKind.TEXT,
-                    None,
-                    None,
-                    quote=found.quote,
+                found_matches.append(
+                    Match(
+                        resource,
+                        frozenset({found.concept}),
+                        MatchKind.TEXT,
+                        None,
+                        None,
+                        quote=found.quote,
+                    )
                 )
+    return found_matches
 
 
-def _free_texts(resource: Mapping[str, Any], matched: bool) -> Iterator[str]:
+def _free_texts(resource: Mapping[str, Any], matched: bool) -> list[str]:
     """Free text of a Condition or Observation: notes and text values always; the name of one
     no value set matched, unless LOINC codes it (a LOINC test's name is not a finding)."""
-    for annotation in resource.get("note") or []:
-        if is_object(annotation) and isinstance(annotation.get("text"), str):
-            yield annotation["text"]
+    texts: list[str] = []
+    annotations = resource.get("note")
+    if annotations:
+        for annotation in annotations if type(annotations) is list else ():
+            if is_object(annotation) and isinstance(annotation.get("text"), str):
+                texts.append(annotation["text"])
     value = resource.get("valueString")
     if isinstance(value, str):
-        yield value
+        texts.append(value)
     if matched:
-        return
+        return texts
     code = resource.get("code")
     if not is_object(code):
-        return
-    codings = [c for c in code.get("coding") or [] if is_object(c)]
+        return texts
+    codings = [c for c in code.get("coding") or () if is_object(c)]
     if any(c.get("system") == LOINC for c in codings):
-        return
+        return texts
     if isinstance(code.get("text"), str):
-        yield code["text"]
+        texts.append(code["text"])
     for coding in codings:
         if isinstance(coding.get("display"), str):
-            yield coding["display"]
+            texts.append(coding["display"])
+    return texts
 
 
 def map_findings(

@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cache
 from types import MappingProxyType
 from typing import Any
 
@@ -235,8 +236,9 @@ def _second_look(
             if finding is not None:
                 matches.append(finding)
                 matched = True
-        for text_match in text_findings(resource, matched, screen, notes):
-            matches.append(text_match)
+        found_in_text = text_findings(resource, matched, screen, notes)
+        if found_in_text:
+            matches.extend(found_in_text)
             matched = True
         return matched
     if matched:
@@ -370,9 +372,13 @@ def _flatten(raw: Sequence[Any], server: str | None, notes: list[DataQualityNote
             entries.extend(_bundle_entries(item, notes))
         else:
             entries.append((item, None))
-    aliases = entry_aliases(
-        (resource, full_url) for resource, full_url in entries if is_object(resource)
-    )
+
+    @cache  # only records that reference by urn:uuid or by URL need them: most need none
+    def aliases() -> dict[str, str]:
+        return entry_aliases(
+            (resource, full_url) for resource, full_url in entries if is_object(resource)
+        )
+
     return [
         with_local_references(resource, full_url, aliases, server)
         if type(resource) is dict

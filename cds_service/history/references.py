@@ -17,7 +17,7 @@ Medication it names, and the order it replaces. A resource is copied only when o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 # the elements the history follows from a record to another resource
@@ -79,12 +79,14 @@ def resolve(reference: str, aliases: Mapping[str, str], trusted_bases: frozenset
 def with_local_references(
     resource: Mapping[str, Any],
     full_url: str | None,
-    aliases: Mapping[str, str],
+    aliases: Callable[[], Mapping[str, str]],
     server: str | None,
 ) -> Mapping[str, Any]:
     """`resource`, copied with its followed references made relative when any of them can be.
 
-    `full_url` is its Bundle entry's ``fullUrl``; `server` the base of the FHIR server read from.
+    `full_url` is its Bundle entry's ``fullUrl``; `aliases` gives :func:`entry_aliases` of the
+    record (asked only for a reference that is not relative); `server` the base of the FHIR
+    server read from.
     """
     changed: dict[str, Any] | None = None
     trusted_bases: frozenset[str] | None = None
@@ -98,7 +100,7 @@ def with_local_references(
         if trusted_bases is None:
             bases = (server_base(server), own_base(full_url, resource))
             trusted_bases = frozenset(base for base in bases if base is not None)
-        local = resolve(reference, aliases, trusted_bases)
+        local = resolve(reference, aliases(), trusted_bases)
         if local != reference:
             changed = changed if changed is not None else dict(resource)
             changed[element] = {**value, "reference": local}

@@ -20,8 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
+from cds_service.history.free_text import FreeTextReader, reader_for
 from cds_service.history.model import DataQualityNote
 from cds_service.history.select import is_object, note, raw_latest_time
 from cds_service.knowledge.history_policy import HistoryPolicy
@@ -42,6 +44,11 @@ class Screen:
     policy: HistoryPolicy
     now: datetime
     since: datetime  # now less thresholds.json ivig_recent_weeks: older records cannot matter
+
+    @cached_property
+    def text_reader(self) -> FreeTextReader:
+        """The red-flag phrase reader, built once per call (read for thousands of records)."""
+        return reader_for(self.policy)
 
     def medication(
         self, resource: Mapping[str, Any], medication: Mapping[str, Any] | None

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any, TypeGuard
 
 from cds_service.history.model import DataQualityNote, MatchKind
-from cds_service.knowledge.codings import canonical
+from cds_service.knowledge.codings import canonical, may_reshape
 from cds_service.knowledge.concepts import concept_key
 from cds_service.knowledge.terminology import Terminology
 
@@ -333,7 +333,7 @@ def match_codeable(
         system, code = coding.get("system"), coding.get("code")
         if isinstance(system, str) and isinstance(code, str):
             concepts = index.get((system, code, resource_type))
-            if not concepts:  # the usual form missed: try the canonical one (OIDs, ICD dots...)
+            if not concepts and may_reshape(system):  # try the canonical form (OIDs, ICD dots)
                 system, code = canonical(system, code)
                 concepts = index.get((system, code, resource_type))
             if concepts:

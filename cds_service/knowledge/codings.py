@@ -68,6 +68,19 @@ def canonical(system: str, code: str) -> tuple[str, str]:
     return system, code
 
 
+_RESHAPED_SYSTEMS = frozenset({*SYSTEM_ALIASES, *_ICD10, NDC})
+
+
+def may_reshape(system: str) -> bool:
+    """Whether :func:`canonical` can change a code of `system`; a lookup that missed with the
+    code as sent is tried again in canonical form only then (thousands of codings a call).
+
+    >>> may_reshape("http://loinc.org"), may_reshape("urn:oid:2.16.840.1.113883.6.1")
+    (False, True)
+    """
+    return system in _RESHAPED_SYSTEMS or system.startswith(_SNOMED_URI_PREFIX)
+
+
 def ndc11(code: str) -> str:
     """An NDC as its 11 digits: the hyphenated 10-digit forms 4-4-2, 5-3-2 and 5-4-1 are padded
     with a zero in the short segment. Ten digits without hyphens are ambiguous and pass as sent.

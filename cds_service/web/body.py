@@ -8,7 +8,9 @@ clear 4xx.
   it), is a 400;
 - a body that may hold more than ``max_body_json_containers`` objects and arrays (every ``{`` and
   ``[`` counted on the bytes, before parsing, which costs memory by the object) is a 413;
-- nesting deeper than ``max_json_depth`` is a 400.
+- nesting deeper than ``max_json_depth`` is a 400, outside the prefetched FHIR resources: those are
+  held to the same depth one by one when gathered, with the other per-resource limits, and one
+  past it is left out with a note (:mod:`cds_service.gather.limits`; one walk over the chart).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from cds_service.errors import BodyTooLargeError, MalformedJsonError, UnsupportedMediaTypeError
-from cds_service.gather.limits import json_depth
+from cds_service.gather.limits import json_depth, without_resources
 from cds_service.web.state import state
 
 JSON_MEDIA_TYPES = ("application/json",)
@@ -49,7 +51,7 @@ def json_body() -> Any:
     except ValueError as exc:  # includes UnicodeDecodeError and json.JSONDecodeError
         raise MalformedJsonError(f"request body is not valid JSON: {_json_reason(exc)}") from exc
     most = state().settings.max_json_depth
-    if json_depth(body, stop_above=most) > most:
+    if json_depth(_without_prefetched_resources(body), stop_above=most) > most:
         raise MalformedJsonError(
             f"request body nests deeper than {most} levels (CDS_MAX_JSON_DEPTH)"
         )
@@ -59,6 +61,14 @@ def json_body() -> Any:
             "surrogate (an escape such as \\ud800 without its pair)"
         )
     return body
+
+
+def _without_prefetched_resources(body: Any) -> Any:
+    """The body less its prefetched FHIR resources, which gathering screens one by one."""
+    prefetch = body.get("prefetch") if type(body) is dict else None
+    if type(prefetch) is not dict:
+        return body
+    return {**body, "prefetch": {key: without_resources(value) for key, value in prefetch.items()}}
 
 
 def _raw_body(limit: int) -> bytes:
