@@ -108,9 +108,11 @@ def _free_texts(resource: Mapping[str, Any], matched: bool) -> list[str]:
     code = resource.get("code")
     if not is_object(code):
         return texts
-    codings = [c for c in code.get("coding") or () if is_object(c)]
-    if any(c.get("system") == LOINC for c in codings):
-        return texts
+    codings = code.get("coding")
+    codings = [c for c in codings if is_object(c)] if type(codings) is list else []
+    for coding in codings:
+        if coding.get("system") == LOINC:
+            return texts
     if isinstance(code.get("text"), str):
         texts.append(code["text"])
     for coding in codings:
