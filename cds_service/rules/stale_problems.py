@@ -68,8 +68,10 @@ def without_stale(history: TherapyHistory, stale: tuple[StaleProblem, ...]) -> T
     """The history the rules read: the stale entries taken out."""
     if not stale:
         return history
-    dropped = {s.problem.source for s in stale}
-    return replace(history, problems=tuple(p for p in history.problems if p.source not in dropped))
+    # by record and concept: one Condition may name two problems, only one of them stale
+    dropped = {(s.problem.source, s.problem.concept) for s in stale}
+    kept = tuple(p for p in history.problems if (p.source, p.concept) not in dropped)
+    return replace(history, problems=kept)
 
 
 def thresholds_used(knowledge: Knowledge) -> tuple[ThresholdUse, ...]:

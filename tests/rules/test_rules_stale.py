@@ -161,3 +161,21 @@ def test_no_one_out_of_scope_gets_a_stale_entry_named(knowledge: Knowledge) -> N
     history = replace(history, problems=tuple(p for p in history.problems if p.concept != "jdm"))
     assert context_for(history, knowledge).stale_problems == ()
     assert topics(history, knowledge) == set()
+
+
+def test_one_condition_naming_two_problems_loses_only_the_stale_one(knowledge: Knowledge) -> None:
+    """A Condition read as weakness and dysphagia: a swallow study this week keeps its
+    dysphagia, while its weakness is stale."""
+    history = old_entries()
+    weak = next(p for p in history.problems if p.concept == "muscle-weakness")
+    both = replace(weak, concept="dysphagia")
+    problems = tuple(p for p in history.problems if p.concept != "dysphagia")
+    study = ProcedureFact("vfss", ago(3), "completed", SourceRef("Procedure", "vfss"))
+    history = replace(
+        history,
+        problems=(*problems, both),
+        procedures=(*history.procedures, study),
+    )
+    context = context_for(history, knowledge)
+    assert {s.problem.concept for s in context.stale_problems} == {"muscle-weakness"}
+    assert [p.concept for p in context.history.problems if p.source == weak.source] == ["dysphagia"]
