@@ -96,6 +96,20 @@ def card_problems(card: Json, expected: Json) -> list[str]:
         problems.append(f"{where}: summary over 139 characters")
     words = card["summary"] + "\n" + card["detail"].replace("\\", "")
     problems += [f"{where}: says nothing of {m!r}" for m in expected["mentions"] if m not in words]
+    problems += [f"{where}: says {m!r}" for m in expected.get("notMentions", []) if m in words]
+    detail = card["detail"].replace("\\", "")
+    in_order = [detail.find(m) for m in expected.get("mentionsInOrder", [])]
+    if -1 in in_order or in_order != sorted(in_order):
+        problems.append(f"{where}: not in the order {expected['mentionsInOrder']}")
+    linked = {link["url"].rsplit("/", 1)[-1] for link in card.get("links", [])}
+    problems += [f"{where}: no link to {s}" for s in expected.get("links", []) if s not in linked]
+    problems += [f"{where}: links {s}" for s in expected.get("linksAbsent", []) if s in linked]
+    resources = {ref.rsplit("/", 1)[-1] for ref in evidence["resources"]}
+    problems += [
+        f"{where}: {local} not among the evidence's resources"
+        for local in expected.get("evidence", [])
+        if local not in resources
+    ]
     facts = {f["name"]: f["value"] for f in evidence["facts"]}
     for name, value in expected["facts"].items():
         if facts.get(name) != value:

@@ -93,6 +93,10 @@ REQUIRED_BOUNDARIES = {
         "boundary-contraception-age-9",
     ),
     "adult 18 years": ("boundary-rituximab-adult-at-18",),
+    "problem-list entry stale at 6 months": (
+        "boundary-data-quality-stale-problem-6-months",
+        "boundary-data-quality-stale-problem-6-months-less-a-day",
+    ),
 }
 
 

@@ -129,7 +129,7 @@ def build_card(
         ]
     links = (*text.links, UNCONFIRMED_ORDER_SET) if unconfirmed else text.links
     if links:
-        card["links"] = _links(tuple(dict.fromkeys(links)), knowledge, public_base_url)
+        card["links"] = order_set_links(tuple(dict.fromkeys(links)), knowledge, public_base_url)
     diagnoses = scope.diagnoses if scope is not None and scope.needs_checking else ()
     card["extension"] = {
         EVIDENCE_KEY: evidence(finding, history, tuple(p.source for p in diagnoses))
@@ -154,7 +154,8 @@ def _source(finding: Finding, text: TopicText, knowledge: Knowledge) -> Source:
     return {"label": label, "topic": topic}
 
 
-def _links(links: Sequence[str], knowledge: Knowledge, public_base_url: str) -> list[Link]:
+def order_set_links(links: Sequence[str], knowledge: Knowledge, public_base_url: str) -> list[Link]:
+    """The links to order sets `links` (ids), served under the public base URL."""
     base = public_base_url.rstrip("/")
     return [
         {

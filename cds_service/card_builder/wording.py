@@ -29,6 +29,7 @@ from cds_service.rules.ivig_monitoring import MonitoringSubject
 from cds_service.rules.ivig_start import CHECKED_MEASUREMENTS, IvigStartSubject, WeightNeededSubject
 from cds_service.rules.safety import SafetyWarningSubject
 from cds_service.rules.severe_organ import SevereOrganSubject
+from cds_service.rules.stale_problems import StaleProblem
 from cds_service.rules.steroid_taper import TaperSubject
 from cds_service.rules.timeutil import day
 
@@ -52,6 +53,7 @@ def note_lines(finding: Finding, knowledge: Knowledge) -> list[str]:
         lines += [f"- {text}." for text in taper_texts(subject, texts)]
     if isinstance(subject, DataQualitySubject):
         lines += [data_quality_line(note, knowledge) for note in subject.notes]
+        lines += [stale_line(entry, texts) for entry in subject.stale]
         lines += [
             texts.phrase("dataQuality.gather", text=md_escape(t)) for t in subject.gather_notes
         ]
@@ -154,6 +156,26 @@ def data_quality_line(note: DataQualityNote, knowledge: Knowledge) -> str:
         about = texts.phrase("dataQuality.unknownContent")
     return texts.phrase(
         "dataQuality.line", what=what, when=when, reason=md_escape(note.reason), about=about
+    )
+
+
+def stale_line(entry: StaleProblem, texts: CardTexts) -> str:
+    """A stale problem-list entry in plain words: what, since when, and the later results (each
+    with its date) that put the disease in the inactive range."""
+    results = ", ".join(
+        texts.phrase(
+            "checked.value",
+            label=texts.label(m.concept),
+            value=measured_text(m.value, m.unit),
+            date=day(m.at),
+        )
+        for m in entry.results
+    )
+    return texts.phrase(
+        "dataQuality.stale",
+        what=line_start(texts.label(entry.problem.concept)),
+        date=day(entry.since),
+        results=md_escape(results),
     )
 
 
@@ -304,7 +326,9 @@ def _taper(finding: Finding, subject: TaperSubject, texts: CardTexts) -> Values:
 
 
 def _data_quality(finding: Finding, subject: DataQualitySubject, texts: CardTexts) -> Values:
-    return {"count": str(len(subject.notes) + len(subject.gather_notes))}
+    # the left-out records' words, unless the card names only stale entries
+    intro = "dataQuality.introStale" if finding.summary_variant == "stale" else "dataQuality.intro"
+    return {"count": str(subject.count), "intro": texts.phrase(intro)}
 
 
 _WORDERS: Sequence[tuple[type, Callable[[Finding, Any, CardTexts], Values]]] = (

@@ -41,6 +41,8 @@ class DecisionLists:
     red_flag_problems: tuple[ProblemConcept, ...]
     organ_involvement: tuple[ProblemConcept, ...]
     swallow_problems: tuple[ProblemConcept, ...]
+    # old problem-list entries that later inactive-range scores can contradict (stale)
+    stale_when_inactive: tuple[ProblemConcept, ...]
     severe_organ: tuple[ProblemConcept, ...]  # organ-threatening whenever active
     severe_when_graded: tuple[ProblemConcept, ...]  # organ-threatening when recorded as severe
     extramuscular_screen: tuple[ProcedureConcept, ...]
@@ -64,6 +66,7 @@ class DecisionLists:
                 *self.organ_involvement,
                 *self.severe_organ,
                 *self.severe_when_graded,
+                *self.stale_when_inactive,
                 *self.extramuscular_screen,
                 *self.monitoring_labs,
                 *self.monitoring_scores,
@@ -89,6 +92,7 @@ def load_decision(cards: Path, check_codes: Collection[str]) -> tuple[DecisionLi
             red_flag_problems=lists.concepts("redFlagProblems.concepts", problem_concept),
             organ_involvement=lists.concepts("organInvolvement.concepts", problem_concept),
             swallow_problems=lists.concepts("swallowProblems.concepts", problem_concept),
+            stale_when_inactive=lists.concepts("staleWhenInactive.concepts", problem_concept),
             severe_organ=lists.concepts("severeOrganDisease.concepts", problem_concept),
             severe_when_graded=lists.concepts("severeWhenGraded.concepts", problem_concept),
             extramuscular_screen=lists.concepts("extramuscularScreen.concepts", procedure_concept),

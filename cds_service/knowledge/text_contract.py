@@ -92,7 +92,7 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
             frozenset({"missing"}), variants=("default", "notActive")
         ),
         "steroid-taper": TopicContract(frozenset({"taper_finding"})),
-        "data-quality": TopicContract(frozenset({"count"})),
+        "data-quality": TopicContract(frozenset({"count", "intro"}), variants=("default", "stale")),
         # the order-time checks (docs/clinical/order-checks.md; cds_service/orders/)
         "order-mtx-frequency": TopicContract(
             frozenset({"schedule_upper", "weekly_total", "finding"}),
@@ -239,6 +239,9 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "dataQuality.unreadAllergy": frozenset(),
         **{f"dataQuality.record.{kind}": frozenset() for kind in RECORD_KINDS},
         "dataQuality.gather": frozenset({"text"}),
+        "dataQuality.intro": frozenset(),
+        "dataQuality.introStale": frozenset(),
+        "dataQuality.stale": frozenset({"what", "date", "results"}),
         "check.iga.problemList": frozenset(),
         "check.antiIga.present": frozenset({"date"}),
         "check.iga.belowRange": frozenset(

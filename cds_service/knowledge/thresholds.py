@@ -77,6 +77,8 @@ REQUIRED_THRESHOLDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "immunosuppressive_steroid_mg_day": ABOVE,
         "immunosuppressive_steroid_days": ABOVE,
         "methotrexate_current_days": BELOW,
+        "ck_inactive_u_l": BELOW,
+        "problem_stale_months": ABOVE,
     }
 )
 # The unit of the values a threshold is compared with (the measurement's canonical unit, or 1 for
@@ -102,6 +104,7 @@ VALUE_UNITS: Mapping[str, str] = MappingProxyType(
         "childbearing_potential_age_years": "a",
         "immunosuppressive_steroid_mg_per_kg_day": "mg/kg/d",
         "immunosuppressive_steroid_mg_day": "mg/d",
+        "ck_inactive_u_l": "U/L",
     }
 )
 # windows: thresholds whose value is a span of time (their unit must be d, wk or mo)
@@ -126,6 +129,7 @@ TIME_WINDOWS = frozenset(
         "live_vaccine_repeat_days",
         "immunosuppressive_steroid_days",
         "methotrexate_current_days",
+        "problem_stale_months",
     }
 )
 

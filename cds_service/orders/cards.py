@@ -13,13 +13,20 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cds_service.card_builder.cards import INDICATOR_RANK, SUMMARY_MAX, WIRE_INDICATORS
+from cds_service.card_builder.cards import (
+    INDICATOR_RANK,
+    SUMMARY_MAX,
+    UNCONFIRMED_ORDER_SET,
+    WIRE_INDICATORS,
+    order_set_links,
+)
 from cds_service.card_builder.drafts import UCUM, json_number
 from cds_service.card_builder.evidence import EVIDENCE_KEY
 from cds_service.card_builder.markdown import md_escape
 from cds_service.card_builder.wire import Action, Card, Coding, Evidence, Suggestion
 from cds_service.card_builder.wording import weight_texts
 from cds_service.dosing.figures import plain
+from cds_service.history.model import SourceRef
 from cds_service.knowledge.loader import Knowledge
 from cds_service.knowledge.sources import DESIGN_DEFAULT
 from cds_service.knowledge.text_contract import ORDER_TOPICS
@@ -43,12 +50,17 @@ def order_card(
     findings: Sequence[OrderFinding],
     context: ClinicalContext,
     knowledge: Knowledge,
+    public_base_url: str | None = None,
 ) -> Card:
+    """The card of one order. While JDM is recorded only as provisional, differential or
+    unconfirmed, it says so as every patient-view card does (decision-model.md §0): the line
+    first, after only a critical finding (what must stop the order is read first), the
+    re-evaluation order set linked, the diagnosis in the evidence."""
     ordered = sorted(
         findings,
         key=lambda f: (INDICATOR_RANK[indicator_of(f, knowledge)], ORDER_TOPICS.index(f.topic)),
     )
-    hard_stop = any(f.topic == "order-ivig-safety" and f.case == "hardStop" for f in ordered)
+    hard_stop = any(_hard_stop(f) for f in ordered)
     primary = ordered[0]
     all_values = [_values(f, context, knowledge) for f in ordered]
     text = knowledge.topic(primary.topic)
@@ -56,7 +68,7 @@ def order_card(
         "uuid": str(uuid.uuid4()),
         "summary": _summary(primary, all_values[0], knowledge),
         "indicator": WIRE_INDICATORS[indicator_of(primary, knowledge)],
-        "detail": _detail(ordered, all_values, knowledge),
+        "detail": _detail(ordered, all_values, knowledge, context.scope.unconfirmed),
         "source": {
             "label": _source_label(text.sources[0], knowledge),
             "topic": {
@@ -84,7 +96,11 @@ def order_card(
     }
     if reasons:
         card["overrideReasons"] = list(reasons.values())
-    card["extension"] = {EVIDENCE_KEY: _evidence(order, ordered)}
+    if context.scope.unconfirmed is not None and public_base_url is not None:
+        card["links"] = order_set_links((UNCONFIRMED_ORDER_SET,), knowledge, public_base_url)
+    scope = context.scope
+    diagnoses = tuple(p.source for p in scope.diagnoses) if scope.needs_checking else ()
+    card["extension"] = {EVIDENCE_KEY: _evidence(order, ordered, diagnoses)}
     return card
 
 
@@ -122,9 +138,16 @@ def _summary(finding: OrderFinding, values: Mapping[str, str], knowledge: Knowle
 
 
 def _detail(
-    findings: Sequence[OrderFinding], values: Sequence[Mapping[str, str]], knowledge: Knowledge
+    findings: Sequence[OrderFinding],
+    values: Sequence[Mapping[str, str]],
+    knowledge: Knowledge,
+    unconfirmed: str | None = None,
 ) -> str:
+    """Every finding's paragraphs, then the sources; an `unconfirmed` diagnosis (its
+    verification status) is named first, after only the paragraphs of a critical finding (a
+    hard stop, methotrexate ordered more often than weekly)."""
     parts: list[str] = []
+    line_at = 0
     for finding, filled in zip(findings, values, strict=True):
         text = knowledge.topic(finding.topic)
         escaped = {
@@ -134,7 +157,15 @@ def _detail(
         for paragraph in text.recommendation:
             parts.append(" ".join(fill(paragraph, escaped).split(" ")).strip())
         parts += [text.notes[key] for key in finding.note_keys]
+        if finding is findings[0] and indicator_of(finding, knowledge) is Indicator.CRITICAL:
+            line_at = len(parts)
+    if unconfirmed is not None:
+        parts.insert(line_at, knowledge.texts.phrase("detail.unconfirmed", status=unconfirmed))
     return "\n\n".join([*parts, _sources(findings, knowledge)])
+
+
+def _hard_stop(finding: OrderFinding) -> bool:
+    return finding.topic == "order-ivig-safety" and finding.case == "hardStop"
 
 
 def _sources(findings: Sequence[OrderFinding], knowledge: Knowledge) -> str:
@@ -256,8 +287,13 @@ def _change_words(correction: Correction, knowledge: Knowledge) -> str:
 # --- evidence -----------------------------------------------------------------------------------
 
 
-def _evidence(order: OrderReading, findings: Sequence[OrderFinding]) -> Evidence:
+def _evidence(
+    order: OrderReading, findings: Sequence[OrderFinding], diagnoses: Sequence[SourceRef] = ()
+) -> Evidence:
+    """`diagnoses`: the Conditions of a diagnosis that needs checking (unconfirmed, or read by
+    name), among the resources as on every patient-view card."""
     refs = {f"MedicationRequest/{order.order_id}"} if order.order_id else set()
+    refs.update(ref.reference for ref in diagnoses)
     for finding in findings:
         refs.update(ref.reference for ref in finding.resources)
         refs.update(f.source.reference for f in finding.facts if f.source is not None)

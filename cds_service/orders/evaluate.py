@@ -36,8 +36,10 @@ def evaluate_orders(
     *,
     gather_notes: Sequence[str] = (),
     fhir_server: str | None = None,
+    public_base_url: str | None = None,
 ) -> Evaluation:
-    """Cards for the draft orders ``drafts`` (MedicationRequests of the ``bundle``)."""
+    """Cards for the draft orders ``drafts`` (MedicationRequests of the ``bundle``);
+    `public_base_url` serves the order-set link of an unconfirmed diagnosis (none without it)."""
     readings = read_orders(drafts, bundle, patient_id, knowledge, now)
     if not readings:  # nothing of ours ordered: the record need not be read at all
         return Evaluation(cards=[], extra={"inScope": None, "topics": []})
@@ -51,6 +53,6 @@ def evaluate_orders(
     for reading in readings:
         findings = check_order(reading, context, body, knowledge, now)
         if findings:
-            cards.append(order_card(reading, findings, context, knowledge))
+            cards.append(order_card(reading, findings, context, knowledge, public_base_url))
     extra["topics"] = [card["source"]["topic"]["code"] for card in cards]
     return Evaluation(cards=cards, extra=extra)

@@ -1,6 +1,7 @@
 """The shared clinical context of one hook call, computed once and passed to every rule.
 
-Scope, the disease assessment, the IVIG status, the safety checks, the dosing weight and the IVIG
+Scope, the stale problem-list entries (taken out of the history the rules read), the disease
+assessment, the IVIG status, the safety checks, the dosing weight and the IVIG
 course this patient would get: several rules need each of them, so :func:`build_context` works
 each out once per call and the rules read them from here.
 """
@@ -20,6 +21,7 @@ from cds_service.rules.ivig_trial import IvigStatus, ivig_status
 from cds_service.rules.refractory import DiseaseAssessment, assess
 from cds_service.rules.safety_checks import run_checks
 from cds_service.rules.scope import ScopeDecision, assess_scope
+from cds_service.rules.stale_problems import StaleProblem, stale_problems, without_stale
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,9 @@ class ClinicalContext:
     unread_infusions: tuple[DataQualityNote, ...] = ()
     # active organ-threatening disease (docs/clinical/decision-model.md §5a): its own pathway
     severe_organ: tuple[Problem, ...] = ()
+    # old problem-list entries later inactive-range results contradict (§5b): out of `history`,
+    # named on the data-quality card
+    stale_problems: tuple[StaleProblem, ...] = ()
 
     @property
     def ivig_starting(self) -> bool:
@@ -67,13 +72,18 @@ def build_context(
     now: datetime,
     gather_notes: tuple[str, ...] = (),
 ) -> ClinicalContext:
+    """The context of one call. `history` as read; the rules get it without its stale
+    problem-list entries (only an in-scope patient's are judged: no one else gets a card)."""
+    scope = assess_scope(history, now)
+    stale = stale_problems(history, knowledge, now) if scope.in_scope else ()
+    history = without_stale(history, stale)
     disease = assess(history, knowledge, now)
     checks = run_checks(history, knowledge, now)
     risks = {check.code for check in checks if check.effect is not Effect.NOTE}
     weight, dose = course_dose(history, knowledge, now, risks)
     return ClinicalContext(
         history=history,
-        scope=assess_scope(history, now),
+        scope=scope,
         disease=disease,
         ivig=ivig_status(history, knowledge, now, disease.active),
         safety_checks=checks,
@@ -84,6 +94,7 @@ def build_context(
             history, shift(now, knowledge.threshold("ivig_recent_weeks"), -1)
         ),
         severe_organ=severe_organ_problems(history, knowledge),
+        stale_problems=stale,
     )
 
 

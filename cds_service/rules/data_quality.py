@@ -4,8 +4,9 @@ recommendation.
 Shown: records that failed to parse or had units/values the mapping would not guess, when they are
 of a kind the rules read (a weight, a creatinine, a drug exposure...); records of another patient
 (the EHR sent them; they were not used); and the gathering step's notes (a search cut short, a
-fetch that failed), since missing data can hide any finding. Not shown: codes the service does not
-know (most of any record) - those cannot change a recommendation.
+fetch that failed), since missing data can hide any finding; and stale problem-list entries
+(:mod:`cds_service.rules.stale_problems`), with the later results that contradict them. Not shown:
+codes the service does not know (most of any record) - those cannot change a recommendation.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from cds_service.knowledge.loader import Knowledge
 from cds_service.knowledge.text_contract import RECORD_KINDS
 from cds_service.rules.context import ClinicalContext
 from cds_service.rules.findings import Fact, Finding, unique_refs
+from cds_service.rules.stale_problems import StaleProblem, thresholds_used
 
 RULE_ID = "data_quality"
 
@@ -79,6 +81,11 @@ ALWAYS_SHOWN = frozenset(
 class DataQualitySubject:
     notes: tuple[DataQualityNote, ...]  # records left out that could change a card
     gather_notes: tuple[str, ...]  # what the gathering step could not get
+    stale: tuple[StaleProblem, ...] = ()  # old problem-list entries later results contradict
+
+    @property
+    def count(self) -> int:
+        return len(self.notes) + len(self.gather_notes) + len(self.stale)
 
 
 def relevant(
@@ -104,18 +111,29 @@ def relevant(
 def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
     history = context.history
     notes = tuple(note for note in history.data_quality if relevant(note, history, knowledge, now))
-    if not notes and not context.gather_notes:
+    stale = context.stale_problems
+    if not notes and not context.gather_notes and not stale:
         return ()
     facts = [Fact("left_out", note.category, None, note.at, note_ref(note)) for note in notes]
+    for entry in stale:
+        problem = entry.problem
+        facts.append(Fact("stale_problem", problem.concept, None, entry.since, problem.source))
+        facts += [Fact.of(m.concept, m) for m in entry.results]
     # The left-out records are what this card is about, so they are its evidence; no other
-    # card ever cites them.
+    # card ever cites them. A stale entry comes with the results that contradict it.
+    refs = [ref for note in notes if (ref := note_ref(note)) is not None]
+    refs += [entry.problem.source for entry in stale]
+    refs += [m.source for entry in stale for m in entry.results]
+    only_stale = not notes and not context.gather_notes
     return (
         Finding(
             topic="data-quality",
             rule_id=RULE_ID,
-            resources=unique_refs(ref for note in notes if (ref := note_ref(note)) is not None),
+            resources=unique_refs(refs),
             facts=tuple(facts),
-            subject=DataQualitySubject(notes, context.gather_notes),
+            thresholds=thresholds_used(knowledge) if stale else (),
+            subject=DataQualitySubject(notes, context.gather_notes, stale),
+            summary_variant="stale" if only_stale else "default",
         ),
     )
 

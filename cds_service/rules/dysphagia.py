@@ -14,9 +14,9 @@ from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.context import ClinicalContext
 from cds_service.rules.findings import Fact, Finding, ThresholdUse, unique_refs
 from cds_service.rules.refractory import Sign, problem_sign
+from cds_service.rules.stale_problems import recent_swallow_studies
 
 RULE_ID = "dysphagia"
-PRESENT_STATUSES = frozenset({"completed", "in-progress"})
 
 
 @dataclass(frozen=True)
@@ -35,15 +35,7 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
     if not problems:
         return ()
     recency = knowledge.threshold("swallow_study_recent_weeks")
-    studies = [
-        p
-        for p in history.procedures
-        if p.concept == "vfss"
-        and p.status in PRESENT_STATUSES
-        and p.at is not None
-        and p.at <= now
-        and recency.crossed_by_elapsed(p.at, now)
-    ]
+    studies = recent_swallow_studies(history, knowledge, now)
     facts = [Fact(p.concept, p.display, None, p.onset or p.recorded, p.source) for p in problems]
     latest = max(studies, key=lambda p: p.at or now) if studies else None
     if latest is not None:

@@ -86,6 +86,7 @@ def call_service(service_id: str) -> Response:
             app_state.clock(),
             gather_notes=tuple(gathered.notes),
             fhir_server=fhir_server,
+            public_base_url=app_state.settings.public_base_url,
         )
     else:
         evaluation = evaluate(

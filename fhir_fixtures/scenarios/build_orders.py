@@ -50,7 +50,7 @@ def render(scenario: OrderScenario) -> dict[str, str]:
         "service": SERVICES[scenario.hook],
         "patientId": chart.pid,
         "now": NOW.isoformat(),
-        "cards": [card | {"order": chart.id(card["order"])} for card in scenario.cards],
+        "cards": [_with_ids(card, chart) for card in scenario.cards],
     }
     if scenario.threshold is not None:
         expected["threshold"] = vars(scenario.threshold)
@@ -58,6 +58,14 @@ def render(scenario: OrderScenario) -> dict[str, str]:
     return {
         name: json.dumps(body, indent=1, ensure_ascii=False) + "\n" for name, body in files.items()
     }
+
+
+def _with_ids(card: dict[str, Any], chart: Chart) -> dict[str, Any]:
+    """The card's local names (its order, its evidence) as the chart's resource ids."""
+    ids = {"order": chart.id(card["order"])}
+    if "evidence" in card:
+        ids["evidence"] = [chart.id(local) for local in card["evidence"]]
+    return card | ids
 
 
 def readme() -> str:

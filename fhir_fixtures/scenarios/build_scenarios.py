@@ -37,6 +37,7 @@ from fhir_fixtures.scenarios import (
     specs_real,
     specs_safety,
     specs_scope,
+    specs_stale,
     specs_trial,
 )
 from fhir_fixtures.scenarios.charts import Chart
@@ -74,6 +75,7 @@ def all_scenarios() -> list[Scenario]:
         *specs_trial.SCENARIOS,
         *specs_judgement.SCENARIOS,
         *specs_scope.SCENARIOS,
+        *specs_stale.SCENARIOS,
     ]
     names = [s.name for s in scenarios]
     duplicates = {n for n in names if names.count(n) > 1}

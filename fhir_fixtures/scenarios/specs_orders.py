@@ -4,7 +4,10 @@ Each scenario is an ``order-sign`` call (``orders/<name>/request.json``: the cha
 ``context.draftOrders``), the chart as a transaction Bundle for the fetch path, and the cards the
 clinical docs call for (``expected.json``), written by hand here: per card the order it is about,
 its topic and indicator, every topic it found, words its summary must hold, the ``update``
-suggestion's dose and schedule (or none), whether a ``delete`` is offered, and evidence facts.
+suggestion's dose and schedule (or none), whether a ``delete`` is offered, and evidence facts;
+where a scenario needs them, words the card must not hold (``notMentions``), words in the order
+they must appear (``mentionsInOrder``), order sets it must or must not link (``links``,
+``linksAbsent``) and records among its evidence (``evidence``, local names).
 
 The seed child is 26 kg and 130 cm: BSA sqrt(26 x 130 / 3600) = 0.97 m2, so methotrexate
 15-20 mg/m2 = 14.55-19.4 mg a week; the IVIG course 2 g/kg = 52 g (26 g/day x 2 days).
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from fhir_fixtures import builders as b
 from fhir_fixtures.scenarios import fhir_builders as fb
 from fhir_fixtures.scenarios.charts import Chart, refractory, seed
 from fhir_fixtures.scenarios.fhir_builders import at
@@ -155,7 +159,12 @@ def card(
     update: Json | None = None,
     delete: bool = False,
     facts: Json | None = None,
+    **optional: list[str],
 ) -> Json:
+    """`optional`: notMentions, mentionsInOrder, links, linksAbsent, evidence (module doc)."""
+    unknown = set(optional) - {"notMentions", "mentionsInOrder", "links", "linksAbsent", "evidence"}
+    if unknown:
+        raise TypeError(f"unknown card expectations {sorted(unknown)}")
     return {
         "order": order,
         "topic": topic,
@@ -165,7 +174,24 @@ def card(
         "update": update,
         "delete": delete,
         "facts": facts or {},
+        **optional,
     }
+
+
+def jdm_recorded_as(status: str, base: Callable[[Chart], Chart] = seed) -> Callable[[Chart], Chart]:
+    """The chart `base` with its JDM Condition's verificationStatus `status`."""
+
+    def build(chart: Chart) -> Chart:
+        base(chart)
+        code = b.Code(b.CONDITION_VERIFICATION, status)
+        chart.get("jdm")["verificationStatus"] = b.concept(code)
+        return chart
+
+    return build
+
+
+# decision-model.md §0: the line every card carries while JDM is not confirmed
+UNCONFIRMED = "Diagnosis not confirmed"
 
 
 MTX_MAX = Threshold(
@@ -464,6 +490,87 @@ SCENARIOS: list[OrderScenario] = [
         anaphylaxis,
         (draft("ivig", "ivig", 26, "g", repeat={**DAILY, "count": 2}, route="iv"),),
         [card("ivig", "order-ivig-safety", "critical", mentions=["STOP", "naphylaxis"])],
+    ),
+    # --- an unconfirmed diagnosis (decision-model.md §0): every order card says so ---
+    OrderScenario(
+        "in-order-mtx-frequency-provisional-jdm",
+        "JDM recorded as provisional, methotrexate 15 mg SC twice a day: the critical "
+        "weekly-methotrexate card says, right after its once-weekly warning, that the diagnosis "
+        "is not confirmed and how to confirm it (MRI, antibodies, biopsy), links the "
+        "re-evaluation order set and names the JDM Condition in its evidence; the frequency "
+        "finding and its update are unchanged.",
+        jdm_recorded_as("provisional"),
+        (draft("mtx", "mtx", 15, "mg", code="BID", route="sc"),),
+        [
+            card(
+                "mtx",
+                "order-mtx-frequency",
+                "critical",
+                mentions=[UNCONFIRMED, "provisional", "MRI", "biopsy", "210 mg a week"],
+                mentionsInOrder=["ONCE WEEKLY", UNCONFIRMED],
+                update={"dose": None, "repeat": WEEKLY},
+                delete=True,
+                links=["jdm-reevaluation"],
+                evidence=["jdm"],
+            )
+        ],
+    ),
+    OrderScenario(
+        "in-order-ivig-safety-differential-jdm",
+        "JDM recorded as a differential diagnosis and anaphylaxis to immune globulin: the IVIG "
+        "order's hard stop comes first, then the 'not confirmed' line, then the rest.",
+        jdm_recorded_as("differential", anaphylaxis),
+        (draft("ivig", "ivig", 26, "g", repeat={**DAILY, "count": 2}, route="iv"),),
+        [
+            card(
+                "ivig",
+                "order-ivig-safety",
+                "critical",
+                mentions=["STOP", "naphylaxis", "differential"],
+                mentionsInOrder=["naphylaxis", UNCONFIRMED],
+                links=["jdm-reevaluation"],
+                evidence=["jdm"],
+            )
+        ],
+    ),
+    OrderScenario(
+        "in-order-rituximab-adult-dose-unconfirmed-jdm",
+        "JDM recorded as unconfirmed and rituximab 1000 mg (the adult fixed dose) for a 0.97 m2 "
+        "child: a warning, so the 'not confirmed' line comes first, then the dose finding "
+        "(update to 728 mg).",
+        jdm_recorded_as("unconfirmed"),
+        (draft("rtx", "rituximab", 1000, "mg", repeat={**WEEKLY, "count": 2}, route="iv"),),
+        [
+            card(
+                "rtx",
+                "order-rituximab-dose",
+                "warning",
+                mentions=["1000 mg", "728 mg", "adult fixed dose", "unconfirmed"],
+                mentionsInOrder=[UNCONFIRMED, "adult fixed dose"],
+                update={"dose": [728, "mg"], "repeat": None},
+                links=["jdm-reevaluation"],
+                evidence=["jdm"],
+            )
+        ],
+    ),
+    OrderScenario(
+        "out-order-mtx-frequency-confirmed-jdm",
+        "JDM recorded as confirmed, the same twice-daily methotrexate: the critical card carries "
+        "no 'not confirmed' line and no re-evaluation link.",
+        jdm_recorded_as("confirmed"),
+        (draft("mtx", "mtx", 15, "mg", code="BID", route="sc"),),
+        [
+            card(
+                "mtx",
+                "order-mtx-frequency",
+                "critical",
+                mentions=["2 TIMES A DAY", "210 mg a week"],
+                notMentions=[UNCONFIRMED, "provisional", "re-evaluation"],
+                update={"dose": None, "repeat": WEEKLY},
+                delete=True,
+                linksAbsent=["jdm-reevaluation"],
+            )
+        ],
     ),
     # --- order-rituximab-dose ---
     OrderScenario(
