@@ -31,6 +31,7 @@ from cds_service.rules.safety import SafetyWarningSubject
 from cds_service.rules.severe_organ import SevereOrganSubject
 from cds_service.rules.steroid_taper import TaperSubject
 from cds_service.rules.timeutil import day
+from cds_service.rules.tried import EXPERT_CENTRE_AGENTS, AgentTried
 
 Values = dict[str, str]
 
@@ -261,11 +262,48 @@ def _escalate(finding: Finding, subject: EscalateSubject, texts: CardTexts) -> V
     option = "escalate.rituximabAdult" if subject.adult else "escalate.rituximabChild"
     organs = sorted({texts.label(p.concept) for p in subject.organ_problems})
     organ_text = texts.phrase("escalate.organPresent", organs=", ".join(organs)) if organs else ""
+    tried = {t.agent: t for t in subject.tried}
+    cyclosporine, cyclophosphamide = tried.get("cyclosporine"), tried.get("cyclophosphamide")
+    others = [
+        texts.phrase("tried.agent", agent=texts.label(t.agent), history=tried_text(t, texts))
+        for agent in EXPERT_CENTRE_AGENTS
+        if (t := tried.get(agent)) is not None
+    ]
     return {
         "courses": str(subject.courses),
         "rituximab_option": texts.phrase(option, rituximab_dose=rituximab),
         "organ_involvement": organ_text,
+        "cyclosporine_tried": (
+            texts.phrase("escalate.cyclosporineTried", history=tried_text(cyclosporine, texts))
+            if cyclosporine is not None
+            else ""
+        ),
+        "cyclophosphamide_tried": (
+            texts.phrase(
+                "escalate.cyclophosphamideTried", history=tried_text(cyclophosphamide, texts)
+            )
+            if cyclophosphamide is not None
+            else ""
+        ),
+        "others_tried": (
+            texts.phrase("escalate.othersTried", agents="; ".join(others)) if others else ""
+        ),
     }
+
+
+def tried_text(tried: AgentTried, texts: CardTexts) -> str:
+    """What the record holds of an agent: doses given and the last date (cyclophosphamide with
+    its total), else reported use from a date, else ordered from a date."""
+    if tried.given:
+        total = tried.total_mg
+        shown = texts.phrase("tried.given", count=str(len(tried.given)), date=day(tried.last_given))
+        if tried.agent == "cyclophosphamide" and total is not None:
+            grams = (total / Decimal(1000)).quantize(Decimal("0.01"))
+            shown += texts.phrase("tried.total", total=_fmt(grams))
+        return shown
+    if tried.reported:
+        return texts.phrase("tried.reported", date=day(tried.reported[0].at))
+    return texts.phrase("tried.ordered", date=day(tried.ordered[0].at))
 
 
 def _severe_organ(finding: Finding, subject: SevereOrganSubject, texts: CardTexts) -> Values:
@@ -290,6 +328,14 @@ def _severe_organ(finding: Finding, subject: SevereOrganSubject, texts: CardText
         "organ_list": "; ".join(dated),
         "cyclophosphamide_dose": dose,
         "ivig_adjunct": texts.phrase("severe.ivigCardiac") if subject.cardiac else "",
+        "cyclophosphamide_tried": (
+            texts.phrase(
+                "severe.cyclophosphamideTried",
+                history=tried_text(subject.cyclophosphamide_tried, texts),
+            )
+            if subject.cyclophosphamide_tried is not None
+            else ""
+        ),
     }
 
 

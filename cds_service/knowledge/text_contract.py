@@ -66,7 +66,15 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
             notes=("draftWithheld",),
         ),
         "severe-organ-disease": TopicContract(
-            frozenset({"organs", "organ_list", "cyclophosphamide_dose", "ivig_adjunct"}),
+            frozenset(
+                {
+                    "organs",
+                    "organ_list",
+                    "cyclophosphamide_dose",
+                    "ivig_adjunct",
+                    "cyclophosphamide_tried",
+                }
+            ),
             notes=("pregnancy", "contraception"),
         ),
         "ivig-contraindicated": TopicContract(
@@ -85,7 +93,16 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
         "ivig-safety-cardiac-fluid": SAFETY_WARNING,
         "ivig-monitoring-due": TopicContract(frozenset({"missing"})),
         "escalate-after-ivig": TopicContract(
-            frozenset({"courses", "rituximab_option", "organ_involvement"}),
+            frozenset(
+                {
+                    "courses",
+                    "rituximab_option",
+                    "organ_involvement",
+                    "cyclosporine_tried",
+                    "cyclophosphamide_tried",
+                    "others_tried",
+                }
+            ),
             notes=("rituximabGiven", "pregnancy", "contraception"),
         ),
         "extramuscular-screen": TopicContract(
@@ -140,7 +157,16 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
 ORDER_TOPICS: tuple[str, ...] = tuple(topic for topic in TOPICS if topic.startswith("order-"))
 
 # Placeholders of the Markdown the rules' records supply as already-formatted Markdown.
-MARKDOWN_PLACEHOLDERS = frozenset({"rituximab_option", "cyclophosphamide_dose", "ivig_adjunct"})
+MARKDOWN_PLACEHOLDERS = frozenset(
+    {
+        "rituximab_option",
+        "cyclophosphamide_dose",
+        "ivig_adjunct",
+        "cyclosporine_tried",
+        "cyclophosphamide_tried",
+        "others_tried",
+    }
+)
 
 SAFETY_CHECK_PLACEHOLDERS = frozenset({"detail"})
 
@@ -225,6 +251,15 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "severe.cyclophosphamideDose": frozenset({"low", "high", "bsa"}),
         "severe.noCyclophosphamideDose": frozenset(),
         "severe.ivigCardiac": frozenset(),
+        "severe.cyclophosphamideTried": frozenset({"history"}),
+        "escalate.cyclosporineTried": frozenset({"history"}),
+        "escalate.cyclophosphamideTried": frozenset({"history"}),
+        "escalate.othersTried": frozenset({"agents"}),
+        "tried.agent": frozenset({"agent", "history"}),
+        "tried.given": frozenset({"count", "date"}),
+        "tried.total": frozenset({"total"}),
+        "tried.reported": frozenset({"date"}),
+        "tried.ordered": frozenset({"date"}),
         "contraindicated.anaphylaxis-to-ig": frozenset(),
         "contraindicated.renal-severe": frozenset(),
         "contraindicated.anti-iga-reaction": frozenset(),

@@ -7,7 +7,8 @@ review; IV methylprednisolone with IV cyclophosphamide or combination therapy [S
 an adjunct, never the IVIG-first "judge after 3 monthly courses" pathway, which it replaces
 (:attr:`ClinicalContext.ivig_starting` is False while this fires). The cyclophosphamide range is
 given in mg only with a BSA (a usable weight and a height near it). The IVIG adjunct's dose carries
-the safety checks, so myocarditis gets the 5-day split and the at-risk rate.
+the safety checks, so myocarditis gets the 5-day split and the at-risk rate. Cyclophosphamide
+already given is named with its doses, last date and total (:mod:`cds_service.rules.tried`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from cds_service.history.model import Problem
 from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.context import ClinicalContext
 from cds_service.rules.findings import Fact, Finding, unique_refs
+from cds_service.rules.tried import AgentTried, agent_tried
 
 RULE_ID = "severe_organ"
 TOPIC = "severe-organ-disease"
@@ -33,6 +35,7 @@ class SevereOrganSubject:
     cyclophosphamide: CyclophosphamideDose | None  # None without a usable weight and a height
     ivig_dose: IvigDose | None  # the adjunct course for this patient's risks
     cardiac: bool  # cardiac involvement: fluid and rate limits on the IVIG adjunct
+    cyclophosphamide_tried: AgentTried | None = None  # cyclophosphamide already on record
 
 
 def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
@@ -43,6 +46,10 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
     facts = [Fact(p.concept, p.display, None, p.onset or p.recorded, p.source) for p in problems]
     used = list(cyclophosphamide.resources) if cyclophosphamide is not None else []
     used += [m.source for m in context.weight.measurements]
+    tried = agent_tried(context.history, "cyclophosphamide")
+    if tried is not None:
+        facts.append(tried.fact)
+        used += list(tried.resources)
     return (
         Finding(
             topic=TOPIC,
@@ -56,6 +63,7 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
                 cyclophosphamide,
                 context.ivig_dose,
                 cardiac=any(p.concept in CARDIAC for p in problems),
+                cyclophosphamide_tried=tried,
             ),
         ),
     )

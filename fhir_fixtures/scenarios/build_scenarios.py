@@ -38,6 +38,7 @@ from fhir_fixtures.scenarios import (
     specs_safety,
     specs_scope,
     specs_trial,
+    specs_tried,
 )
 from fhir_fixtures.scenarios.charts import Chart
 from fhir_fixtures.scenarios.fhir_builders import NOW
@@ -74,6 +75,7 @@ def all_scenarios() -> list[Scenario]:
         *specs_trial.SCENARIOS,
         *specs_judgement.SCENARIOS,
         *specs_scope.SCENARIOS,
+        *specs_tried.SCENARIOS,
     ]
     names = [s.name for s in scenarios]
     duplicates = {n for n in names if names.count(n) > 1}

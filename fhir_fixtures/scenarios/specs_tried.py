@@ -1,0 +1,265 @@
+"""Scenarios: what was already tried (docs/clinical/decision-model.md §4, "What was already
+tried"): an escalation option the record shows was already given says so, with its doses and
+dates, and an agent not given (a dose not given, eye drops) leaves the option as it is.
+
+Dates in the expectations are the fixtures' clock (2026-03-15) less the days the chart puts them
+back, worked out here, never read from the service's output.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fhir_fixtures import builders as b
+from fhir_fixtures.builders import Code
+from fhir_fixtures.scenarios import expect as x
+from fhir_fixtures.scenarios import fhir_builders as fb
+from fhir_fixtures.scenarios.charts import Chart, refractory
+from fhir_fixtures.scenarios.fhir_builders import NOW, at
+from fhir_fixtures.scenarios.scenario import Scenario, steps
+
+CICLOSPORIN = Code(fb.RXNORM, "3008", "cyclosporine")
+CYCLOPHOSPHAMIDE = Code(fb.RXNORM, "3002", "cyclophosphamide")
+MYCOPHENOLATE = Code(fb.RXNORM, "68149", "mycophenolate mofetil")
+OPHTHALMIC = b.ROUTE_OPHTHALMIC.shown_as("Ophthalmic route")
+
+ESCALATE = x.escalate(
+    {"agent": "rituximab", "mgPerM2": "750", "infusions": 2, "intervalDays": 7},
+    evidenceAnyOf=[["ivig-1-d1", "ivig-1-d2"]],
+)
+
+
+def day_of(days_ago: int) -> str:
+    """The calendar date `days_ago` days before the fixtures' clock, as the cards write it."""
+    return (NOW - timedelta(days=days_ago)).date().isoformat()
+
+
+def _with(card: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    merged = dict(card)
+    for key, value in extra.items():
+        merged[key] = [*card.get(key, []), *value] if isinstance(value, list) else value
+    return merged
+
+
+def _ivig_failing(c: Chart) -> None:
+    """Methotrexate 40 weeks, three IVIG courses (the third 6 weeks ago), still weak."""
+    refractory(c, mtx_days=280, labs_days_ago=7)
+    for n, days_ago in enumerate((100, 72, 44), start=1):
+        c.ivig_course(f"ivig-{n}", last_days_ago=days_ago, grams_per_day=26)
+
+
+def _oral_order(
+    local: str, code: Code, mg: int, *, start_days_ago: int, end_days_ago: int | None
+) -> object:
+    """A twice-daily oral order from `start_days_ago` (to `end_days_ago`: completed)."""
+
+    def step(c: Chart) -> None:
+        start = at(days_ago=start_days_ago)
+        end = at(days_ago=end_days_ago) if end_days_ago is not None else None
+        bounds = b.period(start, end)
+        c.add(
+            b.medication_request(
+                c.id(local),
+                c.pid,
+                fb.concept([code]),
+                authored=start,
+                status="active" if end is None else "completed",
+                dosage=[
+                    b.dosage(
+                        timing=b.timing(2, 1, "d", bounds=bounds),
+                        route=fb.concept([fb.ROUTES["oral"]]),
+                        dose=fb.quantity(mg, "mg"),
+                    )
+                ],
+            )
+        )
+
+    return step
+
+
+def _eye_drops(c: Chart) -> None:
+    """Ciclosporin eye drops (an ophthalmic route): not systemic therapy."""
+    start = at(days_ago=200)
+    c.add(
+        b.medication_request(
+            c.id("csa-eye"),
+            c.pid,
+            fb.concept([CICLOSPORIN], text="ciclosporin 0.05% eye drops"),
+            authored=start,
+            status="active",
+            dosage=[
+                b.dosage(
+                    timing=b.timing(2, 1, "d", bounds=b.period(start)),
+                    route=fb.concept([OPHTHALMIC]),
+                )
+            ],
+        )
+    )
+
+
+def _reported(local: str, code: Code, mg: int, *, start_days_ago: int) -> object:
+    """Use reported by the family or another hospital (a MedicationStatement), still taken."""
+
+    def step(c: Chart) -> None:
+        c.add(
+            b.medication_statement(
+                c.id(local),
+                c.pid,
+                fb.concept([code]),
+                status="active",
+                effective_period=b.period(at(days_ago=start_days_ago)),
+                dosage=[
+                    b.dosage(
+                        timing=b.timing(2, 1, "d"),
+                        route=fb.concept([fb.ROUTES["oral"]]),
+                        dose=fb.quantity(mg, "mg"),
+                    )
+                ],
+            )
+        )
+
+    return step
+
+
+def _cyclophosphamide(*days_ago: int, mg: int = 700, status: str = "completed") -> object:
+    """IV cyclophosphamide pulses (`mg` each) given `days_ago` days ago."""
+
+    def step(c: Chart) -> None:
+        for n, ago in enumerate(days_ago, start=1):
+            c.add(
+                b.medication_administration(
+                    c.id(f"cyc-{n}"),
+                    c.pid,
+                    fb.concept([CYCLOPHOSPHAMIDE]),
+                    effective=at(days_ago=ago),
+                    status=status,
+                    dosage=b.administration_dosage(
+                        route=fb.concept([fb.ROUTES["iv"]]), dose=fb.quantity(mg, "mg")
+                    ),
+                )
+            )
+
+    return step
+
+
+def _ild(c: Chart) -> None:
+    c.problem("ild", "ild", days_ago=200)
+
+
+CYCLOPHOSPHAMIDE_PULSES = (170, 140, 110, 80, 50, 20)
+
+SCENARIOS = [
+    Scenario(
+        "in-escalate-after-ivig-ciclosporin-tried",
+        "IVIG failing, and oral ciclosporin ordered from 200 days ago to 120 days ago: the "
+        "ciclosporin option says it was already tried, since when, and to judge its effect "
+        "(dose, levels, adherence) before choosing it again.",
+        steps(
+            _ivig_failing,
+            _oral_order("csa", CICLOSPORIN, 75, start_days_ago=200, end_days_ago=120),
+        ),
+        [
+            _with(
+                ESCALATE,
+                mentions=[
+                    ["already tried"],
+                    [f"ordered from {day_of(200)}"],
+                    ["trough levels"],
+                ],
+                evidence=["csa"],
+            )
+        ],
+    ),
+    Scenario(
+        "out-escalate-after-ivig-ciclosporin-eye-drops",
+        "IVIG failing, and ciclosporin eye drops on record: a topical product is not systemic "
+        "therapy, so the ciclosporin option stands as the standard one (nothing 'already "
+        "tried').",
+        steps(_ivig_failing, _eye_drops),
+        [_with(ESCALATE, notMentions=[["already tried"], ["already given"]])],
+        forbidden=("csa-eye",),
+    ),
+    Scenario(
+        "in-escalate-after-ivig-cyclophosphamide-given",
+        "IVIG failing in a child without organ disease who had 6 IV cyclophosphamide pulses of "
+        "700 mg (the last 20 days ago): the cyclophosphamide option says already given, 6 doses, "
+        "the last date and 4.2 g in all, and to judge the cumulative dose before more pulses.",
+        steps(_ivig_failing, _cyclophosphamide(*CYCLOPHOSPHAMIDE_PULSES)),
+        [
+            _with(
+                ESCALATE,
+                mentions=[
+                    ["already given"],
+                    [f"6 dose(s) given, last {day_of(20)}"],
+                    ["4.2 g in all"],
+                    ["cumulative dose"],
+                ],
+                notMentions=[["already tried"]],
+                evidence=["cyc-6"],
+            )
+        ],
+    ),
+    Scenario(
+        "in-escalate-after-ivig-mycophenolate-reported",
+        "IVIG failing, and mycophenolate reported taken (another hospital) since 150 days ago: "
+        "the expert-centre options say mycophenolate was already tried, from when; ciclosporin "
+        "and cyclophosphamide stay the standard options.",
+        steps(_ivig_failing, _reported("mmf", MYCOPHENOLATE, 500, start_days_ago=150)),
+        [
+            _with(
+                ESCALATE,
+                mentions=[
+                    ["already tried:"],
+                    [f"mycophenolate (reported taken from {day_of(150)})"],
+                ],
+                notMentions=[["already given"]],
+                evidence=["mmf"],
+            )
+        ],
+    ),
+    Scenario(
+        "in-severe-organ-disease-cyclophosphamide-given",
+        "Interstitial lung disease, and 6 IV cyclophosphamide pulses of 700 mg already given "
+        "(the last 20 days ago): the severe pathway still names IV methylprednisolone with "
+        "cyclophosphamide, and says cyclophosphamide was already given (6 doses, the last date, "
+        "4.2 g in all) - judge its effect and the cumulative dose with the expert centre before "
+        "more pulses.",
+        steps(
+            lambda c: refractory(c, mtx_days=280),
+            _ild,
+            _cyclophosphamide(*CYCLOPHOSPHAMIDE_PULSES),
+        ),
+        [
+            x.severe_organ(
+                evidence=["ild", "cyc-1", "cyc-6"],
+                mentions=[
+                    ["interstitial lung disease"],
+                    ["cyclophosphamide already given"],
+                    [f"6 dose(s) given, last {day_of(20)}"],
+                    ["4.2 g in all"],
+                    ["cumulative dose"],
+                ],
+            )
+        ],
+    ),
+    Scenario(
+        "out-severe-organ-disease-cyclophosphamide-not-done",
+        "Interstitial lung disease, and two cyclophosphamide administrations recorded as not "
+        "done: nothing was given, so the severe pathway offers cyclophosphamide as the "
+        "standard option (no 'already given').",
+        steps(
+            lambda c: refractory(c, mtx_days=280),
+            _ild,
+            _cyclophosphamide(50, 20, status="not-done"),
+        ),
+        [
+            x.severe_organ(
+                evidence=["ild"],
+                mentions=[["interstitial lung disease"]],
+                notMentions=[["already given"]],
+            )
+        ],
+        forbidden=("cyc-1", "cyc-2"),
+    ),
+]
