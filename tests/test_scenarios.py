@@ -93,6 +93,11 @@ REQUIRED_BOUNDARIES = {
         "boundary-contraception-age-9",
     ),
     "adult 18 years": ("boundary-rituximab-adult-at-18",),
+    "methotrexate once weekly": (
+        "boundary-methotrexate-schedule-every-7-days",
+        "boundary-methotrexate-schedule-every-6-days",
+        "boundary-methotrexate-schedule-twice-a-week",
+    ),
 }
 
 
@@ -289,7 +294,7 @@ def test_topic_and_check_lists_match_the_clinical_docs() -> None:
     safety = CLINICAL_DOCS / "safety.md"
     topics = set(
         re.findall(
-            r"`((?:ivig|weight|first|dysphagia|escalate|extramuscular|steroid|data|severe)"
+            r"`((?:ivig|weight|first|dysphagia|escalate|extramuscular|steroid|data|severe|methotrexate)"
             r"-[a-z-]+)`",
             decision_model.read_text(),
         )

@@ -12,10 +12,15 @@ from typing import Any
 
 from cds_service.card_builder.markdown import md_escape
 from cds_service.card_builder.safety_text import check_detail, short_detail
-from cds_service.card_builder.timeline import line_start
+from cds_service.card_builder.timeline import line_start, methotrexate_schedule_words
 from cds_service.card_builder.units_display import measured_text
 from cds_service.dosing import IvigDose, WeightAssessment, WeightStatus
-from cds_service.history.model import DataQualityNote, TherapyHistory
+from cds_service.history.model import (
+    DataQualityNote,
+    DoseStatus,
+    MethotrexateSchedule,
+    TherapyHistory,
+)
 from cds_service.knowledge.loader import Knowledge
 from cds_service.knowledge.texts import ANY_CONCEPT, CardTexts
 from cds_service.rules.data_quality import DataQualitySubject
@@ -27,6 +32,7 @@ from cds_service.rules.first_line_window import FirstLineSubject
 from cds_service.rules.ivig_course_due import CourseDueSubject
 from cds_service.rules.ivig_monitoring import MonitoringSubject
 from cds_service.rules.ivig_start import CHECKED_MEASUREMENTS, IvigStartSubject, WeightNeededSubject
+from cds_service.rules.methotrexate_schedule import MethotrexateScheduleSubject
 from cds_service.rules.safety import SafetyWarningSubject
 from cds_service.rules.severe_organ import SevereOrganSubject
 from cds_service.rules.steroid_taper import TaperSubject
@@ -349,11 +355,46 @@ def _taper(finding: Finding, subject: TaperSubject, texts: CardTexts) -> Values:
     return {"taper_finding": short}
 
 
+def _methotrexate_schedule(
+    finding: Finding, subject: MethotrexateScheduleSubject, texts: CardTexts
+) -> Values:
+    """The schedule named in the summary (the latest in force, else the latest), and every one
+    on record in the recommendation."""
+    named = subject.schedules[-1]
+    lines = [
+        texts.phrase(
+            "methotrexateSchedule.line",
+            dose=md_escape(s.dose_as_written),
+            schedule=methotrexate_schedule_words(s, texts),
+            per_week=_fmt(s.per_week.quantize(Decimal("0.1"))),
+            recorded=_recorded(s, texts),
+            start=day(s.start),
+            until=texts.phrase("methotrexateSchedule.until", date=day(s.until)) if s.until else "",
+        )
+        for s in subject.schedules
+    ]
+    return {
+        "dose": named.dose_as_written,
+        "recorded": _recorded(named, texts),
+        "schedule_upper": methotrexate_schedule_words(named, texts).upper(),
+        "start": day(named.start),
+        "until": day(named.until) if named.until else "",
+        "once_weekly": texts.phrase("methotrexate.onceWeekly"),
+        "schedules": "; ".join(lines),
+    }
+
+
+def _recorded(schedule: MethotrexateSchedule, texts: CardTexts) -> str:
+    ordered = schedule.status is DoseStatus.ORDERED
+    return texts.phrase(f"methotrexateSchedule.{'ordered' if ordered else 'reported'}")
+
+
 def _data_quality(finding: Finding, subject: DataQualitySubject, texts: CardTexts) -> Values:
     return {"count": str(len(subject.notes) + len(subject.gather_notes))}
 
 
 _WORDERS: Sequence[tuple[type, Callable[[Finding, Any, CardTexts], Values]]] = (
+    (MethotrexateScheduleSubject, _methotrexate_schedule),
     (IvigStartSubject, _ivig_start),
     (CourseDueSubject, _course_due),
     (WeightNeededSubject, _weight_needed),

@@ -34,6 +34,20 @@ ORDER_IVIG_CASES = ("over", "perDay", "under", "noDays", "unread")
 
 TOPICS: Mapping[str, TopicContract] = MappingProxyType(
     {
+        "methotrexate-schedule": TopicContract(
+            frozenset(
+                {
+                    "dose",
+                    "recorded",
+                    "schedule_upper",
+                    "start",
+                    "until",
+                    "once_weekly",
+                    "schedules",
+                }
+            ),
+            variants=("default", "past"),
+        ),
         "ivig-start": TopicContract(
             frozenset(
                 {
@@ -46,7 +60,7 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
             ),
             variants=("dose", "noDose", "hardStop"),
             cases=("default", "redFlag", "hardStop"),
-            notes=("draftWithheld", "methotrexateStopped", "pregnancy"),
+            notes=("draftWithheld", "methotrexateStopped", "methotrexateNotWeekly", "pregnancy"),
         ),
         "ivig-course-due": TopicContract(
             frozenset(
@@ -78,12 +92,13 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
             notes=("pregnancy", "contraception"),
         ),
         "ivig-contraindicated": TopicContract(
-            frozenset({"contraindication"}), notes=("pregnancy", "contraception")
+            frozenset({"contraindication"}),
+            notes=("methotrexateNotWeekly", "pregnancy", "contraception"),
         ),
         "weight-needed": TopicContract(frozenset({"weight_problem", "weight_detail"})),
         "first-line-window": TopicContract(
             frozenset({"twelve_week_date", "mtx_weeks"}),
-            notes=("noMethotrexate", "methotrexateStopped", "pregnancy"),
+            notes=("noMethotrexate", "methotrexateStopped", "methotrexateNotWeekly", "pregnancy"),
         ),
         "dysphagia-aspiration": TopicContract(frozenset({"vfss_status"})),
         "ivig-safety-iga-deficiency": SAFETY_WARNING,
@@ -112,7 +127,7 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
         "data-quality": TopicContract(frozenset({"count"})),
         # the order-time checks (docs/clinical/order-checks.md; cds_service/orders/)
         "order-mtx-frequency": TopicContract(
-            frozenset({"schedule_upper", "weekly_total", "finding"}),
+            frozenset({"schedule_upper", "weekly_total", "finding", "once_weekly"}),
             variants=("default", "noMass", "missing"),
             cases=("default", "missing"),
         ),
@@ -165,6 +180,8 @@ MARKDOWN_PLACEHOLDERS = frozenset(
         "cyclosporine_tried",
         "cyclophosphamide_tried",
         "others_tried",
+        "once_weekly",
+        "schedules",
     }
 )
 
@@ -208,6 +225,16 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "timeline.methotrexate": frozenset({"dose", "start", "weeks", "given"}),
         "timeline.methotrexate.stopped": frozenset({"dose", "start", "weeks", "given", "last"}),
         "timeline.methotrexate.none": frozenset(),
+        "timeline.methotrexate.notWeekly": frozenset(
+            {"dose", "schedule", "start", "weeks", "given"}
+        ),
+        "methotrexate.onceWeekly": frozenset(),
+        "methotrexateSchedule.ordered": frozenset(),
+        "methotrexateSchedule.reported": frozenset(),
+        "methotrexateSchedule.line": frozenset(
+            {"dose", "schedule", "per_week", "recorded", "start", "until"}
+        ),
+        "methotrexateSchedule.until": frozenset({"date"}),
         "timeline.perKgDay": frozenset({"value"}),
         "timeline.glucocorticoid.step": frozenset({"mg", "per_kg", "date"}),
         "timeline.glucocorticoid": frozenset({"steps"}),

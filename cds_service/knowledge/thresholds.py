@@ -77,6 +77,7 @@ REQUIRED_THRESHOLDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "immunosuppressive_steroid_mg_day": ABOVE,
         "immunosuppressive_steroid_days": ABOVE,
         "methotrexate_current_days": BELOW,
+        "methotrexate_schedule_recent_days": BELOW,
     }
 )
 # The unit of the values a threshold is compared with (the measurement's canonical unit, or 1 for
@@ -126,6 +127,7 @@ TIME_WINDOWS = frozenset(
         "live_vaccine_repeat_days",
         "immunosuppressive_steroid_days",
         "methotrexate_current_days",
+        "methotrexate_schedule_recent_days",
     }
 )
 

@@ -17,7 +17,7 @@ from fhir_fixtures.scenarios import expect as x
 from fhir_fixtures.scenarios import fhir_builders as fb
 from fhir_fixtures.scenarios.charts import Chart, refractory
 from fhir_fixtures.scenarios.fhir_builders import NOW, at
-from fhir_fixtures.scenarios.scenario import Scenario, steps
+from fhir_fixtures.scenarios.scenario import Scenario, Threshold, steps
 
 CICLOSPORIN = Code(fb.RXNORM, "3008", "cyclosporine")
 CYCLOPHOSPHAMIDE = Code(fb.RXNORM, "3002", "cyclophosphamide")
@@ -261,5 +261,188 @@ SCENARIOS = [
             )
         ],
         forbidden=("cyc-1", "cyc-2"),
+    ),
+]
+
+
+# --- methotrexate more often than once weekly (docs/clinical/safety.md) ----------------------
+
+
+def _mtx_schedule(
+    frequency: int,
+    period: float,
+    unit: str,
+    *,
+    start_days_ago: int,
+    end_days_ago: int | None = None,
+    local: str = "mtx-order",
+    replace_weekly: bool = True,
+) -> object:
+    """A methotrexate 15 mg order given `frequency` times per `period` `unit`; with
+    `replace_weekly` the chart's weekly order and its doses go (the order is all there is)."""
+
+    def step(c: Chart) -> None:
+        if replace_weekly:
+            c.drop_type("MedicationAdministration", "mtx-")
+            c.drop("mtx-order")
+        start = at(days_ago=start_days_ago)
+        end = at(days_ago=end_days_ago) if end_days_ago is not None else None
+        bounds = b.period(start, end)
+        c.add(
+            b.medication_request(
+                c.id(local),
+                c.pid,
+                fb.concept([fb.AGENT_CODES["methotrexate"]]),
+                authored=start,
+                status="active" if end is None else "completed",
+                dosage=[
+                    b.dosage(
+                        timing=b.timing(frequency, period, unit, bounds=bounds),
+                        route=fb.concept([fb.ROUTES["oral"]]),
+                        dose=fb.quantity(15, "mg"),
+                    )
+                ],
+                dispense_request={"validityPeriod": dict(bounds)},
+            )
+        )
+
+    return step
+
+
+def _first_line(c: Chart) -> None:
+    """Still weak 6 weeks into methotrexate, no red flag: the first-line window."""
+    refractory(c, mtx_days=42)
+
+
+MTX_SCHEDULE_TEXT = [["once weekly"], ["check the order now"], ["pharmacy"]]
+
+
+def mtx_schedule(*mentions: list[str], evidence: str = "mtx-order", **extra: Any) -> dict[str, Any]:
+    """The methotrexate-schedule card: critical, the schedule and ONCE WEEKLY, its order as
+    evidence."""
+    return x.card(
+        "methotrexate-schedule",
+        "critical",
+        mentions=[*MTX_SCHEDULE_TEXT, *mentions],
+        evidence=[evidence],
+        **extra,
+    )
+
+
+NOT_WEEKLY_NOTE = ["more often than once weekly"]
+ORDER_ONLY = {"evidenceAnyOf": [["mtx-order"]]}  # the order is the only methotrexate record
+FIRST_LINE_NOT_WEEKLY = (
+    _with(x.first_line_window(), mentions=[NOT_WEEKLY_NOTE, ["not once weekly"]]) | ORDER_ONLY
+)
+FIRST_LINE_WEEKLY = (
+    _with(x.first_line_window(), notMentions=[NOT_WEEKLY_NOTE, ["not once weekly"]]) | ORDER_ONLY
+)
+
+
+def _boundary(side: str) -> Threshold:
+    return Threshold(
+        "methotrexate administrations a week",
+        "more than 1 (order-checks.json methotrexate.maxAdministrationsPerWeek)",
+        side,
+        "docs/clinical/safety.md, methotrexate more often than once weekly: once every 7 days is "
+        "once weekly; every 6 days or twice a week is more.",
+    )
+
+
+SCENARIOS += [
+    Scenario(
+        "in-methotrexate-schedule-daily",
+        "Methotrexate 15 mg ordered once DAILY for 6 weeks in a child still weak: the critical "
+        "methotrexate-schedule card (for JDM it is given ONCE WEEKLY; check the order now), and "
+        "the first-line window's 'continue methotrexate' carries the schedule note; the therapy "
+        "so far writes the schedule as NOT once weekly.",
+        steps(_first_line, _mtx_schedule(1, 1, "d", start_days_ago=42)),
+        [
+            mtx_schedule(["daily"], [f"since {day_of(42)}"]),
+            FIRST_LINE_NOT_WEEKLY,
+        ],
+    ),
+    Scenario(
+        "out-methotrexate-schedule-weekly",
+        "The same child with methotrexate 15 mg ordered once weekly: no schedule card, and the "
+        "first-line window as usual (no note).",
+        steps(_first_line, _mtx_schedule(1, 1, "wk", start_days_ago=42)),
+        [FIRST_LINE_WEEKLY],
+    ),
+    Scenario(
+        "boundary-methotrexate-schedule-every-7-days",
+        "Methotrexate ordered once every 7 days: once weekly, so no schedule card.",
+        steps(_first_line, _mtx_schedule(1, 7, "d", start_days_ago=42)),
+        [FIRST_LINE_WEEKLY],
+        threshold=_boundary("does not fire (once every 7 days is once weekly)"),
+    ),
+    Scenario(
+        "boundary-methotrexate-schedule-every-6-days",
+        "Methotrexate ordered once every 6 days: more often than once weekly -> the critical "
+        "schedule card.",
+        steps(_first_line, _mtx_schedule(1, 6, "d", start_days_ago=42)),
+        [mtx_schedule(["every 6 days"]), FIRST_LINE_NOT_WEEKLY],
+        threshold=_boundary("fires (every 6 days is more than once a week)"),
+    ),
+    Scenario(
+        "boundary-methotrexate-schedule-twice-a-week",
+        "Methotrexate split into two doses a week (as some trials do): still not once weekly -> "
+        "the critical schedule card.",
+        steps(_first_line, _mtx_schedule(2, 1, "wk", start_days_ago=42)),
+        [mtx_schedule(["2 times a week"]), FIRST_LINE_NOT_WEEKLY],
+        threshold=_boundary("fires (twice a week is more than once a week)"),
+    ),
+    Scenario(
+        "in-methotrexate-schedule-twice-daily-ivig-start",
+        "Refractory after 14 weeks of methotrexate ordered TWICE A DAY: the schedule card first "
+        "(critical), and ivig-start's 'continue methotrexate alongside IVIG' carries the "
+        "schedule note (the exposure still counts: it was given).",
+        steps(refractory, _mtx_schedule(2, 1, "d", start_days_ago=98)),
+        [
+            mtx_schedule(["2 times a day"]),
+            x.ivig_start(mentions=[NOT_WEEKLY_NOTE, ["not once weekly"]], evidence=["mtx-order"]),
+        ],
+    ),
+    Scenario(
+        "in-methotrexate-schedule-daily-ended-10-days-ago",
+        "A daily methotrexate order that ran from 20 to 10 days ago beside the weekly one: ended "
+        "within the last 28 days, so the card still fires in its past form (check what was "
+        "taken).",
+        steps(
+            _first_line,
+            _mtx_schedule(
+                1,
+                1,
+                "d",
+                start_days_ago=20,
+                end_days_ago=10,
+                local="mtx-daily",
+                replace_weekly=False,
+            ),
+        ),
+        [
+            mtx_schedule(
+                ["daily"], [f"until {day_of(10)}"], ["check what was taken"], evidence="mtx-daily"
+            ),
+            _with(x.first_line_window(), mentions=[NOT_WEEKLY_NOTE]),
+        ],
+    ),
+    Scenario(
+        "out-methotrexate-schedule-daily-ended-40-days-ago",
+        "Weekly methotrexate for 8 weeks, and a daily order beside it from 50 to 40 days ago: "
+        "ended past the 28-day window, no schedule card.",
+        steps(
+            lambda c: refractory(c, mtx_days=56),
+            _mtx_schedule(
+                1,
+                1,
+                "d",
+                start_days_ago=50,
+                end_days_ago=40,
+                local="mtx-daily",
+                replace_weekly=False,
+            ),
+        ),
+        [_with(x.first_line_window(), notMentions=[NOT_WEEKLY_NOTE])],
     ),
 ]
