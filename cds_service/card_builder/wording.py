@@ -342,11 +342,20 @@ def _severe_organ(finding: Finding, subject: SevereOrganSubject, texts: CardText
             if subject.cyclophosphamide_tried is not None
             else ""
         ),
+        "anti_mda5": (
+            texts.phrase("severe.antiMda5Positive", date=day(subject.anti_mda5.at))
+            if subject.anti_mda5 is not None
+            else texts.phrase("severe.antiMda5Unknown")
+        ),
     }
 
 
 def _extramuscular(finding: Finding, subject: ExtramuscularSubject, texts: CardTexts) -> Values:
-    return {"missing": ", ".join(texts.label(c) for c in subject.missing)}
+    mda5 = subject.anti_mda5
+    return {
+        "missing": ", ".join(texts.label(c) for c in subject.missing),
+        "mda5_date": day(mda5.at) if mda5 is not None else "",
+    }
 
 
 def _taper(finding: Finding, subject: TaperSubject, texts: CardTexts) -> Values:

@@ -87,6 +87,7 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
                     "cyclophosphamide_dose",
                     "ivig_adjunct",
                     "cyclophosphamide_tried",
+                    "anti_mda5",
                 }
             ),
             notes=("pregnancy", "contraception"),
@@ -121,7 +122,9 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
             notes=("rituximabGiven", "pregnancy", "contraception"),
         ),
         "extramuscular-screen": TopicContract(
-            frozenset({"missing"}), variants=("default", "notActive")
+            frozenset({"missing", "mda5_date"}),
+            variants=("default", "notActive", "antiMda5"),
+            notes=("antiMda5",),
         ),
         "steroid-taper": TopicContract(frozenset({"taper_finding"})),
         "data-quality": TopicContract(frozenset({"count"})),
@@ -182,6 +185,7 @@ MARKDOWN_PLACEHOLDERS = frozenset(
         "others_tried",
         "once_weekly",
         "schedules",
+        "anti_mda5",
     }
 )
 
@@ -279,6 +283,8 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "severe.noCyclophosphamideDose": frozenset(),
         "severe.ivigCardiac": frozenset(),
         "severe.cyclophosphamideTried": frozenset({"history"}),
+        "severe.antiMda5Unknown": frozenset(),
+        "severe.antiMda5Positive": frozenset({"date"}),
         "escalate.cyclosporineTried": frozenset({"history"}),
         "escalate.cyclophosphamideTried": frozenset({"history"}),
         "escalate.othersTried": frozenset({"agents"}),

@@ -15,7 +15,7 @@ from fhir_fixtures import builders as b
 from fhir_fixtures.builders import Code
 from fhir_fixtures.scenarios import expect as x
 from fhir_fixtures.scenarios import fhir_builders as fb
-from fhir_fixtures.scenarios.charts import Chart, refractory
+from fhir_fixtures.scenarios.charts import Chart, inactive, refractory
 from fhir_fixtures.scenarios.fhir_builders import NOW, at
 from fhir_fixtures.scenarios.scenario import Scenario, Threshold, steps
 
@@ -444,5 +444,122 @@ SCENARIOS += [
             ),
         ),
         [_with(x.first_line_window(), notMentions=[NOT_WEEKLY_NOTE])],
+    ),
+]
+
+
+# --- anti-MDA5 antibodies (docs/clinical/decision-model.md §5, §5a) --------------------------
+
+ANTI_MDA5 = Code(fb.LOINC, "107563-9", "MDA5 Ab [Presence] in Serum or Plasma")
+V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+
+def _anti_mda5(*, positive: bool, days_ago: int, by: str = "value", local: str = "mda5") -> object:
+    """An anti-MDA5 result: valued SNOMED Positive / Negative (`by="value"`), only interpreted
+    H / N (`by="interpretation"`), or named in words with a text value (`by="name"`)."""
+
+    def step(c: Chart) -> None:
+        when = at(days_ago=days_ago)
+        if by == "name":
+            c.add(
+                b.observation(
+                    c.id(local),
+                    c.pid,
+                    {"text": "Anti-MDA5 antibody (myositis panel)"},
+                    effective=when,
+                    category="laboratory",
+                    valueString="Positive" if positive else "Negative",
+                )
+            )
+            return
+        extra: dict[str, Any] = {}
+        value = None
+        if by == "interpretation":
+            code = "H" if positive else "N"
+            extra["interpretation"] = [b.concept(Code(V3_INTERPRETATION, code, code))]
+        else:
+            value = b.concept(b.POSITIVE if positive else b.NEGATIVE)
+        c.add(
+            b.observation(
+                c.id(local),
+                c.pid,
+                fb.concept([ANTI_MDA5]),
+                effective=when,
+                category="laboratory",
+                value_concept=value,
+                **extra,
+            )
+        )
+
+    return step
+
+
+def _ild_recent(c: Chart) -> None:
+    c.problem("ild", "ild", days_ago=20)
+
+
+SCENARIOS += [
+    Scenario(
+        "in-severe-organ-disease-ild-anti-mda5-positive",
+        "Interstitial lung disease and a positive anti-MDA5 result 30 days ago: the severe "
+        "pathway says anti-MDA5 positive with its date, the highest risk of rapidly progressive "
+        "ILD.",
+        steps(
+            lambda c: refractory(c, mtx_days=98),
+            _ild_recent,
+            _anti_mda5(positive=True, days_ago=30),
+        ),
+        [
+            x.severe_organ(
+                evidence=["ild", "mda5"],
+                mentions=[[f"anti-mda5 positive ({day_of(30)})"], ["rapidly progressive"]],
+            )
+        ],
+    ),
+    Scenario(
+        "out-severe-organ-disease-ild-anti-mda5-negative",
+        "Interstitial lung disease and a negative anti-MDA5 result: read as negative - the "
+        "severe card keeps its standard anti-MDA5 line, no positive result named.",
+        steps(
+            lambda c: refractory(c, mtx_days=98),
+            _ild_recent,
+            _anti_mda5(positive=False, days_ago=30),
+        ),
+        [x.severe_organ(evidence=["ild"], notMentions=[["anti-mda5 positive"]])],
+        forbidden=("mda5",),
+    ),
+    Scenario(
+        "in-extramuscular-screen-anti-mda5-no-ild",
+        "Inactive JDM with the organ screen done 33 days ago, then anti-MDA5 reported high (H) "
+        "10 days ago and no interstitial lung disease recorded: the organ-screen card asks for "
+        "lung function and chest imaging now because of it (the earlier lung function test "
+        "predates the result).",
+        steps(
+            lambda c: inactive(c, mtx_days=140),
+            _anti_mda5(positive=True, days_ago=10, by="interpretation"),
+        ),
+        [
+            x.card(
+                "extramuscular-screen",
+                "info",
+                mentions=[
+                    [f"anti-mda5 positive ({day_of(10)})"],
+                    ["lung function"],
+                    ["chest imaging"],
+                ],
+                evidence=["mda5"],
+            )
+        ],
+    ),
+    Scenario(
+        "out-extramuscular-screen-anti-mda5-negative",
+        "Inactive JDM with its screen up to date and anti-MDA5 reported normal (N) 10 days ago: "
+        "a negative result asks for nothing - no cards.",
+        steps(
+            lambda c: inactive(c, mtx_days=140),
+            _anti_mda5(positive=False, days_ago=10, by="interpretation"),
+        ),
+        [],
+        forbidden=("mda5",),
     ),
 ]
