@@ -19,6 +19,7 @@ OVERRIDE_SYSTEM = "https://jdm-cds.example.org/fhir/CodeSystem/override-reason"
 EVIDENCE_KEY = "org.jdm-cds.evidence"
 # docs/clinical/card-contract.md: the topic table's order, used within one indicator
 TOPIC_ORDER = (
+    "methotrexate-schedule",
     "severe-organ-disease",
     "ivig-start",
     "ivig-course-due",

@@ -121,7 +121,7 @@ def test_check_knowledge_command_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-knowledge", "--dir", str(CARDS)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("knowledge base OK")
-    assert "card topics:   26" in out
+    assert "card topics:   27" in out
 
 
 def test_check_knowledge_command_names_the_fault(

@@ -97,6 +97,11 @@ REQUIRED_BOUNDARIES = {
         "boundary-data-quality-stale-problem-6-months",
         "boundary-data-quality-stale-problem-6-months-less-a-day",
     ),
+    "methotrexate once weekly": (
+        "boundary-methotrexate-schedule-every-7-days",
+        "boundary-methotrexate-schedule-every-6-days",
+        "boundary-methotrexate-schedule-twice-a-week",
+    ),
 }
 
 
@@ -293,7 +298,7 @@ def test_topic_and_check_lists_match_the_clinical_docs() -> None:
     safety = CLINICAL_DOCS / "safety.md"
     topics = set(
         re.findall(
-            r"`((?:ivig|weight|first|dysphagia|escalate|extramuscular|steroid|data|severe)"
+            r"`((?:ivig|weight|first|dysphagia|escalate|extramuscular|steroid|data|severe|methotrexate)"
             r"-[a-z-]+)`",
             decision_model.read_text(),
         )

@@ -12,11 +12,22 @@ from datetime import datetime
 from decimal import Decimal
 
 from cds_service.card_builder.markdown import md_escape
+from cds_service.card_builder.schedule_text import schedule_words
 from cds_service.card_builder.units_display import display_unit, measured_text
-from cds_service.history.model import DoseEvent, DoseStatus, IvigCourse, Measurement, TherapyHistory
+from cds_service.history.dosage import Timing
+from cds_service.history.model import (
+    DoseEvent,
+    DoseStatus,
+    IvigCourse,
+    Measurement,
+    MethotrexateSchedule,
+    TherapyHistory,
+)
 from cds_service.knowledge.loader import Knowledge
 from cds_service.knowledge.text_contract import KEY_RESULTS, SECOND_LINE_AGENTS
+from cds_service.knowledge.texts import CardTexts
 from cds_service.rules.ivig_trial import split_courses
+from cds_service.rules.methotrexate_schedule import too_frequent
 from cds_service.rules.score_trend import ScoreTrend, score_trends
 from cds_service.rules.timeutil import day, weeks_between
 
@@ -48,7 +59,7 @@ def timeline_lines(history: TherapyHistory, now: datetime, knowledge: Knowledge)
     phrase = knowledge.texts.phrase
     lines = [
         _pulses(history, phrase),
-        _methotrexate(history, now, phrase),
+        _methotrexate(history, now, knowledge),
         _glucocorticoid(history, phrase),
         _ivig(history, now, knowledge),
     ]
@@ -79,7 +90,8 @@ def _pulses(history: TherapyHistory, phrase: _Phrase) -> str:
     )
 
 
-def _methotrexate(history: TherapyHistory, now: datetime, phrase: _Phrase) -> str:
+def _methotrexate(history: TherapyHistory, now: datetime, knowledge: Knowledge) -> str:
+    phrase = knowledge.texts.phrase
     mtx = history.methotrexate
     if mtx is None or mtx.first_dose_at is None:
         return phrase("timeline.methotrexate.none")
@@ -90,10 +102,21 @@ def _methotrexate(history: TherapyHistory, now: datetime, phrase: _Phrase) -> st
         "weeks": str(weeks_between(mtx.first_dose_at, now)),
         "given": str(mtx.doses_given),
     }
+    # the latest record more often than weekly: never written as weekly methotrexate
+    wrong = [s for s in too_frequent(history, knowledge) if latest and s.source == latest.source]
+    if wrong:
+        schedule = methotrexate_schedule_words(wrong[-1], knowledge.texts)
+        return phrase("timeline.methotrexate.notWeekly", schedule=schedule, **values)
     if mtx.active:
         return phrase("timeline.methotrexate", **values)
     last = mtx.last_dose_at or mtx.first_dose_at
     return phrase("timeline.methotrexate.stopped", last=day(last), **values)
+
+
+def methotrexate_schedule_words(schedule: MethotrexateSchedule, texts: CardTexts) -> str:
+    """``daily``, ``2 times a day``, ``every 6 days``, ``2 times a week``."""
+    timing = Timing(schedule.doses_per_day, False, None, None, None, schedule.per_week)
+    return schedule_words(timing, texts)
 
 
 def _glucocorticoid(history: TherapyHistory, phrase: _Phrase) -> str:

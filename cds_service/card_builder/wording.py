@@ -12,10 +12,15 @@ from typing import Any
 
 from cds_service.card_builder.markdown import md_escape
 from cds_service.card_builder.safety_text import check_detail, short_detail
-from cds_service.card_builder.timeline import line_start
+from cds_service.card_builder.timeline import line_start, methotrexate_schedule_words
 from cds_service.card_builder.units_display import measured_text
 from cds_service.dosing import IvigDose, WeightAssessment, WeightStatus
-from cds_service.history.model import DataQualityNote, TherapyHistory
+from cds_service.history.model import (
+    DataQualityNote,
+    DoseStatus,
+    MethotrexateSchedule,
+    TherapyHistory,
+)
 from cds_service.knowledge.loader import Knowledge
 from cds_service.knowledge.texts import ANY_CONCEPT, CardTexts
 from cds_service.rules.data_quality import DataQualitySubject
@@ -27,11 +32,13 @@ from cds_service.rules.first_line_window import FirstLineSubject
 from cds_service.rules.ivig_course_due import CourseDueSubject
 from cds_service.rules.ivig_monitoring import MonitoringSubject
 from cds_service.rules.ivig_start import CHECKED_MEASUREMENTS, IvigStartSubject, WeightNeededSubject
+from cds_service.rules.methotrexate_schedule import MethotrexateScheduleSubject
 from cds_service.rules.safety import SafetyWarningSubject
 from cds_service.rules.severe_organ import SevereOrganSubject
 from cds_service.rules.stale_problems import StaleProblem
 from cds_service.rules.steroid_taper import TaperSubject
 from cds_service.rules.timeutil import day
+from cds_service.rules.tried import EXPERT_CENTRE_AGENTS, AgentTried
 
 Values = dict[str, str]
 
@@ -283,11 +290,48 @@ def _escalate(finding: Finding, subject: EscalateSubject, texts: CardTexts) -> V
     option = "escalate.rituximabAdult" if subject.adult else "escalate.rituximabChild"
     organs = sorted({texts.label(p.concept) for p in subject.organ_problems})
     organ_text = texts.phrase("escalate.organPresent", organs=", ".join(organs)) if organs else ""
+    tried = {t.agent: t for t in subject.tried}
+    cyclosporine, cyclophosphamide = tried.get("cyclosporine"), tried.get("cyclophosphamide")
+    others = [
+        texts.phrase("tried.agent", agent=texts.label(t.agent), history=tried_text(t, texts))
+        for agent in EXPERT_CENTRE_AGENTS
+        if (t := tried.get(agent)) is not None
+    ]
     return {
         "courses": str(subject.courses),
         "rituximab_option": texts.phrase(option, rituximab_dose=rituximab),
         "organ_involvement": organ_text,
+        "cyclosporine_tried": (
+            texts.phrase("escalate.cyclosporineTried", history=tried_text(cyclosporine, texts))
+            if cyclosporine is not None
+            else ""
+        ),
+        "cyclophosphamide_tried": (
+            texts.phrase(
+                "escalate.cyclophosphamideTried", history=tried_text(cyclophosphamide, texts)
+            )
+            if cyclophosphamide is not None
+            else ""
+        ),
+        "others_tried": (
+            texts.phrase("escalate.othersTried", agents="; ".join(others)) if others else ""
+        ),
     }
+
+
+def tried_text(tried: AgentTried, texts: CardTexts) -> str:
+    """What the record holds of an agent: doses given and the last date (cyclophosphamide with
+    its total), else reported use from a date, else ordered from a date."""
+    if tried.given:
+        total = tried.total_mg
+        shown = texts.phrase("tried.given", count=str(len(tried.given)), date=day(tried.last_given))
+        if tried.agent == "cyclophosphamide" and total is not None:
+            grams = (total / Decimal(1000)).quantize(Decimal("0.01"))
+            shown += texts.phrase("tried.total", total=_fmt(grams))
+        return shown
+    if tried.reported:
+        return texts.phrase("tried.reported", date=day(tried.reported[0].at))
+    return texts.phrase("tried.ordered", date=day(tried.ordered[0].at))
 
 
 def _severe_organ(finding: Finding, subject: SevereOrganSubject, texts: CardTexts) -> Values:
@@ -312,17 +356,68 @@ def _severe_organ(finding: Finding, subject: SevereOrganSubject, texts: CardText
         "organ_list": "; ".join(dated),
         "cyclophosphamide_dose": dose,
         "ivig_adjunct": texts.phrase("severe.ivigCardiac") if subject.cardiac else "",
+        "cyclophosphamide_tried": (
+            texts.phrase(
+                "severe.cyclophosphamideTried",
+                history=tried_text(subject.cyclophosphamide_tried, texts),
+            )
+            if subject.cyclophosphamide_tried is not None
+            else ""
+        ),
+        "anti_mda5": (
+            texts.phrase("severe.antiMda5Positive", date=day(subject.anti_mda5.at))
+            if subject.anti_mda5 is not None
+            else texts.phrase("severe.antiMda5Unknown")
+        ),
     }
 
 
 def _extramuscular(finding: Finding, subject: ExtramuscularSubject, texts: CardTexts) -> Values:
-    return {"missing": ", ".join(texts.label(c) for c in subject.missing)}
+    mda5 = subject.anti_mda5
+    return {
+        "missing": ", ".join(texts.label(c) for c in subject.missing),
+        "mda5_date": day(mda5.at) if mda5 is not None else "",
+    }
 
 
 def _taper(finding: Finding, subject: TaperSubject, texts: CardTexts) -> Values:
     first = taper_texts(subject, texts)[0]
     short = first if len(first) <= 48 else first.split(" is under")[0].split(" within")[0]
     return {"taper_finding": short}
+
+
+def _methotrexate_schedule(
+    finding: Finding, subject: MethotrexateScheduleSubject, texts: CardTexts
+) -> Values:
+    """The schedule named in the summary (the latest in force, else the latest), and every one
+    on record in the recommendation."""
+    named = subject.schedules[-1]
+    lines = [
+        texts.phrase(
+            "methotrexateSchedule.line",
+            dose=md_escape(s.dose_as_written),
+            schedule=methotrexate_schedule_words(s, texts),
+            per_week=_fmt(s.per_week.quantize(Decimal("0.1"))),
+            recorded=_recorded(s, texts),
+            start=day(s.start),
+            until=texts.phrase("methotrexateSchedule.until", date=day(s.until)) if s.until else "",
+        )
+        for s in subject.schedules
+    ]
+    return {
+        "dose": named.dose_as_written,
+        "recorded": _recorded(named, texts),
+        "schedule_upper": methotrexate_schedule_words(named, texts).upper(),
+        "start": day(named.start),
+        "until": day(named.until) if named.until else "",
+        "once_weekly": texts.phrase("methotrexate.onceWeekly"),
+        "schedules": "; ".join(lines),
+    }
+
+
+def _recorded(schedule: MethotrexateSchedule, texts: CardTexts) -> str:
+    ordered = schedule.status is DoseStatus.ORDERED
+    return texts.phrase(f"methotrexateSchedule.{'ordered' if ordered else 'reported'}")
 
 
 def _data_quality(finding: Finding, subject: DataQualitySubject, texts: CardTexts) -> Values:
@@ -332,6 +427,7 @@ def _data_quality(finding: Finding, subject: DataQualitySubject, texts: CardText
 
 
 _WORDERS: Sequence[tuple[type, Callable[[Finding, Any, CardTexts], Values]]] = (
+    (MethotrexateScheduleSubject, _methotrexate_schedule),
     (IvigStartSubject, _ivig_start),
     (CourseDueSubject, _course_due),
     (WeightNeededSubject, _weight_needed),

@@ -7,7 +7,7 @@ dose events -> derived summaries (pulses, methotrexate, glucocorticoid course, I
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from types import MappingProxyType
@@ -18,6 +18,7 @@ from cds_service.history.clinical import map_allergies, map_immunizations, map_p
 from cds_service.history.dates import clock_zone
 from cds_service.history.derived import (
     ivig_courses,
+    methotrexate_schedules,
     methotrexate_summary,
     methylprednisolone_pulses,
 )
@@ -169,6 +170,9 @@ def _therapy(
         for u in uses
     )
     methotrexate = methotrexate_summary(_sorted_events(timed), active_mtx_order, policy, now)
+    schedules = methotrexate_schedules(timed)
+    if methotrexate is not None and schedules:
+        methotrexate = replace(methotrexate, other_schedules=schedules)
     events = _without_covered_expected(_sorted_events(timed), methotrexate)
     # each of these may load deferred weights, so the BSA (and the weight series) come last
     glucocorticoid = glucocorticoid_course(timed, body, now)

@@ -7,10 +7,12 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from cds_service.history.body import BodySize
+from cds_service.history.events import TimedEvent
 from cds_service.history.model import (
     DoseEvent,
     DoseStatus,
     IvigCourse,
+    MethotrexateSchedule,
     MethotrexateSummary,
 )
 from cds_service.knowledge.history_policy import HistoryPolicy
@@ -85,6 +87,30 @@ def methotrexate_summary(
         last_dose_at=last,
         events=tuple(sorted(kept, key=_order_key)),
     )
+
+
+def methotrexate_schedules(timed: Sequence[TimedEvent]) -> tuple[MethotrexateSchedule, ...]:
+    """Methotrexate orders and statements whose schedule states how often and is not once
+    weekly (a weekly order's doses are the EXPECTED events instead)."""
+    found = []
+    for item in timed:
+        event, timing = item.event, item.timing
+        if event.agent != "methotrexate" or timing is None or timing.weekly:
+            continue
+        if timing.per_week is None or event.status not in (DoseStatus.ORDERED, DoseStatus.REPORTED):
+            continue
+        found.append(
+            MethotrexateSchedule(
+                start=event.at,
+                until=item.until,
+                per_week=timing.per_week,
+                doses_per_day=timing.doses_per_day,
+                dose_as_written=event.dose_as_written,
+                status=event.status,
+                source=event.source,
+            )
+        )
+    return tuple(sorted(found, key=lambda s: (s.start, s.source.reference)))
 
 
 def ivig_courses(

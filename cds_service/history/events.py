@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from cds_service.history.body import BodySize
 from cds_service.history.dates import clock_zone, period_end, period_start, to_datetime
-from cds_service.history.dosage import MASS_TO_MG
+from cds_service.history.dosage import MASS_TO_MG, Timing
 from cds_service.history.medications import MedicationUse
 from cds_service.history.model import BodySurfaceArea, DoseEvent, DoseStatus, Measurement
 from cds_service.history.select import (
@@ -41,6 +41,7 @@ class TimedEvent:
 
     event: DoseEvent
     until: datetime | None
+    timing: Timing | None = None  # an order's or statement's schedule
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def _statement(
     until = use.timing.end or period_end(model.effectivePeriod, zone)
     if until is None and use.status in ("completed", "stopped"):
         until = _last_updated(model, zone) or at
-    return [TimedEvent(_event(use, at, DoseStatus.REPORTED, body, policy), until)]
+    return [TimedEvent(_event(use, at, DoseStatus.REPORTED, body, policy), until, use.timing)]
 
 
 def _order(
@@ -126,7 +127,7 @@ def _order(
         until = _last_updated(model, zone) or start
     if use.agent == "methotrexate" and use.timing.weekly:
         return _weekly_expected(use, start, until, body, policy, now)
-    return [TimedEvent(_event(use, start, DoseStatus.ORDERED, body, policy), until)]
+    return [TimedEvent(_event(use, start, DoseStatus.ORDERED, body, policy), until, use.timing)]
 
 
 def _weekly_expected(

@@ -216,8 +216,20 @@ NEGATIVE_CODES = frozenset({"260385009", "260415000", "NEG"})  # SNOMED negative
 PRESENCE_CONCEPTS: Mapping[str, CodedResultConcept] = {
     "pregnancy-test": "pregnancy-test",
     "anti-iga": "anti-iga",
+    "anti-mda5": "anti-mda5",
 }
-PRESENCE_NAMES = {"pregnancy-test": "pregnancy test", "anti-iga": "anti-IgA antibody result"}
+PRESENCE_NAMES = {
+    "pregnancy-test": "pregnancy test",
+    "anti-iga": "anti-IgA antibody result",
+    "anti-mda5": "anti-MDA5 antibody result",
+}
+# antibody results whose quantity reads against the lab's upper limit (ELISA in U/mL)
+UPPER_LIMIT_CONCEPTS = frozenset({"anti-iga", "anti-mda5"})
+# an antibody reported only by its interpretation: high or abnormal is positive, normal negative
+# (HL7 v3 ObservationInterpretation H, HH, A, AA, N)
+ANTIBODY_INTERPRETATION = frozenset({"anti-mda5"})
+POSITIVE_INTERPRETATIONS = frozenset({"H", "HH", "A", "AA"})
+NEGATIVE_INTERPRETATIONS = frozenset({"N"})
 
 
 def _presence(
@@ -236,12 +248,17 @@ def _presence(
         codes += [c.code for c in value.coding or [] if c.code]
         words += [c.display for c in value.coding or [] if c.display]
         words += [value.text] if value.text else []
+    interpreted: set[str] = set()
     for interpretation in observation.interpretation or []:
         codes += [c.code for c in interpretation.coding or [] if c.code]
+        interpreted |= {c.code for c in interpretation.coding or [] if c.code}
     said = {w.strip().lower() for w in words}
     positive = bool(said & POSITIVE_WORDS or set(codes) & POSITIVE_CODES)
     negative = bool(said & NEGATIVE_WORDS or set(codes) & NEGATIVE_CODES)
-    above = _above_upper_limit(observation) if concept == "anti-iga" else None
+    if concept in ANTIBODY_INTERPRETATION and not positive and not negative:
+        positive = bool(interpreted & POSITIVE_INTERPRETATIONS)
+        negative = bool(interpreted & NEGATIVE_INTERPRETATIONS)
+    above = _above_upper_limit(observation) if concept in UPPER_LIMIT_CONCEPTS else None
     if above is not None and not positive and not negative:
         positive, negative = above, not above
     if positive == negative:  # neither, or both: not read

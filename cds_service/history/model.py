@@ -163,6 +163,21 @@ class DoseEvent:
 
 
 @dataclass(frozen=True)
+class MethotrexateSchedule:
+    """A methotrexate order or statement whose schedule is not once weekly (daily, twice a day,
+    twice a week, every few days): how often, from when, until when. Recorded as read; the rules
+    judge it (docs/clinical/safety.md, methotrexate more often than weekly)."""
+
+    start: datetime
+    until: datetime | None  # when it stopped being in force; None while it is
+    per_week: Decimal  # administrations a week, the more frequent reading of a range
+    doses_per_day: Decimal | None  # a daily or hourly schedule's doses a day
+    dose_as_written: str
+    status: DoseStatus  # ORDERED (an order) or REPORTED (a statement)
+    source: SourceRef
+
+
+@dataclass(frozen=True)
 class MethotrexateSummary:
     first_dose_at: datetime | None  # earliest given/expected/reported dose or order start
     doses_given: int  # administrations
@@ -171,6 +186,8 @@ class MethotrexateSummary:
     active: bool  # an active order or a dose in the last 14 days
     last_dose_at: datetime | None
     events: tuple[DoseEvent, ...]
+    # orders and statements with a schedule other than once weekly, by start
+    other_schedules: tuple[MethotrexateSchedule, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,7 @@ CodedResultConcept = Literal[
     "blood-group",
     "pregnancy-test",  # qualitative hCG: value "positive" or "negative"
     "anti-iga",  # anti-IgA antibodies: value "positive" or "negative"
+    "anti-mda5",  # anti-MDA5 antibodies: value "positive" or "negative"
 ]
 CODED_RESULT_CONCEPTS: tuple[CodedResultConcept, ...] = get_args(CodedResultConcept)
 

@@ -34,6 +34,20 @@ ORDER_IVIG_CASES = ("over", "perDay", "under", "noDays", "unread")
 
 TOPICS: Mapping[str, TopicContract] = MappingProxyType(
     {
+        "methotrexate-schedule": TopicContract(
+            frozenset(
+                {
+                    "dose",
+                    "recorded",
+                    "schedule_upper",
+                    "start",
+                    "until",
+                    "once_weekly",
+                    "schedules",
+                }
+            ),
+            variants=("default", "past"),
+        ),
         "ivig-start": TopicContract(
             frozenset(
                 {
@@ -46,7 +60,7 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
             ),
             variants=("dose", "noDose", "hardStop"),
             cases=("default", "redFlag", "hardStop"),
-            notes=("draftWithheld", "methotrexateStopped", "pregnancy"),
+            notes=("draftWithheld", "methotrexateStopped", "methotrexateNotWeekly", "pregnancy"),
         ),
         "ivig-course-due": TopicContract(
             frozenset(
@@ -66,16 +80,26 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
             notes=("draftWithheld",),
         ),
         "severe-organ-disease": TopicContract(
-            frozenset({"organs", "organ_list", "cyclophosphamide_dose", "ivig_adjunct"}),
+            frozenset(
+                {
+                    "organs",
+                    "organ_list",
+                    "cyclophosphamide_dose",
+                    "ivig_adjunct",
+                    "cyclophosphamide_tried",
+                    "anti_mda5",
+                }
+            ),
             notes=("pregnancy", "contraception"),
         ),
         "ivig-contraindicated": TopicContract(
-            frozenset({"contraindication"}), notes=("pregnancy", "contraception")
+            frozenset({"contraindication"}),
+            notes=("methotrexateNotWeekly", "pregnancy", "contraception"),
         ),
         "weight-needed": TopicContract(frozenset({"weight_problem", "weight_detail"})),
         "first-line-window": TopicContract(
             frozenset({"twelve_week_date", "mtx_weeks"}),
-            notes=("noMethotrexate", "methotrexateStopped", "pregnancy"),
+            notes=("noMethotrexate", "methotrexateStopped", "methotrexateNotWeekly", "pregnancy"),
         ),
         "dysphagia-aspiration": TopicContract(frozenset({"vfss_status"})),
         "ivig-safety-iga-deficiency": SAFETY_WARNING,
@@ -85,17 +109,28 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
         "ivig-safety-cardiac-fluid": SAFETY_WARNING,
         "ivig-monitoring-due": TopicContract(frozenset({"missing"})),
         "escalate-after-ivig": TopicContract(
-            frozenset({"courses", "rituximab_option", "organ_involvement"}),
+            frozenset(
+                {
+                    "courses",
+                    "rituximab_option",
+                    "organ_involvement",
+                    "cyclosporine_tried",
+                    "cyclophosphamide_tried",
+                    "others_tried",
+                }
+            ),
             notes=("rituximabGiven", "pregnancy", "contraception"),
         ),
         "extramuscular-screen": TopicContract(
-            frozenset({"missing"}), variants=("default", "notActive")
+            frozenset({"missing", "mda5_date"}),
+            variants=("default", "notActive", "antiMda5"),
+            notes=("antiMda5",),
         ),
         "steroid-taper": TopicContract(frozenset({"taper_finding"})),
         "data-quality": TopicContract(frozenset({"count", "intro"}), variants=("default", "stale")),
         # the order-time checks (docs/clinical/order-checks.md; cds_service/orders/)
         "order-mtx-frequency": TopicContract(
-            frozenset({"schedule_upper", "weekly_total", "finding"}),
+            frozenset({"schedule_upper", "weekly_total", "finding", "once_weekly"}),
             variants=("default", "noMass", "missing"),
             cases=("default", "missing"),
         ),
@@ -140,7 +175,19 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
 ORDER_TOPICS: tuple[str, ...] = tuple(topic for topic in TOPICS if topic.startswith("order-"))
 
 # Placeholders of the Markdown the rules' records supply as already-formatted Markdown.
-MARKDOWN_PLACEHOLDERS = frozenset({"rituximab_option", "cyclophosphamide_dose", "ivig_adjunct"})
+MARKDOWN_PLACEHOLDERS = frozenset(
+    {
+        "rituximab_option",
+        "cyclophosphamide_dose",
+        "ivig_adjunct",
+        "cyclosporine_tried",
+        "cyclophosphamide_tried",
+        "others_tried",
+        "once_weekly",
+        "schedules",
+        "anti_mda5",
+    }
+)
 
 SAFETY_CHECK_PLACEHOLDERS = frozenset({"detail"})
 
@@ -182,6 +229,16 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "timeline.methotrexate": frozenset({"dose", "start", "weeks", "given"}),
         "timeline.methotrexate.stopped": frozenset({"dose", "start", "weeks", "given", "last"}),
         "timeline.methotrexate.none": frozenset(),
+        "timeline.methotrexate.notWeekly": frozenset(
+            {"dose", "schedule", "start", "weeks", "given"}
+        ),
+        "methotrexate.onceWeekly": frozenset(),
+        "methotrexateSchedule.ordered": frozenset(),
+        "methotrexateSchedule.reported": frozenset(),
+        "methotrexateSchedule.line": frozenset(
+            {"dose", "schedule", "per_week", "recorded", "start", "until"}
+        ),
+        "methotrexateSchedule.until": frozenset({"date"}),
         "timeline.perKgDay": frozenset({"value"}),
         "timeline.glucocorticoid.step": frozenset({"mg", "per_kg", "date"}),
         "timeline.glucocorticoid": frozenset({"steps"}),
@@ -225,6 +282,17 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "severe.cyclophosphamideDose": frozenset({"low", "high", "bsa"}),
         "severe.noCyclophosphamideDose": frozenset(),
         "severe.ivigCardiac": frozenset(),
+        "severe.cyclophosphamideTried": frozenset({"history"}),
+        "severe.antiMda5Unknown": frozenset(),
+        "severe.antiMda5Positive": frozenset({"date"}),
+        "escalate.cyclosporineTried": frozenset({"history"}),
+        "escalate.cyclophosphamideTried": frozenset({"history"}),
+        "escalate.othersTried": frozenset({"agents"}),
+        "tried.agent": frozenset({"agent", "history"}),
+        "tried.given": frozenset({"count", "date"}),
+        "tried.total": frozenset({"total"}),
+        "tried.reported": frozenset({"date"}),
+        "tried.ordered": frozenset({"date"}),
         "contraindicated.anaphylaxis-to-ig": frozenset(),
         "contraindicated.renal-severe": frozenset(),
         "contraindicated.anti-iga-reaction": frozenset(),

@@ -79,6 +79,7 @@ REQUIRED_THRESHOLDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "methotrexate_current_days": BELOW,
         "ck_inactive_u_l": BELOW,
         "problem_stale_months": ABOVE,
+        "methotrexate_schedule_recent_days": BELOW,
     }
 )
 # The unit of the values a threshold is compared with (the measurement's canonical unit, or 1 for
@@ -130,6 +131,7 @@ TIME_WINDOWS = frozenset(
         "immunosuppressive_steroid_days",
         "methotrexate_current_days",
         "problem_stale_months",
+        "methotrexate_schedule_recent_days",
     }
 )
 

@@ -38,7 +38,7 @@ from cds_service.rules.findings import Indicator
 
 RULE_ID = "order_checks"
 # values already written as Markdown by the checks (built from card-texts phrases)
-MARKDOWN_VALUES = frozenset({"finding"})
+MARKDOWN_VALUES = frozenset({"finding", "once_weekly"})
 
 
 def indicator_of(finding: OrderFinding, knowledge: Knowledge) -> Indicator:

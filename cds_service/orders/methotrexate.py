@@ -44,13 +44,19 @@ def methotrexate(order: OrderReading, body: Body, knowledge: Knowledge) -> list[
     dose_unread = mass.mg is None
     corrected_dose = None if in_range or dose_unread else _mtx_dose(order, body, knowledge)
     frequency_rule = used(policy.methotrexate_max_per_week, "gt")
+    once_weekly = texts.phrase("methotrexate.onceWeekly")  # the patient view's card says it too
     if per_week is None:
         findings.append(
             OrderFinding(
                 "order-mtx-frequency",
                 case="missing",
                 variant="missing",
-                values={"schedule_upper": "", "weekly_total": "", "finding": ""},
+                values={
+                    "schedule_upper": "",
+                    "weekly_total": "",
+                    "finding": "",
+                    "once_weekly": once_weekly,
+                },
                 facts=order_facts(order, mass),
                 thresholds=(frequency_rule,),
                 correction=correction(WEEKLY, corrected_dose, in_range),
@@ -77,6 +83,7 @@ def methotrexate(order: OrderReading, body: Body, knowledge: Knowledge) -> list[
                     "schedule_upper": schedule.upper(),
                     "weekly_total": shown_mg(weekly) if weekly is not None else "",
                     "finding": finding,
+                    "once_weekly": once_weekly,
                 },
                 facts=order_facts(order, mass)
                 + ((Fact("weekly_total_mg", plain(weekly), "mg"),) if weekly is not None else ()),

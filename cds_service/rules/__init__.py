@@ -21,6 +21,7 @@ from cds_service.rules import (
     ivig_course_due,
     ivig_monitoring,
     ivig_start,
+    methotrexate_schedule,
     pregnancy,
     safety,
     severe_organ,
@@ -33,6 +34,7 @@ Rule = Callable[[ClinicalContext, Knowledge, datetime], tuple[Finding, ...]]
 CONDITION_LABEL = "Condition"  # how gather notes name the diagnoses' search (gather/registry.py)
 
 RULES: tuple[Rule, ...] = (
+    methotrexate_schedule.evaluate,
     severe_organ.evaluate,
     ivig_start.evaluate,
     ivig_course_due.evaluate,
@@ -62,5 +64,7 @@ def evaluate_all(
             return data_quality.evaluate(context, knowledge, now)
         return ()
     findings = tuple(finding for rule in RULES for finding in rule(context, knowledge, now))
+    # a schedule more often than weekly changes every card that goes on with methotrexate
+    findings = methotrexate_schedule.annotate(findings, context.history, knowledge, now)
     # pregnancy changes every card that names methotrexate, cyclophosphamide, MMF or rituximab
     return pregnancy.annotate(findings, context.history, knowledge, now)

@@ -39,6 +39,7 @@ DECISION_CONCEPTS = frozenset(
         "myocarditis",
         "iga-deficiency",
         "anti-iga",
+        "anti-mda5",
         "renal-impairment",
         "thrombosis",
         "thrombophilia",

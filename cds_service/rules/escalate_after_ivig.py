@@ -6,6 +6,7 @@ the BSA), ciclosporin; cyclophosphamide only for severe organ involvement (decis
 organ problems). A child gets the BSA dose of the RIM protocol, with UK practice's 14-day interval
 named as the alternative; an adult (18 or over) gets the adult regimen's wording. The card drafts
 the checks before rituximab (hepatitis B serology, baseline IgG: order set rituximab-baseline).
+An option already tried says so, with what the record holds (:mod:`cds_service.rules.tried`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from cds_service.rules.context import ClinicalContext
 from cds_service.rules.findings import Fact, Finding, unique_refs
 from cds_service.rules.refractory import DiseaseAssessment
 from cds_service.rules.scope import ADULT_AGE_YEARS
+from cds_service.rules.tried import AgentTried, agents_tried
 
 RULE_ID = "escalate_after_ivig"
 
@@ -30,6 +32,7 @@ class EscalateSubject:
     organ_problems: tuple[Problem, ...]  # active severe organ involvement
     disease: DiseaseAssessment | None = None  # the signs of activity the card names
     adult: bool = False  # 18 or over: the adult rituximab regimen is stated, not the paediatric
+    tried: tuple[AgentTried, ...] = ()  # the options' agents already on record
 
 
 def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> tuple[Finding, ...]:
@@ -54,7 +57,10 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
         for i, c in enumerate(status.courses)
     ]
     facts += list(disease.facts)
+    tried = agents_tried(context.history)
+    facts += [t.fact for t in tried]
     used = [m.source for m in (dose.weight, dose.height)] if dose is not None else []
+    used += [ref for t in tried for ref in t.resources]
     return (
         Finding(
             topic="escalate-after-ivig",
@@ -65,7 +71,9 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
             facts=tuple(facts),
             thresholds=disease.thresholds + status.thresholds,
             dose=dose,
-            subject=EscalateSubject(len(status.courses), organ, disease, adult=_adult(context)),
+            subject=EscalateSubject(
+                len(status.courses), organ, disease, adult=_adult(context), tried=tried
+            ),
             suggest=("rituximab-baseline",),
             note_keys=("rituximabGiven",) if _rituximab_given(context) else (),
         ),

@@ -34,6 +34,7 @@ class Effect(StrEnum):
 
 # Topic order of the card contract: cards sort by indicator, then by this order.
 TOPIC_ORDER: tuple[str, ...] = (
+    "methotrexate-schedule",
     "severe-organ-disease",
     "ivig-start",
     "ivig-course-due",

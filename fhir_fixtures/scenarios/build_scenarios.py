@@ -39,6 +39,7 @@ from fhir_fixtures.scenarios import (
     specs_scope,
     specs_stale,
     specs_trial,
+    specs_tried,
 )
 from fhir_fixtures.scenarios.charts import Chart
 from fhir_fixtures.scenarios.fhir_builders import NOW
@@ -76,6 +77,7 @@ def all_scenarios() -> list[Scenario]:
         *specs_judgement.SCENARIOS,
         *specs_scope.SCENARIOS,
         *specs_stale.SCENARIOS,
+        *specs_tried.SCENARIOS,
     ]
     names = [s.name for s in scenarios]
     duplicates = {n for n in names if names.count(n) > 1}

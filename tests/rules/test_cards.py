@@ -27,7 +27,9 @@ from cds_service.card_builder.cards import build_cards
 from cds_service.history.model import (
     CodedResult,
     DataQualityNote,
+    DoseStatus,
     MatchKind,
+    MethotrexateSchedule,
     SourceRef,
     TherapyHistory,
 )
@@ -81,8 +83,12 @@ def every_topic_histories() -> list[TherapyHistory]:
         without(seed_history(coded_results=(ANTI_IGA_POSITIVE,)), "iga"),
         measure("iga", "3", ago(2), "iga-3"),
     )
+    mtx = seed.methotrexate
+    assert mtx is not None
+    daily = replace(seed, methotrexate=replace(mtx, other_schedules=(DAILY_METHOTREXATE,)))
     return [
         seed,
+        daily,
         risky,
         stale_weight,
         weak,
@@ -95,6 +101,15 @@ def every_topic_histories() -> list[TherapyHistory]:
     ]
 
 
+DAILY_METHOTREXATE = MethotrexateSchedule(
+    ago(20),
+    None,
+    Decimal(7),
+    Decimal(1),
+    "15 mg",
+    DoseStatus.ORDERED,
+    SourceRef("MedicationRequest", "mtx-daily"),
+)
 ANTI_IGA_POSITIVE = CodedResult(
     "anti-iga", "positive", "positive", ago(20), SourceRef("Observation", "anti-iga")
 )
@@ -108,7 +123,8 @@ def all_cards(knowledge: Knowledge) -> list[dict[str, Any]]:
 def test_every_topic_is_produced(all_cards: list[dict[str, Any]]) -> None:
     topics = {card["source"]["topic"]["code"] for card in all_cards}
     assert topics == {
-        "severe-organ-disease", "ivig-start", "ivig-course-due", "ivig-contraindicated",
+        "methotrexate-schedule", "severe-organ-disease", "ivig-start", "ivig-course-due",
+        "ivig-contraindicated",
         "weight-needed", "first-line-window", "dysphagia-aspiration",
         "ivig-safety-iga-deficiency", "ivig-safety-anti-iga", "ivig-safety-renal",
         "ivig-safety-thrombosis",

@@ -49,6 +49,7 @@ from cds_service.history.model import (
     DoseStatus,
     MatchKind,
     Measurement,
+    MethotrexateSchedule,
     PatientFacts,
     SourceRef,
     TherapyHistory,
@@ -451,7 +452,23 @@ def card_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
     severe = with_problems(seed_history(patient=teen), problem("ild", "c-ild-2", ago(5)))
     pregnant = problem("pregnancy", "c-preg", ago(40))
     window = seed_history(patient=teen, problems=seed_history().problems[:2])  # first-line window
+    # methotrexate reported taken daily beside a hard stop: the schedule card's reported words and
+    # the contraindication card's note
+    assert stopped.methotrexate is not None
+    daily = MethotrexateSchedule(
+        ago(20),
+        None,
+        Decimal(7),
+        Decimal(1),
+        "15 mg",
+        DoseStatus.REPORTED,
+        SourceRef("MedicationStatement", "mtx-daily"),
+    )
+    reported_daily = replace(
+        stopped, methotrexate=replace(stopped.methotrexate, other_schedules=(daily,))
+    )
     judgement = [
+        (reported_daily, ()),
         (with_problems(window, pregnant), ()),
         (stopped, ()),
         (severe, ()),

@@ -12,6 +12,7 @@ from rules_builders import (
     NOW,
     AllergyFact,
     ago,
+    dose,
     findings_for,
     indicator_of,
     ivig_course,
@@ -29,7 +30,14 @@ from rules_builders import (
 from cds_service.card_builder.cards import build_cards
 from cds_service.dosing import IvigDose
 from cds_service.dosing.cyclophosphamide import cyclophosphamide_dose
-from cds_service.history.model import CodedResult, PatientFacts, SourceRef, TherapyHistory
+from cds_service.history.model import (
+    CodedResult,
+    DoseEvent,
+    DoseStatus,
+    PatientFacts,
+    SourceRef,
+    TherapyHistory,
+)
 from cds_service.knowledge.loader import Knowledge
 from cds_service.rules.findings import Finding
 from cds_service.rules.pregnancy import pregnancy_status
@@ -288,3 +296,71 @@ def test_positive_pregnancy_test_counts_until_a_later_negative(
     results = tuple(pregnancy_test(*t) for t in tests)
     history = replace(seed_history(), coded_results=seed_history().coded_results + results)
     assert pregnancy_status(history, knowledge, NOW).pregnant is pregnant
+
+
+# --- what was already tried -------------------------------------------------------------------
+
+
+def _with_doses(history: TherapyHistory, *events: DoseEvent) -> TherapyHistory:
+    return replace(history, dose_events=(*history.dose_events, *events))
+
+
+def test_escalation_says_cyclophosphamide_was_already_given_with_its_total(
+    knowledge: Knowledge,
+) -> None:
+    pulses = [dose("cyclophosphamide", ago(days), f"cyc-{days}", "750") for days in (90, 60, 30)]
+    history = _with_doses(failing_ivig(no_dysphagia()), *pulses)
+    values = words(finding(history, knowledge, "escalate-after-ivig"), knowledge)
+    said = values["cyclophosphamide_tried"]
+    assert "Already given" in said and "3 dose(s) given" in said and "2.25 g in all" in said
+    assert values["cyclosporine_tried"] == "" and values["others_tried"] == ""
+    escalate = finding(history, knowledge, "escalate-after-ivig")
+    assert SourceRef("MedicationAdministration", "cyc-30") in escalate.resources
+    assert any(f.name == "cyclophosphamide_tried" and f.value == "3" for f in escalate.facts)
+
+
+def test_escalation_options_stand_as_they_are_without_those_agents(knowledge: Knowledge) -> None:
+    values = words(
+        finding(failing_ivig(no_dysphagia()), knowledge, "escalate-after-ivig"), knowledge
+    )
+    assert values["cyclosporine_tried"] == values["cyclophosphamide_tried"] == ""
+    assert values["others_tried"] == ""
+
+
+def test_ciclosporin_only_ordered_says_ordered_from(knowledge: Knowledge) -> None:
+    order = replace(
+        dose("cyclosporine", ago(200), "csa", "75", route="oral", rtype="MedicationRequest"),
+        status=DoseStatus.ORDERED,
+    )
+    history = _with_doses(failing_ivig(no_dysphagia()), order)
+    said = words(finding(history, knowledge, "escalate-after-ivig"), knowledge)[
+        "cyclosporine_tried"
+    ]
+    assert "Already tried" in said and f"ordered from {ago(200).date().isoformat()}" in said
+
+
+def test_expert_centre_agents_already_tried_are_named_in_order(knowledge: Knowledge) -> None:
+    reported = replace(
+        dose("mycophenolate", ago(150), "mmf", "500", route="oral", rtype="MedicationStatement"),
+        status=DoseStatus.REPORTED,
+    )
+    jak = dose("jak-inhibitor", ago(40), "jak", "5", route="oral")
+    history = _with_doses(failing_ivig(no_dysphagia()), jak, reported)
+    said = words(finding(history, knowledge, "escalate-after-ivig"), knowledge)["others_tried"]
+    assert said.index("mycophenolate (reported taken from") < said.index("JAK inhibitor (1 dose")
+
+
+def test_severe_card_says_cyclophosphamide_already_given(knowledge: Knowledge) -> None:
+    pulses = [dose("cyclophosphamide", ago(days), f"cyc-{days}", "500") for days in (60, 30)]
+    history = _with_doses(with_problems(seed_history(), problem("ild", "ild", ago(70))), *pulses)
+    said = words(finding(history, knowledge, "severe-organ-disease"), knowledge)[
+        "cyclophosphamide_tried"
+    ]
+    assert "Cyclophosphamide already given" in said and "1 g in all" in said
+    plain = with_problems(seed_history(), problem("ild", "ild", ago(70)))
+    assert (
+        words(finding(plain, knowledge, "severe-organ-disease"), knowledge)[
+            "cyclophosphamide_tried"
+        ]
+        == ""
+    )
