@@ -102,6 +102,10 @@ REQUIRED_BOUNDARIES = {
         "boundary-methotrexate-schedule-every-6-days",
         "boundary-methotrexate-schedule-twice-a-week",
     ),
+    "methotrexate given more than 2 times within 7 days": (
+        "boundary-methotrexate-schedule-given-3-in-7-days",
+        "boundary-methotrexate-schedule-given-3-in-8-days",
+    ),
 }
 
 

@@ -12,6 +12,7 @@ from cds_service.knowledge.loader import Knowledge
 from cds_service.knowledge.thresholds import COMPARISON_SIGNS
 from cds_service.rules.dysphagia import DysphagiaSubject
 from cds_service.rules.findings import Finding
+from cds_service.rules.methotrexate_schedule import GivenRun, MethotrexateScheduleSubject
 from cds_service.rules.refractory import DiseaseAssessment, Sign
 from cds_service.rules.timeutil import day
 
@@ -26,7 +27,27 @@ def why_lines(finding: Finding, knowledge: Knowledge) -> list[str]:
             knowledge.texts.phrase("why.finding", sign=line_start(sign_text(sign, knowledge)))
             for sign in subject.signs
         ]
+    if isinstance(subject, MethotrexateScheduleSubject):
+        lines += [_given_line(run, knowledge) for run in subject.given]
     return lines
+
+
+def _given_line(run: GivenRun, knowledge: Knowledge) -> str:
+    """``Methotrexate given 3 times from ... : 15 mg on 2026-03-02; ...``."""
+    doses = "; ".join(
+        knowledge.texts.phrase(
+            "why.methotrexateGivenDose", dose=md_escape(d.dose_as_written), date=day(d.at)
+        )
+        for d in run.doses
+    )
+    return knowledge.texts.phrase(
+        "why.methotrexateGiven",
+        count=str(len(run.doses)),
+        first=day(run.doses[0].at),
+        last=day(run.doses[-1].at),
+        most=str(run.most_in_window),
+        doses=doses,
+    )
 
 
 def disease_lines(disease: DiseaseAssessment, knowledge: Knowledge) -> list[str]:

@@ -27,7 +27,7 @@ from cds_service.knowledge.loader import Knowledge
 from cds_service.knowledge.text_contract import KEY_RESULTS, SECOND_LINE_AGENTS
 from cds_service.knowledge.texts import CardTexts
 from cds_service.rules.ivig_trial import split_courses
-from cds_service.rules.methotrexate_schedule import too_frequent
+from cds_service.rules.methotrexate_schedule import GivenRun, given_flagged, too_frequent
 from cds_service.rules.score_trend import ScoreTrend, score_trends
 from cds_service.rules.timeutil import day, weeks_between
 
@@ -107,10 +107,25 @@ def _methotrexate(history: TherapyHistory, now: datetime, knowledge: Knowledge) 
     if wrong:
         schedule = methotrexate_schedule_words(wrong[-1], knowledge.texts)
         return phrase("timeline.methotrexate.notWeekly", schedule=schedule, **values)
+    runs = given_flagged(history, knowledge, now)
+    if runs:
+        run = runs[-1].doses
+        return phrase(
+            "timeline.methotrexate.givenNotWeekly",
+            count=str(len(run)),
+            first=day(run[0].at),
+            last=day(run[-1].at),
+            **values,
+        )
     if mtx.active:
         return phrase("timeline.methotrexate", **values)
     last = mtx.last_dose_at or mtx.first_dose_at
     return phrase("timeline.methotrexate.stopped", last=day(last), **values)
+
+
+def given_doses(run: GivenRun) -> str:
+    """The dose of a run of administrations: ``15 mg``, or ``15 mg / 7.5 mg`` when they differ."""
+    return " / ".join(dict.fromkeys(dose.dose_as_written for dose in run.doses))
 
 
 def methotrexate_schedule_words(schedule: MethotrexateSchedule, texts: CardTexts) -> str:

@@ -12,7 +12,11 @@ from typing import Any
 
 from cds_service.card_builder.markdown import md_escape
 from cds_service.card_builder.safety_text import check_detail, short_detail
-from cds_service.card_builder.timeline import line_start, methotrexate_schedule_words
+from cds_service.card_builder.timeline import (
+    given_doses,
+    line_start,
+    methotrexate_schedule_words,
+)
 from cds_service.card_builder.units_display import measured_text
 from cds_service.dosing import IvigDose, WeightAssessment, WeightStatus
 from cds_service.history.model import (
@@ -389,9 +393,8 @@ def _taper(finding: Finding, subject: TaperSubject, texts: CardTexts) -> Values:
 def _methotrexate_schedule(
     finding: Finding, subject: MethotrexateScheduleSubject, texts: CardTexts
 ) -> Values:
-    """The schedule named in the summary (the latest in force, else the latest), and every one
-    on record in the recommendation."""
-    named = subject.schedules[-1]
+    """The schedule named in the summary (the latest in force, else the latest), or the latest
+    run of doses given; every one on record in the recommendation."""
     lines = [
         texts.phrase(
             "methotrexateSchedule.line",
@@ -404,14 +407,29 @@ def _methotrexate_schedule(
         )
         for s in subject.schedules
     ]
+    lines += [
+        texts.phrase(
+            "methotrexateSchedule.given",
+            dose=md_escape(given_doses(run)),
+            count=str(len(run.doses)),
+            first=day(run.doses[0].at),
+            last=day(run.doses[-1].at),
+        )
+        for run in subject.given
+    ]
+    named = subject.schedules[-1] if subject.schedules else None
+    run = subject.given[-1] if subject.given else None
     return {
-        "dose": named.dose_as_written,
-        "recorded": _recorded(named, texts),
-        "schedule_upper": methotrexate_schedule_words(named, texts).upper(),
-        "start": day(named.start),
-        "until": day(named.until) if named.until else "",
+        "dose": named.dose_as_written if named else "",
+        "recorded": _recorded(named, texts) if named else "",
+        "schedule_upper": methotrexate_schedule_words(named, texts).upper() if named else "",
+        "start": day(named.start) if named else "",
+        "until": day(named.until) if named and named.until else "",
         "once_weekly": texts.phrase("methotrexate.onceWeekly"),
         "schedules": "; ".join(lines),
+        "given_count": str(len(run.doses)) if run else "",
+        "given_first": day(run.doses[0].at) if run else "",
+        "given_last": day(run.doses[-1].at) if run else "",
     }
 
 

@@ -44,9 +44,12 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
                     "until",
                     "once_weekly",
                     "schedules",
+                    "given_count",
+                    "given_first",
+                    "given_last",
                 }
             ),
-            variants=("default", "past"),
+            variants=("default", "past", "given"),
         ),
         "ivig-start": TopicContract(
             frozenset(
@@ -217,6 +220,8 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "why.redFlag": frozenset({"flags"}),
         "why.methotrexate": frozenset({"weeks"}),
         "why.methotrexateStopped": frozenset({"weeks", "date"}),
+        "why.methotrexateGiven": frozenset({"count", "first", "last", "most", "doses"}),
+        "why.methotrexateGivenDose": frozenset({"dose", "date"}),
         "why.steroidDependent": frozenset(),
         "why.finding": frozenset({"sign"}),
         "detail.why": frozenset(),
@@ -239,6 +244,10 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
             {"dose", "schedule", "per_week", "recorded", "start", "until"}
         ),
         "methotrexateSchedule.until": frozenset({"date"}),
+        "methotrexateSchedule.given": frozenset({"dose", "count", "first", "last"}),
+        "timeline.methotrexate.givenNotWeekly": frozenset(
+            {"dose", "start", "weeks", "given", "count", "first", "last"}
+        ),
         "timeline.perKgDay": frozenset({"value"}),
         "timeline.glucocorticoid.step": frozenset({"mg", "per_kg", "date"}),
         "timeline.glucocorticoid": frozenset({"steps"}),

@@ -80,6 +80,7 @@ REQUIRED_THRESHOLDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "ck_inactive_u_l": BELOW,
         "problem_stale_months": ABOVE,
         "methotrexate_schedule_recent_days": BELOW,
+        "methotrexate_given_max_in_7_days": ABOVE,
     }
 )
 # The unit of the values a threshold is compared with (the measurement's canonical unit, or 1 for
@@ -106,6 +107,7 @@ VALUE_UNITS: Mapping[str, str] = MappingProxyType(
         "immunosuppressive_steroid_mg_per_kg_day": "mg/kg/d",
         "immunosuppressive_steroid_mg_day": "mg/d",
         "ck_inactive_u_l": "U/L",
+        "methotrexate_given_max_in_7_days": "doses",
     }
 )
 # windows: thresholds whose value is a span of time (their unit must be d, wk or mo)

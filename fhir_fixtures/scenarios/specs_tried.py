@@ -448,6 +448,157 @@ SCENARIOS += [
 ]
 
 
+# --- methotrexate GIVEN more often than once weekly (docs/clinical/safety.md) -----------------
+
+
+def _mtx_given(*days_ago: float, keep_weekly: bool = False, keep_order: bool = True) -> object:
+    """Methotrexate 15 mg administrations (given) `days_ago`; the chart's weekly doses go unless
+    `keep_weekly`, its weekly order unless not `keep_order`."""
+
+    def step(c: Chart) -> None:
+        if not keep_weekly:
+            c.drop_type("MedicationAdministration", "mtx-")
+        if not keep_order:
+            c.drop("mtx-order")
+        for n, ago in enumerate(days_ago, start=1):
+            c.add(fb.mtx_admin(c.id(f"mtx-given-{n}"), c.pid, 15, when=at(days_ago=ago)))
+
+    return step
+
+
+def given(*locals_: str) -> list[str]:
+    return [f"mtx-given-{n}" for n in locals_]
+
+
+def mtx_given(days_ago: list[int], evidence: list[str]) -> dict[str, Any]:
+    """The methotrexate-schedule card for 15 mg doses given `days_ago` (ascending dates): GIVEN
+    so many times between the first and last date, ONCE WEEKLY, check now; every dose and its
+    date under Why, in date order; the administrations as evidence."""
+    first, last = day_of(days_ago[0]), day_of(days_ago[-1])
+    return x.card(
+        "methotrexate-schedule",
+        "critical",
+        mentions=[
+            [f"methotrexate given {len(days_ago)} times between {first} and {last}"],
+            ["once weekly"],
+            ["check now"],
+            ["pharmacy"],
+        ],
+        mentionsInOrder=[
+            ["once weekly"],
+            ["**why**"],
+            *([f"15 mg on {day_of(d)}"] for d in days_ago),
+        ],
+        evidence=evidence,
+    )
+
+
+GIVEN_NOT_WEEKLY = ["not once weekly: given"]
+
+
+def _given_boundary(side: str) -> Threshold:
+    return Threshold(
+        "methotrexate administrations within any 7 days",
+        "more than 2 (thresholds.json methotrexate_given_max_in_7_days)",
+        side,
+        "docs/clinical/safety.md, methotrexate more often than once weekly: a weekly dose split "
+        "in two, or moved a day or two, puts 2 within 7 days; a third within 7 calendar days is "
+        "an extra dose.",
+    )
+
+
+SCENARIOS += [
+    Scenario(
+        "in-methotrexate-schedule-given-daily",
+        "A weekly methotrexate order and its weekly doses, the last 7 days ago; then the weekly "
+        "dose charted and given DAILY on the ward 3, 2 and 1 days ago: 4 doses within 7 days, "
+        "with no non-weekly order on record -> the critical methotrexate-schedule card (GIVEN 4 "
+        "times, ONCE WEEKLY, check now), the doses in Why; the first-line window carries the "
+        "schedule note and the therapy so far says NOT once weekly.",
+        steps(_first_line, _mtx_given(3, 2, 1, keep_weekly=True)),
+        [
+            mtx_given([7, 3, 2, 1], ["mtx-6", *given("1", "2", "3")]),
+            _with(x.first_line_window(), mentions=[NOT_WEEKLY_NOTE, GIVEN_NOT_WEEKLY]),
+        ],
+    ),
+    Scenario(
+        "in-methotrexate-schedule-given-daily-no-order",
+        "No methotrexate order on record at all, only the ward chart: methotrexate 15 mg given "
+        "on 5 consecutive days (5 to 1 days ago) -> the critical methotrexate-schedule card "
+        "(GIVEN 5 times); the first-line window counts methotrexate from the first dose given "
+        "and carries the schedule note.",
+        steps(_first_line, _mtx_given(5, 4, 3, 2, 1, keep_order=False)),
+        [
+            mtx_given([5, 4, 3, 2, 1], given("1", "2", "3", "4", "5")),
+            _with(x.first_line_window(), mentions=[NOT_WEEKLY_NOTE, GIVEN_NOT_WEEKLY])
+            | {"evidenceAnyOf": [given("1")]},
+        ],
+    ),
+    Scenario(
+        "in-methotrexate-schedule-daily-order-and-given",
+        "Methotrexate 15 mg ordered DAILY 6 days ago and given on the ward 3, 2 and 1 days ago: "
+        "the order and the doses given make ONE methotrexate-schedule card, named by the order "
+        "in force (ordered DAILY), with the doses given under Why and both as evidence.",
+        steps(
+            _first_line,
+            _mtx_schedule(1, 1, "d", start_days_ago=6),
+            _mtx_given(3, 2, 1),
+        ),
+        [
+            mtx_schedule(
+                ["daily"],
+                [f"since {day_of(6)}"],
+                ["**why**"],
+                [f"methotrexate given 3 times from {day_of(3)} to {day_of(1)}"],
+                evidence="mtx-order",
+            )
+            | {"evidence": ["mtx-order", *given("1", "2", "3")]},
+            _with(x.first_line_window(), mentions=[NOT_WEEKLY_NOTE]) | ORDER_ONLY,
+        ],
+    ),
+    Scenario(
+        "out-methotrexate-schedule-given-split-dose",
+        "A weekly methotrexate order whose dose is split: each week two administrations 12 "
+        "hours apart, 6 weeks running: at most 2 within any 7 days, once weekly -> no schedule "
+        "card, and the first-line window as usual (no note).",
+        steps(
+            _first_line,
+            _mtx_given(*(d + h for d in range(42, 0, -7) for h in (0.5, 0))),
+        ),
+        [
+            _with(
+                x.first_line_window(),
+                notMentions=[NOT_WEEKLY_NOTE, ["not once weekly"]],
+            )
+            | ORDER_ONLY
+        ],
+    ),
+    Scenario(
+        "boundary-methotrexate-schedule-given-3-in-7-days",
+        "Under a weekly order, methotrexate given 16, 13 and 10 days ago: 3 doses within 7 "
+        "calendar days (the first and last 6 days apart) -> the critical schedule card.",
+        steps(_first_line, _mtx_given(16, 13, 10)),
+        [
+            mtx_given([16, 13, 10], given("1", "2", "3")),
+            _with(x.first_line_window(), mentions=[NOT_WEEKLY_NOTE, GIVEN_NOT_WEEKLY]) | ORDER_ONLY,
+        ],
+        threshold=_given_boundary("fires (3 within 7 calendar days is more than 2)"),
+    ),
+    Scenario(
+        "boundary-methotrexate-schedule-given-3-in-8-days",
+        "Under a weekly order, methotrexate given 17, 13 and 10 days ago: 3 doses spread over 8 "
+        "calendar days (the first and last 7 days apart), so no 7 days hold more than 2 -> no "
+        "schedule card.",
+        steps(_first_line, _mtx_given(17, 13, 10)),
+        [
+            _with(x.first_line_window(), notMentions=[NOT_WEEKLY_NOTE, ["not once weekly"]])
+            | ORDER_ONLY
+        ],
+        threshold=_given_boundary("does not fire (no 7 calendar days hold 3)"),
+    ),
+]
+
+
 # --- anti-MDA5 antibodies (docs/clinical/decision-model.md §5, §5a) --------------------------
 
 ANTI_MDA5 = Code(fb.LOINC, "107563-9", "MDA5 Ab [Presence] in Serum or Plasma")
