@@ -100,7 +100,10 @@ def _methotrexate(history: TherapyHistory, now: datetime, knowledge: Knowledge) 
         "dose": _dose(latest) if latest is not None else "?",
         "start": day(mtx.first_dose_at),
         "weeks": str(weeks_between(mtx.first_dose_at, now)),
-        "given": str(mtx.doses_given),
+        # outpatients' methotrexate is prescribed, not charted: no administration is no news
+        "given": phrase("timeline.methotrexate.given", count=str(mtx.doses_given))
+        if mtx.doses_given
+        else phrase("timeline.methotrexate.noneGiven"),
     }
     # the latest record more often than weekly: never written as weekly methotrexate
     wrong = [s for s in too_frequent(history, knowledge) if latest and s.source == latest.source]

@@ -234,6 +234,8 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "timeline.methotrexate": frozenset({"dose", "start", "weeks", "given"}),
         "timeline.methotrexate.stopped": frozenset({"dose", "start", "weeks", "given", "last"}),
         "timeline.methotrexate.none": frozenset(),
+        "timeline.methotrexate.given": frozenset({"count"}),
+        "timeline.methotrexate.noneGiven": frozenset(),
         "timeline.methotrexate.notWeekly": frozenset(
             {"dose", "schedule", "start", "weeks", "given"}
         ),
