@@ -90,6 +90,16 @@ def _pulses(history: TherapyHistory, phrase: _Phrase) -> str:
     )
 
 
+def _methotrexate_given(doses_given: int, phrase: Callable[..., str]) -> str:
+    """``4 doses given``, ``1 dose given``, or, with no administration on record, that methotrexate
+    was only ordered or reported (outpatients' methotrexate is prescribed, not charted)."""
+    if doses_given == 0:
+        return phrase("timeline.methotrexate.noneGiven")
+    if doses_given == 1:
+        return phrase("timeline.methotrexate.givenOne")
+    return phrase("timeline.methotrexate.given", count=str(doses_given))
+
+
 def _methotrexate(history: TherapyHistory, now: datetime, knowledge: Knowledge) -> str:
     phrase = knowledge.texts.phrase
     mtx = history.methotrexate
@@ -100,10 +110,7 @@ def _methotrexate(history: TherapyHistory, now: datetime, knowledge: Knowledge) 
         "dose": _dose(latest) if latest is not None else "?",
         "start": day(mtx.first_dose_at),
         "weeks": str(weeks_between(mtx.first_dose_at, now)),
-        # outpatients' methotrexate is prescribed, not charted: no administration is no news
-        "given": phrase("timeline.methotrexate.given", count=str(mtx.doses_given))
-        if mtx.doses_given
-        else phrase("timeline.methotrexate.noneGiven"),
+        "given": _methotrexate_given(mtx.doses_given, phrase),
     }
     # the latest record more often than weekly: never written as weekly methotrexate
     wrong = [s for s in too_frequent(history, knowledge) if latest and s.source == latest.source]

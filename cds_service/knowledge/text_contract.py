@@ -236,6 +236,7 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "timeline.methotrexate.none": frozenset(),
         "timeline.methotrexate.given": frozenset({"count"}),
         "timeline.methotrexate.noneGiven": frozenset(),
+        "timeline.methotrexate.givenOne": frozenset(),
         "timeline.methotrexate.notWeekly": frozenset(
             {"dose", "schedule", "start", "weeks", "given"}
         ),

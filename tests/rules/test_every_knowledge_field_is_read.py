@@ -491,8 +491,8 @@ def card_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
 
 
 def timeline_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
-    """Main cards whose therapy so far lacks a therapy (no IV pulses; no oral glucocorticoid) and
-    shows a preliminary result."""
+    """Main cards whose therapy so far lacks a therapy (no IV pulses; no oral glucocorticoid), shows
+    a preliminary result, or a single methotrexate dose given."""
     seed = seed_history()
     no_pulses = with_measurements(
         replace(seed, methylprednisolone_pulses=()),
@@ -513,7 +513,10 @@ def timeline_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
             dose("hydroxychloroquine", ago(30), "hcq-1", "200", route="oral"),
         ),
     )
-    return [(no_pulses, ()), (no_oral, ()), (tried, ())]
+    # a single methotrexate administration on record (the singular words)
+    assert seed.methotrexate is not None
+    one_given = replace(seed, methotrexate=replace(seed.methotrexate, doses_given=1))
+    return [(no_pulses, ()), (no_oral, ()), (tried, ()), (one_given, ())]
 
 
 def ivig_trial_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
