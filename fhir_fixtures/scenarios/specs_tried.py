@@ -314,7 +314,7 @@ def _first_line(c: Chart) -> None:
     refractory(c, mtx_days=42)
 
 
-MTX_SCHEDULE_TEXT = [["once weekly"], ["check the order now"], ["pharmacy"]]
+MTX_SCHEDULE_TEXT = [["once weekly"], ["check now", "check the order now"], ["pharmacy"]]
 
 
 def mtx_schedule(*mentions: list[str], evidence: str = "mtx-order", **extra: Any) -> dict[str, Any]:
