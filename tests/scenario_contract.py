@@ -149,10 +149,13 @@ def contract_problems(card: Json, patient_id: str) -> list[str]:
     return problems
 
 
+BASELINE_LABEL = "Baseline orders before the first IVIG course"
+
+
 def _ivig_suggestion_problems(card: Json, where: str) -> list[str]:
     """docs/clinical/card-contract.md: "Draft IVIG course ..." with one MedicationRequest action;
-    "Baseline
-    orders (ivig-baseline)" with one create action per ServiceRequest; selectionBehavior any."""
+    "Baseline orders before the first IVIG course" with one create action per ServiceRequest;
+    selectionBehavior any."""
     problems = []
     suggestions = card.get("suggestions") or []
     if card.get("selectionBehavior") != "any":
@@ -164,12 +167,10 @@ def _ivig_suggestion_problems(card: Json, where: str) -> list[str]:
             not label.startswith("Draft IVIG course") or types != ["MedicationRequest"]
         ):
             problems.append(f"{where}: the IVIG draft must be one action under 'Draft IVIG course'")
-        if label.startswith("Baseline orders (ivig-baseline)") and set(types) != {"ServiceRequest"}:
+        if label == BASELINE_LABEL and set(types) != {"ServiceRequest"}:
             problems.append(f"{where}: baseline suggestion must hold ServiceRequests only")
-    if not any(
-        str(s.get("label", "")).startswith("Baseline orders (ivig-baseline)") for s in suggestions
-    ):
-        problems.append(f"{where}: no 'Baseline orders (ivig-baseline)' suggestion")
+    if not any(s.get("label") == BASELINE_LABEL for s in suggestions):
+        problems.append(f"{where}: no '{BASELINE_LABEL}' suggestion")
     return problems
 
 

@@ -3,8 +3,11 @@
 The responses are the golden files, which tests/test_golden_responses.py holds equal to what the
 live app answers: so these properties hold for the service's real answers. In each response:
 no empty list or empty string anywhere; every summary ends on a whole word (never cut); no record
-id and no internal key name in a summary or a detail (they belong in the evidence extension);
-the therapy timeline at most once; and the seed case's IVIG card detail within 2,500 characters.
+id and no internal key name in a summary or a detail (they belong in the evidence extension), nor
+in the other words a clinician reads: the labels of draft orders and links, the draft orders'
+descriptions and the override reasons (where a card topic's or an order set's id is an internal
+key too); the therapy timeline at most once; and the seed case's IVIG card detail within 2,500
+characters.
 """
 
 from __future__ import annotations
@@ -28,6 +31,22 @@ RECORD_ID = re.compile(
     r"AllergyIntolerance|ServiceRequest)/[A-Za-z0-9\-.]+"
 )
 INTERNAL_NAME = re.compile(r"\b[a-z0-9]+(\\?_[a-z0-9]+)+\b|\{[a-z_:.|]+\}")
+CARDS_DIR = SCENARIO_DIR.parent.parent / "cards"
+# the ids of card topics and order sets ("ivig-baseline", "jdm-extramuscular"): keys, not words
+INTERNAL_IDS = re.compile(
+    r"(?<![\w-])("
+    + "|".join(
+        sorted(
+            [
+                *json.loads((CARDS_DIR / "card-texts.json").read_text("utf-8"))["topics"],
+                *(path.stem for path in (CARDS_DIR / "order-sets").glob("*.json")),
+            ],
+            key=len,
+            reverse=True,
+        )
+    )
+    + r")(?![\w-])"
+)
 
 
 def cards_of(name: str) -> list[dict[str, Any]]:
@@ -67,6 +86,24 @@ def test_words_a_clinician_reads(name: str) -> None:
             assert not RECORD_ID.search(text), RECORD_ID.search(text)
             assert not INTERNAL_NAME.search(text), INTERNAL_NAME.search(text)
     assert sum(TIMELINE_HEADING in card.get("detail", "") for card in cards) <= 1
+
+
+def other_words(card: dict[str, Any]) -> Iterator[str]:
+    """What a clinician reads besides the summary and the detail: the labels of draft orders and
+    links, each draft order's description and the override reasons."""
+    for suggestion in card.get("suggestions", []):
+        yield suggestion["label"]
+        yield from (action["description"] for action in suggestion.get("actions", []))
+    yield from (link["label"] for link in card.get("links", []))
+    yield from (reason["display"] for reason in card.get("overrideReasons", []))
+
+
+@pytest.mark.parametrize("name", RESPONSES)
+def test_no_key_or_id_in_the_words_a_clinician_reads(name: str) -> None:
+    for card in cards_of(name):
+        for text in (card["summary"], card.get("detail", ""), *other_words(card)):
+            for pattern in (RECORD_ID, INTERNAL_NAME, INTERNAL_IDS):
+                assert not pattern.search(text), (pattern.search(text), text)
 
 
 def test_the_seed_cases_ivig_card_reads_in_ten_seconds() -> None:

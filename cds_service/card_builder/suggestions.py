@@ -30,7 +30,11 @@ def suggestions(finding: Finding, knowledge: Knowledge, patient_id: str) -> list
     if "ivig-baseline" in kinds:
         drafted.append(
             _order_set_suggestion(
-                knowledge, "ivig-baseline", patient_id, None, "Baseline orders (ivig-baseline)"
+                knowledge,
+                "ivig-baseline",
+                patient_id,
+                None,
+                knowledge.texts.phrase("suggestion.ivigBaseline"),
             )
         )
     if "rituximab-baseline" in kinds:
@@ -40,7 +44,7 @@ def suggestions(finding: Finding, knowledge: Knowledge, patient_id: str) -> list
                 "rituximab-baseline",
                 patient_id,
                 None,
-                "Before rituximab: hepatitis B serology and IgG",
+                knowledge.texts.phrase("suggestion.rituximabBaseline"),
             )
         )
     if "vfss" in kinds:
@@ -50,7 +54,7 @@ def suggestions(finding: Finding, knowledge: Knowledge, patient_id: str) -> list
                 "jdm-reevaluation",
                 patient_id,
                 {"vfss"},
-                "Videofluoroscopic swallow study",
+                knowledge.texts.phrase("suggestion.vfss"),
             )
         )
     screens = [kind for kind in EXTRAMUSCULAR if kind in kinds]
@@ -61,7 +65,7 @@ def suggestions(finding: Finding, knowledge: Knowledge, patient_id: str) -> list
                 "jdm-extramuscular",
                 patient_id,
                 set(screens),
-                "Organ screen (jdm-extramuscular)",
+                knowledge.texts.phrase("suggestion.organScreen"),
             )
         )
     return [s for s in drafted if s["actions"]]
@@ -71,9 +75,11 @@ def _ivig_draft(finding: Finding, knowledge: Knowledge, patient_id: str) -> Sugg
     dose = finding.dose
     resource = ivig_medication_request(dose, patient_id, knowledge.texts)
     evidence = dose.evidence()
-    label = (
-        f"Draft IVIG course: {evidence.get('perDayG')} g/day x {evidence.get('days')} days "
-        f"({evidence.get('courseTotalG')} g)"
+    label = knowledge.texts.phrase(
+        "suggestion.ivigDraft",
+        per_day=str(evidence.get("perDayG")),
+        days=str(evidence.get("days")),
+        total=str(evidence.get("courseTotalG")),
     )
     return {
         "label": label,

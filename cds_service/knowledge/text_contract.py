@@ -212,6 +212,11 @@ RECORD_KINDS = (
 
 PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
     {
+        "suggestion.ivigDraft": frozenset({"per_day", "days", "total"}),
+        "suggestion.ivigBaseline": frozenset(),
+        "suggestion.rituximabBaseline": frozenset(),
+        "suggestion.vfss": frozenset(),
+        "suggestion.organScreen": frozenset(),
         "sign.score": frozenset({"label", "value", "date", "limit"}),
         "sign.threshold": frozenset({"comparison", "value"}),
         "sign.problem": frozenset({"label", "date"}),

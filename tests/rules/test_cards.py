@@ -219,7 +219,8 @@ def test_seed_ivig_start_card(knowledge: Knowledge) -> None:
     assert "2 g/kg × 26 kg (weight of 2026-03-10) = **52 g per course**" in start["detail"]
     labels = [s["label"] for s in start["suggestions"]]
     assert (
-        labels[0].startswith("Draft IVIG course") and labels[1] == "Baseline orders (ivig-baseline)"
+        labels[0].startswith("Draft IVIG course")
+        and labels[1] == "Baseline orders before the first IVIG course"
     )
     reasons = {r["display"] for r in start["overrideReasons"]}
     assert {"Already discussed with family", "Treated elsewhere",
