@@ -36,7 +36,7 @@ from cds_service.knowledge.loader import Knowledge
 from cds_service.knowledge.sources import DESIGN_DEFAULT
 from cds_service.knowledge.text_contract import MARKDOWN_PLACEHOLDERS
 from cds_service.knowledge.texts import TopicText, fill
-from cds_service.rules.findings import TOPIC_ORDER, Effect, Finding, Indicator
+from cds_service.rules.findings import TOPIC_ORDER, Effect, Finding, Indicator, SafetyCheckResult
 from cds_service.rules.scope import ScopeDecision
 
 SUMMARY_MAX = 139
@@ -209,7 +209,9 @@ def detail(
     if why:
         parts.append(_section(texts.phrase("detail.why"), why))
     if finding.dose is not None:
-        parts.append(_section(texts.phrase("detail.dose"), card_dose_lines(finding.dose, texts)))
+        adult = bool(getattr(finding.subject, "adult", False))
+        lines = card_dose_lines(finding.dose, texts, adult=adult)
+        parts.append(_section(texts.phrase("detail.dose"), lines))
     elif finding.topic in ("ivig-start", "ivig-course-due", "escalate-after-ivig"):
         parts.append(_no_dose(finding, knowledge))
     safety = _safety_lines(finding, history, knowledge)
@@ -234,10 +236,11 @@ def _no_dose(finding: Finding, knowledge: Knowledge) -> str:
 
 def _safety_lines(finding: Finding, history: TherapyHistory, knowledge: Knowledge) -> list[str]:
     """The checks that fired, hard stops and warnings marked, and (on ivig-start) the results
-    the checks read, so a clinician sees what was checked."""
+    the checks read, so a clinician sees what was checked. Where IVIG is contraindicated, no
+    line about giving it (rates, premedication, after-care)."""
     texts = knowledge.texts
     lines = []
-    for check in finding.safety_checks:
+    for check in shown_checks(finding, knowledge):
         check_text = texts.safety_checks[check.code]
         line = fill(check_text.text, {"detail": md_escape(check_detail(check, texts))})
         prefix = {Effect.HARD_STOP: "**HARD STOP** ", Effect.WARNING: "**Warning** "}.get(
@@ -250,11 +253,21 @@ def _safety_lines(finding: Finding, history: TherapyHistory, knowledge: Knowledg
     return lines
 
 
+def shown_checks(finding: Finding, knowledge: Knowledge) -> list[SafetyCheckResult]:
+    """The safety checks the card shows: all, except where IVIG is contraindicated, where only
+    the hard stops and the checks its topic keeps (cards/card-texts.json ``keepSafetyChecks``)
+    are shown: the others are about giving IVIG (rates, premedication, after-care)."""
+    if finding.topic != "ivig-contraindicated":
+        return list(finding.safety_checks)
+    kept = knowledge.topic(finding.topic).kept_safety_checks
+    return [c for c in finding.safety_checks if c.effect is Effect.HARD_STOP or c.code in kept]
+
+
 def _sources(finding: Finding, text: TopicText, knowledge: Knowledge) -> str:
     """One line of source keys (sources.json gives each in full; the card's source field
     names the first)."""
     keys = list(text.sources)
-    for check in finding.safety_checks:
+    for check in shown_checks(finding, knowledge):
         keys += list(knowledge.texts.safety_checks[check.code].sources)
     keys += list(finding.source_keys)
     shown = [key for key in dict.fromkeys(keys) if key != DESIGN_DEFAULT]

@@ -15,10 +15,14 @@ from cds_service.knowledge.texts import CardTexts
 from cds_service.rules.timeutil import day
 
 
-def card_dose_lines(dose: IvigDose | RituximabDose, texts: CardTexts) -> list[str]:
+def card_dose_lines(
+    dose: IvigDose | RituximabDose, texts: CardTexts, *, adult: bool = False
+) -> list[str]:
+    """The Dose section; for an `adult` the rituximab line names both regimens, as the
+    recommendation does."""
     if isinstance(dose, IvigDose):
         return ivig_lines(dose, texts)
-    return rituximab_lines(dose)
+    return rituximab_lines(dose, texts, adult=adult)
 
 
 def ivig_lines(dose: IvigDose, texts: CardTexts) -> list[str]:
@@ -80,13 +84,17 @@ def ivig_lines(dose: IvigDose, texts: CardTexts) -> list[str]:
     return lines
 
 
-def rituximab_lines(dose: RituximabDose) -> list[str]:
+def rituximab_lines(dose: RituximabDose, texts: CardTexts, *, adult: bool = False) -> list[str]:
     capped = f" (capped at {plain(dose.cap_mg)} mg)" if dose.capped else ""
+    schedule = (
+        texts.phrase("dose.rituximabAdultSchedule")
+        if adult
+        else f"{dose.infusions} infusions {dose.interval_days} days apart."
+    )
     return [
         f"{plain(dose.mg_per_m2)} mg/m² × {plain(dose.bsa_m2_rounded)} m² (height "
         f"{plain(dose.height.value)} cm, weight {plain(dose.weight.value)} kg) = "
-        f"**{plain(dose.per_infusion_mg_rounded)} mg per infusion**{capped}; "
-        f"{dose.infusions} infusions {dose.interval_days} days apart."
+        f"**{plain(dose.per_infusion_mg_rounded)} mg per infusion**{capped}; {schedule}"
     ]
 
 

@@ -205,8 +205,34 @@ def _ivig_start(finding: Finding, subject: IvigStartSubject, texts: CardTexts) -
         "flag_suffix": texts.phrase("ivigStart.redFlagSuffix") if subject.disease.red_flags else "",
         "hard_stop": short_detail(hard_stops[0], texts) if hard_stops else "",
         "contraindication": _contraindication(hard_stops, texts),
+        "specialists": _specialists(hard_stops, texts),
+        "methotrexate_plan": methotrexate_plan(finding, texts, alongside_ivig=True),
     }
     return values | _course_values(finding)
+
+
+# the notes that change what the card says of methotrexate, the strongest first
+_METHOTREXATE_PLANS = (
+    ("pregnancy", "methotrexatePlan.pregnancy"),
+    ("methotrexateNotWeekly", "methotrexatePlan.notWeekly"),
+    ("methotrexateStopped", "methotrexatePlan.stopped"),
+)
+
+
+def methotrexate_plan(finding: Finding, texts: CardTexts, *, alongside_ivig: bool) -> str:
+    """What the card says of methotrexate: continue it, unless a note of the finding says it is
+    contraindicated (pregnancy), on record more often than weekly, or stopped."""
+    alongside = texts.phrase("methotrexatePlan.alongsideIvig") if alongside_ivig else ""
+    key = next(
+        (plan for note, plan in _METHOTREXATE_PLANS if note in finding.note_keys),
+        "methotrexatePlan.continue",
+    )
+    return texts.phrase(key, alongside=alongside)
+
+
+def _specialists(hard_stops: Sequence[Any], texts: CardTexts) -> str:
+    """Who reviews each hard stop that fired (its ``reviewBy``), the relevant ones only."""
+    return "; ".join(dict.fromkeys(texts.safety_checks[c.code].review_by for c in hard_stops))
 
 
 def _course_values(finding: Finding) -> Values:
@@ -250,12 +276,13 @@ def _weight_needed(finding: Finding, subject: WeightNeededSubject, texts: CardTe
 
 
 def _first_line(finding: Finding, subject: FirstLineSubject, texts: CardTexts) -> Values:
+    plan = {"methotrexate_plan": methotrexate_plan(finding, texts, alongside_ivig=False)}
     if subject.trial_end is None or subject.methotrexate_weeks is None:
-        return {"twelve_week_date": texts.phrase("firstLine.notStarted"), "mtx_weeks": "0"}
+        return {"twelve_week_date": texts.phrase("firstLine.notStarted"), "mtx_weeks": "0"} | plan
     return {
         "twelve_week_date": day(subject.trial_end),
         "mtx_weeks": str(subject.methotrexate_weeks),
-    }
+    } | plan
 
 
 def _dysphagia(finding: Finding, subject: DysphagiaSubject, texts: CardTexts) -> Values:

@@ -10,7 +10,7 @@ fills (:mod:`cds_service.knowledge.text_contract`).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Formatter
@@ -72,6 +72,8 @@ class TopicText:
     override_reasons: tuple[OverrideReason, ...]
     # note key -> the sources that note cites (listed on the card only with the note)
     note_sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # safety checks besides the hard stops whose lines a card replacing the IVIG start keeps
+    kept_safety_checks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class SafetyCheckText:
     text: str
     sources: tuple[str, ...]
     short: str  # a few words, for a hard stop's summary ('' for other checks)
+    review_by: str = ""  # who reviews a hard stop, and what for ('' for other checks)
 
 
 @dataclass(frozen=True)
@@ -210,11 +213,23 @@ def _topic_text(
             {name: tuple(node["sources"]) for name, node in entry.get("noteSources", {}).items()}
         ),
         links=tuple(entry.get("links", [])),
+        kept_safety_checks=_safety_check_codes(
+            entry.get("keepSafetyChecks", []), checker, f"{field}.keepSafetyChecks"
+        ),
         override_reasons=tuple(
             OverrideReason(reason["code"], reason["display"])
             for reason in entry.get("overrideReasons", [])
         ),
     )
+
+
+def _safety_check_codes(
+    codes: Sequence[str], checker: _TemplateChecker, field: str
+) -> tuple[str, ...]:
+    unknown = [code for code in codes if code not in SAFETY_CHECK_CODES]
+    if unknown:
+        raise field_error(checker.path, field, f"no safety check {unknown}")
+    return tuple(codes)
 
 
 def _fits(summary: str, checker: _TemplateChecker, field: str) -> str:
@@ -263,9 +278,22 @@ def _safety_checks(
                 if hard_stop
                 else "only a hard stop is named in a summary: remove it",
             )
+        if hard_stop != ("reviewBy" in entry):
+            raise field_error(
+                checker.path,
+                f"{field}.reviewBy",
+                "a hard stop names who reviews it"
+                if hard_stop
+                else "only a hard stop has a specialist review: remove it",
+            )
         text = checker.check(entry["text"], SAFETY_CHECK_PLACEHOLDERS, f"{field}.text")
         checks[code] = SafetyCheckText(
-            code, entry["effect"], text, tuple(entry["sources"]), entry.get("short", "")
+            code,
+            entry["effect"],
+            text,
+            tuple(entry["sources"]),
+            entry.get("short", ""),
+            entry.get("reviewBy", ""),
         )
     return MappingProxyType(checks)
 

@@ -191,13 +191,18 @@ def dysphagia(evidence: str = "dys", *, suggest_vfss: bool = True) -> Card:
 
 def first_line_window(**extra: Any) -> Card:
     """docs/clinical/decision-model.md §2 'Not yet': says when the 12-week point falls (the builder
-    adds that
-    date from the chart), to continue methotrexate, and not to taper steroids."""
+    adds that date from the chart), what to do with methotrexate (continue it; or, with a note
+    against it, once weekly once checked, or that it has been stopped), and not to speed up the
+    steroid taper."""
     return card(
         "first-line-window",
         "info",
         evidenceAnyOf=[["mtx-1", "mtx-order"]],
-        mentions=[["continue methotrexate"], ["taper"], ["12 week", "12-week"]],
+        mentions=[
+            ["continue methotrexate", "methotrexate goes on", "methotrexate has been stopped"],
+            ["taper"],
+            ["12 week", "12-week"],
+        ],
         **extra,
     )
 

@@ -61,6 +61,18 @@ def test_daily_doses_add_up_to_the_course(weight_kg: Decimal, risk_5_day: bool) 
     assert dose.volume_ml == dose.course_total_g * 10
 
 
+@given(weight_kg=weights, five_days=st.booleans())
+def test_vial_rounding_never_takes_a_course_past_its_cap(
+    weight_kg: Decimal, five_days: bool
+) -> None:
+    dose = ivig_course_dose(
+        measurement(weight_kg), POLICY, risk_5_day=five_days, risk_slow_rate=False
+    )
+    vials = dose.vial_rounding
+    if vials is not None:
+        assert vials.rounded_g * dose.days <= dose.cap_g
+
+
 @given(weight_kg=weights)
 def test_vial_rounding_is_never_more_than_ten_percent_off(weight_kg: Decimal) -> None:
     dose = ivig_course_dose(measurement(weight_kg), POLICY, risk_5_day=False, risk_slow_rate=False)

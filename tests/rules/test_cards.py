@@ -25,9 +25,11 @@ from rules_builders import (
 
 from cds_service.card_builder.cards import build_cards
 from cds_service.history.model import (
+    AllergyFact,
     CodedResult,
     DataQualityNote,
     DoseStatus,
+    ImmunizationFact,
     MatchKind,
     MethotrexateSchedule,
     SourceRef,
@@ -39,6 +41,10 @@ BASE = "https://cds.example.org/jdm"
 # docs/clinical/card-contract.md: after the recommendation, each part when it has content
 SECTIONS = ("**Why**", "**Dose**", "**Safety**", "**Therapy so far**", "Sources:")
 TOPIC_SYSTEM = "https://jdm-cds.example.org/fhir/CodeSystem/card-topic"
+
+
+def topic_of(card: dict[str, Any]) -> str:
+    return str(card["source"]["topic"]["code"])
 
 
 def cards_for(history: TherapyHistory, knowledge: Knowledge) -> list[dict[str, Any]]:
@@ -294,3 +300,37 @@ def test_every_summary_with_record_text_has_a_short_fallback(knowledge: Knowledg
                 assert f"{name}.short" in topic.summaries, (topic_code, name)
                 checked += 1
     assert checked >= 8
+
+
+def test_a_hard_stop_card_says_nothing_about_giving_ivig(knowledge: Knowledge) -> None:
+    """docs/clinical/safety.md, hard stops: the Safety section keeps the hard stop and a live
+    vaccine given while immunosuppressed, and drops every line about giving IVIG (the vaccine
+    deferral after a course, the slower rate for migraine, the thrombosis rate); the specialist
+    named is the one the hard stop needs."""
+    anaphylaxis = AllergyFact(
+        "immune-globulin", True, "anaphylaxis", SourceRef("AllergyIntolerance", "a1")
+    )
+    vaccine = ImmunizationFact(
+        "live-vaccine", "MMR", None, ago(10), SourceRef("Immunization", "mmr")
+    )
+    history = with_problems(
+        seed_history(allergies=(anaphylaxis,), immunizations=(vaccine,)),
+        problem("migraine", "c-mig", ago(300)),
+        problem("thrombophilia", "c-thr", ago(300)),
+    )
+    (card,) = [c for c in cards_for(history, knowledge) if topic_of(c) == "ivig-contraindicated"]
+    detail = card["detail"]
+    assert "**HARD STOP**" in detail and "Live vaccine given while immunosuppressed" in detail
+    for about_giving in (
+        "defer measles",
+        "aseptic meningitis",
+        "Thrombosis risk",
+        "IVIG may blunt",
+    ):
+        assert about_giving not in detail, about_giving
+    assert "allergy/immunology, for the reaction to immune globulin" in detail
+    assert "nephrology" not in detail and "ACIP-timing" not in detail
+    # the same record without the allergy: the IVIG card keeps every line
+    start = cards_for(replace(history, allergies=()), knowledge)
+    (ivig,) = [c for c in start if topic_of(c) == "ivig-start"]
+    assert "defer measles" in ivig["detail"] and "aseptic meningitis" in ivig["detail"]
