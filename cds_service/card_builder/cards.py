@@ -212,7 +212,9 @@ def detail(
         adult = bool(getattr(finding.subject, "adult", False))
         lines = card_dose_lines(finding.dose, texts, adult=adult)
         parts.append(_section(texts.phrase("detail.dose"), lines))
-    elif finding.topic in ("ivig-start", "ivig-course-due", "escalate-after-ivig"):
+    elif finding.topic in ("ivig-start", "ivig-course-due") or (
+        finding.topic == "escalate-after-ivig" and "pregnancy" not in finding.note_keys
+    ):  # in pregnancy rituximab is a specialist's decision: no dose is missing
         parts.append(_no_dose(finding, knowledge))
     safety = _safety_lines(finding, history, knowledge)
     if safety:

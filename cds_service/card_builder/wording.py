@@ -319,6 +319,8 @@ def _escalate(finding: Finding, subject: EscalateSubject, texts: CardTexts) -> V
     else:
         rituximab = texts.phrase("escalate.noRituximabDose")
     option = "escalate.rituximabAdult" if subject.adult else "escalate.rituximabChild"
+    if "pregnancy" in finding.note_keys:  # a specialist's decision only (rules/pregnancy.py)
+        option = "escalate.rituximabPregnancy"
     organs = sorted({texts.label(p.concept) for p in subject.organ_problems})
     organ_text = texts.phrase("escalate.organPresent", organs=", ".join(organs)) if organs else ""
     tried = {t.agent: t for t in subject.tried}

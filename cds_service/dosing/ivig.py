@@ -169,7 +169,7 @@ def ivig_course_dose(
             ivig.max_rate_at_risk_ml_per_kg_min if risk_slow_rate else ivig.max_rate_ml_per_kg_min
         ).value,
         slow_rate=risk_slow_rate,
-        vial_rounding=_vials(per_day, policy, capped=uncapped >= cap),
+        vial_rounding=_vials(per_day, policy, per_day_cap=cap / days),
         policy=policy,
     )
 
@@ -183,8 +183,8 @@ def _dosing_weight_kg(
     return policy.rounding.round(obesity.ddw_kg, policy.rounding.kilograms)
 
 
-def _vials(per_day_g: Decimal, policy: DosingPolicy, *, capped: bool) -> VialChoice | None:
-    """Whole vials near the daily dose; a course at its cap is never rounded up past it."""
+def _vials(per_day_g: Decimal, policy: DosingPolicy, *, per_day_cap: Decimal) -> VialChoice | None:
+    """Whole vials near the daily dose; never so many that the course passes its cap."""
     vials = policy.ivig.vial_rounding
     if not vials.enabled:
         return None
@@ -193,7 +193,7 @@ def _vials(per_day_g: Decimal, policy: DosingPolicy, *, capped: bool) -> VialCho
         vials.vial_sizes_g,
         vials.max_deviation_fraction.value,
         tie_break=vials.tie_break,
-        above=not capped,
+        at_most=per_day_cap,
     )
 
 

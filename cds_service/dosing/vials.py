@@ -38,22 +38,24 @@ def round_to_vials(
     max_deviation_fraction: Decimal,
     *,
     tie_break: str = "lower",
-    above: bool = True,
+    at_most: Decimal | None = None,
 ) -> VialChoice | None:
-    """The vial total nearest ``exact_g`` within the deviation, or None when there is none; with
-    ``above=False`` never more than ``exact_g`` (a dose at its cap is not rounded past it).
+    """The vial total nearest ``exact_g`` within the deviation, or None when there is none; never
+    more than ``at_most`` (a course's cap shared over its days is not rounded past).
 
     >>> sizes = [Decimal("2.5"), Decimal("5"), Decimal("10"), Decimal("20")]
     >>> round_to_vials(Decimal("26"), sizes, Decimal("0.1")).rounded_g
     Decimal('25')
     >>> round_to_vials(Decimal("14"), sizes, Decimal("0.1")).rounded_g
     Decimal('15')
-    >>> round_to_vials(Decimal("14"), sizes, Decimal("0.1"), above=False) is None
+    >>> round_to_vials(Decimal("14"), sizes, Decimal("0.1"), at_most=Decimal("14")) is None
     True
     """
     if exact_g <= 0 or not vial_sizes_g:
         return None
-    limit = exact_g * (1 + max_deviation_fraction) if above else exact_g
+    limit = exact_g * (1 + max_deviation_fraction)
+    if at_most is not None:
+        limit = min(limit, at_most)
     candidates = [
         amount
         for amount in achievable_amounts(vial_sizes_g, limit)

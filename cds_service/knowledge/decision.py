@@ -53,6 +53,7 @@ class DecisionLists:
     thrombosis_agents: tuple[AgentConcept, ...]
     five_day_risks: frozenset[str]  # safety-check codes
     slow_rate_risks: frozenset[str]
+    draft_by_specialist: frozenset[str]  # checks after which no IVIG draft is offered
     taper_floors: tuple[TaperFloor, ...]  # ascending by months
     dose_agents: tuple[AgentConcept, ...]  # agents whose dose the rules read
 
@@ -103,6 +104,7 @@ def load_decision(cards: Path, check_codes: Collection[str]) -> tuple[DecisionLi
             thrombosis_agents=lists.concepts("thrombosisRisks.agents", agent_concept),
             five_day_risks=lists.checks("ivigFiveDayRisks.checks", check_codes),
             slow_rate_risks=lists.checks("ivigSlowRateRisks.checks", check_codes),
+            draft_by_specialist=lists.checks("ivigDraftBySpecialist.checks", check_codes),
             taper_floors=floors,
             dose_agents=lists.concepts("dataQualityDoseAgents.concepts", agent_concept),
         ),

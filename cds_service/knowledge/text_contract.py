@@ -64,7 +64,13 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
             ),
             variants=("dose", "noDose", "hardStop"),
             cases=("default", "redFlag", "hardStop"),
-            notes=("draftWithheld", "methotrexateStopped", "methotrexateNotWeekly", "pregnancy"),
+            notes=(
+                "draftWithheld",
+                "draftBySpecialist",
+                "methotrexateStopped",
+                "methotrexateNotWeekly",
+                "pregnancy",
+            ),
         ),
         "ivig-course-due": TopicContract(
             frozenset(
@@ -81,7 +87,7 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
             ),
             variants=("dose", "noDose", "hardStop"),
             cases=("default", "hardStop"),
-            notes=("draftWithheld",),
+            notes=("draftWithheld", "draftBySpecialist"),
         ),
         "severe-organ-disease": TopicContract(
             frozenset(
@@ -123,7 +129,8 @@ TOPICS: Mapping[str, TopicContract] = MappingProxyType(
                     "others_tried",
                 }
             ),
-            notes=("rituximabGiven", "pregnancy", "contraception"),
+            variants=("default", "pregnancy"),
+            notes=("beforeRituximab", "rituximabGiven", "pregnancy", "contraception"),
         ),
         "extramuscular-screen": TopicContract(
             frozenset({"missing", "mda5_date"}),
@@ -311,6 +318,7 @@ PHRASES: Mapping[str, frozenset[str]] = MappingProxyType(
         "tried.total": frozenset({"total"}),
         "tried.reported": frozenset({"date"}),
         "tried.ordered": frozenset({"date"}),
+        "escalate.rituximabPregnancy": frozenset(),
         "methotrexatePlan.continue": frozenset({"alongside"}),
         "methotrexatePlan.pregnancy": frozenset(),
         "methotrexatePlan.notWeekly": frozenset({"alongside"}),

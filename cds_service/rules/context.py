@@ -65,6 +65,12 @@ class ClinicalContext:
     def hard_stops(self) -> tuple[SafetyCheckResult, ...]:
         return tuple(c for c in self.safety_checks if c.effect is Effect.HARD_STOP)
 
+    def draft_by_specialist(self, knowledge: Knowledge) -> bool:
+        """A check fired after which the IVIG product and rate are a specialist's choice
+        (cards/decision.json ivigDraftBySpecialist): no IVIG draft order is offered."""
+        codes = knowledge.decision.draft_by_specialist
+        return any(c.code in codes for c in self.safety_checks)
+
 
 def build_context(
     history: TherapyHistory,

@@ -24,6 +24,9 @@ from cds_service.rules.scope import ADULT_AGE_YEARS
 from cds_service.rules.tried import AgentTried, agents_tried
 
 RULE_ID = "escalate_after_ivig"
+# the note on hepatitis B serology and IgG before rituximab, with its draft orders
+BEFORE_RITUXIMAB = "beforeRituximab"
+RITUXIMAB_ORDERS = "rituximab-baseline"
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,11 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
             subject=EscalateSubject(
                 len(status.courses), organ, disease, adult=_adult(context), tried=tried
             ),
-            suggest=("rituximab-baseline",),
-            note_keys=("rituximabGiven",) if _rituximab_given(context) else (),
+            suggest=(RITUXIMAB_ORDERS,),
+            note_keys=(
+                BEFORE_RITUXIMAB,
+                *(("rituximabGiven",) if _rituximab_given(context) else ()),
+            ),
         ),
     )
 

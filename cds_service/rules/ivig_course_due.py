@@ -44,7 +44,8 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
     else:
         variant, case = ("dose" if dose is not None else "noDose"), "default"
     withheld = bool(context.unread_infusions)
-    drafted = not (hard_stops or dose is None or withheld)
+    by_specialist = context.draft_by_specialist(knowledge)  # the product is a specialist's choice
+    drafted = not (hard_stops or dose is None or withheld or by_specialist)
     facts = [
         Fact("ivig_courses", str(len(status.courses)), "courses"),
         Fact("last_ivig_course_start", last.start.isoformat(), None, last.start),
@@ -68,6 +69,9 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
         ),
         summary_variant=variant,
         suggest=("ivig-draft",) if drafted else (),
-        note_keys=("draftWithheld",) if withheld and not hard_stops else (),
+        note_keys=(
+            *(("draftWithheld",) if withheld and not hard_stops else ()),
+            *(("draftBySpecialist",) if by_specialist and not hard_stops else ()),
+        ),
     )
     return (due,) if weight.usable else (due, weight_needed(weight))

@@ -53,7 +53,8 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
         variant = "dose" if dose is not None else "noDose"
         case = "redFlag" if disease.red_flags else "default"
     withheld = bool(context.unread_infusions)  # an infusion unread could make a draft wrong
-    drafted = not (hard_stops or dose is None or withheld)
+    by_specialist = context.draft_by_specialist(knowledge)  # the product is a specialist's choice
+    drafted = not (hard_stops or dose is None or withheld or by_specialist)
     suggest: tuple[str, ...] = ("ivig-draft", "ivig-baseline") if drafted else ("ivig-baseline",)
     if hard_stops:  # no baseline orders either: pre-IVIG serology is for an IVIG course
         suggest = ()
@@ -76,6 +77,7 @@ def evaluate(context: ClinicalContext, knowledge: Knowledge, now: datetime) -> t
         suggest=suggest,
         note_keys=(
             *(("draftWithheld",) if withheld and not hard_stops else ()),
+            *(("draftBySpecialist",) if by_specialist and not hard_stops else ()),
             *(
                 ("methotrexateStopped",)
                 if disease.methotrexate_stopped_at is not None and not hard_stops

@@ -6,7 +6,8 @@ Not a rule of its own: :func:`annotate` runs over the other rules' findings. A t
 (an active pregnancy Condition) adds that note and its evidence. A topic with a ``contraception``
 note offers cyclophosphamide, mycophenolate or rituximab; a female patient of child-bearing
 potential (``childbearing_potential_age_years``) who is not known to be pregnant gets that note
-(a pregnancy test before the first dose, and contraception).
+(a pregnancy test before the first dose, and contraception). In pregnancy, rituximab on the
+escalation card is a specialist's decision only: no rituximab dose and no draft orders for it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from decimal import Decimal
 
 from cds_service.history.model import CodedResult, Problem, TherapyHistory
 from cds_service.knowledge.loader import Knowledge
+from cds_service.rules.escalate_after_ivig import BEFORE_RITUXIMAB, RITUXIMAB_ORDERS
 from cds_service.rules.findings import Fact, Finding, ThresholdUse, unique_refs
 
 PREGNANCY_NOTE = "pregnancy"
@@ -82,6 +84,15 @@ def _annotated(finding: Finding, status: PregnancyStatus, knowledge: Knowledge) 
     notes = text.notes
     if status.pregnant and PREGNANCY_NOTE in notes:
         sources = [f.source for f in status.facts if f.source is not None]
+        if RITUXIMAB_ORDERS in finding.suggest:  # rituximab only by a specialist decision now
+            finding = replace(
+                finding,
+                dose=None,
+                suggest=tuple(k for k in finding.suggest if k != RITUXIMAB_ORDERS),
+                note_keys=tuple(k for k in finding.note_keys if k != BEFORE_RITUXIMAB),
+            )
+        if PREGNANCY_NOTE in text.summaries:  # a summary that says so
+            finding = replace(finding, summary_variant=PREGNANCY_NOTE)
         return replace(
             finding,
             note_keys=(PREGNANCY_NOTE, *finding.note_keys),

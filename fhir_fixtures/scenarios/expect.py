@@ -122,11 +122,13 @@ def ivig_start(
     hard_stop: bool = False,
     extra_orders: list[Any] | None = None,
     mentions: list[Any] | None = None,
+    draft: bool = True,
 ) -> Card:
     """The ivig-start card. With a usable weight and no hard stop: dose + draft MedicationRequest.
 
     ``dose=None``: no usable weight, so no dose object and no draft IVIG order
-    (docs/clinical/dosing.md).
+    (docs/clinical/dosing.md). ``draft=False``: a dose but no draft order (the product is a
+    specialist's choice, docs/clinical/safety.md).
     """
     card: Card = {"topic": "ivig-start", "indicator": indicator, "links": ["ivig-baseline"]}
     card["mentions"] = [*IVIG_START_TEXT, *(mentions or [])]
@@ -143,7 +145,7 @@ def ivig_start(
     card["dose"] = dose | ({"weightObservation": weight} if weight else {})
     if weight:
         card["evidence"].append(weight)
-    if hard_stop:
+    if hard_stop or not draft:
         card["medicationRequest"] = "absent"
     else:
         card["medicationRequest"] = {"perDayG": dose["perDayG"], "days": dose["days"]}

@@ -243,10 +243,27 @@ SCENARIOS = [
     ),
     Scenario(
         "in-pregnancy-escalation-after-ivig",
-        "Pregnant and IVIG failing: escalate-after-ivig says methotrexate and mycophenolate are "
-        "contraindicated, cyclophosphamide and rituximab a specialist decision.",
+        "Pregnant and IVIG failing: escalate-after-ivig says so in its summary, that methotrexate "
+        "and mycophenolate are contraindicated and cyclophosphamide and rituximab a specialist "
+        "decision; no rituximab dose and no draft orders for rituximab (hepatitis B serology, "
+        "IgG).",
         steps(_failing_ivig(), _birth(TEENAGER), _problem("preg", "pregnancy", days_ago=40)),
-        [_escalate(evidence=["preg"], mentions=PREGNANCY_SECOND_LINE)],
+        [
+            x.card(
+                "escalate-after-ivig",
+                "warning",
+                links=["rituximab-baseline"],
+                evidence=["preg"],
+                mentions=[
+                    *PREGNANCY_SECOND_LINE,
+                    ["no dose and no draft orders"],
+                    ["courses, in pregnancy"],
+                ],
+                notMentions=["hepatitis b", "mg per infusion"],
+                serviceRequestsAbsent=list(RITUXIMAB_ORDERS),
+                doseAbsent=True,
+            )
+        ],
     ),
     Scenario(
         "in-contraception-before-rituximab",

@@ -308,9 +308,13 @@ SCENARIOS = [
         "in-ivig-safety-anti-iga",
         "IgA 5 mg/dL and anti-IgA antibodies positive, no reaction to immune globulin on record: "
         "the anti-IgA warning card (IgA-depleted product, immunology) replaces the IgA-deficiency "
-        "card; ivig-start keeps its draft order.",
+        "card; ivig-start keeps its dose but offers no IVIG draft order: the product "
+        "(IgA-depleted) and the rate are chosen with immunology.",
         steps(refractory, IGA_5, _anti_iga(True)),
-        [x.ivig_start(), ANTI_IGA_CARD],
+        [
+            x.ivig_start(draft=False, mentions=[["No IVIG draft order"], ["IgA-depleted"]]),
+            ANTI_IGA_CARD,
+        ],
     ),
     Scenario(
         "out-ivig-safety-anti-iga-negative",

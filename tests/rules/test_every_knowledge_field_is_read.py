@@ -45,6 +45,7 @@ from cds_service.commands.check_knowledge import code_listing, source_index, sum
 from cds_service.dosing import bmi_inputs_for_dose, ivig_course_dose, rituximab_dose
 from cds_service.history.model import (
     AllergyFact,
+    CodedResult,
     DataQualityNote,
     DoseStatus,
     MatchKind,
@@ -521,13 +522,21 @@ def timeline_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
 
 def ivig_trial_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
     """Where an IVIG trial stands: the next course overdue (with a dose, without a weight, with an
-    unread infusion, with a hard stop), a lapsed trial, a course under the JDM dose, and three
-    courses with CMAS or MMT-8 improving (docs/clinical/decision-model.md §4)."""
+    unread infusion, with a hard stop, with anti-IgA antibodies), a lapsed trial, a course under
+    the JDM dose, and three courses with CMAS or MMT-8 improving (docs/clinical/decision-model.md
+    §4)."""
     overdue = seed_history(ivig_courses=(ivig_course(ago(weeks=9), "iv-9"),))
     unread = DataQualityNote(
         "MedicationAdministration", "dq-iv9", "unknown", "unread-medication", None, ago(9)
     )
     stop = with_measurements(without(overdue, "egfr"), measure("egfr", "20", ago(1), "egfr-20"))
+    anti_iga = CodedResult(
+        "anti-iga", "positive", "positive", ago(20), SourceRef("Observation", "a")
+    )
+    by_specialist = with_measurements(  # the product is immunology's choice: no draft
+        without(replace(overdue, coded_results=(anti_iga,)), "iga"),
+        measure("iga", "5", ago(3), "iga-5"),
+    )
     small = replace(ivig_course(ago(weeks=6), "iv-small", total_g="15"), g_per_kg=Decimal("0.6"))
     three = tuple(ivig_course(ago(weeks=w), f"iv3-{w}") for w in (12, 8, 4))
     lapsed = ivig_course(ago(weeks=27), "iv-27")
@@ -547,6 +556,7 @@ def ivig_trial_probes() -> list[tuple[TherapyHistory, tuple[str, ...]]]:
         (without(overdue, "weight"), ()),
         (replace(overdue, data_quality=(unread,)), ()),
         (stop, ()),
+        (by_specialist, ()),
         (
             jdm_since(seed_history(ivig_courses=(lapsed,)), ago(weeks=52)),
             (),
