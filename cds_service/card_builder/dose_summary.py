@@ -64,7 +64,7 @@ def ivig_lines(dose: IvigDose, texts: CardTexts) -> list[str]:
     per_day_ml = dose.policy.rounding.round(
         dose.volume_ml / dose.days, dose.policy.rounding.millilitres
     )
-    slow = " (renal or thrombotic risk)" if dose.slow_rate else ""
+    slow = " (the at-risk maximum: renal, thrombotic or cardiac risk)" if dose.slow_rate else ""
     lines.append(
         f"{line_start(dose.policy.ivig.product.name)}: {plain(dose.volume_ml_rounded)} mL per "
         "course "

@@ -41,6 +41,10 @@ def _weight_line(dose: IvigDose, texts: CardTexts) -> str:
     return f"{line} {texts.phrase('arithmetic.estimatedWeight')}" if weight.estimated else line
 
 
+# the reference BMI as a growth chart gives it, to 0.1 kg/m² (the IBW is worked from the exact one)
+BMI_SHOWN = Decimal("0.1")
+
+
 def _obesity_lines(dose: IvigDose) -> list[str]:
     obesity = dose.obesity
     if obesity is None:
@@ -51,7 +55,8 @@ def _obesity_lines(dose: IvigDose) -> list[str]:
     ibw = _kg(dose, obesity.ibw_kg)
     lines = [
         f"BMI-for-age centile {plain(obesity.bmi_centile)} (at or above the {threshold}th): "
-        f"IBW = {plain(obesity.bmi_p50_kg_m2)} kg/m² (BMI {ibw_centile}th centile) × "
+        f"IBW = {plain(obesity.bmi_p50_kg_m2.quantize(BMI_SHOWN))} kg/m² (BMI {ibw_centile}th "
+        "centile) × "
         f"({height_m} m)² "
         f"= {ibw} kg; DDW = {ibw} + {plain(dose.policy.obesity.ddw_excess_fraction.value)} × "
         f"({plain(dose.weight.value)} − {ibw}) = {_kg(dose, obesity.ddw_kg)} kg."

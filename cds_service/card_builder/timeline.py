@@ -24,7 +24,7 @@ from cds_service.history.model import (
     TherapyHistory,
 )
 from cds_service.knowledge.loader import Knowledge
-from cds_service.knowledge.text_contract import KEY_RESULTS, SECOND_LINE_AGENTS
+from cds_service.knowledge.text_contract import KEY_RESULTS, TIMELINE_AGENTS
 from cds_service.knowledge.texts import CardTexts
 from cds_service.rules.ivig_trial import split_courses
 from cds_service.rules.methotrexate_schedule import GivenRun, given_flagged, too_frequent
@@ -191,9 +191,10 @@ def _course(course: IvigCourse, phrase: _Phrase) -> str:
 
 
 def _second_line(history: TherapyHistory, knowledge: Knowledge) -> str:
-    """Each second-line agent on record: its latest dose as written, how many doses, when."""
+    """Each second-line agent on record, and immune globulin that is not IVIG: its latest dose as
+    written, how many doses, when."""
     shown = []
-    for agent in SECOND_LINE_AGENTS:
+    for agent in TIMELINE_AGENTS:
         events = history.doses(agent)  # type: ignore[arg-type]
         if not events:
             continue

@@ -7,7 +7,7 @@ Each topic's rule returns structured facts (its ``subject``); here they become t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from cds_service.card_builder.markdown import md_escape
@@ -497,10 +497,13 @@ def _or_list(items: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " or " + items[-1]
 
 
+# a weight is read as a clinician reads a scale, to 0.1 kg (docs/clinical/dosing.md, rounding)
+KG_SHOWN = Decimal("0.1")
+
+
 def _kg(measurement: Any, texts: CardTexts) -> str:
-    return texts.phrase(
-        "weight.value", value=f"{measurement.value.normalize():f}", date=day(measurement.at)
-    )
+    shown = measurement.value.quantize(KG_SHOWN, rounding=ROUND_HALF_UP)
+    return texts.phrase("weight.value", value=_fmt(shown), date=day(measurement.at))
 
 
 def _fmt(value: Decimal) -> str:

@@ -197,7 +197,8 @@ def _converted(quantity: Any, strength: Strength | None) -> tuple[DoseSpec | Non
     if value is None or kind is None:
         return None, None
     if strength is None or strength.per != kind:
-        return None, f"dose in {unit or 'units'} and no strength of the product per {kind}"
+        shown = (unit or "units").strip("{}")  # a UCUM annotation, {tbl}, as its words
+        return None, f"dose in {shown} and no strength of the product per {kind}"
     units = value * VOLUME_UNITS.get(unit, Decimal(1))
     mg = units * strength.mg
     shown = (quantity.unit or unit or "").strip("{}")  # a UCUM annotation as words: {pill} -> pill

@@ -419,4 +419,8 @@ SECOND_LINE_AGENTS = (
     "jak-inhibitor",
     "hydroxychloroquine",
 )
-LABELLED_CONCEPTS = (*KEY_RESULTS, "blood-group", *SECOND_LINE_AGENTS)
+# the therapy so far names these besides the first-line therapy and IVIG: the second-line agents,
+# and immune globulin that is not IVIG (SC, IM, hyperimmune), which is never an IVIG course but
+# was given
+TIMELINE_AGENTS = (*SECOND_LINE_AGENTS, "immune-globulin-other")
+LABELLED_CONCEPTS = (*KEY_RESULTS, "blood-group", *TIMELINE_AGENTS)

@@ -309,7 +309,7 @@ SCENARIOS: list[OrderScenario] = [
         "right, the dose cannot be read -> warning that says so, no suggestion.",
         seed,
         (draft("mtx", "mtx", 4, "{tbl}", repeat=WEEKLY, route="oral"),),
-        [card("mtx", "order-mtx-dose", "warning", mentions=["could not be read", "{tbl}"])],
+        [card("mtx", "order-mtx-dose", "warning", mentions=["could not be read", "tbl"])],
     ),
     OrderScenario(
         "out-order-mtx-weekly-sc",

@@ -605,9 +605,10 @@ SCENARIOS = [
     Scenario(
         "in-real-ig-subcutaneous",
         "Cutaquig (subcutaneous IgG, immune-globulin-other.json) given SC a week ago is not "
-        "IVIG: ivig-start with the draft order.",
+        "IVIG: ivig-start with the draft order, and the therapy so far names it as immune "
+        "globulin not counted as IVIG.",
         _on_ivig(7, cc(CUTAQUIG_BN), route=b.ROUTE_SC),
-        [x.ivig_start()],
+        [x.ivig_start(mentions=[["immune globulin not counted as ivig"]])],
     ),
     Scenario(
         "out-real-ig-subcutaneous",
